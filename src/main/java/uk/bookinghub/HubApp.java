@@ -1,0 +1,72 @@
+package uk.bookinghub;
+
+import org.apache.camel.main.Main;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Starts the hub: Camel main with {@code ./application.properties} and {@code ./routes/*.camel.yaml}
+ * read from the file system (so ops change them without a rebuild).
+ *
+ * <p>Locations can be moved (for a container mount): {@code HUB_CONFIG} / {@code -Dhub.config}
+ * is the properties file, {@code HUB_ROUTES_DIR} / {@code -Dhub.routes-dir} the routes folder.
+ * The profile ({@code CAMEL_MAIN_PROFILE} / {@code -Dcamel.main.profile}, default {@code dev})
+ * adds {@code application-<profile>.properties} from beside the main file when present.
+ */
+public final class HubApp {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HubApp.class);
+
+    private HubApp() {
+    }
+
+    public static void main(String[] args) {
+        Main main = create(Map.of());
+        try {
+            main.run();
+        } catch (Exception e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            LOG.error("[CRITICAL ALERT] The hub cannot start: {}", root.getMessage() == null ? root.toString() : root.getMessage());
+            System.exit(1);
+        }
+        System.exit(main.getExitCode());
+    }
+
+    /** A configured, not yet started hub; {@code overrides} win over every properties file (tests use them). */
+    public static Main create(Map<String, String> overrides) {
+        String config = setting("hub.config", "HUB_CONFIG", "application.properties");
+        String routesDir = overrides.getOrDefault("hub.routes-dir", setting("hub.routes-dir", "HUB_ROUTES_DIR", "routes"));
+        String profile = overrides.getOrDefault("camel.main.profile", setting("camel.main.profile", "CAMEL_MAIN_PROFILE", "dev"));
+        Path configFile = Path.of(config).toAbsolutePath().normalize();
+        if (!Files.isReadable(configFile)) {
+            throw new IllegalStateException("configuration file not found: " + configFile + " (set HUB_CONFIG or run from the repository root)");
+        }
+        Path profileFile = configFile.resolveSibling("application-" + profile + ".properties");
+        Path routes = Path.of(routesDir).toAbsolutePath().normalize();
+
+        Main main = new Main();
+        main.configure().addConfiguration(HubConfiguration.class);
+        main.configure().setProfile(profile);
+        // the first location that defines a key wins, so the profile file comes first
+        main.setPropertyPlaceholderLocations("file:" + profileFile + ";optional=true,file:" + configFile);
+        main.addOverrideProperty("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml");
+        main.addOverrideProperty("camel.main.routes-reload-directory", routes.toString());
+        overrides.forEach(main::addOverrideProperty);
+        return main;
+    }
+
+    private static String setting(String property, String env, String fallback) {
+        String v = System.getProperty(property);
+        if (v == null || v.isBlank()) {
+            v = System.getenv(env);
+        }
+        return v == null || v.isBlank() ? fallback : v.trim();
+    }
+}

@@ -1,0 +1,115 @@
+package uk.bookinghub;
+
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.spi.PropertiesComponent;
+import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import uk.bookinghub.analytics.AnalyticsStore;
+import uk.bookinghub.calls.CallStore;
+import uk.bookinghub.calls.VapiWebhook;
+import uk.bookinghub.clients.ClientStore;
+import uk.bookinghub.clients.ClientView;
+import uk.bookinghub.clients.Onboarding;
+import uk.bookinghub.clients.TenantResolver;
+import uk.bookinghub.http.JsonReply;
+import uk.bookinghub.monitoring.DatabaseHealth;
+import uk.bookinghub.monitoring.DeadLetters;
+import uk.bookinghub.monitoring.ErrorLog;
+import uk.bookinghub.monitoring.HealthReport;
+import uk.bookinghub.security.AdminAuth;
+import uk.bookinghub.security.ApiKeys;
+import uk.bookinghub.store.Database;
+import uk.bookinghub.store.DatabaseUrl;
+
+import java.time.Clock;
+
+/**
+ * Binds the hub's beans into Camel's registry. Runs after {@code application.properties} is read
+ * and before any route is loaded, so the database is open and migrated (Flyway) before a route
+ * can take a request. The beans themselves are plain Java; this is the one Camel-aware place
+ * that wires them.
+ */
+public class HubConfiguration implements CamelConfiguration {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HubConfiguration.class);
+
+    @Override
+    public void configure(CamelContext camel) {
+        PropertiesComponent props = camel.getPropertiesComponent();
+        Clock clock = Clock.systemUTC();
+
+        DatabaseUrl url = DatabaseUrl.parse(text(props, "hub.database.url", ""), text(props, "hub.database.sqlite-path", "data/hub.db"));
+        Database db = Database.open(url, integer(props, "hub.database.pool-size", 10), integer(props, "hub.database.connect-timeout-ms", 3000));
+        int applied = db.migrate();
+        LOG.info("Database {} ready ({} migration(s) applied)", url, applied);
+
+        int maxBatch = integer(props, "hub.database.max-batch", 64);
+        long writeTimeout = integer(props, "hub.database.write-timeout-ms", 10000);
+        CallStore calls = new CallStore(db, integer(props, "hub.database.writers", 2), maxBatch, writeTimeout);
+        AnalyticsStore analytics = new AnalyticsStore(db, maxBatch, writeTimeout);
+        ClientStore clients = new ClientStore(db, integer(props, "hub.clients.cache-ttl-ms", 30000));
+        TenantResolver tenants = new TenantResolver(clients, clock, integer(props, "hub.tenant-resolution.keep", 200));
+        ErrorLog errors = new ErrorLog(db, clock);
+        DatabaseHealth dbHealth = new DatabaseHealth(db);
+        long maxBody = integer(props, "vapi.webhook.max-body-bytes", 1_048_576);
+
+        var registry = camel.getRegistry();
+        registry.bind("hubDatabase", db);
+        registry.bind("hubDataSource", db.dataSource());
+        registry.bind("jsonReply", JsonReply.success());
+        registry.bind("httpErrorReply", JsonReply.error());
+        registry.bind("adminAuth", new AdminAuth(text(props, "hub.admin.token", "")));
+        registry.bind("apiKeys", new ApiKeys(clients));
+        registry.bind("clientStore", clients);
+        registry.bind("clientView", new ClientView());
+        registry.bind("onboarding", new Onboarding(clients, clock, integer(props, "hub.http.max-json-bytes", 65536)));
+        registry.bind("tenantResolver", tenants);
+        registry.bind("vapiWebhook", new VapiWebhook(text(props, "vapi.webhook.secret", ""), maxBody, tenants, calls, clock));
+        registry.bind("analyticsStore", analytics);
+        registry.bind("errorLog", errors);
+        registry.bind("deadLetters", new DeadLetters(db, errors, clock));
+        registry.bind("databaseHealth", dbHealth);
+        registry.bind("healthReport", new HealthReport(dbHealth, new HealthReport.Integrations(
+                configured(props, "twilio.account-sid") && configured(props, "twilio.auth-token")
+                        && (configured(props, "twilio.from-number") || configured(props, "twilio.messaging-service-sid")),
+                configured(props, "mail.host") || (configured(props, "mail.username") && configured(props, "mail.password")),
+                configured(props, "vapi.private-key"),
+                configured(props, "google.client-email") && configured(props, "google.private-key"))));
+
+        try {
+            camel.addService(new ServiceSupport() { // closes writers then the pool, after the routes have stopped
+                @Override
+                protected void doStop() {
+                    calls.close();
+                    analytics.close();
+                    db.close();
+                }
+            }, true, true);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot register the database shutdown hook", e);
+        }
+    }
+
+    private static String text(PropertiesComponent props, String key, String fallback) {
+        return props.resolveProperty(key).map(String::trim).orElse(fallback);
+    }
+
+    private static int integer(PropertiesComponent props, String key, int fallback) {
+        String v = text(props, key, "");
+        if (v.isEmpty()) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("property " + key + " must be a whole number, got '" + v + "'");
+        }
+    }
+
+    private static boolean configured(PropertiesComponent props, String key) {
+        return !text(props, key, "").isEmpty();
+    }
+}

@@ -1,0 +1,235 @@
+package uk.bookinghub.calls;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import uk.bookinghub.analytics.AnalyticsEvent;
+import uk.bookinghub.clients.TenantResolver;
+import uk.bookinghub.http.HttpProblem;
+import uk.bookinghub.http.JsonBodies;
+import uk.bookinghub.phones.Phones;
+import uk.bookinghub.security.Secrets;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The steps of {@code POST /webhooks/vapi}: check the shared secret, read the server message,
+ * and for each message type turn it into a durable write or a reply.
+ */
+public final class VapiWebhook {
+
+    private static final Map<String, Integer> STATUS_RANK = Map.of("scheduled", 10, "queued", 20, "ringing", 30,
+            "in-progress", 40, "forwarding", 50, "not-found", 90, "deletion-failed", 90, "ended", 100);
+
+    private final String secret;
+    private final long maxBodyBytes;
+    private final TenantResolver tenants;
+    private final CallStore calls;
+    private final Clock clock;
+    private final Map<String, LongAdder> received = new ConcurrentHashMap<>();
+
+    public VapiWebhook(String secret, long maxBodyBytes, TenantResolver tenants, CallStore calls, Clock clock) {
+        this.secret = secret == null || secret.isBlank() ? null : secret;
+        this.maxBodyBytes = maxBodyBytes;
+        this.tenants = tenants;
+        this.calls = calls;
+        this.clock = clock;
+    }
+
+    /** Constant-time check of the shared secret header; with no secret configured every request is refused. */
+    public void authenticate(String given) {
+        if (secret == null) {
+            throw HttpProblem.unauthorized("Vapi webhook refused: VAPI_WEBHOOK_SECRET is not configured on this hub");
+        }
+        if (given == null || given.isEmpty()) {
+            throw HttpProblem.unauthorized("missing Vapi secret header");
+        }
+        if (!Secrets.matches(given, secret)) {
+            throw HttpProblem.unauthorized("invalid Vapi secret");
+        }
+    }
+
+    /** Reads {@code {"message":{"type":...}}}; anything else is a 4xx that says what was wrong. */
+    public VapiMessage parse(byte[] body, String contentType) {
+        JsonNode root = JsonBodies.object(body, contentType, maxBodyBytes);
+        JsonNode message = root.get("message");
+        if (message == null || !message.isObject()) {
+            throw HttpProblem.badRequest("not a Vapi server message: expected {\"message\":{\"type\":...}}");
+        }
+        JsonNode type = message.get("type");
+        if (type == null || !type.isTextual() || type.asText().isBlank()) {
+            throw HttpProblem.badRequest("not a Vapi server message: message.type is missing");
+        }
+        VapiMessage m = new VapiMessage(type.asText(), message);
+        received.computeIfAbsent(m.type(), k -> new LongAdder()).increment();
+        return m;
+    }
+
+    /** Stores the end-of-call report (upsert by call id); returns once it is committed. */
+    public EndOfCallResult recordEndOfCall(VapiMessage m) {
+        JsonNode msg = m.message();
+        JsonNode call = requireCall(m);
+        String callId = call.get("id").asText();
+        TenantResolver.Resolution tenant = tenants.resolve(call, m.type());
+        JsonNode analysis = msg.path("analysis");
+        JsonNode artifact = msg.path("artifact");
+        JsonNode structured = analysis.get("structuredData");
+        String endedReason = firstText(msg.get("endedReason"), call.get("endedReason"));
+        String outcome = OutcomeMapper.map(endedReason, structured);
+        Instant startedAt = instant(firstText(msg.get("startedAt"), call.get("startedAt")));
+        Instant endedAt = instant(firstText(msg.get("endedAt"), call.get("endedAt")));
+        BigDecimal duration = decimal(msg.get("durationSeconds"), 2);
+        if (duration == null && msg.path("durationMs").isNumber()) {
+            duration = BigDecimal.valueOf(msg.get("durationMs").asDouble() / 1000.0).setScale(2, RoundingMode.HALF_UP);
+        }
+        if (duration == null && startedAt != null && endedAt != null && !endedAt.isBefore(startedAt)) {
+            duration = BigDecimal.valueOf(Duration.between(startedAt, endedAt).toMillis()).movePointLeft(3).setScale(2, RoundingMode.HALF_UP);
+        }
+        BigDecimal cost = decimal(msg.has("cost") ? msg.get("cost") : call.get("cost"), 4);
+        Instant now = clock.instant();
+        CallWrite.EndOfCall write = new CallWrite.EndOfCall(callId, tenant.clientId(), tenant.clientKey(), tenant.rule(),
+                leadId(call), customerNumber(msg, call), endedReason, outcome,
+                firstText(analysis.get("successEvaluation")),
+                startedAt, endedAt, duration, cost,
+                firstText(analysis.get("summary"), msg.get("summary")),
+                firstText(artifact.get("transcript"), msg.get("transcript")),
+                firstText(artifact.get("recordingUrl"), artifact.path("recording").path("mono").get("combinedUrl"),
+                        msg.get("recordingUrl"), artifact.get("stereoRecordingUrl"), msg.get("stereoRecordingUrl")),
+                structured != null && structured.isObject() ? structured.toString() : null,
+                now);
+        calls.write(write);
+        Map<String, Object> props = new LinkedHashMap<>();
+        props.put("outcome", outcome);
+        props.put("endedReason", endedReason);
+        props.put("durationSeconds", duration);
+        props.put("cost", cost);
+        props.put("tenantRule", tenant.rule());
+        AnalyticsEvent event = new AnalyticsEvent("call.ended:" + callId, "call.ended", tenant.clientId(), tenant.clientKey(),
+                callId, outcome, props, endedAt != null ? endedAt : now);
+        return new EndOfCallResult(write, event);
+    }
+
+    public Map<String, Object> endOfCallReply(EndOfCallResult r) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("ok", true);
+        out.put("callId", r.call().vapiCallId());
+        out.put("outcome", r.call().outcome());
+        out.put("clientKey", r.call().clientKey());
+        out.put("tenantRule", r.call().tenantRule());
+        return out;
+    }
+
+    /** Moves the call's status forward (never back: Vapi's messages can arrive out of order). */
+    public Map<String, Object> recordStatus(VapiMessage m) {
+        JsonNode call = requireCall(m);
+        String status = firstText(m.message().get("status"), call.get("status"));
+        if (status == null) {
+            throw HttpProblem.badRequest("status-update without message.status");
+        }
+        TenantResolver.Resolution tenant = tenants.resolve(call, m.type());
+        calls.write(new CallWrite.Status(call.get("id").asText(), tenant.clientId(), tenant.rule(),
+                customerNumber(m.message(), call), status, STATUS_RANK.getOrDefault(status, 35),
+                firstText(m.message().get("endedReason"), call.get("endedReason")), clock.instant()));
+        return Map.of("ok", true, "callId", call.get("id").asText(), "status", status);
+    }
+
+    /**
+     * Answers tool calls. Booking arrives in a later issue; until then every tool call gets an
+     * {@code error} string Vapi can speak, in call order, with HTTP 200 as Vapi requires.
+     */
+    public Map<String, Object> toolCalls(VapiMessage m) {
+        JsonNode list = m.message().get("toolCallList");
+        if (list == null || !list.isArray()) {
+            list = m.message().get("toolCalls");
+        }
+        List<Map<String, Object>> results = new ArrayList<>();
+        if (list != null && list.isArray()) {
+            for (JsonNode tc : list) {
+                Map<String, Object> r = new LinkedHashMap<>();
+                String name = firstText(tc.path("function").get("name"), tc.get("name"));
+                r.put("name", name == null ? "unknown" : name);
+                r.put("toolCallId", firstText(tc.get("id"), tc.get("toolCallId")));
+                r.put("error", "Booking is not available on this line yet. Please tell the caller the business will call them back.");
+                results.add(r);
+            }
+        }
+        return Map.of("results", results);
+    }
+
+    /** Any other message type: acknowledged and counted. */
+    public Map<String, Object> acknowledge(VapiMessage m) {
+        return Map.of("ok", true, "ignored", m.type());
+    }
+
+    /** Messages received since start, by type. */
+    public Map<String, Long> receivedByType() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        received.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
+    }
+
+    private static JsonNode requireCall(VapiMessage m) {
+        JsonNode call = m.call();
+        if (call == null || firstText(call.get("id")) == null) {
+            throw HttpProblem.badRequest(m.type() + " without message.call.id");
+        }
+        return call;
+    }
+
+    private static String leadId(JsonNode call) {
+        return firstText(call.path("assistantOverrides").path("variableValues").get("leadId"),
+                call.path("metadata").get("leadId"), call.path("assistantOverrides").path("metadata").get("leadId"));
+    }
+
+    private static String customerNumber(JsonNode msg, JsonNode call) {
+        String raw = firstText(msg.path("customer").get("number"), call.path("customer").get("number"));
+        if (raw == null) {
+            return null;
+        }
+        return Phones.toE164(raw, "GB").orElse(raw);
+    }
+
+    private static String firstText(JsonNode... nodes) {
+        for (JsonNode n : nodes) {
+            if (n != null && !n.isNull() && !n.isMissingNode() && !n.isContainerNode()) {
+                String s = n.asText();
+                if (!s.isBlank()) {
+                    return s;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static Instant instant(String s) {
+        if (s == null) {
+            return null;
+        }
+        try {
+            return OffsetDateTime.parse(s).toInstant();
+        } catch (RuntimeException e) {
+            try {
+                return Instant.ofEpochMilli(Long.parseLong(s));
+            } catch (NumberFormatException nfe) {
+                return null; // Vapi's data; an odd timestamp must not lose the report
+            }
+        }
+    }
+
+    private static BigDecimal decimal(JsonNode n, int scale) {
+        if (n == null || !n.isNumber()) {
+            return null;
+        }
+        return n.decimalValue().setScale(scale, RoundingMode.HALF_UP);
+    }
+}

@@ -1,0 +1,157 @@
+package uk.bookinghub.clients;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+
+import uk.bookinghub.http.Json;
+import uk.bookinghub.store.Database;
+import uk.bookinghub.store.Dialect;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * SQL for {@code clients} and {@code api_keys}. Look-ups that webhooks make on every request
+ * (by client key, Vapi assistant id, Vapi phone number id) are cached for a short time; only
+ * hits are cached, so a client onboarded on another instance is found at once.
+ */
+public final class ClientStore {
+
+    private static final String COLUMNS = "id, client_key, business_name, contact_email, contact_phone, industry, services, "
+            + "timezone, vapi_assistant_id, vapi_phone_number_id, created_at";
+
+    private record Cached(Client client, long expiresAtNanos) {
+    }
+
+    private final Database db;
+    private final long cacheTtlNanos;
+    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+
+    public ClientStore(Database db, long cacheTtlMs) {
+        this.db = db;
+        this.cacheTtlNanos = cacheTtlMs * 1_000_000L;
+    }
+
+    /** Inserts the client and its hashed API key in one transaction; false if the key is taken. */
+    public Optional<Client> insert(NewClient c, String keyPrefix, String keyHash) {
+        return db.inTransaction("onboarding a client", conn -> {
+            if (exists(conn, c.clientKey())) {
+                return Optional.empty();
+            }
+            long id;
+            try (PreparedStatement ps = conn.prepareStatement("insert into clients (client_key, business_name, contact_email, contact_phone, "
+                    + "industry, services, timezone, vapi_assistant_id, vapi_phone_number_id, created_at) values (?,?,?,?,?,?,?,?,?,?)",
+                    Statement.RETURN_GENERATED_KEYS)) {
+                ps.setString(1, c.clientKey());
+                ps.setString(2, c.businessName());
+                ps.setString(3, c.email());
+                ps.setString(4, c.phone());
+                ps.setString(5, c.industry());
+                ps.setString(6, Json.write(c.services()));
+                ps.setString(7, c.timezone());
+                ps.setString(8, c.vapiAssistantId());
+                ps.setString(9, c.vapiPhoneNumberId());
+                db.dialect().setInstant(ps, 10, c.createdAt());
+                ps.executeUpdate();
+                try (ResultSet keys = ps.getGeneratedKeys()) {
+                    keys.next();
+                    id = keys.getLong(1);
+                }
+            }
+            try (PreparedStatement ps = conn.prepareStatement("insert into api_keys (client_id, key_prefix, key_hash, created_at) values (?,?,?,?)")) {
+                ps.setLong(1, id);
+                ps.setString(2, keyPrefix);
+                ps.setString(3, keyHash);
+                db.dialect().setInstant(ps, 4, c.createdAt());
+                ps.executeUpdate();
+            }
+            return Optional.of(new Client(id, c.clientKey(), c.businessName(), c.email(), c.phone(), c.industry(), c.services(),
+                    c.timezone(), c.vapiAssistantId(), c.vapiPhoneNumberId(), c.createdAt()));
+        });
+    }
+
+    private static boolean exists(Connection conn, String clientKey) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("select 1 from clients where client_key = ?")) {
+            ps.setString(1, clientKey);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    public boolean clientKeyTaken(String clientKey) {
+        return db.read("checking a client key", conn -> exists(conn, clientKey));
+    }
+
+    public Optional<Client> byKey(String clientKey) {
+        return cached("key:" + clientKey, "client_key", clientKey);
+    }
+
+    public Optional<Client> byVapiPhoneNumberId(String id) {
+        return cached("phone:" + id, "vapi_phone_number_id", id);
+    }
+
+    public Optional<Client> byVapiAssistantId(String id) {
+        return cached("assistant:" + id, "vapi_assistant_id", id);
+    }
+
+    /** The active client owning this API key hash (keys revoked are ignored). */
+    public Optional<Client> byApiKeyHash(String keyHash) {
+        return db.read("checking an API key", conn -> {
+            try (PreparedStatement ps = conn.prepareStatement("select c.id from api_keys k join clients c on c.id = k.client_id "
+                    + "where k.key_hash = ? and k.revoked_at is null and c.active = ?")) {
+                ps.setString(1, keyHash);
+                ps.setBoolean(2, true);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getLong(1)) : Optional.<Long>empty();
+                }
+            }
+        }).flatMap(id -> cached("id:" + id, "id", id));
+    }
+
+    private Optional<Client> cached(String cacheKey, String column, Object value) {
+        long now = System.nanoTime();
+        Cached c = cache.get(cacheKey);
+        if (c != null && c.expiresAtNanos() - now > 0) {
+            return Optional.of(c.client());
+        }
+        Optional<Client> found = db.read("looking up a client", conn -> {
+            // one active client per value; the oldest wins if two share a Vapi id
+            try (PreparedStatement ps = conn.prepareStatement("select " + COLUMNS + " from clients where " + column + " = ? and active = ? order by id limit 1")) {
+                ps.setObject(1, value);
+                ps.setBoolean(2, true);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(map(rs, db.dialect())) : Optional.<Client>empty();
+                }
+            }
+        });
+        found.ifPresent(client -> cache.put(cacheKey, new Cached(client, now + cacheTtlNanos)));
+        return found;
+    }
+
+    private static Client map(ResultSet rs, Dialect dialect) throws SQLException {
+        List<String> services;
+        try {
+            services = Json.MAPPER.readValue(rs.getString("services"), new TypeReference<List<String>>() { });
+        } catch (Exception e) {
+            services = List.of();
+        }
+        Instant created = dialect.getInstant(rs, "created_at");
+        return new Client(rs.getLong("id"), rs.getString("client_key"), rs.getString("business_name"), rs.getString("contact_email"),
+                rs.getString("contact_phone"), rs.getString("industry"), services, rs.getString("timezone"),
+                rs.getString("vapi_assistant_id"), rs.getString("vapi_phone_number_id"), created);
+    }
+
+    /** What onboarding validated, ready to insert. */
+    public record NewClient(String clientKey, String businessName, String email, String phone, String industry,
+                            List<String> services, String timezone, String vapiAssistantId, String vapiPhoneNumberId,
+                            Instant createdAt) {
+    }
+}

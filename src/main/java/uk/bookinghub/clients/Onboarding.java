@@ -1,0 +1,121 @@
+package uk.bookinghub.clients;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import uk.bookinghub.http.HttpProblem;
+import uk.bookinghub.http.JsonBodies;
+import uk.bookinghub.http.Reply;
+import uk.bookinghub.phones.Phones;
+import uk.bookinghub.security.ApiKeys;
+
+import java.text.Normalizer;
+import java.time.Clock;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * {@code POST /api/clients/onboard}: validates the business, gives it a unique client key (a slug
+ * of the business name) and an API key shown once.
+ */
+public final class Onboarding {
+
+    private static final Pattern EMAIL = Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");
+    private final ClientStore clients;
+    private final Clock clock;
+    private final long maxBodyBytes;
+
+    public Onboarding(ClientStore clients, Clock clock, long maxBodyBytes) {
+        this.clients = clients;
+        this.clock = clock;
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    public Reply onboard(byte[] body, String contentType) {
+        JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
+        Map<String, Object> problems = new LinkedHashMap<>();
+        String name = JsonBodies.text(in, "businessName");
+        if (name == null) {
+            problems.put("businessName", "required");
+        } else if (name.length() > 200) {
+            problems.put("businessName", "at most 200 characters");
+        }
+        String email = JsonBodies.text(in, "email");
+        if (email == null) {
+            problems.put("email", "required");
+        } else if (!EMAIL.matcher(email).matches()) {
+            problems.put("email", "not an email address: " + email);
+        }
+        String rawPhone = JsonBodies.text(in, "phone");
+        String phone = null;
+        if (rawPhone == null) {
+            problems.put("phone", "required");
+        } else {
+            phone = Phones.toE164(rawPhone, "GB").orElse(null);
+            if (phone == null) {
+                problems.put("phone", "not a valid phone number: " + rawPhone);
+            }
+        }
+        List<String> services = new ArrayList<>();
+        JsonNode s = in.get("services");
+        if (s != null && !s.isNull()) {
+            if (s.isArray()) {
+                s.forEach(x -> {
+                    if (x.isTextual() && !x.asText().isBlank()) {
+                        services.add(x.asText().trim());
+                    }
+                });
+                if (services.size() != s.size()) {
+                    problems.put("services", "must be an array of non-empty strings");
+                }
+            } else if (s.isTextual()) {
+                for (String part : s.asText().split(",")) {
+                    if (!part.isBlank()) {
+                        services.add(part.trim());
+                    }
+                }
+            } else {
+                problems.put("services", "must be an array of strings");
+            }
+        }
+        String timezone = Optional.ofNullable(JsonBodies.text(in, "timezone")).orElse("Europe/London");
+        try {
+            ZoneId.of(timezone);
+        } catch (RuntimeException e) {
+            problems.put("timezone", "not an IANA time zone: " + timezone);
+        }
+        if (!problems.isEmpty()) {
+            throw HttpProblem.badRequest("invalid client", Map.of("fields", problems));
+        }
+        String base = slug(name);
+        if (base.isEmpty()) {
+            throw HttpProblem.badRequest("invalid client", Map.of("fields", Map.of("businessName", "must contain letters or digits")));
+        }
+        String apiKey = ApiKeys.newKey();
+        for (int n = 1; n < 1000; n++) {
+            String key = n == 1 ? base : base + "-" + n;
+            Optional<Client> created = clients.insert(new ClientStore.NewClient(key, name, email.toLowerCase(Locale.ROOT), phone,
+                    JsonBodies.text(in, "industry"), services, timezone, JsonBodies.text(in, "vapiAssistantId"),
+                    JsonBodies.text(in, "vapiPhoneNumberId"), clock.instant()), ApiKeys.prefix(apiKey), ApiKeys.hash(apiKey));
+            if (created.isPresent()) {
+                Map<String, Object> out = new LinkedHashMap<>(ClientView.of(created.get()));
+                out.put("apiKey", apiKey);
+                out.put("apiKeyNote", "shown once: store it now; the hub keeps only its hash");
+                return Reply.created(out);
+            }
+        }
+        throw new HttpProblem(409, "no free client key for '" + base + "'");
+    }
+
+    /** "Smith & Sons Plumbing Ltd." becomes "smith-sons-plumbing-ltd". */
+    public static String slug(String name) {
+        String ascii = Normalizer.normalize(name, Normalizer.Form.NFKD).replaceAll("\\p{M}", "");
+        String s = ascii.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
+        return s.length() > 60 ? s.substring(0, 60).replaceAll("-+$", "") : s;
+    }
+}

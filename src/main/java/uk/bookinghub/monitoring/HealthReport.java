@@ -1,0 +1,75 @@
+package uk.bookinghub.monitoring;
+
+import uk.bookinghub.http.Reply;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@code GET /health} in the original system's shape: status, uptime ("12h 34m"), memory (rss,
+ * heapUsed in MB), database, messaging channels and partner services. 503 when the database is down.
+ */
+public final class HealthReport {
+
+    /** Which integrations have credentials; a channel without them is "not configured", never a silent no-op. */
+    public record Integrations(boolean sms, boolean email, boolean vapi, boolean googleCalendar) {
+    }
+
+    private final DatabaseHealth database;
+    private final Integrations integrations;
+
+    public HealthReport(DatabaseHealth database, Integrations integrations) {
+        this.database = database;
+        this.integrations = integrations;
+    }
+
+    public Reply health() {
+        Map<String, Object> db = database.check();
+        boolean up = "connected".equals(db.get("status"));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("status", up ? "healthy" : "unhealthy");
+        out.put("uptime", uptime(Duration.ofMillis(ManagementFactory.getRuntimeMXBean().getUptime())));
+        Map<String, Object> memory = new LinkedHashMap<>();
+        Runtime rt = Runtime.getRuntime();
+        memory.put("rss", rssMb());
+        memory.put("heapUsed", (rt.totalMemory() - rt.freeMemory()) / (1024 * 1024));
+        memory.put("unit", "MB");
+        out.put("memory", memory);
+        out.put("database", db);
+        out.put("messaging", Map.of("sms", state(integrations.sms()), "email", state(integrations.email())));
+        Map<String, Object> services = new LinkedHashMap<>();
+        services.put("vapi", state(integrations.vapi()));
+        services.put("googleCalendar", state(integrations.googleCalendar()));
+        services.put("twilio", state(integrations.sms()));
+        out.put("services", services);
+        return new Reply(up ? 200 : 503, out);
+    }
+
+    static String uptime(Duration d) {
+        long h = d.toHours();
+        long m = d.toMinutesPart();
+        return h + "h " + m + "m";
+    }
+
+    private static String state(boolean configured) {
+        return configured ? "configured" : "not configured";
+    }
+
+    /** Resident set size in MB from /proc (Linux); -1 where it cannot be read. */
+    static long rssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (Exception ignored) {
+            // not Linux
+        }
+        return -1;
+    }
+}

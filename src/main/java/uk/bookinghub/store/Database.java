@@ -1,0 +1,151 @@
+package uk.bookinghub.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import org.flywaydb.core.Flyway;
+
+import javax.sql.DataSource;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * The hub's database: a connection pool on SQLite or PostgreSQL, migrated by Flyway before any
+ * route starts, plus the transaction helper the stores share.
+ */
+public final class Database implements AutoCloseable {
+
+    /** One unit of work on a connection inside a transaction. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    private final DatabaseUrl url;
+    private final HikariDataSource dataSource;
+
+    private Database(DatabaseUrl url, HikariDataSource dataSource) {
+        this.url = url;
+        this.dataSource = dataSource;
+    }
+
+    /**
+     * Opens the pool. Fails fast (within {@code connectTimeoutMs}) with a
+     * {@link DatabaseUnavailableException} when the database cannot be reached.
+     */
+    public static Database open(DatabaseUrl url, int poolSize, long connectTimeoutMs) {
+        HikariConfig cfg = new HikariConfig();
+        cfg.setPoolName("hub-db");
+        cfg.setJdbcUrl(url.jdbcUrl());
+        if (url.user() != null) {
+            cfg.setUsername(url.user());
+        }
+        if (url.password() != null) {
+            cfg.setPassword(url.password());
+        }
+        cfg.setConnectionTimeout(Math.max(250, connectTimeoutMs));
+        cfg.setValidationTimeout(Math.max(250, Math.min(connectTimeoutMs, 5000)));
+        cfg.setInitializationFailTimeout(Math.max(1, connectTimeoutMs));
+        if (url.dialect() == Dialect.SQLITE) {
+            Path file = url.sqliteFile().toAbsolutePath();
+            try {
+                Files.createDirectories(file.getParent());
+            } catch (java.io.IOException e) {
+                throw new DatabaseUnavailableException("cannot create the SQLite directory " + file.getParent() + ": " + e.getMessage(), e);
+            }
+            // WAL lets readers run beside the single writer; FULL makes every acknowledged commit durable.
+            cfg.addDataSourceProperty("journal_mode", "WAL");
+            cfg.addDataSourceProperty("synchronous", "FULL");
+            cfg.addDataSourceProperty("busy_timeout", String.valueOf(Math.max(250, connectTimeoutMs)));
+            cfg.addDataSourceProperty("foreign_keys", "true");
+            cfg.setMaximumPoolSize(Math.min(poolSize, 4));
+        } else {
+            cfg.addDataSourceProperty("connectTimeout", String.valueOf(Math.max(1, connectTimeoutMs / 1000)));
+            cfg.addDataSourceProperty("tcpKeepAlive", "true");
+            cfg.setMaximumPoolSize(poolSize);
+        }
+        try {
+            return new Database(url, new HikariDataSource(cfg));
+        } catch (RuntimeException e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            throw new DatabaseUnavailableException("cannot connect to " + url + ": " + root.getMessage(), e);
+        }
+    }
+
+    /** Applies the migrations of this dialect; runs before any route exists. */
+    public int migrate() {
+        String location = url.dialect() == Dialect.POSTGRESQL ? "classpath:db/postgresql" : "classpath:db/sqlite";
+        return Flyway.configure()
+                .dataSource(dataSource)
+                .locations(location)
+                .load()
+                .migrate()
+                .migrationsExecuted;
+    }
+
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    public Dialect dialect() {
+        return url.dialect();
+    }
+
+    public DatabaseUrl url() {
+        return url;
+    }
+
+    /** Runs work in one transaction; JDBC failures become {@link DatabaseUnavailableException} or {@link StoreException}. */
+    public <T> T inTransaction(String what, Work<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(c);
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw StoreException.wrap(what, e);
+        }
+    }
+
+    /** Runs read-only work with an auto-commit connection. */
+    public <T> T read(String what, Work<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw StoreException.wrap(what, e);
+        }
+    }
+
+    /** A round trip to the database; throws when it is unreachable. */
+    public void ping() {
+        read("pinging the database", c -> {
+            try (Statement s = c.createStatement()) {
+                s.execute("select 1");
+            }
+            return null;
+        });
+    }
+
+    static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // the connection is broken; the pool will discard it
+        }
+    }
+
+    @Override
+    public void close() {
+        dataSource.close();
+    }
+}
