@@ -1,0 +1,20 @@
+package uk.bookinghub.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** JSON for tests. */
+public final class Jsons {
+    private static final ObjectMapper M = new ObjectMapper();
+
+    private Jsons() {
+    }
+
+    public static JsonNode read(String s) {
+        try {
+            return M.readTree(s);
+        } catch (Exception e) {
+            throw new IllegalStateException("not JSON: " + s, e);
+        }
+    }
+}
