@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# W1 benchmark: Vapi "end-of-call-report" webhooks (POST /webhooks/vapi) against the hub and the
+# seed-stack peer (Node/Express/pg), both on the local PostgreSQL, loopback only.
+#
+#   bash bench/w1.sh                      # D=20s C=64 ROUNDS=3
+#   D=5s ROUNDS=1 bash bench/w1.sh        # quick smoke run
+#
+# Knobs (environment): D (wrk duration per measurement, 20s), C (connections, 64),
+# ROUNDS (alternating peer/hub rounds, 3), BUILD=1 (rebuild the jar even if present),
+# PEER_PORT / HUB_PORT / HUB_MGMT_PORT (first port tried; the next free one is used),
+# HUB_JAVA_OPTS (extra JVM options for the hub).
+# The load itself is the peer's load-w1.sh (5 s warm-up + D measured, wrk -t2 with w1.lua).
+# Output: a summary on stdout and in bench/out/w1-<timestamp>.txt; hub/peer logs and raw wrk
+# lines beside it (bench/out/ is git-ignored). Exit status 0 only if the hub data check passes.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PEER="$REPO/../shared/peers/seed-stack"
+D=${D:-20s}
+C=${C:-64}
+ROUNDS=${ROUNDS:-3}
+BUILD=${BUILD:-0}
+HUB_DB=hub_bench
+PGH=(-h 127.0.0.1 -p 5432 -U postgres)
+TS=$(date +%Y%m%d-%H%M%S)
+OUT="$REPO/bench/out"
+REPORT="$OUT/w1-$TS.txt"
+HUB_LOG="$OUT/w1-$TS-hub.log"
+PEER_LOG="$OUT/w1-$TS-peer.log"
+SECRET="w1-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+ADMIN_TOKEN="adm-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+
+case "$D" in *[0-9]s|*[0-9]m) ;; *[0-9]) D="${D}s" ;; *) echo "D must look like 20s" >&2; exit 2 ;; esac
+[[ "$C" =~ ^[0-9]+$ && "$ROUNDS" =~ ^[0-9]+$ && "$ROUNDS" -ge 1 ]] || { echo "C and ROUNDS must be positive integers" >&2; exit 2; }
+[ -f "$PEER/load-w1.sh" ] || { echo "peer not found at $PEER" >&2; exit 2; }
+PEER=$(cd "$PEER" && pwd)
+mkdir -p "$OUT"
+cd "$REPO"
+
+log() { printf '[w1 %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+psql_q() { PGOPTIONS='-c client_min_messages=warning' psql "${PGH[@]}" -X -qtA -v ON_ERROR_STOP=1 "$@"; }
+
+# --- cleanup: stop only what this script started, by PID --------------------------------------
+HUB_PID="" PEER_PID="" SAMPLER_PID=""
+stop_pid() { # pid, seconds to wait after TERM
+    local pid=$1 wait_s=${2:-10} i
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < wait_s * 10; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_pid "$SAMPLER_PID" 1
+    stop_pid "$HUB_PID" 20
+    stop_pid "$PEER_PID" 5
+    wait 2>/dev/null || true
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() { # first free port from $1 upwards, skipping ones already chosen ($2...)
+    local p=$1; shift
+    while port_busy "$p" || [[ " $* " == *" $p "* ]]; do p=$((p + 1)); done
+    echo "$p"
+}
+wait_http_200() { # url, timeout seconds, pid that must stay alive
+    local url=$1 deadline=$(( $(now_ms) + $2 * 1000 )) pid=$3
+    while (( $(now_ms) < deadline )); do
+        kill -0 "$pid" 2>/dev/null || return 2
+        [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null)" = 200 ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# --- 1. prerequisites ----------------------------------------------------------------------------
+log "prerequisites: wrk, peer packages and database (peer setup.sh)"
+command -v curl >/dev/null || die "curl is needed"
+command -v psql >/dev/null || die "psql is needed"
+psql_q -d postgres -c 'select 1' >/dev/null || die "PostgreSQL not reachable on 127.0.0.1:5432 as postgres"
+bash "$PEER/setup.sh" >"$OUT/w1-$TS-setup.log" 2>&1 || { tail -20 "$OUT/w1-$TS-setup.log" >&2; die "peer setup.sh failed"; }
+command -v wrk >/dev/null || die "wrk missing after setup"
+if [ "$BUILD" = 1 ] || [ ! -f target/booking-hub.jar ] || [ ! -d target/lib ]; then
+    log "building the hub (mvn -q -B package -DskipTests)"
+    mvn -q -B package -DskipTests || die "hub build failed"
+fi
+[ -f target/booking-hub.jar ] || die "target/booking-hub.jar missing after build"
+JAR_NOTE=""
+if [ -n "$(find src pom.xml -newer target/booking-hub.jar -type f -print -quit 2>/dev/null)" ]; then
+    JAR_NOTE="note: target/booking-hub.jar is older than src/ or pom.xml (BUILD=1 rebuilds it)"
+    log "$JAR_NOTE"
+fi
+
+PEER_PORT=$(free_port "${PEER_PORT:-3000}")
+HUB_PORT=$(free_port "${HUB_PORT:-8080}" "$PEER_PORT")
+HUB_MGMT_PORT=$(free_port "${HUB_MGMT_PORT:-19876}" "$PEER_PORT" "$HUB_PORT")
+PEER_URL="http://127.0.0.1:$PEER_PORT/webhooks/vapi"
+HUB_URL="http://127.0.0.1:$HUB_PORT/webhooks/vapi"
+
+# --- 2. start the peer and the hub ---------------------------------------------------------------
+log "peer: truncating seedstack tables, starting node server.js on :$PEER_PORT"
+psql_q -d seedstack -c 'truncate calls, analytics_events restart identity' >/dev/null
+PORT=$PEER_PORT VAPI_SECRET=$SECRET PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres PGDATABASE=seedstack \
+    node "$PEER/server.js" >"$PEER_LOG" 2>&1 &
+PEER_PID=$!
+wait_http_200 "http://127.0.0.1:$PEER_PORT/healthz" 30 "$PEER_PID" || { tail -20 "$PEER_LOG" >&2; die "peer did not become healthy"; }
+
+log "hub: recreating database $HUB_DB, starting java -jar target/booking-hub.jar on :$HUB_PORT (management :$HUB_MGMT_PORT)"
+psql_q -d postgres -c "drop database if exists $HUB_DB with (force)" -c "create database $HUB_DB" >/dev/null
+HUB_T0=$(now_ms)
+# shellcheck disable=SC2086
+HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT CAMEL_MAIN_PROFILE=prod \
+    DATABASE_URL="postgres://postgres@127.0.0.1:5432/$HUB_DB" HUB_ADMIN_TOKEN=$ADMIN_TOKEN VAPI_WEBHOOK_SECRET=$SECRET \
+    java ${HUB_JAVA_OPTS:-} -jar target/booking-hub.jar >"$HUB_LOG" 2>&1 &
+HUB_PID=$!
+wait_http_200 "http://127.0.0.1:$HUB_PORT/health" 120 "$HUB_PID" || { tail -30 "$HUB_LOG" >&2; die "hub did not answer /health 200"; }
+HUB_START_MS=$(( $(now_ms) - HUB_T0 ))
+log "hub healthy after ${HUB_START_MS} ms; onboarding tenant acme"
+onboard=$(curl -s -m 10 -w '\n%{http_code}' -X POST "http://127.0.0.1:$HUB_PORT/api/clients/onboard" \
+    -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+    -d '{"businessName":"Acme","email":"ops@acme.example","phone":"+447700900123"}') || die "onboarding request failed"
+code=${onboard##*$'\n'}
+[[ "$code" == 2?? ]] || die "onboarding answered $code: ${onboard%$'\n'*}"
+grep -q '"clientKey" *: *"acme"' <<<"$onboard" || die "onboarding did not give clientKey acme: ${onboard%$'\n'*}"
+sleep 2
+HUB_RSS_IDLE_KB=$(rss_kb "$HUB_PID")
+
+# --- 3. alternating rounds -----------------------------------------------------------------------
+RSS_MAX_FILE="$OUT/.w1-$TS-rssmax"
+echo 0 >"$RSS_MAX_FILE"
+sample_rss() { # keeps the max VmRSS of the hub in $RSS_MAX_FILE, every second
+    local max cur
+    max=$(cat "$RSS_MAX_FILE")
+    while kill -0 "$HUB_PID" 2>/dev/null; do
+        cur=$(rss_kb "$HUB_PID")
+        if (( cur > max )); then max=$cur; echo "$max" >"$RSS_MAX_FILE"; fi
+        sleep 1
+    done
+}
+declare -a R_SIDE R_ROUND R_RPS R_P50 R_P99 R_NON2XX R_SOCK
+run_load() { # side round url
+    local side=$1 round=$2 url=$3 line
+    log "round $round/$ROUNDS: $side ($url) 5s warm-up + $D, c=$C"
+    line=$(bash "$PEER/load-w1.sh" "$url" "$SECRET" "$D" "$C" 2>&1) || true
+    echo "$line" >>"$OUT/w1-$TS-raw.txt"
+    g() { tr ' ' '\n' <<<"$line" | awk -F= -v k="$1" '$1==k {print $2; exit}'; }
+    R_SIDE+=("$side"); R_ROUND+=("$round")
+    if grep -q '^W1 ' <<<"$line"; then
+        R_RPS+=("$(g rps)"); R_P50+=("$(g p50_ms)"); R_P99+=("$(g p99_ms)"); R_NON2XX+=("$(g non2xx)"); R_SOCK+=("$(g sock_err)")
+    else
+        log "load run failed: $line"
+        R_RPS+=(NA); R_P50+=(NA); R_P99+=(NA); R_NON2XX+=(NA); R_SOCK+=(NA)
+    fi
+    log "  ${line}"
+}
+: >"$OUT/w1-$TS-raw.txt"
+for ((r = 1; r <= ROUNDS; r++)); do
+    kill -0 "$PEER_PID" 2>/dev/null || die "peer died (see $PEER_LOG)"
+    run_load peer "$r" "$PEER_URL"
+    kill -0 "$HUB_PID" 2>/dev/null || die "hub died (see $HUB_LOG)"
+    sample_rss & SAMPLER_PID=$!
+    run_load hub "$r" "$HUB_URL"
+    stop_pid "$SAMPLER_PID" 1; wait "$SAMPLER_PID" 2>/dev/null || true; SAMPLER_PID=""
+    kill -0 "$HUB_PID" 2>/dev/null || die "hub died during round $r (see $HUB_LOG)"
+done
+HUB_RSS_MAX_KB=$(cat "$RSS_MAX_FILE"); rm -f "$RSS_MAX_FILE"
+
+# --- 4. data checks on the hub ---------------------------------------------------------------------
+log "data check: waiting for the hub's analytics writes to settle"
+prev=-1
+for ((i = 0; i < 30; i++)); do   # stable for 2 consecutive seconds, at most ~30 s
+    cur=$(psql_q -d "$HUB_DB" -c "select count(*) from analytics_events where event_type = 'call.ended'")
+    if [ "$cur" = "$prev" ] && (( i >= 2 )); then break; fi
+    prev=$cur; sleep 1
+done
+ID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-4000-a000-[0-9a-f]{12}$'
+read -r N_ROWS N_DISTINCT N_UNMATCHED N_REPORTS N_OTHERID < <(psql_q -F ' ' -d "$HUB_DB" -c "
+    select count(*), count(distinct vapi_call_id), count(*) filter (where client_id is null),
+           coalesce(sum(report_count), 0), count(*) filter (where vapi_call_id !~ '$ID_RE')
+    from calls")
+read -r N_GROUPS N_GAPGROUPS N_MISSING N_BADMIN < <(psql_q -F ' ' -d "$HUB_DB" -c "
+    with c as (
+      select substr(vapi_call_id, 1, 8) as nonce, substr(vapi_call_id, 10, 4) as thr,
+             ('x' || lpad(right(vapi_call_id, 12), 16, '0'))::bit(64)::bigint as ctr
+      from calls where vapi_call_id ~ '$ID_RE'),
+    g as (select nonce, thr, count(distinct ctr) as n, max(ctr) as mx, min(ctr) as mn from c group by nonce, thr)
+    select count(*), count(*) filter (where n <> mx), coalesce(sum(mx - n), 0), count(*) filter (where mn <> 1) from g")
+GAP_DETAIL=$(psql_q -F ' ' -d "$HUB_DB" -c "
+    with c as (
+      select substr(vapi_call_id, 1, 8) as nonce, substr(vapi_call_id, 10, 4) as thr,
+             ('x' || lpad(right(vapi_call_id, 12), 16, '0'))::bit(64)::bigint as ctr
+      from calls where vapi_call_id ~ '$ID_RE')
+    select '    nonce=' || nonce || ' thread=' || thr || ' ids=' || count(distinct ctr) || ' max=' || max(ctr)
+           || ' missing=' || (max(ctr) - count(distinct ctr))
+    from c group by nonce, thr order by nonce, thr")
+read -r N_EVENTS N_EVENTS_DISTINCT N_NO_EVENT N_ORPHAN_EVENTS < <(psql_q -F ' ' -d "$HUB_DB" -c "
+    select (select count(*) from analytics_events where event_type = 'call.ended'),
+           (select count(distinct vapi_call_id) from analytics_events where event_type = 'call.ended'),
+           (select count(*) from calls c where not exists
+               (select 1 from analytics_events a where a.event_type = 'call.ended' and a.vapi_call_id = c.vapi_call_id)),
+           (select count(*) from analytics_events a where a.event_type = 'call.ended' and not exists
+               (select 1 from calls c where c.vapi_call_id = a.vapi_call_id))")
+read -r N_ERRLOG N_DEAD < <(psql_q -F ' ' -d "$HUB_DB" -c "select (select count(*) from error_log), (select count(*) from dead_letters)")
+read -r P_ROWS P_EVENTS P_REPORTS < <(psql_q -F ' ' -d seedstack -c "
+    select (select count(*) from calls), (select count(*) from analytics_events), (select coalesce(sum(webhook_count), 0) from calls)")
+HUB_LOG_WARN=$(grep -c -E '\bWARN\b' "$HUB_LOG" || true)
+HUB_LOG_ERROR=$(grep -c -E '\bERROR\b' "$HUB_LOG" || true)
+
+CHECK=PASS CHECK_LINES=""
+chk() { # ok|bad, text
+    if [ "$1" = ok ]; then CHECK_LINES+="  ok    $2"$'\n'; else CHECK_LINES+="  FAIL  $2"$'\n'; CHECK=FAIL; fi
+}
+(( N_ROWS > 0 )) && s=ok || s=bad; chk $s "calls rows stored: $N_ROWS (sum report_count $N_REPORTS, so $((N_REPORTS - N_ROWS)) repeats)"
+(( N_ROWS == N_DISTINCT )) && s=ok || s=bad; chk $s "no duplicate rows: count(*)=$N_ROWS count(distinct vapi_call_id)=$N_DISTINCT"
+(( N_GAPGROUPS == 0 && N_BADMIN == 0 )) && s=ok || s=bad
+chk $s "ids contiguous 1..max per run nonce and wrk thread: $N_GROUPS groups, $N_GAPGROUPS with gaps, $N_MISSING ids missing, $N_BADMIN not starting at 1"
+(( N_EVENTS == N_ROWS && N_EVENTS_DISTINCT == N_EVENTS && N_NO_EVENT == 0 && N_ORPHAN_EVENTS == 0 )) && s=ok || s=bad
+chk $s "one call.ended event per call: events=$N_EVENTS (distinct ids $N_EVENTS_DISTINCT), calls=$N_ROWS, calls without event=$N_NO_EVENT, events without call=$N_ORPHAN_EVENTS"
+(( N_UNMATCHED == 0 && N_OTHERID == 0 )) && s=ok || s=bad
+chk $s "every call attributed to a client: unmatched=$N_UNMATCHED, ids not from w1.lua=$N_OTHERID"
+CHECK_LINES=${CHECK_LINES%$'\n'}
+
+# --- 5. summary ------------------------------------------------------------------------------------
+median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '{a[NR]=$1} END {if (NR==0) print "NA"; else if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+col() { # side, array name -> values of that side
+    local side=$1 i; local -n arr=$2
+    for i in "${!R_SIDE[@]}"; do [ "${R_SIDE[$i]}" = "$side" ] && printf '%s ' "${arr[$i]}"; done
+    return 0
+}
+mb() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
+{
+    echo "W1 benchmark $TS  POST /webhooks/vapi (end-of-call-report), PostgreSQL, loopback"
+    echo "D=$D C=$C ROUNDS=$ROUNDS  wrk -t2, 5 s warm-up per measurement (peer load-w1.sh)  host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "peer: $PEER_URL (node $(node -v))   hub: $HUB_URL (java $(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}'))"
+    echo
+    printf '%-8s %-5s %10s %9s %9s %8s %9s\n' round side rps p50_ms p99_ms non2xx sock_err
+    for i in "${!R_SIDE[@]}"; do
+        printf '%-8s %-5s %10s %9s %9s %8s %9s\n' "${R_ROUND[$i]}" "${R_SIDE[$i]}" "${R_RPS[$i]}" "${R_P50[$i]}" "${R_P99[$i]}" "${R_NON2XX[$i]}" "${R_SOCK[$i]}"
+    done
+    for side in peer hub; do
+        printf '%-8s %-5s %10s %9s %9s %8s %9s\n' median "$side" "$(col "$side" R_RPS | median)" "$(col "$side" R_P50 | median)" \
+            "$(col "$side" R_P99 | median)" "$(col "$side" R_NON2XX | median)" "$(col "$side" R_SOCK | median)"
+    done
+    echo
+    mp=$(col peer R_RPS | median); mh=$(col hub R_RPS | median)
+    if [[ "$mp" =~ ^[0-9.]+$ && "$mh" =~ ^[0-9.]+$ ]] && awk -v p="$mp" 'BEGIN {exit !(p > 0)}'; then
+        echo "hub/peer median rps: $(awk -v h="$mh" -v p="$mp" 'BEGIN {printf "%.2f", h / p}')"
+    else
+        echo "hub/peer median rps: NA"
+    fi
+    [ -z "$JAR_NOTE" ] || echo "$JAR_NOTE"
+    echo "hub startup: ${HUB_START_MS} ms (process start to GET /health 200)"
+    echo "hub RSS: idle $(mb "$HUB_RSS_IDLE_KB") MB, max under load $(mb "$HUB_RSS_MAX_KB") MB"
+    echo
+    echo "hub data check: $CHECK"
+    echo "$CHECK_LINES"
+    if (( N_GAPGROUPS > 0 || N_BADMIN > 0 )); then
+        echo "  per nonce/thread (ids missing can match non-2xx answers or socket errors above):"
+        echo "$GAP_DETAIL"
+    fi
+    echo "hub log: $HUB_LOG_WARN WARN, $HUB_LOG_ERROR ERROR lines; error_log rows $N_ERRLOG, dead_letters rows $N_DEAD ($HUB_LOG)"
+    echo "peer db (info): calls $P_ROWS, sum webhook_count $P_REPORTS, analytics_events $P_EVENTS"
+} | tee "$REPORT"
+log "report written to $REPORT"
+[ "$CHECK" = PASS ]

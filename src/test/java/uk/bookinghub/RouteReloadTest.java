@@ -1,0 +1,63 @@
+package uk.bookinghub;
+
+import org.junit.jupiter.api.Test;
+
+import uk.bookinghub.support.RunningHub;
+import uk.bookinghub.support.TestDatabase;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Ops edit routes live (dev profile): adding or changing a file in the routes folder changes the
+ * running route, and the other routes keep serving.
+ */
+class RouteReloadTest {
+
+    private static final String PROBE = """
+            - route:
+                id: ops-probe
+                description: A route an operator adds while the hub runs
+                from:
+                  uri: platform-http:/ops/probe
+                  steps:
+                    - setBody:
+                        constant: "%s"
+            """;
+
+    @Test
+    void changingARouteFileChangesTheRunningRouteAndLeavesOthersServing() throws Exception {
+        Path routes = Files.createTempDirectory("hub-routes-");
+        try (var files = Files.list(Path.of("routes"))) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.copy(f, routes.resolve(f.getFileName()));
+            }
+        }
+        try (TestDatabase db = TestDatabase.create(TestDatabase.Kind.SQLITE);
+             RunningHub hub = RunningHub.start(db.hubUrl(), Map.of("camel.main.profile", "dev",
+                     "camel.main.routes-reload-enabled", "true", "hub.routes-dir", routes.toString()))) {
+            Path probe = routes.resolve("ops-probe.camel.yaml");
+            Files.writeString(probe, PROBE.formatted("version-1"));
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> hub.get("/ops/probe").body().equals("version-1"));
+
+            Files.writeString(probe, PROBE.formatted("version-2"));
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> hub.get("/ops/probe").body().equals("version-2"));
+
+            assertThat(hub.get("/health").statusCode()).isEqualTo(200);
+            assertThat(hub.postVapi("{\"message\":{\"type\":\"hang\",\"call\":{\"id\":\"c-reload\"}}}").statusCode()).isEqualTo(200);
+            assertThat(hub.camel().getRoute("vapi-webhooks")).isNotNull();
+        } finally {
+            try (var files = Files.list(routes)) {
+                files.forEach(f -> f.toFile().delete());
+            }
+            Files.deleteIfExists(routes);
+        }
+    }
+}

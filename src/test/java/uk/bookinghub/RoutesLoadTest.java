@@ -1,0 +1,133 @@
+package uk.bookinghub;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.camel.Route;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import uk.bookinghub.support.Jsons;
+import uk.bookinghub.support.RunningHub;
+import uk.bookinghub.support.TestDatabase;
+
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import java.lang.management.ManagementFactory;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every file in {@code routes/} starts with the route ids it should have, each route has a
+ * description, and every route is visible to operations: a JMX MBean named by its id, Prometheus
+ * metrics, Jolokia on the loopback-only management port.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RoutesLoadTest {
+
+    static final Map<String, Set<String>> EXPECTED = Map.of(
+            "vapi-webhooks.camel.yaml", Set.of("vapi-webhooks"),
+            "analytics.camel.yaml", Set.of("analytics-record"),
+            "clients.camel.yaml", Set.of("clients-onboard", "clients-me"),
+            "monitoring.camel.yaml", Set.of("health", "monitor-tenant-resolution", "monitor-vapi-messages", "db-health", "dead-letter-store"),
+            "error-handling.camel.yaml", Set.of());
+
+    private TestDatabase db;
+    private RunningHub hub;
+
+    @BeforeAll
+    void start() {
+        db = TestDatabase.create(TestDatabase.Kind.SQLITE);
+        hub = RunningHub.start(db.hubUrl(), Map.of());
+    }
+
+    @AfterAll
+    void stop() {
+        hub.close();
+        db.close();
+    }
+
+    @Test
+    void everyRouteFileStartsWithItsIdsAndDescriptions() throws Exception {
+        Set<String> files;
+        try (var list = Files.list(Path.of("routes"))) {
+            files = list.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".camel.yaml")).collect(Collectors.toSet());
+        }
+        assertThat(files).containsExactlyInAnyOrderElementsOf(EXPECTED.keySet());
+        Map<String, Set<String>> actual = new TreeMap<>();
+        for (Route r : hub.camel().getRoutes()) {
+            String file = Path.of(r.getSourceResource().getLocation().replaceFirst("^file:", "")).getFileName().toString();
+            actual.computeIfAbsent(file, k -> new HashSet<>()).add(r.getRouteId());
+            assertThat(r.getDescription()).as("description of " + r.getRouteId()).isNotBlank();
+            assertThat(hub.camel().getRouteController().getRouteStatus(r.getRouteId()).isStarted()).as(r.getRouteId()).isTrue();
+        }
+        EXPECTED.forEach((file, ids) -> assertThat(actual.getOrDefault(file, Set.of())).as(file).isEqualTo(ids));
+    }
+
+    @Test
+    void everyRouteHasAJmxMBeanNamedByItsId() throws Exception {
+        MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
+        Set<String> names = mbeans.queryNames(new ObjectName("org.apache.camel:context=booking-hub,type=routes,*"), null)
+                .stream().map(n -> n.getKeyProperty("name").replace("\"", "")).collect(Collectors.toSet());
+        Set<String> ids = hub.camel().getRoutes().stream().map(Route::getRouteId).collect(Collectors.toSet());
+        assertThat(names).containsAll(ids);
+    }
+
+    @Test
+    void healthMetricsAndJolokiaAnswerOnTheManagementPort() {
+        HttpResponse<String> health = hub.get(hub.managementUrl("/observe/health"));
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(Jsons.read(health.body()).get("status").asText()).isEqualTo("UP");
+
+        hub.postVapi("{\"message\":{\"type\":\"hang\",\"call\":{\"id\":\"c-metrics\"}}}");
+        HttpResponse<String> metrics = hub.get(hub.managementUrl("/observe/metrics"));
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body()).contains("routeId=\"vapi-webhooks\"");
+
+        String read = "{\"type\":\"read\",\"mbean\":\"org.apache.camel:context=booking-hub,type=routes,name=\\\"vapi-webhooks\\\"\",\"attribute\":\"ExchangesTotal\"}";
+        HttpResponse<String> jolokia = hub.send(HttpRequest.newBuilder(URI.create(hub.managementUrl("/observe/jolokia")))
+                .POST(HttpRequest.BodyPublishers.ofString(read)).header("Content-Type", "application/json"));
+        JsonNode j = Jsons.read(jolokia.body());
+        assertThat(j.get("status").asInt()).as(jolokia.body()).isEqualTo(200);
+        assertThat(j.get("value").asLong()).isPositive();
+
+        assertThat(hub.get("/observe/health").statusCode()).as("not on the public port").isEqualTo(404);
+    }
+
+    @Test
+    void managementPortIsNotReachableFromOtherAddresses() throws Exception {
+        Optional<InetAddress> external = Collections.list(NetworkInterface.getNetworkInterfaces()).stream()
+                .flatMap(i -> Collections.list(i.getInetAddresses()).stream())
+                .filter(a -> a instanceof Inet4Address && !a.isLoopbackAddress()).findFirst();
+        List<InetAddress> targets = external.map(List::of).orElse(List.of());
+        for (InetAddress a : targets) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(a, hub.managementPort), 1000);
+                throw new AssertionError("management port reachable on " + a);
+            } catch (java.io.IOException expected) {
+                // refused: bound to loopback only
+            }
+        }
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), hub.managementPort), 1000);
+        }
+    }
+}
