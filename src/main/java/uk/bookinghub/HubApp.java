@@ -29,14 +29,24 @@ public final class HubApp {
         try {
             main.run();
         } catch (Exception e) {
-            Throwable root = e;
-            while (root.getCause() != null && root.getCause() != root) {
-                root = root.getCause();
-            }
-            LOG.error("[CRITICAL ALERT] The hub cannot start: {}", root.getMessage() == null ? root.toString() : root.getMessage());
+            Throwable reason = startupReason(e);
+            LOG.error("[CRITICAL ALERT] The hub cannot start: {}", reason.getMessage() == null ? reason.toString() : reason.getMessage());
             System.exit(1);
         }
         System.exit(main.getExitCode());
+    }
+
+    /** The hub's own explanation when there is one (it names the setting), else the root cause. */
+    static Throwable startupReason(Throwable e) {
+        Throwable ours = null;
+        Throwable root = e;
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getClass().getName().startsWith("uk.bookinghub.")) {
+                ours = t;
+            }
+            root = t;
+        }
+        return ours != null ? ours : root;
     }
 
     /** A configured, not yet started hub; {@code overrides} win over every properties file (tests use them). */
