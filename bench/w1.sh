@@ -186,21 +186,30 @@ read -r N_ROWS N_DISTINCT N_UNMATCHED N_REPORTS N_OTHERID < <(psql_q -F ' ' -d "
     select count(*), count(distinct vapi_call_id), count(*) filter (where client_id is null),
            coalesce(sum(report_count), 0), count(*) filter (where vapi_call_id !~ '$ID_RE')
     from calls")
-read -r N_GROUPS N_GAPGROUPS N_MISSING N_BADMIN < <(psql_q -F ' ' -d "$HUB_DB" -c "
+# Per run nonce and wrk thread, the counters must be 1..max with none missing. One exception, an
+# artefact of wrk, not of the server: wrk calls request() once on its first thread's Lua state to
+# verify the script (script_verify_request), so counter 1 of thread 0001 is generated but never
+# sent (it reaches the server only if a later 2 % repeat happens to pick it). Thread 0001 is
+# therefore checked over 2..max, and whether its counter 1 arrived is shown for information.
+GROUPS_SQL="
     with c as (
       select substr(vapi_call_id, 1, 8) as nonce, substr(vapi_call_id, 10, 4) as thr,
              ('x' || lpad(right(vapi_call_id, 12), 16, '0'))::bit(64)::bigint as ctr
       from calls where vapi_call_id ~ '$ID_RE'),
-    g as (select nonce, thr, count(distinct ctr) as n, max(ctr) as mx, min(ctr) as mn from c group by nonce, thr)
-    select count(*), count(*) filter (where n <> mx), coalesce(sum(mx - n), 0), count(*) filter (where mn <> 1) from g")
-GAP_DETAIL=$(psql_q -F ' ' -d "$HUB_DB" -c "
-    with c as (
-      select substr(vapi_call_id, 1, 8) as nonce, substr(vapi_call_id, 10, 4) as thr,
-             ('x' || lpad(right(vapi_call_id, 12), 16, '0'))::bit(64)::bigint as ctr
-      from calls where vapi_call_id ~ '$ID_RE')
-    select '    nonce=' || nonce || ' thread=' || thr || ' ids=' || count(distinct ctr) || ' max=' || max(ctr)
-           || ' missing=' || (max(ctr) - count(distinct ctr))
-    from c group by nonce, thr order by nonce, thr")
+    g as (
+      select nonce, thr, max(ctr) as mx, min(ctr) as mn, bool_or(ctr = 1) as has1,
+             case when thr = '0001' then 1 else 0 end as skip,
+             count(distinct ctr) filter (where not (thr = '0001' and ctr = 1)) as n
+      from c group by nonce, thr),
+    h as (select *, mx - skip - n as missing from g)"
+read -r N_GROUPS N_GAPGROUPS N_MISSING N_T1SKIP < <(psql_q -F ' ' -d "$HUB_DB" -c "$GROUPS_SQL
+    select count(*), count(*) filter (where missing <> 0), coalesce(sum(missing), 0),
+           count(*) filter (where thr = '0001' and not has1) from h")
+GAP_DETAIL=$(psql_q -F ' ' -d "$HUB_DB" -c "$GROUPS_SQL
+    select '    nonce=' || nonce || ' thread=' || thr || ' rows=' || (n + case when skip = 1 and has1 then 1 else 0 end)
+           || ' counters=' || mn || '..' || mx || ' missing=' || missing
+           || case when skip = 1 then case when has1 then ' (counter 1 arrived as a repeat)' else ' (counter 1 never sent by wrk)' end else '' end
+    from h order by nonce, thr")
 read -r N_EVENTS N_EVENTS_DISTINCT N_NO_EVENT N_ORPHAN_EVENTS < <(psql_q -F ' ' -d "$HUB_DB" -c "
     select (select count(*) from analytics_events where event_type = 'call.ended'),
            (select count(distinct vapi_call_id) from analytics_events where event_type = 'call.ended'),
@@ -220,8 +229,8 @@ chk() { # ok|bad, text
 }
 (( N_ROWS > 0 )) && s=ok || s=bad; chk $s "calls rows stored: $N_ROWS (sum report_count $N_REPORTS, so $((N_REPORTS - N_ROWS)) repeats)"
 (( N_ROWS == N_DISTINCT )) && s=ok || s=bad; chk $s "no duplicate rows: count(*)=$N_ROWS count(distinct vapi_call_id)=$N_DISTINCT"
-(( N_GAPGROUPS == 0 && N_BADMIN == 0 )) && s=ok || s=bad
-chk $s "ids contiguous 1..max per run nonce and wrk thread: $N_GROUPS groups, $N_GAPGROUPS with gaps, $N_MISSING ids missing, $N_BADMIN not starting at 1"
+(( N_GROUPS > 0 && N_GAPGROUPS == 0 )) && s=ok || s=bad
+chk $s "ids contiguous per run nonce and wrk thread: $N_GROUPS groups, $N_GAPGROUPS with gaps, $N_MISSING ids missing (thread 0001 checked from 2: wrk never sends its counter 1, in $N_T1SKIP groups)"
 (( N_EVENTS == N_ROWS && N_EVENTS_DISTINCT == N_EVENTS && N_NO_EVENT == 0 && N_ORPHAN_EVENTS == 0 )) && s=ok || s=bad
 chk $s "one call.ended event per call: events=$N_EVENTS (distinct ids $N_EVENTS_DISTINCT), calls=$N_ROWS, calls without event=$N_NO_EVENT, events without call=$N_ORPHAN_EVENTS"
 (( N_UNMATCHED == 0 && N_OTHERID == 0 )) && s=ok || s=bad
@@ -262,10 +271,8 @@ mb() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
     echo
     echo "hub data check: $CHECK"
     echo "$CHECK_LINES"
-    if (( N_GAPGROUPS > 0 || N_BADMIN > 0 )); then
-        echo "  per nonce/thread (ids missing can match non-2xx answers or socket errors above):"
-        echo "$GAP_DETAIL"
-    fi
+    echo "  per run nonce and wrk thread (warm-up and measured runs; a missing id can match a non-2xx answer or socket error):"
+    echo "$GAP_DETAIL"
     echo "hub log: $HUB_LOG_WARN WARN, $HUB_LOG_ERROR ERROR lines; error_log rows $N_ERRLOG, dead_letters rows $N_DEAD ($HUB_LOG)"
     echo "peer db (info): calls $P_ROWS, sum webhook_count $P_REPORTS, analytics_events $P_EVENTS"
 } | tee "$REPORT"

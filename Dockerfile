@@ -1,0 +1,32 @@
+# Booking hub image. Untested here (no Docker engine on the build machines); kept plain on purpose.
+# Build:  docker build -t booking-hub .
+# Run:    docker run -p 8080:8080 -e DATABASE_URL=postgres://... -e HUB_ADMIN_TOKEN=... -e VAPI_WEBHOOK_SECRET=... booking-hub
+# Ops can replace the routes or the configuration with a mount:
+#         -v $PWD/routes:/app/routes -v $PWD/application.properties:/app/application.properties
+
+FROM maven:3.9.9-eclipse-temurin-17 AS build
+WORKDIR /src
+COPY pom.xml .
+RUN mvn -B -q dependency:go-offline
+COPY src ./src
+RUN mvn -B -q package -DskipTests
+
+FROM eclipse-temurin:17.0.15_6-jre
+RUN groupadd --system hub && useradd --system --gid hub --home-dir /app hub
+WORKDIR /app
+COPY --from=build /src/target/booking-hub.jar /app/booking-hub.jar
+COPY --from=build /src/target/lib /app/lib
+COPY application.properties application-prod.properties /app/
+COPY routes /app/routes
+RUN mkdir -p /app/data && chown -R hub:hub /app/data
+USER hub
+ENV CAMEL_MAIN_PROFILE=prod \
+    HUB_CONFIG=/app/application.properties \
+    HUB_ROUTES_DIR=/app/routes \
+    HUB_SQLITE_PATH=/app/data/hub.db \
+    PORT=8080
+# 8080: webhooks and APIs. The management port (9876: health, metrics, Jolokia) stays on the
+# container's loopback by design; publish it only through a trusted sidecar or tunnel.
+EXPOSE 8080
+VOLUME ["/app/data"]
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/booking-hub.jar"]
