@@ -43,7 +43,7 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 psql_q() { PGOPTIONS='-c client_min_messages=warning' psql "${PGH[@]}" -X -qtA -v ON_ERROR_STOP=1 "$@"; }
 
 # --- cleanup: stop only what this script started, by PID --------------------------------------
-HUB_PID="" PEER_PID="" SAMPLER_PID=""
+HUB_PID="" PEER_PID="" SAMPLER_PID="" LOAD_PID=""
 stop_pid() { # pid, seconds to wait after TERM
     local pid=$1 wait_s=${2:-10} i
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
@@ -51,13 +51,20 @@ stop_pid() { # pid, seconds to wait after TERM
     for ((i = 0; i < wait_s * 10; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
 }
+kill_tree() { # a process started here and its descendants, by PID
+    local c
+    for c in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$c"; done
+    kill -TERM "$1" 2>/dev/null || true
+}
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    [ -z "$LOAD_PID" ] || kill_tree "$LOAD_PID" # load-w1.sh and the wrk it runs
     stop_pid "$SAMPLER_PID" 1
     stop_pid "$HUB_PID" 20
     stop_pid "$PEER_PID" 5
     wait 2>/dev/null || true
+    rm -f "$OUT/.w1-$TS-load" "$OUT/.w1-$TS-rssmax"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -149,7 +156,12 @@ declare -a R_SIDE R_ROUND R_RPS R_P50 R_P99 R_NON2XX R_SOCK
 run_load() { # side round url
     local side=$1 round=$2 url=$3 line
     log "round $round/$ROUNDS: $side ($url) 5s warm-up + $D, c=$C"
-    line=$(bash "$PEER/load-w1.sh" "$url" "$SECRET" "$D" "$C" 2>&1) || true
+    # in the background so that a TERM/INT to this script is handled at once (see cleanup)
+    bash "$PEER/load-w1.sh" "$url" "$SECRET" "$D" "$C" >"$OUT/.w1-$TS-load" 2>&1 &
+    LOAD_PID=$!
+    wait "$LOAD_PID" || true
+    LOAD_PID=""
+    line=$(cat "$OUT/.w1-$TS-load"); rm -f "$OUT/.w1-$TS-load"
     echo "$line" >>"$OUT/w1-$TS-raw.txt"
     g() { tr ' ' '\n' <<<"$line" | awk -F= -v k="$1" '$1==k {print $2; exit}'; }
     R_SIDE+=("$side"); R_ROUND+=("$round")

@@ -45,7 +45,7 @@ class RoutesLoadTest {
 
     static final Map<String, Set<String>> EXPECTED = Map.of(
             "vapi-webhooks.camel.yaml", Set.of("vapi-webhooks"),
-            "analytics.camel.yaml", Set.of("analytics-record"),
+            "analytics.camel.yaml", Set.of("analytics-record", "analytics-reconcile", "analytics-reconcile-run"),
             "clients.camel.yaml", Set.of("clients-onboard", "clients-me"),
             "monitoring.camel.yaml", Set.of("health", "monitor-tenant-resolution", "monitor-vapi-messages", "db-health", "dead-letter-store"),
             "error-handling.camel.yaml", Set.of());

@@ -34,6 +34,40 @@ public final class AnalyticsStore implements AutoCloseable {
         writer.write(e, writeTimeoutMs);
     }
 
+    /**
+     * Closes the one window where an outcome could miss analytics: the hub stopping between a
+     * report's commit and its wire-tapped event. Inserts the {@code call.ended} event for every
+     * call ended since {@code since} that has none (the unique key makes it a no-op otherwise).
+     * Returns how many were added.
+     */
+    public int reconcileCallEvents(java.time.Instant since) {
+        return db.inTransaction("reconciling call analytics", c -> {
+            try (PreparedStatement ps = c.prepareStatement("insert into analytics_events (event_key, event_type, client_id, client_key, vapi_call_id, outcome, props, occurred_at, created_at) "
+                    + "select 'call.ended:' || c.vapi_call_id, 'call.ended', c.client_id, k.client_key, c.vapi_call_id, c.outcome, '{\"reconciled\":true}', "
+                    + "coalesce(c.ended_at, c.updated_at), ? from calls c left join clients k on k.id = c.client_id "
+                    + "where c.report_count > 0 and c.updated_at >= ? "
+                    + "and not exists (select 1 from analytics_events e where e.event_key = 'call.ended:' || c.vapi_call_id) "
+                    + "on conflict (event_key) do nothing")) {
+                db.dialect().setInstant(ps, 1, java.time.Instant.now());
+                db.dialect().setInstant(ps, 2, since);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** The scheduled reconciliation over the last {@code hours}; logs what it added. */
+    public int reconcileRecent(int hours) {
+        int added = reconcileCallEvents(java.time.Instant.now().minus(java.time.Duration.ofHours(hours)));
+        if (added > 0) {
+            LoggerHolder.LOG.warn("[ANALYTICS] added {} missing call.ended event(s) for calls ended in the last {} h", added, hours);
+        }
+        return added;
+    }
+
+    private static final class LoggerHolder {
+        static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AnalyticsStore.class);
+    }
+
     private void writeBatch(Connection c, List<AnalyticsEvent> events) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(INSERT)) {
             for (AnalyticsEvent e : events) {

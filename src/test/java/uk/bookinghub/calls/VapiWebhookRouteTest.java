@@ -299,6 +299,24 @@ abstract class VapiWebhookRouteTest {
         }
     }
 
+    @Test
+    void callEndedWithoutItsEventGetsItFromTheReconciliation() throws Exception {
+        // the hub stopped between the report's commit and the wire tap: the call row has no event
+        String callId = id();
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute("insert into calls (vapi_call_id, tenant_rule, status, status_rank, outcome, report_count, created_at, updated_at) values ('"
+                    + callId + "', 'unmatched', 'ended', 100, 'voicemail', 1, " + now() + ", " + now() + ")");
+        }
+        hub.camel().createProducerTemplate().sendBody("direct:analytics-reconcile", null);
+        assertThat(scalar("select outcome from analytics_events where event_key = 'call.ended:" + callId + "'")).isEqualTo("voicemail");
+        hub.camel().createProducerTemplate().sendBody("direct:analytics-reconcile", null);
+        assertThat(count("select count(*) from analytics_events where vapi_call_id = '" + callId + "'")).isEqualTo(1);
+    }
+
+    private String now() {
+        return kind() == TestDatabase.Kind.SQLITE ? "strftime('%Y-%m-%dT%H:%M:%fZ','now')" : "now()";
+    }
+
     long count(String sql) throws SQLException {
         String v = scalar(sql);
         return v == null ? 0 : Long.parseLong(v);
