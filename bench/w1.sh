@@ -43,7 +43,7 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 psql_q() { PGOPTIONS='-c client_min_messages=warning' psql "${PGH[@]}" -X -qtA -v ON_ERROR_STOP=1 "$@"; }
 
 # --- cleanup: stop only what this script started, by PID --------------------------------------
-HUB_PID="" PEER_PID="" SAMPLER_PID="" LOAD_PID=""
+HUB_PID="" PEER_PID="" SAMPLER_PID="" LOAD_PID="" HUB_DIR=""
 stop_pid() { # pid, seconds to wait after TERM
     local pid=$1 wait_s=${2:-10} i
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
@@ -65,6 +65,7 @@ cleanup() {
     stop_pid "$PEER_PID" 5
     wait 2>/dev/null || true
     rm -f "$OUT/.w1-$TS-load" "$OUT/.w1-$TS-rssmax"
+    [ -z "$HUB_DIR" ] || rm -rf "$HUB_DIR"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -97,7 +98,7 @@ bash "$PEER/setup.sh" >"$OUT/w1-$TS-setup.log" 2>&1 || { tail -20 "$OUT/w1-$TS-s
 command -v wrk >/dev/null || die "wrk missing after setup"
 if [ "$BUILD" = 1 ] || [ ! -f target/booking-hub.jar ] || [ ! -d target/lib ]; then
     log "building the hub (mvn -q -B package -DskipTests)"
-    mvn -q -B package -DskipTests || die "hub build failed"
+    mvn -q -B package -DskipTests >"$OUT/w1-$TS-build.log" 2>&1 || { tail -30 "$OUT/w1-$TS-build.log" >&2; die "hub build failed"; }
 fi
 [ -f target/booking-hub.jar ] || die "target/booking-hub.jar missing after build"
 JAR_NOTE=""
@@ -105,6 +106,10 @@ if [ -n "$(find src pom.xml -newer target/booking-hub.jar -type f -print -quit 2
     JAR_NOTE="note: target/booking-hub.jar is older than src/ or pom.xml (BUILD=1 rebuilds it)"
     log "$JAR_NOTE"
 fi
+# Run a private copy of the jar and its lib/: a build started meanwhile (mvn package/verify by
+# someone else) rewrites target/ under a running JVM and breaks it with NoClassDefFoundError.
+HUB_DIR=$(mktemp -d /tmp/w1-hub.XXXXXX)
+cp -p target/booking-hub.jar "$HUB_DIR/" && cp -rp target/lib "$HUB_DIR/lib" || die "cannot copy the hub jar"
 
 PEER_PORT=$(free_port "${PEER_PORT:-3000}")
 HUB_PORT=$(free_port "${HUB_PORT:-8080}" "$PEER_PORT")
@@ -120,15 +125,18 @@ PORT=$PEER_PORT VAPI_SECRET=$SECRET PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres
 PEER_PID=$!
 wait_http_200 "http://127.0.0.1:$PEER_PORT/healthz" 30 "$PEER_PID" || { tail -20 "$PEER_LOG" >&2; die "peer did not become healthy"; }
 
-log "hub: recreating database $HUB_DB, starting java -jar target/booking-hub.jar on :$HUB_PORT (management :$HUB_MGMT_PORT)"
+log "hub: recreating database $HUB_DB, starting java -jar target/booking-hub.jar (a copy) on :$HUB_PORT (management :$HUB_MGMT_PORT)"
 psql_q -d postgres -c "drop database if exists $HUB_DB with (force)" -c "create database $HUB_DB" >/dev/null
 HUB_T0=$(now_ms)
 # shellcheck disable=SC2086
 HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT CAMEL_MAIN_PROFILE=prod \
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/$HUB_DB" HUB_ADMIN_TOKEN=$ADMIN_TOKEN VAPI_WEBHOOK_SECRET=$SECRET \
-    java ${HUB_JAVA_OPTS:-} -jar target/booking-hub.jar >"$HUB_LOG" 2>&1 &
+    java ${HUB_JAVA_OPTS:-} -jar "$HUB_DIR/booking-hub.jar" >"$HUB_LOG" 2>&1 &
 HUB_PID=$!
-wait_http_200 "http://127.0.0.1:$HUB_PORT/health" 120 "$HUB_PID" || { tail -30 "$HUB_LOG" >&2; die "hub did not answer /health 200"; }
+if ! wait_http_200 "http://127.0.0.1:$HUB_PORT/health" 120 "$HUB_PID"; then
+    { grep -E ' (ERROR|FATAL) ' "$HUB_LOG" | tail -5 | grep . || tail -30 "$HUB_LOG"; } | cut -c1-400 >&2
+    die "hub did not answer /health 200 (log: $HUB_LOG)${JAR_NOTE:+; $JAR_NOTE}"
+fi
 HUB_START_MS=$(( $(now_ms) - HUB_T0 ))
 log "hub healthy after ${HUB_START_MS} ms; onboarding tenant acme"
 onboard=$(curl -s -m 10 -w '\n%{http_code}' -X POST "http://127.0.0.1:$HUB_PORT/api/clients/onboard" \
@@ -250,7 +258,7 @@ chk $s "every call attributed to a client: unmatched=$N_UNMATCHED, ids not from 
 CHECK_LINES=${CHECK_LINES%$'\n'}
 
 # --- 5. summary ------------------------------------------------------------------------------------
-median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '{a[NR]=$1} END {if (NR==0) print "NA"; else if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+median() { tr ' ' '\n' | awk '/^[0-9.]+$/' | sort -g | awk '{a[NR]=$1} END {if (NR==0) print "NA"; else if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 col() { # side, array name -> values of that side
     local side=$1 i; local -n arr=$2
     for i in "${!R_SIDE[@]}"; do [ "${R_SIDE[$i]}" = "$side" ] && printf '%s ' "${arr[$i]}"; done
