@@ -24,7 +24,18 @@ import uk.bookinghub.security.ApiKeys;
 import uk.bookinghub.store.Database;
 import uk.bookinghub.store.DatabaseUrl;
 
+import uk.bookinghub.leads.LeadStore;
+import uk.bookinghub.leads.LeadsApi;
+import uk.bookinghub.leads.OptOutStore;
+import uk.bookinghub.leads.OptOutsApi;
+import uk.bookinghub.phones.PhoneClassifier;
+import uk.bookinghub.security.Callers;
+
 import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Binds the hub's beans into Camel's registry. Runs after {@code application.properties} is read
@@ -56,13 +67,30 @@ public class HubConfiguration implements CamelConfiguration {
         DatabaseHealth dbHealth = new DatabaseHealth(db);
         long maxBody = integer(props, "vapi.webhook.max-body-bytes", 1_048_576);
 
+        boolean testNumbers = Boolean.parseBoolean(text(props, "hub.leads.allow-test-numbers", "false"));
+        PhoneClassifier phones = new PhoneClassifier(testNumbers);
+        if (testNumbers) {
+            LOG.warn("HUB_ALLOW_TEST_NUMBERS is on: Ofcom drama ranges (07700 900xxx, 01632 960xxx, ...) count as valid numbers");
+        }
+        OptOutStore optOuts = new OptOutStore(db, clock, integer(props, "hub.opt-outs.cache-ttl-ms", 300_000));
+        int validatorThreads = Math.max(1, integer(props, "hub.leads.validator-threads", Runtime.getRuntime().availableProcessors()));
+        ExecutorService validators = Executors.newFixedThreadPool(validatorThreads, daemon("hub-lead-validate"));
+        ExecutorService importJobs = Executors.newSingleThreadExecutor(daemon("hub-lead-import"));
+        AdminAuth adminAuth = new AdminAuth(text(props, "hub.admin.token", ""));
+        ApiKeys apiKeys = new ApiKeys(clients);
+
         var registry = camel.getRegistry();
         registry.bind("hubDatabase", db);
         registry.bind("hubDataSource", db.dataSource());
         registry.bind("jsonReply", JsonReply.success());
         registry.bind("httpErrorReply", JsonReply.error());
-        registry.bind("adminAuth", new AdminAuth(text(props, "hub.admin.token", "")));
-        registry.bind("apiKeys", new ApiKeys(clients));
+        registry.bind("adminAuth", adminAuth);
+        registry.bind("apiKeys", apiKeys);
+        registry.bind("callers", new Callers(adminAuth, apiKeys));
+        registry.bind("leadsApi", new LeadsApi(new LeadStore(db), optOuts, phones, validators, validatorThreads, importJobs, clock,
+                integer(props, "hub.leads.max-upload-bytes", 104_857_600), integer(props, "hub.leads.async-threshold-rows", 5000),
+                integer(props, "hub.leads.chunk-size", 2000), integer(props, "hub.leads.max-problems", 100)));
+        registry.bind("optOutsApi", new OptOutsApi(optOuts, clients, phones));
         registry.bind("clientStore", clients);
         registry.bind("clientView", new ClientView());
         registry.bind("onboarding", new Onboarding(clients, clock, integer(props, "hub.http.max-json-bytes", 65536)));
@@ -83,6 +111,8 @@ public class HubConfiguration implements CamelConfiguration {
             camel.addService(new ServiceSupport() { // closes writers then the pool, after the routes have stopped
                 @Override
                 protected void doStop() {
+                    importJobs.shutdownNow();
+                    validators.shutdownNow();
                     calls.close();
                     analytics.close();
                     db.close();
@@ -91,6 +121,15 @@ public class HubConfiguration implements CamelConfiguration {
         } catch (Exception e) {
             throw new IllegalStateException("cannot register the database shutdown hook", e);
         }
+    }
+
+    private static ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     private static String text(PropertiesComponent props, String key, String fallback) {

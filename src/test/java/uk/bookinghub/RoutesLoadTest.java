@@ -48,6 +48,8 @@ class RoutesLoadTest {
             "analytics.camel.yaml", Set.of("analytics-record", "analytics-reconcile", "analytics-reconcile-run"),
             "clients.camel.yaml", Set.of("clients-onboard", "clients-me"),
             "monitoring.camel.yaml", Set.of("health", "monitor-tenant-resolution", "monitor-vapi-messages", "db-health", "dead-letter-store"),
+            "lead-intake.camel.yaml", Set.of("lead-intake", "lead-intake-job", "lead-intake-single", "lead-intake-list", "lead-intake-get"),
+            "opt-outs.camel.yaml", Set.of("opt-outs", "opt-outs-list", "opt-outs-remove"),
             "error-handling.camel.yaml", Set.of());
 
     private TestDatabase db;

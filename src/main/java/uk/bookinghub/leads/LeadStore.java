@@ -1,0 +1,374 @@
+package uk.bookinghub.leads;
+
+import uk.bookinghub.http.Json;
+import uk.bookinghub.store.Database;
+import uk.bookinghub.store.Dialect;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** SQL for {@code leads} and {@code lead_imports}. Every query is scoped by client. */
+public final class LeadStore {
+
+    /** A lead already on file for a dedupe key. */
+    record Existing(long id, String status, String statusReason, Instant createdAt, Instant lastContactedAt) {
+    }
+
+    /** A lead to insert (status new, queued, skipped or invalid). */
+    record NewLead(String dedupeKey, LeadRow row, String e164, String type, String region, boolean sms, boolean dialable,
+                   String email, String status, String reason, String warning) {
+    }
+
+    /** An existing lead brought back to life by a new import. */
+    record Reactivation(long id, String status, String warning, String importId, int line) {
+    }
+
+    /** The per-client settings an import needs. */
+    record ImportSettings(String country, int skipDays, int warnDays) {
+    }
+
+    private static final String INSERT_HEAD = "insert into leads (client_id, dedupe_key, name, phone_raw, phone_e164, phone_type, phone_region, "
+            + "sms_capable, dialable, email, source, consent, consent_at, consent_source, attributes, status, status_reason, warning, "
+            + "import_id, import_line, instant, created_at, updated_at) values ";
+    private static final String INSERT_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    private static final int INSERT_ROWS_PER_STATEMENT = 500; // 23 params a row, under SQLite's 32,766 limit
+
+    private final Database db;
+
+    public LeadStore(Database db) {
+        this.db = db;
+    }
+
+    public Database database() {
+        return db;
+    }
+
+    ImportSettings settings(long clientId) {
+        return db.read("reading client settings", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select country, recent_contact_skip_days, recent_contact_warn_days from clients where id = ?")) {
+                ps.setLong(1, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return new ImportSettings(rs.getString(1), rs.getInt(2), rs.getInt(3));
+                }
+            }
+        });
+    }
+
+    Map<String, Existing> existing(Connection c, long clientId, Collection<String> keys) throws SQLException {
+        Map<String, Existing> out = new HashMap<>();
+        if (keys.isEmpty()) {
+            return out;
+        }
+        try (PreparedStatement ps = c.prepareStatement("select dedupe_key, id, status, status_reason, created_at, last_contacted_at from leads where client_id = ? and dedupe_key in ("
+                + placeholders(keys.size()) + ")")) {
+            ps.setLong(1, clientId);
+            int i = 2;
+            for (String k : keys) {
+                ps.setString(i++, k);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), new Existing(rs.getLong(2), rs.getString(3), rs.getString(4),
+                            db.dialect().getInstant(rs, "created_at"), db.dialect().getInstant(rs, "last_contacted_at")));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Latest contact per number from the client's call history. */
+    Map<String, Instant> lastCalls(Connection c, long clientId, Collection<String> numbers) throws SQLException {
+        Map<String, Instant> out = new HashMap<>();
+        if (numbers.isEmpty()) {
+            return out;
+        }
+        try (PreparedStatement ps = c.prepareStatement("select customer_number, max(coalesce(ended_at, started_at, created_at)) as last_at from calls "
+                + "where client_id = ? and customer_number in (" + placeholders(numbers.size()) + ") group by customer_number")) {
+            ps.setLong(1, clientId);
+            int i = 2;
+            for (String n : numbers) {
+                ps.setString(i++, n);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), db.dialect().getInstant(rs, "last_at"));
+                }
+            }
+        }
+        return out;
+    }
+
+    void insert(Connection c, long clientId, String importId, List<NewLead> leads, Instant now) throws SQLException {
+        Dialect d = db.dialect();
+        for (int from = 0; from < leads.size(); from += INSERT_ROWS_PER_STATEMENT) {
+            List<NewLead> part = leads.subList(from, Math.min(leads.size(), from + INSERT_ROWS_PER_STATEMENT));
+            StringBuilder sql = new StringBuilder(INSERT_HEAD.length() + part.size() * (INSERT_ROW.length() + 1) + 64).append(INSERT_HEAD);
+            for (int i = 0; i < part.size(); i++) {
+                sql.append(i == 0 ? "" : ",").append(INSERT_ROW);
+            }
+            sql.append(" on conflict (client_id, dedupe_key) do nothing");
+            try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+                int p = 1;
+                for (NewLead l : part) {
+                    LeadRow r = l.row();
+                    ps.setLong(p++, clientId);
+                    ps.setString(p++, l.dedupeKey());
+                    ps.setString(p++, r.name());
+                    ps.setString(p++, r.phone());
+                    ps.setString(p++, l.e164());
+                    ps.setString(p++, l.type());
+                    ps.setString(p++, l.region());
+                    ps.setBoolean(p++, l.sms());
+                    ps.setBoolean(p++, l.dialable());
+                    ps.setString(p++, l.email());
+                    ps.setString(p++, r.source());
+                    ps.setString(p++, r.consent());
+                    ps.setString(p++, r.consentAt());
+                    ps.setString(p++, r.consentSource());
+                    ps.setString(p++, r.attributes().isEmpty() ? "{}" : Json.write(r.attributes()));
+                    ps.setString(p++, l.status());
+                    ps.setString(p++, l.reason());
+                    ps.setString(p++, l.warning());
+                    ps.setString(p++, importId);
+                    ps.setInt(p++, r.line());
+                    ps.setBoolean(p++, r.instant());
+                    d.setInstant(ps, p++, now);
+                    d.setInstant(ps, p++, now);
+                }
+                ps.executeUpdate();
+            }
+        }
+    }
+
+    void reactivate(Connection c, List<Reactivation> items, Instant now) throws SQLException {
+        if (items.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("update leads set status = ?, status_reason = null, warning = ?, import_id = ?, import_line = ?, updated_at = ? where id = ?")) {
+            for (Reactivation r : items) {
+                ps.setString(1, r.status());
+                ps.setString(2, r.warning());
+                ps.setString(3, r.importId());
+                ps.setInt(4, r.line());
+                db.dialect().setInstant(ps, 5, now);
+                ps.setLong(6, r.id());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    // --- imports ------------------------------------------------------------------------------------
+
+    void createImport(String id, long clientId, String status, String contentType, String sha256, int rowsTotal, Instant now) {
+        db.inTransaction("creating an import", c -> {
+            try (PreparedStatement ps = c.prepareStatement("insert into lead_imports (id, client_id, status, content_type, file_sha256, rows_total, created_at, started_at) values (?,?,?,?,?,?,?,?)")) {
+                ps.setString(1, id);
+                ps.setLong(2, clientId);
+                ps.setString(3, status);
+                ps.setString(4, contentType);
+                ps.setString(5, sha256);
+                ps.setInt(6, rowsTotal);
+                db.dialect().setInstant(ps, 7, now);
+                db.dialect().setInstant(ps, 8, "running".equals(status) ? now : null);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    void progress(Connection c, String id, String status, int rowsDone, int rowsTotal, Map<String, Object> counts, Instant startedAt) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = ?, rows_done = ?, rows_total = ?, counts = ?, started_at = coalesce(started_at, ?) where id = ?")) {
+            ps.setString(1, status);
+            ps.setInt(2, rowsDone);
+            ps.setInt(3, rowsTotal);
+            ps.setString(4, Json.write(counts));
+            db.dialect().setInstant(ps, 5, startedAt);
+            ps.setString(6, id);
+            ps.executeUpdate();
+        }
+    }
+
+    void finish(String id, String status, int rowsDone, Map<String, Object> counts, Map<String, Object> summary, String error, Instant now) {
+        db.inTransaction("finishing an import", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = ?, rows_done = ?, rows_total = ?, counts = ?, summary = ?, error = ?, finished_at = ? where id = ?")) {
+                ps.setString(1, status);
+                ps.setInt(2, rowsDone);
+                ps.setInt(3, rowsDone);
+                ps.setString(4, Json.write(counts));
+                ps.setString(5, summary == null ? null : Json.write(summary));
+                ps.setString(6, error);
+                db.dialect().setInstant(ps, 7, now);
+                ps.setString(8, id);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Jobs an earlier process left unfinished (it stopped mid-import): marked failed with what to do. */
+    int failInterrupted(Instant now) {
+        return db.inTransaction("closing interrupted imports", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = 'failed', finished_at = ?, error = ? where status in ('queued', 'running')")) {
+                db.dialect().setInstant(ps, 1, now);
+                ps.setString(2, "interrupted by a hub restart; upload the file again (rows already stored are reported as already imported)");
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    Optional<Map<String, Object>> importView(long clientId, String id) {
+        return db.read("reading an import", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select * from lead_imports where id = ? and client_id = ?")) {
+                ps.setString(1, id);
+                ps.setLong(2, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.<Map<String, Object>>empty();
+                    }
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("jobId", rs.getString("id"));
+                    m.put("status", rs.getString("status"));
+                    m.put("rowsTotal", rs.getInt("rows_total"));
+                    m.put("rowsDone", rs.getInt("rows_done"));
+                    m.put("counts", Json.MAPPER.readTree(rs.getString("counts")));
+                    m.put("createdAt", String.valueOf(db.dialect().getInstant(rs, "created_at")));
+                    Instant started = db.dialect().getInstant(rs, "started_at");
+                    Instant finished = db.dialect().getInstant(rs, "finished_at");
+                    m.put("startedAt", started == null ? null : started.toString());
+                    m.put("finishedAt", finished == null ? null : finished.toString());
+                    String summary = rs.getString("summary");
+                    m.put("summary", summary == null ? null : Json.MAPPER.readTree(summary));
+                    m.put("error", rs.getString("error"));
+                    return Optional.of(m);
+                } catch (java.io.IOException e) {
+                    throw new SQLException("unreadable import record " + id, e);
+                }
+            }
+        });
+    }
+
+    Optional<String> previousImportOfSameFile(long clientId, String sha256, String exceptId) {
+        return db.read("finding an earlier import", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select id from lead_imports where client_id = ? and file_sha256 = ? and id <> ? and status = 'completed' order by created_at limit 1")) {
+                ps.setLong(1, clientId);
+                ps.setString(2, sha256);
+                ps.setString(3, exceptId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getString(1)) : Optional.<String>empty();
+                }
+            }
+        });
+    }
+
+    // --- reads for the API ------------------------------------------------------------------------------
+
+    Optional<Map<String, Object>> lead(long clientId, long id) {
+        return db.read("reading a lead", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select * from leads where id = ? and client_id = ?")) {
+                ps.setLong(1, id);
+                ps.setLong(2, clientId);
+                List<Map<String, Object>> l = views(ps);
+                return l.stream().findFirst();
+            }
+        });
+    }
+
+    Map<String, Object> leads(long clientId, String status, String e164, int page, int pageSize) {
+        return db.read("listing leads", c -> {
+            String where = " where client_id = ?" + (status == null ? "" : " and status = ?") + (e164 == null ? "" : " and phone_e164 = ?");
+            long total;
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from leads" + where)) {
+                bindFilter(ps, clientId, status, e164);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    total = rs.getLong(1);
+                }
+            }
+            List<Map<String, Object>> items;
+            try (PreparedStatement ps = c.prepareStatement("select * from leads" + where + " order by id limit ? offset ?")) {
+                int i = bindFilter(ps, clientId, status, e164);
+                ps.setInt(i++, pageSize);
+                ps.setLong(i, (long) (page - 1) * pageSize);
+                items = views(ps);
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("items", items);
+            out.put("page", page);
+            out.put("pageSize", pageSize);
+            out.put("total", total);
+            return out;
+        });
+    }
+
+    private static int bindFilter(PreparedStatement ps, long clientId, String status, String e164) throws SQLException {
+        int i = 1;
+        ps.setLong(i++, clientId);
+        if (status != null) {
+            ps.setString(i++, status);
+        }
+        if (e164 != null) {
+            ps.setString(i++, e164);
+        }
+        return i;
+    }
+
+    private List<Map<String, Object>> views(PreparedStatement ps) throws SQLException {
+        List<Map<String, Object>> out = new ArrayList<>();
+        Dialect d = db.dialect();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("id", rs.getLong("id"));
+                m.put("name", rs.getString("name"));
+                m.put("phone", rs.getString("phone_e164"));
+                m.put("phoneRaw", rs.getString("phone_raw"));
+                m.put("phoneType", rs.getString("phone_type"));
+                m.put("phoneRegion", rs.getString("phone_region"));
+                m.put("smsCapable", rs.getBoolean("sms_capable"));
+                m.put("dialable", rs.getBoolean("dialable"));
+                m.put("email", rs.getString("email"));
+                m.put("source", rs.getString("source"));
+                m.put("consent", rs.getString("consent"));
+                m.put("consentAt", rs.getString("consent_at"));
+                m.put("consentSource", rs.getString("consent_source"));
+                try {
+                    m.put("attributes", Json.MAPPER.readTree(rs.getString("attributes")));
+                } catch (java.io.IOException e) {
+                    m.put("attributes", Map.of());
+                }
+                m.put("status", rs.getString("status"));
+                m.put("statusReason", rs.getString("status_reason"));
+                m.put("warning", rs.getString("warning"));
+                m.put("instant", rs.getBoolean("instant"));
+                m.put("importId", rs.getString("import_id"));
+                m.put("importLine", rs.getObject("import_line") == null ? null : rs.getInt("import_line"));
+                Instant last = d.getInstant(rs, "last_contacted_at");
+                m.put("lastContactedAt", last == null ? null : last.toString());
+                m.put("createdAt", String.valueOf(d.getInstant(rs, "created_at")));
+                m.put("updatedAt", String.valueOf(d.getInstant(rs, "updated_at")));
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    static String placeholders(int n) {
+        StringBuilder sb = new StringBuilder(n * 2);
+        for (int i = 0; i < n; i++) {
+            sb.append(i == 0 ? "?" : ",?");
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,203 @@
+package uk.bookinghub.leads;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import uk.bookinghub.clients.Client;
+import uk.bookinghub.http.HttpProblem;
+import uk.bookinghub.http.JsonBodies;
+import uk.bookinghub.http.Reply;
+import uk.bookinghub.phones.PhoneCheck;
+import uk.bookinghub.phones.PhoneClassifier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * The lead endpoints: import (CSV or JSON; large files run as a job), one lead from a web form,
+ * and reads. Every call is scoped to the authenticated client; another client's lead is a 404.
+ */
+public final class LeadsApi {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LeadsApi.class);
+    private static final Set<String> STATUSES = Set.of("new", "queued", "skipped", "invalid");
+
+    private final LeadStore store;
+    private final LeadImporter importer;
+    private final PhoneClassifier phones;
+    private final ExecutorService jobs;
+    private final Clock clock;
+    private final long maxUploadBytes;
+    private final int asyncThresholdRows;
+
+    public LeadsApi(LeadStore store, OptOutStore optOuts, PhoneClassifier phones, ExecutorService validators, int validatorThreads,
+                    ExecutorService jobs, Clock clock, long maxUploadBytes, int asyncThresholdRows, int chunkSize, int maxProblems) {
+        this.store = store;
+        this.phones = phones;
+        this.jobs = jobs;
+        this.clock = clock;
+        this.maxUploadBytes = maxUploadBytes;
+        this.asyncThresholdRows = asyncThresholdRows;
+        this.importer = new LeadImporter(store, optOuts, phones, validators, validatorThreads, clock, chunkSize, maxProblems);
+        int closed = store.failInterrupted(clock.instant());
+        if (closed > 0) {
+            LOG.warn("[CRITICAL ALERT] {} lead import(s) were interrupted by the last stop and are marked failed; their clients must upload again", closed);
+        }
+    }
+
+    /** {@code POST /api/import-leads}: 200 with the report, or 202 with a job id for files over the threshold. */
+    public Reply importLeads(Client client, byte[] body, String contentType) {
+        if (body != null && body.length > maxUploadBytes) {
+            throw new HttpProblem(413, "the file is " + body.length + " bytes; the limit is " + maxUploadBytes);
+        }
+        RowSource source = RowSource.of(body, contentType); // request-level checks: nothing stored if they fail
+        String id = "imp_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+        String sha = HexFormat.of().formatHex(sha256(body));
+        String mime = contentType.toLowerCase(Locale.ROOT).split(";")[0].trim();
+        int estimate = source.estimatedRows();
+        if (estimate > asyncThresholdRows) {
+            store.createImport(id, client.id(), "queued", mime, sha, estimate, clock.instant());
+            jobs.submit(() -> runJob(client, id, sha, source));
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("jobId", id);
+            out.put("status", "queued");
+            out.put("rowsTotal", estimate);
+            out.put("statusUrl", "/api/import-leads/" + id);
+            return new Reply(202, out);
+        }
+        store.createImport(id, client.id(), "running", mime, sha, estimate, clock.instant());
+        return new Reply(200, runJob(client, id, sha, source));
+    }
+
+    private Map<String, Object> runJob(Client client, String id, String sha, RowSource source) {
+        long started = System.nanoTime();
+        ImportReport report = null;
+        try {
+            report = importer.run(id, client.id(), source, r -> { });
+            Map<String, Object> summary = report.summary(id);
+            store.previousImportOfSameFile(client.id(), sha, id).ifPresent(prev -> summary.put("sameFileAs", prev));
+            if (summary.containsKey("sameFileAs") && report.imported == 0) {
+                summary.put("note", "this file was imported before (" + summary.get("sameFileAs") + "): its leads are already on file");
+            }
+            store.finish(id, "completed", report.total, report.counts(), summary, null, clock.instant());
+            LOG.info("Lead import {} for {}: {} rows in {} ms, {} imported", id, client.clientKey(), report.total,
+                    (System.nanoTime() - started) / 1_000_000, report.imported);
+            return summary;
+        } catch (RuntimeException e) {
+            LOG.error("Lead import {} for {} failed: {}", id, client.clientKey(), e.toString());
+            try {
+                store.finish(id, "failed", report == null ? 0 : report.total, report == null ? Map.of() : report.counts(), null,
+                        e.getMessage(), clock.instant());
+            } catch (RuntimeException ignored) {
+                // the database is down: the job stays 'running' and is closed at the next start
+            }
+            throw e;
+        }
+    }
+
+    /** {@code GET /api/import-leads/{jobId}}: progress while it runs, then the report. */
+    public Map<String, Object> job(Client client, String jobId) {
+        return store.importView(client.id(), jobId).orElseThrow(() -> HttpProblem.notFound("no import " + jobId));
+    }
+
+    /** {@code POST /api/leads}: one lead (the web-form path). */
+    public Reply createLead(Client client, byte[] body, String contentType) {
+        JsonNode in = JsonBodies.object(body, contentType, 65536);
+        LeadRow row = RowSource.fromJson(1, in);
+        if (row.phone() == null || row.phone().isBlank()) {
+            throw HttpProblem.badRequest("phone is required");
+        }
+        PhoneCheck check = phones.check(row.phone(), store.settings(client.id()).country());
+        if (!check.valid()) {
+            throw HttpProblem.badRequest("invalid phone '" + row.phone() + "': " + check.reason());
+        }
+        ImportReport report = importer.run(null, client.id(), new RowSource() {
+            private boolean done;
+
+            @Override
+            List<LeadRow> nextChunk(int max) {
+                if (done) {
+                    return List.of();
+                }
+                done = true;
+                return List.of(row);
+            }
+
+            @Override
+            int estimatedRows() {
+                return 1;
+            }
+        }, r -> { });
+        Map<String, Object> lead = store.leads(client.id(), null, check.e164(), 1, 1).get("items") instanceof List<?> l && !l.isEmpty()
+                ? castMap(l.get(0)) : null;
+        Map<String, Object> out = new LinkedHashMap<>();
+        String result = report.imported > 0 ? "imported" : report.optedOut > 0 ? "optedOut"
+                : report.recentlyContacted > 0 ? "recentlyContacted" : "alreadyImported";
+        out.put("result", result);
+        out.put("lead", lead);
+        return new Reply(report.imported > 0 ? 201 : 200, out);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> castMap(Object o) {
+        return (Map<String, Object>) o;
+    }
+
+    /** {@code GET /api/leads/{id}}. */
+    public Map<String, Object> lead(Client client, String id) {
+        long n;
+        try {
+            n = Long.parseLong(id);
+        } catch (NumberFormatException e) {
+            throw HttpProblem.notFound("no lead " + id);
+        }
+        return store.lead(client.id(), n).orElseThrow(() -> HttpProblem.notFound("no lead " + id));
+    }
+
+    /** {@code GET /api/leads?status=&phone=&page=&pageSize=}. */
+    public Map<String, Object> leads(Client client, String status, String phone, String page, String pageSize) {
+        if (status != null && !status.isBlank() && !STATUSES.contains(status)) {
+            throw HttpProblem.badRequest("status must be one of " + STATUSES);
+        }
+        String e164 = null;
+        if (phone != null && !phone.isBlank()) {
+            PhoneCheck p = phones.check(phone, store.settings(client.id()).country());
+            e164 = p.valid() ? p.e164() : phone.trim();
+        }
+        int pg = positive(page, 1, "page", Integer.MAX_VALUE);
+        int size = positive(pageSize, 50, "pageSize", 500);
+        return store.leads(client.id(), status == null || status.isBlank() ? null : status, e164, pg, size);
+    }
+
+    static int positive(String v, int fallback, String name, int max) {
+        if (v == null || v.isBlank()) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < 1 || n > max) {
+                throw HttpProblem.badRequest(name + " must be between 1 and " + max);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw HttpProblem.badRequest(name + " must be a whole number");
+        }
+    }
+
+    private static byte[] sha256(byte[] body) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(body);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

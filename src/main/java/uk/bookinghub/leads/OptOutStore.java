@@ -1,0 +1,226 @@
+package uk.bookinghub.leads;
+
+import uk.bookinghub.store.Database;
+import uk.bookinghub.store.Dialect;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The opt-out list: per client ({@code client:<id>}) or global. Entries are never erased: removal
+ * marks them inactive with who and when. Look-ups are cached for {@code ttlMs} (5 minutes by
+ * default); a change made on this instance clears the cache at once.
+ */
+public final class OptOutStore {
+
+    public static final String GLOBAL = "global";
+
+    /** An opt-out entry as the API shows it. */
+    public record OptOut(long id, String scope, String phone, String reason, String note, boolean active, Instant createdAt,
+                         String createdBy, Instant removedAt, String removedBy) {
+        public Map<String, Object> view() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", id);
+            m.put("scope", scope.equals(GLOBAL) ? "global" : "client");
+            m.put("phone", phone);
+            m.put("reason", reason);
+            m.put("note", note);
+            m.put("active", active);
+            m.put("createdAt", String.valueOf(createdAt));
+            m.put("createdBy", createdBy);
+            m.put("removedAt", removedAt == null ? null : removedAt.toString());
+            m.put("removedBy", removedBy);
+            return m;
+        }
+    }
+
+    private record Cached(Set<String> numbers, long expiresAtNanos) {
+    }
+
+    private final Database db;
+    private final Clock clock;
+    private final long ttlNanos;
+    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+
+    public OptOutStore(Database db, Clock clock, long ttlMs) {
+        this.db = db;
+        this.clock = clock;
+        this.ttlNanos = ttlMs * 1_000_000L;
+    }
+
+    public static String scopeOf(Long clientId) {
+        return clientId == null ? GLOBAL : "client:" + clientId;
+    }
+
+    /** Active opted-out numbers for a client: its own list plus the global one. */
+    public Set<String> activeFor(long clientId) {
+        Set<String> all = new HashSet<>(numbers(GLOBAL));
+        all.addAll(numbers(scopeOf(clientId)));
+        return all;
+    }
+
+    /** The reason a number is opted out for this client, if it is. */
+    public Optional<String> reasonFor(long clientId, String e164) {
+        if (!numbers(GLOBAL).contains(e164) && !numbers(scopeOf(clientId)).contains(e164)) {
+            return Optional.empty();
+        }
+        return db.read("reading an opt-out", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select reason, scope_key from opt_outs where phone_e164 = ? and active = ? and scope_key in (?, ?) order by id")) {
+                ps.setString(1, e164);
+                ps.setBoolean(2, true);
+                ps.setString(3, GLOBAL);
+                ps.setString(4, scopeOf(clientId));
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getString(1) + (GLOBAL.equals(rs.getString(2)) ? " (global)" : "")) : Optional.<String>empty();
+                }
+            }
+        });
+    }
+
+    private Set<String> numbers(String scope) {
+        long now = System.nanoTime();
+        Cached c = cache.get(scope);
+        if (c != null && c.expiresAtNanos() - now > 0) {
+            return c.numbers();
+        }
+        Set<String> loaded = db.read("loading opt-outs", conn -> {
+            Set<String> s = new HashSet<>();
+            try (PreparedStatement ps = conn.prepareStatement("select phone_e164 from opt_outs where scope_key = ? and active = ?")) {
+                ps.setString(1, scope);
+                ps.setBoolean(2, true);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        s.add(rs.getString(1));
+                    }
+                }
+            }
+            return Set.copyOf(s);
+        });
+        cache.put(scope, new Cached(loaded, now + ttlNanos));
+        return loaded;
+    }
+
+    /**
+     * Adds the opt-out (or returns the active one already there) and, in the same transaction,
+     * skips the new / queued leads it covers. Returns the entry and whether it was created.
+     */
+    public Map.Entry<OptOut, Boolean> add(Long clientId, String e164, String reason, String note, String by) {
+        String scope = scopeOf(clientId);
+        try {
+            return db.inTransaction("adding an opt-out", c -> {
+                Optional<OptOut> existing = active(c, scope, e164);
+                if (existing.isPresent()) {
+                    return Map.entry(existing.get(), false);
+                }
+                Instant now = clock.instant();
+                try (PreparedStatement ps = c.prepareStatement("insert into opt_outs (scope_key, client_id, phone_e164, reason, note, active, created_at, created_by) values (?,?,?,?,?,?,?,?)")) {
+                    ps.setString(1, scope);
+                    if (clientId == null) {
+                        ps.setNull(2, java.sql.Types.BIGINT);
+                    } else {
+                        ps.setLong(2, clientId);
+                    }
+                    ps.setString(3, e164);
+                    ps.setString(4, reason);
+                    ps.setString(5, note);
+                    ps.setBoolean(6, true);
+                    db.dialect().setInstant(ps, 7, now);
+                    ps.setString(8, by);
+                    ps.executeUpdate();
+                }
+                String sql = "update leads set status = 'skipped', status_reason = 'opted_out', updated_at = ? where phone_e164 = ? and status in ('new', 'queued')"
+                        + (clientId == null ? "" : " and client_id = ?");
+                try (PreparedStatement ps = c.prepareStatement(sql)) {
+                    db.dialect().setInstant(ps, 1, now);
+                    ps.setString(2, e164);
+                    if (clientId != null) {
+                        ps.setLong(3, clientId);
+                    }
+                    ps.executeUpdate();
+                }
+                return Map.entry(active(c, scope, e164).orElseThrow(), true);
+            });
+        } finally {
+            cache.remove(scope); // takes effect at once on this instance
+        }
+    }
+
+    /** Marks the active entry inactive with who and when; empty when there was none. */
+    public Optional<OptOut> remove(Long clientId, String e164, String by) {
+        String scope = scopeOf(clientId);
+        try {
+            return db.inTransaction("removing an opt-out", c -> {
+                Optional<OptOut> existing = active(c, scope, e164);
+                if (existing.isEmpty()) {
+                    return Optional.<OptOut>empty();
+                }
+                try (PreparedStatement ps = c.prepareStatement("update opt_outs set active = ?, removed_at = ?, removed_by = ? where id = ?")) {
+                    ps.setBoolean(1, false);
+                    db.dialect().setInstant(ps, 2, clock.instant());
+                    ps.setString(3, by);
+                    ps.setLong(4, existing.get().id());
+                    ps.executeUpdate();
+                }
+                return byId(c, existing.get().id());
+            });
+        } finally {
+            cache.remove(scope);
+        }
+    }
+
+    public List<OptOut> list(Long clientId, boolean includeInactive, int limit, int offset) {
+        return db.read("listing opt-outs", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select * from opt_outs where scope_key = ?" + (includeInactive ? "" : " and active = ?")
+                    + " order by id desc limit ? offset ?")) {
+                int i = 1;
+                ps.setString(i++, scopeOf(clientId));
+                if (!includeInactive) {
+                    ps.setBoolean(i++, true);
+                }
+                ps.setInt(i++, limit);
+                ps.setInt(i, offset);
+                return map(ps, db.dialect());
+            }
+        });
+    }
+
+    private Optional<OptOut> active(Connection c, String scope, String e164) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select * from opt_outs where scope_key = ? and phone_e164 = ? and active = ?")) {
+            ps.setString(1, scope);
+            ps.setString(2, e164);
+            ps.setBoolean(3, true);
+            return map(ps, db.dialect()).stream().findFirst();
+        }
+    }
+
+    private Optional<OptOut> byId(Connection c, long id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select * from opt_outs where id = ?")) {
+            ps.setLong(1, id);
+            return map(ps, db.dialect()).stream().findFirst();
+        }
+    }
+
+    private static List<OptOut> map(PreparedStatement ps, Dialect d) throws SQLException {
+        List<OptOut> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new OptOut(rs.getLong("id"), rs.getString("scope_key"), rs.getString("phone_e164"), rs.getString("reason"),
+                        rs.getString("note"), rs.getBoolean("active"), d.getInstant(rs, "created_at"), rs.getString("created_by"),
+                        d.getInstant(rs, "removed_at"), rs.getString("removed_by")));
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,106 @@
+package uk.bookinghub.leads;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import uk.bookinghub.clients.Client;
+import uk.bookinghub.clients.ClientStore;
+import uk.bookinghub.http.HttpProblem;
+import uk.bookinghub.http.JsonBodies;
+import uk.bookinghub.http.Reply;
+import uk.bookinghub.phones.PhoneCheck;
+import uk.bookinghub.phones.PhoneClassifier;
+import uk.bookinghub.security.Caller;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code GET/POST /api/opt-outs}, {@code DELETE /api/opt-outs/{phone}}. A client manages its own
+ * list; an admin manages the global list ({@code "scope":"global"}) or a named client's
+ * ({@code "clientKey"}). Removal never erases: the entry is marked inactive with who and when.
+ */
+public final class OptOutsApi {
+
+    public static final Set<String> REASONS = Set.of("user_request", "sms_stop", "compliance", "complaint", "tps", "do_not_call",
+            "bounced", "other");
+
+    private final OptOutStore store;
+    private final ClientStore clients;
+    private final PhoneClassifier phones;
+
+    public OptOutsApi(OptOutStore store, ClientStore clients, PhoneClassifier phones) {
+        this.store = store;
+        this.clients = clients;
+        this.phones = phones;
+    }
+
+    public Reply add(Caller caller, byte[] body, String contentType) {
+        JsonNode in = JsonBodies.object(body, contentType, 65536);
+        Long clientId = scope(caller, JsonBodies.text(in, "scope"), JsonBodies.text(in, "clientKey"));
+        String phone = e164(JsonBodies.text(in, "phone"), clientId);
+        String reason = JsonBodies.text(in, "reason");
+        if (reason == null) {
+            reason = "user_request";
+        }
+        if (!REASONS.contains(reason)) {
+            throw HttpProblem.badRequest("reason must be one of " + REASONS);
+        }
+        Map.Entry<OptOutStore.OptOut, Boolean> r = store.add(clientId, phone, reason, JsonBodies.text(in, "note"), caller.name());
+        Map<String, Object> out = new LinkedHashMap<>(r.getKey().view());
+        out.put("created", r.getValue());
+        return new Reply(r.getValue() ? 201 : 200, out);
+    }
+
+    public Map<String, Object> remove(Caller caller, String rawPhone, String scope, String clientKey) {
+        Long clientId = scope(caller, scope, clientKey);
+        String phone = e164(rawPhone == null ? null : URLDecoder.decode(rawPhone.replace("+", "%2B"), StandardCharsets.UTF_8), clientId);
+        return store.remove(clientId, phone, caller.name()).map(OptOutStore.OptOut::view)
+                .orElseThrow(() -> HttpProblem.notFound("no active opt-out for " + phone));
+    }
+
+    public Map<String, Object> list(Caller caller, String scope, String clientKey, String includeInactive, String page, String pageSize) {
+        Long clientId = scope(caller, scope, clientKey);
+        int pg = LeadsApi.positive(page, 1, "page", Integer.MAX_VALUE);
+        int size = LeadsApi.positive(pageSize, 100, "pageSize", 1000);
+        List<Map<String, Object>> items = store.list(clientId, "true".equalsIgnoreCase(includeInactive), size, (pg - 1) * size)
+                .stream().map(OptOutStore.OptOut::view).toList();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("scope", clientId == null ? "global" : "client");
+        out.put("items", items);
+        out.put("page", pg);
+        out.put("pageSize", size);
+        return out;
+    }
+
+    /** The client id the call is about, or null for the global list. */
+    private Long scope(Caller caller, String scope, String clientKey) {
+        if (!caller.admin()) {
+            if ("global".equalsIgnoreCase(scope)) {
+                throw new HttpProblem(403, "only an admin manages the global opt-out list");
+            }
+            return caller.client().id();
+        }
+        if (clientKey != null && !clientKey.isBlank()) {
+            return clients.byKey(clientKey.trim()).map(Client::id).orElseThrow(() -> HttpProblem.notFound("no client " + clientKey));
+        }
+        if ("global".equalsIgnoreCase(scope)) {
+            return null;
+        }
+        throw HttpProblem.badRequest("an admin names the list: \"scope\":\"global\" or a \"clientKey\"");
+    }
+
+    private String e164(String raw, Long clientId) {
+        if (raw == null || raw.isBlank()) {
+            throw HttpProblem.badRequest("phone is required");
+        }
+        PhoneCheck p = phones.check(raw, "GB");
+        if (!p.valid()) {
+            throw HttpProblem.badRequest("invalid phone '" + raw + "': " + p.reason());
+        }
+        return p.e164();
+    }
+}

@@ -1,0 +1,118 @@
+package uk.bookinghub.phones;
+
+import com.google.i18n.phonenumbers.NumberParseException;
+import com.google.i18n.phonenumbers.PhoneNumberUtil;
+import com.google.i18n.phonenumbers.PhoneNumberUtil.PhoneNumberType;
+import com.google.i18n.phonenumbers.PhoneNumberUtil.ValidationResult;
+import com.google.i18n.phonenumbers.Phonenumber;
+
+import java.util.List;
+
+/**
+ * Normalises and classifies phone numbers with libphonenumber: E.164, type, SMS capability,
+ * and whether the hub may ever dial it.
+ *
+ * <p>Ofcom's drama ranges (07700 900xxx, 01632 960xxx, 0113 496 0xxx, ...) are never allocated,
+ * so libphonenumber rejects them: in production they are invalid with the reason
+ * {@code reserved for drama}. With {@code allowTestNumbers} (HUB_ALLOW_TEST_NUMBERS, on in tests)
+ * they are valid with their class, so demos and tests never touch a real subscriber.
+ */
+public final class PhoneClassifier {
+
+    private static final PhoneNumberUtil UTIL = PhoneNumberUtil.getInstance();
+
+    /** E.164 prefixes of the drama ranges (each followed by the remaining digits) and their class. */
+    private record Drama(String prefix, int totalDigits, String type) {
+    }
+
+    private static final List<Drama> DRAMA = List.of(
+            new Drama("+447700900", 13, "mobile"),
+            new Drama("+441134960", 13, "fixed_line"), new Drama("+441144960", 13, "fixed_line"),
+            new Drama("+441154960", 13, "fixed_line"), new Drama("+441164960", 13, "fixed_line"),
+            new Drama("+441174960", 13, "fixed_line"), new Drama("+441184960", 13, "fixed_line"),
+            new Drama("+441214960", 13, "fixed_line"), new Drama("+441314960", 13, "fixed_line"),
+            new Drama("+441414960", 13, "fixed_line"), new Drama("+441514960", 13, "fixed_line"),
+            new Drama("+441614960", 13, "fixed_line"), new Drama("+442079460", 13, "fixed_line"),
+            new Drama("+441914980", 13, "fixed_line"), new Drama("+442896496", 13, "fixed_line"),
+            new Drama("+442920180", 13, "fixed_line"), new Drama("+441632960", 13, "fixed_line"),
+            new Drama("+448081570", 13, "freephone"), new Drama("+449098790", 13, "premium_rate"),
+            new Drama("+443069990", 13, "uan"));
+
+    private final boolean allowTestNumbers;
+
+    public PhoneClassifier(boolean allowTestNumbers) {
+        this.allowTestNumbers = allowTestNumbers;
+    }
+
+    public PhoneCheck check(String raw, String defaultRegion) {
+        if (raw == null || raw.isBlank()) {
+            return PhoneCheck.invalid("missing");
+        }
+        String region = defaultRegion == null || defaultRegion.isBlank() ? "GB" : defaultRegion;
+        Phonenumber.PhoneNumber n;
+        try {
+            n = UTIL.parse(raw.trim(), region);
+        } catch (NumberParseException e) {
+            return PhoneCheck.invalid(switch (e.getErrorType()) {
+                case TOO_SHORT_NSN, TOO_SHORT_AFTER_IDD -> "too short";
+                case TOO_LONG -> "too long";
+                case INVALID_COUNTRY_CODE -> "invalid country code";
+                default -> "not a phone number";
+            });
+        }
+        String e164 = UTIL.format(n, PhoneNumberUtil.PhoneNumberFormat.E164);
+        Drama drama = drama(e164);
+        if (drama != null) {
+            if (!allowTestNumbers) {
+                return PhoneCheck.invalid("reserved for drama");
+            }
+            return of(e164, drama.type(), "GB");
+        }
+        if (!UTIL.isValidNumber(n)) {
+            ValidationResult possible = UTIL.isPossibleNumberWithReason(n);
+            return PhoneCheck.invalid(switch (possible) {
+                case TOO_SHORT -> "too short";
+                case TOO_LONG -> "too long";
+                case INVALID_COUNTRY_CODE -> "invalid country code";
+                case INVALID_LENGTH -> "invalid length";
+                default -> "invalid for region " + (UTIL.getRegionCodeForNumber(n) == null ? region : UTIL.getRegionCodeForNumber(n));
+            });
+        }
+        return of(e164, typeName(UTIL.getNumberType(n)), UTIL.getRegionCodeForNumber(n));
+    }
+
+    private static PhoneCheck of(String e164, String type, String region) {
+        boolean sms = type.equals("mobile") || type.equals("fixed_line_or_mobile") && !"GB".equals(region);
+        boolean dialable = !type.equals("premium_rate") && !type.equals("personal");
+        return new PhoneCheck(e164, type, region, null, sms, dialable);
+    }
+
+    private static Drama drama(String e164) {
+        if (e164.length() != 13 || !e164.startsWith("+44")) {
+            return null;
+        }
+        for (Drama d : DRAMA) {
+            if (e164.startsWith(d.prefix())) {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    static String typeName(PhoneNumberType t) {
+        return switch (t) {
+            case MOBILE -> "mobile";
+            case FIXED_LINE -> "fixed_line";
+            case FIXED_LINE_OR_MOBILE -> "fixed_line_or_mobile";
+            case TOLL_FREE -> "freephone";
+            case PREMIUM_RATE -> "premium_rate";
+            case SHARED_COST -> "shared_cost";
+            case VOIP -> "voip";
+            case PERSONAL_NUMBER -> "personal";
+            case PAGER -> "pager";
+            case UAN -> "uan";
+            case VOICEMAIL -> "voicemail";
+            default -> "unknown";
+        };
+    }
+}
