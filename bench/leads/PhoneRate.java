@@ -1,11 +1,13 @@
 import com.google.i18n.phonenumbers.NumberParseException;
 import com.google.i18n.phonenumbers.PhoneNumberUtil;
 import com.google.i18n.phonenumbers.Phonenumber;
+import com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,11 +29,16 @@ import java.util.Map;
  * CRLF or LF, optional UTF-8 BOM), keeps the {@code phone} column, then per phone:
  * {@code parse(raw, "GB")}, {@code isValidNumber}, {@code getNumberType}, {@code format(E164)}
  * (the last three only when parse succeeds). One thread: 2 warm-up passes, 3 timed passes, median.
- * Two threads (the list split in halves): 1 warm-up pass, 3 timed passes, median of wall time.
+ * Two threads (the list split in halves): 1 warm-up pass, 3 timed passes, median of wall time;
+ * first both threads on the shared {@code PhoneNumberUtil.getInstance()}, then each thread on its
+ * own {@code PhoneNumberUtil.createInstance(...)}. The singleton funnels every regex lookup of
+ * every thread through one synchronized LRU map (internal RegexCache), which is why the first
+ * two-thread figure barely beats one thread while the process burns two cores.
  *
- * stdout (two lines):
+ * stdout (three lines):
  *   phonerate rows=N valid=V median_rows_per_s=X
  *   phonerate_2threads median_rows_per_s=Y
+ *   phonerate_2threads_own_util median_rows_per_s=Z
  * stderr: CSV read time, per-pass rates, number types and parse failures.
  * Options: -Dpasses=3 -Dwarmup=2 -Dregion=GB -Dcolumn=phone
  */
@@ -45,6 +52,11 @@ public final class PhoneRate {
     }
 
     static Tally pass(String[] phones, int from, int to, String region) {
+        return pass(UTIL, phones, from, to, region);
+    }
+
+    static Tally pass(PhoneNumberUtil util, String[] phones, int from, int to, String region) {
+        final PhoneNumberUtil UTIL = util;
         Tally t = new Tally();
         for (int i = from; i < to; i++) {
             Phonenumber.PhoneNumber n;
@@ -98,13 +110,15 @@ public final class PhoneRate {
             System.err.printf("phonerate: warm-up %d: %.0f rows/s%n", w + 1, n / ((System.nanoTime() - s) / 1e9));
         }
         double[] rates = new double[passes];
+        long cpu0 = cpuNanos(), wall0 = System.nanoTime();
         for (int p = 0; p < passes; p++) {
             long s = System.nanoTime();
             last = pass(phones, 0, n, region);
             rates[p] = n / ((System.nanoTime() - s) / 1e9);
             sink += last.checksum;
         }
-        System.err.printf("phonerate: 1 thread passes rows/s: %s%n", fmt(rates));
+        double cores1 = (cpuNanos() - cpu0) / (double) (System.nanoTime() - wall0);
+        System.err.printf("phonerate: 1 thread passes rows/s: %s (process CPU %.2f cores incl. GC/JIT)%n", fmt(rates), cores1);
         StringBuilder types = new StringBuilder();
         PhoneNumberUtil.PhoneNumberType[] tv = PhoneNumberUtil.PhoneNumberType.values();
         for (int i = 0; i < tv.length; i++) {
@@ -116,26 +130,47 @@ public final class PhoneRate {
         System.out.printf("phonerate rows=%d valid=%d median_rows_per_s=%.0f%n", n, last.valid, median(rates));
         System.out.flush();
 
-        // --- two threads, halves of the list ----------------------------------------------------
-        double[] rates2 = new double[passes];
-        final int half = n / 2;
-        final long[] sinks = new long[2];
-        for (int p = -1; p < passes; p++) {   // p = -1: warm-up
-            Thread a = new Thread(() -> sinks[0] += pass(phones, 0, half, region).checksum);
-            Thread b = new Thread(() -> sinks[1] += pass(phones, half, n, region).checksum);
-            long s = System.nanoTime();
-            a.start();
-            b.start();
-            a.join();
-            b.join();
-            double r = n / ((System.nanoTime() - s) / 1e9);
-            if (p >= 0) {
-                rates2[p] = r;
+        // --- two threads, halves of the list: the shared PhoneNumberUtil.getInstance(), then one
+        // PhoneNumberUtil.createInstance(...) per thread (each has its own RegexCache, whose
+        // synchronized LRU map is shared by all threads of the singleton) --------------------------
+        PhoneNumberUtil[] own = {
+                PhoneNumberUtil.createInstance(DefaultMetadataDependenciesProvider.getInstance().getMetadataLoader()),
+                PhoneNumberUtil.createInstance(DefaultMetadataDependenciesProvider.getInstance().getMetadataLoader())};
+        String[] labels = {"phonerate_2threads", "phonerate_2threads_own_util"};
+        for (int mode = 0; mode < 2; mode++) {
+            PhoneNumberUtil ua = mode == 0 ? UTIL : own[0], ub = mode == 0 ? UTIL : own[1];
+            double[] rates2 = new double[passes];
+            final int half = n / 2;
+            final long[] sinks = new long[2];
+            long cpu2 = 0, wall2 = 0;
+            for (int p = -1; p < passes; p++) {   // p = -1: warm-up
+                Thread a = new Thread(() -> sinks[0] += pass(ua, phones, 0, half, region).checksum);
+                Thread b = new Thread(() -> sinks[1] += pass(ub, phones, half, n, region).checksum);
+                long c = cpuNanos(), s = System.nanoTime();
+                a.start();
+                b.start();
+                a.join();
+                b.join();
+                long e = System.nanoTime();
+                if (p >= 0) {
+                    rates2[p] = n / ((e - s) / 1e9);
+                    cpu2 += cpuNanos() - c;
+                    wall2 += e - s;
+                }
             }
+            System.err.printf("phonerate: %s passes rows/s: %s (process CPU %.2f cores of %d; checksum %d)%n", labels[mode],
+                    fmt(rates2), cpu2 / (double) wall2, Runtime.getRuntime().availableProcessors(),
+                    sink + sinks[0] + sinks[1]);
+            System.out.printf("%s median_rows_per_s=%.0f%n", labels[mode], median(rates2));
+            System.out.flush();
         }
-        System.err.printf("phonerate: 2 threads passes rows/s: %s (%d cores; checksum %d)%n", fmt(rates2),
-                Runtime.getRuntime().availableProcessors(), sink + sinks[0] + sinks[1]);
-        System.out.printf("phonerate_2threads median_rows_per_s=%.0f%n", median(rates2));
+    }
+
+    /** CPU time of the whole process (all threads, GC and JIT included), or 0 if unknown. */
+    static long cpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean
+                ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : 0;
     }
 
     static double median(double[] v) {

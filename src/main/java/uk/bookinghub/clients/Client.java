@@ -6,5 +6,5 @@ import java.util.List;
 /** A tenant: one business using the hub. */
 public record Client(long id, String clientKey, String businessName, String email, String phone, String industry,
                      List<String> services, String timezone, String vapiAssistantId, String vapiPhoneNumberId,
-                     Instant createdAt) {
+                     Instant createdAt, String country) {
 }

@@ -25,7 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ClientStore {
 
     private static final String COLUMNS = "id, client_key, business_name, contact_email, contact_phone, industry, services, "
-            + "timezone, vapi_assistant_id, vapi_phone_number_id, created_at";
+            + "timezone, vapi_assistant_id, vapi_phone_number_id, created_at, country";
 
     private record Cached(Client client, long expiresAtNanos) {
     }
@@ -47,7 +47,8 @@ public final class ClientStore {
             }
             long id;
             try (PreparedStatement ps = conn.prepareStatement("insert into clients (client_key, business_name, contact_email, contact_phone, "
-                    + "industry, services, timezone, vapi_assistant_id, vapi_phone_number_id, created_at) values (?,?,?,?,?,?,?,?,?,?)",
+                    + "industry, services, timezone, vapi_assistant_id, vapi_phone_number_id, created_at, country, recent_contact_skip_days, "
+                    + "recent_contact_warn_days) values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     Statement.RETURN_GENERATED_KEYS)) {
                 ps.setString(1, c.clientKey());
                 ps.setString(2, c.businessName());
@@ -59,6 +60,9 @@ public final class ClientStore {
                 ps.setString(8, c.vapiAssistantId());
                 ps.setString(9, c.vapiPhoneNumberId());
                 db.dialect().setInstant(ps, 10, c.createdAt());
+                ps.setString(11, c.country());
+                ps.setInt(12, c.recentContactSkipDays());
+                ps.setInt(13, c.recentContactWarnDays());
                 ps.executeUpdate();
                 try (ResultSet keys = ps.getGeneratedKeys()) {
                     keys.next();
@@ -73,7 +77,7 @@ public final class ClientStore {
                 ps.executeUpdate();
             }
             return Optional.of(new Client(id, c.clientKey(), c.businessName(), c.email(), c.phone(), c.industry(), c.services(),
-                    c.timezone(), c.vapiAssistantId(), c.vapiPhoneNumberId(), c.createdAt()));
+                    c.timezone(), c.vapiAssistantId(), c.vapiPhoneNumberId(), c.createdAt(), c.country()));
         });
     }
 
@@ -100,6 +104,10 @@ public final class ClientStore {
 
     public Optional<Client> byVapiAssistantId(String id) {
         return cached("assistant:" + id, "vapi_assistant_id", id);
+    }
+
+    public Optional<Client> byId(long id) {
+        return cached("id:" + id, "id", id);
     }
 
     /** The active client owning this API key hash (keys revoked are ignored). */
@@ -146,12 +154,12 @@ public final class ClientStore {
         Instant created = dialect.getInstant(rs, "created_at");
         return new Client(rs.getLong("id"), rs.getString("client_key"), rs.getString("business_name"), rs.getString("contact_email"),
                 rs.getString("contact_phone"), rs.getString("industry"), services, rs.getString("timezone"),
-                rs.getString("vapi_assistant_id"), rs.getString("vapi_phone_number_id"), created);
+                rs.getString("vapi_assistant_id"), rs.getString("vapi_phone_number_id"), created, rs.getString("country"));
     }
 
     /** What onboarding validated, ready to insert. */
     public record NewClient(String clientKey, String businessName, String email, String phone, String industry,
                             List<String> services, String timezone, String vapiAssistantId, String vapiPhoneNumberId,
-                            Instant createdAt) {
+                            Instant createdAt, String country, int recentContactSkipDays, int recentContactWarnDays) {
     }
 }

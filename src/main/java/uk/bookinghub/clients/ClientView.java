@@ -14,6 +14,7 @@ public final class ClientView {
         m.put("industry", c.industry());
         m.put("services", c.services());
         m.put("timezone", c.timezone());
+        m.put("country", c.country());
         m.put("vapiAssistantId", c.vapiAssistantId());
         m.put("vapiPhoneNumberId", c.vapiPhoneNumberId());
         m.put("createdAt", c.createdAt() == null ? null : c.createdAt().toString());

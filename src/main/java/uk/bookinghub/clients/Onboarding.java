@@ -89,6 +89,15 @@ public final class Onboarding {
         } catch (RuntimeException e) {
             problems.put("timezone", "not an IANA time zone: " + timezone);
         }
+        String country = Optional.ofNullable(JsonBodies.text(in, "country")).orElse("GB").toUpperCase(Locale.ROOT);
+        if (!com.google.i18n.phonenumbers.PhoneNumberUtil.getInstance().getSupportedRegions().contains(country)) {
+            problems.put("country", "not an ISO 3166 region code libphonenumber knows: " + country);
+        }
+        int skipDays = days(in, "recentContactSkipDays", 7, problems);
+        int warnDays = days(in, "recentContactWarnDays", 30, problems);
+        if (warnDays < skipDays) {
+            problems.put("recentContactWarnDays", "must be at least recentContactSkipDays (" + skipDays + ")");
+        }
         if (!problems.isEmpty()) {
             throw HttpProblem.badRequest("invalid client", Map.of("fields", problems));
         }
@@ -101,15 +110,30 @@ public final class Onboarding {
             String key = n == 1 ? base : base + "-" + n;
             Optional<Client> created = clients.insert(new ClientStore.NewClient(key, name, email.toLowerCase(Locale.ROOT), phone,
                     JsonBodies.text(in, "industry"), services, timezone, JsonBodies.text(in, "vapiAssistantId"),
-                    JsonBodies.text(in, "vapiPhoneNumberId"), clock.instant()), ApiKeys.prefix(apiKey), ApiKeys.hash(apiKey));
+                    JsonBodies.text(in, "vapiPhoneNumberId"), clock.instant(), country, skipDays, warnDays),
+                    ApiKeys.prefix(apiKey), ApiKeys.hash(apiKey));
             if (created.isPresent()) {
                 Map<String, Object> out = new LinkedHashMap<>(ClientView.of(created.get()));
+                out.put("recentContactSkipDays", skipDays);
+                out.put("recentContactWarnDays", warnDays);
                 out.put("apiKey", apiKey);
                 out.put("apiKeyNote", "shown once: store it now; the hub keeps only its hash");
                 return Reply.created(out);
             }
         }
         throw new HttpProblem(409, "no free client key for '" + base + "'");
+    }
+
+    private static int days(JsonNode in, String field, int fallback, Map<String, Object> problems) {
+        JsonNode v = in.get(field);
+        if (v == null || v.isNull()) {
+            return fallback;
+        }
+        if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < 0 || v.asInt() > 3650) {
+            problems.put(field, "a whole number of days between 0 and 3650");
+            return fallback;
+        }
+        return v.asInt();
     }
 
     /** "Smith & Sons Plumbing Ltd." becomes "smith-sons-plumbing-ltd". */

@@ -37,6 +37,16 @@ public final class JsonReply implements Processor {
         return new JsonReply(true);
     }
 
+    /** Expressions (setProperty with a bean method) wrap what the bean threw: find the hub's own exception. */
+    static Throwable meaningful(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof HttpProblem || t instanceof DatabaseUnavailableException) {
+                return t;
+            }
+        }
+        return error;
+    }
+
     @Override
     public void process(Exchange exchange) throws Exception {
         int status;
@@ -46,6 +56,7 @@ public final class JsonReply implements Processor {
             if (error == null) {
                 error = exchange.getException();
             }
+            error = meaningful(error);
             Map<String, Object> json = new LinkedHashMap<>();
             if (error instanceof HttpProblem p) {
                 status = p.status();

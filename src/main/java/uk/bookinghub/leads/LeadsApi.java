@@ -116,7 +116,7 @@ public final class LeadsApi {
         if (row.phone() == null || row.phone().isBlank()) {
             throw HttpProblem.badRequest("phone is required");
         }
-        PhoneCheck check = phones.check(row.phone(), store.settings(client.id()).country());
+        PhoneCheck check = phones.check(row.phone(), client.country());
         if (!check.valid()) {
             throw HttpProblem.badRequest("invalid phone '" + row.phone() + "': " + check.reason());
         }
@@ -170,7 +170,7 @@ public final class LeadsApi {
         }
         String e164 = null;
         if (phone != null && !phone.isBlank()) {
-            PhoneCheck p = phones.check(phone, store.settings(client.id()).country());
+            PhoneCheck p = phones.check(phone, client.country());
             e164 = p.valid() ? p.e164() : phone.trim();
         }
         int pg = positive(page, 1, "page", Integer.MAX_VALUE);

@@ -94,10 +94,11 @@ public final class OptOutsApi {
     }
 
     private String e164(String raw, Long clientId) {
+        String region = clientId == null ? "GB" : clients.byId(clientId).map(Client::country).orElse("GB");
         if (raw == null || raw.isBlank()) {
             throw HttpProblem.badRequest("phone is required");
         }
-        PhoneCheck p = phones.check(raw, "GB");
+        PhoneCheck p = phones.check(raw, region);
         if (!p.valid()) {
             throw HttpProblem.badRequest("invalid phone '" + raw + "': " + p.reason());
         }

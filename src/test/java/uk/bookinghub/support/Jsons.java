@@ -10,6 +10,14 @@ public final class Jsons {
     private Jsons() {
     }
 
+    public static String quote(String s) {
+        try {
+            return M.writeValueAsString(s);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static JsonNode read(String s) {
         try {
             return M.readTree(s);

@@ -83,6 +83,18 @@ public final class RunningHub implements AutoCloseable {
         return send(b, headers);
     }
 
+    public HttpResponse<String> postBytes(String path, String contentType, byte[] body, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path))).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        return send(b, headers);
+    }
+
+    public HttpResponse<String> delete(String path, String... headers) {
+        return send(HttpRequest.newBuilder(URI.create(url(path))).DELETE(), headers);
+    }
+
     public HttpResponse<String> postVapi(String json) {
         return post("/webhooks/vapi", "application/json", json, "X-Vapi-Secret", VAPI_SECRET);
     }

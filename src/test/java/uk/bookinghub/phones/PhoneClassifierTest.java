@@ -1,0 +1,88 @@
+package uk.bookinghub.phones;
+
+import com.google.i18n.phonenumbers.PhoneNumberUtil;
+import com.google.i18n.phonenumbers.PhoneNumberUtil.PhoneNumberType;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every UK format becomes one E.164 number; each class is named, with SMS and dialling rules.
+ * Only Ofcom drama ranges and libphonenumber's own example numbers are used.
+ */
+class PhoneClassifierTest {
+
+    private final PhoneClassifier test = new PhoneClassifier(true);
+    private final PhoneClassifier prod = new PhoneClassifier(false);
+    private static final PhoneNumberUtil UTIL = PhoneNumberUtil.getInstance();
+
+    @Test
+    void everyUkFormatBecomesTheSameE164() {
+        for (String raw : new String[] {"07700 900123", "+44 7700 900123", "0044 7700 900123", "447700900123", "(07700) 900-123", "+44 (0)7700 900123"}) {
+            PhoneCheck c = test.check(raw, "GB");
+            assertThat(c.e164()).as(raw).isEqualTo("+447700900123");
+            assertThat(c.type()).as(raw).isEqualTo("mobile");
+            assertThat(c.smsCapable()).isTrue();
+            assertThat(c.dialable()).isTrue();
+        }
+    }
+
+    @Test
+    void dramaRangesHaveTheirClassInTestModeAndAreReservedOtherwise() {
+        assertThat(test.check("01632 960001", "GB").type()).isEqualTo("fixed_line");
+        assertThat(test.check("01632 960001", "GB").smsCapable()).isFalse();
+        assertThat(test.check("0113 496 0001", "GB").type()).isEqualTo("fixed_line");
+        assertThat(test.check("020 7946 0001", "GB").e164()).isEqualTo("+442079460001");
+        assertThat(test.check("08081 570001", "GB").type()).isEqualTo("freephone");
+        PhoneCheck premium = test.check("0909 879 0001", "GB");
+        assertThat(premium.type()).isEqualTo("premium_rate");
+        assertThat(premium.dialable()).isFalse();
+        assertThat(test.check("03069 990001", "GB").type()).isEqualTo("uan");
+        for (String raw : new String[] {"07700 900123", "01632 960001", "0909 879 0001"}) {
+            PhoneCheck off = prod.check(raw, "GB");
+            assertThat(off.valid()).isFalse();
+            assertThat(off.reason()).isEqualTo("reserved for drama");
+        }
+    }
+
+    @Test
+    void classesWithoutDramaRangesUseLibphonenumbersExampleNumbers() {
+        assertType(PhoneNumberType.PERSONAL_NUMBER, "personal", false);
+        // GB has no shared-cost example number in libphonenumber's metadata any more: the mapping itself
+        assertThat(PhoneClassifier.typeName(PhoneNumberType.SHARED_COST)).isEqualTo("shared_cost");
+        assertType(PhoneNumberType.VOIP, "voip", true);
+        assertType(PhoneNumberType.UAN, "uan", true);
+        assertType(PhoneNumberType.PREMIUM_RATE, "premium_rate", false);
+        assertType(PhoneNumberType.TOLL_FREE, "freephone", true);
+    }
+
+    private void assertType(PhoneNumberType t, String name, boolean dialable) {
+        String raw = "0" + UTIL.getExampleNumberForType("GB", t).getNationalNumber();
+        PhoneCheck c = prod.check(raw, "GB");
+        assertThat(c.type()).as(raw).isEqualTo(name);
+        assertThat(c.dialable()).as(raw).isEqualTo(dialable);
+        assertThat(c.smsCapable()).as(raw).isFalse();
+    }
+
+    @Test
+    void internationalNumbersAreAcceptedAndNormalised() {
+        var us = UTIL.getExampleNumberForType("US", PhoneNumberType.FIXED_LINE_OR_MOBILE);
+        PhoneCheck c = prod.check("+1 " + us.getNationalNumber(), "GB");
+        assertThat(c.e164()).isEqualTo("+1" + us.getNationalNumber());
+        assertThat(c.region()).isEqualTo("US");
+        var fr = UTIL.getExampleNumberForType("FR", PhoneNumberType.MOBILE);
+        PhoneCheck m = prod.check("0" + fr.getNationalNumber(), "FR"); // a client whose country is France
+        assertThat(m.e164()).isEqualTo("+33" + fr.getNationalNumber());
+        assertThat(m.type()).isEqualTo("mobile");
+        assertThat(m.smsCapable()).isTrue();
+    }
+
+    @Test
+    void invalidNumbersSayWhy() {
+        assertThat(test.check("123", "GB").reason()).isEqualTo("too short");
+        assertThat(test.check("07700 900123 4567 89", "GB").reason()).isEqualTo("too long");
+        assertThat(test.check("hello", "GB").reason()).isEqualTo("not a phone number");
+        assertThat(test.check("", "GB").reason()).isEqualTo("missing");
+        assertThat(test.check("01632 96000", "GB").reason()).startsWith("invalid");
+    }
+}
