@@ -88,8 +88,8 @@ public class HubConfiguration implements CamelConfiguration {
         registry.bind("apiKeys", apiKeys);
         registry.bind("callers", new Callers(adminAuth, apiKeys));
         registry.bind("leadsApi", new LeadsApi(new LeadStore(db), optOuts, phones, validators, validatorThreads, importJobs, clock,
-                integer(props, "hub.leads.max-upload-bytes", 104_857_600), integer(props, "hub.leads.async-threshold-rows", 5000),
-                integer(props, "hub.leads.chunk-size", 2000), integer(props, "hub.leads.max-problems", 100)));
+                integer(props, "hub.leads.max-upload-bytes", 209_715_200), integer(props, "hub.leads.async-threshold-rows", 5000),
+                integer(props, "hub.leads.chunk-size", 5000), integer(props, "hub.leads.max-problems", 100)));
         registry.bind("optOutsApi", new OptOutsApi(optOuts, clients, phones));
         registry.bind("clientStore", clients);
         registry.bind("clientView", new ClientView());

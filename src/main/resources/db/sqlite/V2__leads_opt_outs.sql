@@ -51,8 +51,8 @@ create table leads (
     updated_at        text        not null
 );
 create unique index leads_client_dedupe_idx on leads (client_id, dedupe_key);
-create index leads_client_status_idx on leads (client_id, status, id);
-create index leads_client_phone_idx on leads (client_id, phone_e164);
+-- leads waiting for the dialler; imports write mostly 'new' rows, so this partial index stays small and cheap
+create index leads_queued_idx on leads (client_id, id) where status = 'queued';
 
 create index calls_client_customer_idx on calls (client_id, customer_number);
 

@@ -21,10 +21,11 @@ final class CsvReader {
     private int pos;
     private int line = 1;
 
-    CsvReader(byte[] data) {
+    CsvReader(byte[] data, int offset, int end) {
         this.data = data;
-        this.end = data.length;
-        this.pos = data.length >= 3 && (data[0] & 0xff) == 0xEF && (data[1] & 0xff) == 0xBB && (data[2] & 0xff) == 0xBF ? 3 : 0;
+        this.end = end;
+        this.pos = end - offset >= 3 && (data[offset] & 0xff) == 0xEF && (data[offset + 1] & 0xff) == 0xBB && (data[offset + 2] & 0xff) == 0xBF
+                ? offset + 3 : offset;
     }
 
     /** The next record, or null at the end of the data. */
@@ -114,13 +115,16 @@ final class CsvReader {
     }
 
     /** Rough count of data rows (newlines), to decide between answering now and running a job. */
-    static int estimateRows(byte[] data) {
+    static int estimateRows(byte[] data, int offset, int end) {
         int n = 0;
-        for (byte b : data) {
-            if (b == '\n') {
+        for (int i = offset; i < end; i++) {
+            if (data[i] == '\n') {
                 n++;
             }
         }
-        return Math.max(0, n); // header line included in n when the file ends with a newline: close enough
+        if (end > offset && data[end - 1] != '\n') {
+            n++; // last line without a newline
+        }
+        return Math.max(0, n - 1); // minus the header
     }
 }

@@ -33,7 +33,68 @@ final class LeadImporter {
     private final LeadStore store;
     private final OptOutStore optOuts;
     private final PhoneClassifier phones;
+    private final ThreadLocal<PhoneClassifier> perThread;
+    private static final int AHEAD = 3;
+    private final ExecutorService writers = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "hub-lead-write");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** PostgreSQL takes two COPY streams at once (measured 5.8 s -> 3.8 s for 857k rows); SQLite has one writer. */
+    private static int writerThreads(LeadStore store) {
+        return store.database().dialect() == uk.bookinghub.store.Dialect.POSTGRESQL ? 2 : 1;
+    }
+
+    /** Chunk transactions in flight: at most {@code limit} at once (bounded memory); the first failure fails the import. */
+    private static final class ChunkWrites {
+        private final ExecutorService pool;
+        private final java.util.concurrent.Semaphore slots;
+        private final int limit;
+        private final java.util.List<java.util.concurrent.Future<?>> pending = new java.util.ArrayList<>();
+        private volatile RuntimeException failure;
+
+        ChunkWrites(ExecutorService pool, int limit) {
+            this.pool = pool;
+            this.limit = limit;
+            this.slots = new java.util.concurrent.Semaphore(limit);
+        }
+
+        void submit(Runnable write) {
+            if (failure != null) {
+                throw failure;
+            }
+            slots.acquireUninterruptibly();
+            pending.removeIf(java.util.concurrent.Future::isDone);
+            pending.add(pool.submit(() -> {
+                try {
+                    write.run();
+                } catch (RuntimeException e) {
+                    failure = e;
+                } finally {
+                    slots.release();
+                }
+            }));
+        }
+
+        void awaitAll() {
+            slots.acquireUninterruptibly(limit);
+            slots.release(limit);
+            if (failure != null) {
+                throw failure;
+            }
+        }
+
+        void abandon() {
+            pending.forEach(f -> f.cancel(false));
+        }
+    }
     private final ExecutorService validators;
+    private final ExecutorService readers = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "hub-lead-read");
+        t.setDaemon(true);
+        return t;
+    });
     private final int validatorThreads;
     private final Clock clock;
     private final int chunkSize;
@@ -44,6 +105,7 @@ final class LeadImporter {
         this.store = store;
         this.optOuts = optOuts;
         this.phones = phones;
+        this.perThread = ThreadLocal.withInitial(phones::withOwnLibphonenumber);
         this.validators = validators;
         this.validatorThreads = validatorThreads;
         this.clock = clock;
@@ -57,16 +119,57 @@ final class LeadImporter {
         Set<String> optedOut = optOuts.activeFor(clientId);
         ImportReport report = new ImportReport(maxProblems);
         LongIntMap seen = new LongIntMap(Math.max(1024, source.estimatedRows()));
+        long waitNanos = 0;
+        long writeNanos = 0;
+        // the client's history, loaded once: per-chunk look-ups only for numbers already known
+        LeadStore.KnownKeys known = store.knownKeys(clientId, source.estimatedRows());
+        Map<String, Instant> calls = store.callHistory(clientId);
         Instant startedAt = clock.instant();
-        CompletableFuture<List<Checked>> next = validate(source.nextChunk(chunkSize), settings.country());
-        while (true) {
-            List<Checked> chunk = next.join();
-            if (chunk.isEmpty()) {
-                break;
+        // reading and validation run ahead of the writer, up to AHEAD chunks, so no stage waits on another
+        java.util.concurrent.BlockingQueue<CompletableFuture<List<Checked>>> ready = new java.util.concurrent.ArrayBlockingQueue<>(AHEAD);
+        CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> {
+            try {
+                while (true) {
+                    List<LeadRow> rows = source.nextChunk(chunkSize);
+                    ready.put(validate(rows, settings.country()));
+                    if (rows.isEmpty()) {
+                        return;
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            next = validate(source.nextChunk(chunkSize), settings.country());
-            write(importId, clientId, chunk, settings, optedOut, seen, report, source.estimatedRows(), startedAt);
-            onProgress.accept(report);
+        }, readers);
+        ChunkWrites writes = new ChunkWrites(writers, writerThreads(store));
+        long loopStart = System.nanoTime();
+        try {
+            while (true) {
+                long t0 = System.nanoTime();
+                List<Checked> chunk = ready.take().join();
+                long t1 = System.nanoTime();
+                waitNanos += t1 - t0;
+                if (chunk.isEmpty()) {
+                    break;
+                }
+                write(importId, clientId, chunk, settings, optedOut, seen, known, calls, report, source.estimatedRows(), startedAt, writes);
+                onProgress.accept(report);
+            }
+            writes.awaitAll();
+            writeNanos = System.nanoTime() - loopStart - waitNanos;
+            if (report.total >= 10_000) {
+                org.slf4j.LoggerFactory.getLogger(LeadImporter.class).info("Lead import {}: {} rows; writer waited {} ms for validated rows, wrote for {} ms",
+                        importId, report.total, waitNanos / 1_000_000, writeNanos / 1_000_000);
+            }
+            reader.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("import interrupted", e);
+        } finally {
+            if (!reader.isDone()) {
+                reader.cancel(true);
+                ready.clear();
+            }
+            writes.abandon();
         }
         return report;
     }
@@ -82,8 +185,9 @@ final class LeadImporter {
             List<LeadRow> slice = rows.subList(p * per, Math.min(rows.size(), (p + 1) * per));
             futures.add(CompletableFuture.supplyAsync(() -> {
                 List<Checked> out = new ArrayList<>(slice.size());
+                PhoneClassifier mine = perThread.get();
                 for (LeadRow r : slice) {
-                    out.add(new Checked(r, r.error() != null ? null : phones.check(r.phone(), country)));
+                    out.add(new Checked(r, r.error() != null ? null : mine.check(r.phone(), country)));
                 }
                 return out;
             }, validators));
@@ -96,7 +200,8 @@ final class LeadImporter {
     }
 
     private void write(String importId, long clientId, List<Checked> chunk, LeadStore.ImportSettings settings, Set<String> optedOut,
-                       LongIntMap seen, ImportReport report, int estimatedRows, Instant startedAt) {
+                       LongIntMap seen, LeadStore.KnownKeys known, Map<String, Instant> calls, ImportReport report, int estimatedRows,
+                       Instant startedAt, ChunkWrites writes) {
         Instant now = clock.instant();
         // in-file duplicates first (sequential: the first line wins), collecting the keys to look up
         List<Checked> fresh = new ArrayList<>(chunk.size());
@@ -110,27 +215,34 @@ final class LeadImporter {
                     report.problem(c.row().line(), c.row().phone(), "duplicate of line " + first, false);
                     continue;
                 }
-                keys.add(c.phone().e164());
+                if (known.contains(c.phone().e164())) {
+                    keys.add(c.phone().e164());
+                }
             }
             fresh.add(c);
         }
         Database db = store.database();
-        db.inTransaction("importing leads", conn -> {
-            Map<String, LeadStore.Existing> existing = store.existing(conn, clientId, keys);
-            Map<String, Instant> calls = store.lastCalls(conn, clientId, keys);
-            List<LeadStore.NewLead> inserts = new ArrayList<>(fresh.size());
-            List<LeadStore.Reactivation> reactivations = new ArrayList<>();
-            for (Checked c : fresh) {
-                decide(c, importId, existing, calls, optedOut, settings, now, report, inserts, reactivations);
-            }
+        Map<String, LeadStore.Existing> existing = keys.isEmpty() ? Map.of()
+                : db.read("looking up existing leads", conn -> store.existing(conn, clientId, keys));
+        List<LeadStore.NewLead> inserts = new ArrayList<>(fresh.size());
+        List<LeadStore.Reactivation> reactivations = new ArrayList<>();
+        for (Checked c : fresh) {
+            decide(c, importId, existing, calls, known, optedOut, settings, now, report, inserts, reactivations);
+        }
+        Map<String, Object> counts = report.counts();
+        int rows = chunk.size();
+        int total = Math.max(estimatedRows, report.total);
+        writes.submit(() -> db.inTransaction("importing leads", conn -> {
+            store.relaxCommit(conn);
             store.insert(conn, clientId, importId, inserts, now);
             store.reactivate(conn, reactivations, now);
-            store.progress(conn, importId, "running", report.total, Math.max(estimatedRows, report.total), report.counts(), startedAt);
+            store.progress(conn, importId, "running", rows, total, counts, startedAt);
             return null;
-        });
+        }));
     }
 
-    private void decide(Checked c, String importId, Map<String, LeadStore.Existing> existing, Map<String, Instant> calls, Set<String> optedOut,
+    private void decide(Checked c, String importId, Map<String, LeadStore.Existing> existing, Map<String, Instant> calls,
+                        LeadStore.KnownKeys known, Set<String> optedOut,
                         LeadStore.ImportSettings settings, Instant now, ImportReport report, List<LeadStore.NewLead> inserts,
                         List<LeadStore.Reactivation> reactivations) {
         LeadRow r = c.row();
@@ -144,8 +256,10 @@ final class LeadImporter {
         if (!p.valid()) {
             report.invalid++;
             report.problem(r.line(), r.phone(), "invalid phone: " + p.reason(), false);
-            String key = "invalid:" + (r.phone() == null ? "" : r.phone().trim()) + "|" + (r.name() == null ? "" : r.name()) + "|" + (email == null ? "" : email);
-            inserts.add(new LeadStore.NewLead(key, r, null, "invalid", null, false, false, email, "invalid", p.reason(), null));
+            String key = invalidKey(r);
+            if (known.invalid().add(key)) { // stored once, however often it is imported
+                inserts.add(new LeadStore.NewLead(key, r, null, "invalid", null, false, false, email, "invalid", p.reason(), null));
+            }
             return;
         }
         String e164 = p.e164();
@@ -196,6 +310,11 @@ final class LeadImporter {
             report.warned++;
             report.problem(r.line(), r.phone(), warning, true);
         }
+    }
+
+    private static String invalidKey(LeadRow r) {
+        String email = normaliseEmail(r.email());
+        return "invalid:" + (r.phone() == null ? "" : r.phone().trim()) + "|" + (r.name() == null ? "" : r.name()) + "|" + (email == null ? "" : email);
     }
 
     private static LeadStore.NewLead lead(LeadRow r, PhoneCheck p, String email, String status, String reason, String warning) {

@@ -65,6 +65,53 @@ public final class LeadStore {
         });
     }
 
+    /** Every valid number the client already has as a lead (E.164 digits), and the keys of its invalid rows. */
+    record KnownKeys(LongIntMap numbers, java.util.Set<String> invalid) {
+        boolean contains(String e164) {
+            return numbers.get(Long.parseLong(e164.substring(1))) >= 0;
+        }
+    }
+
+    KnownKeys knownKeys(long clientId, int expected) {
+        return db.read("loading the client's lead keys", c -> {
+            LongIntMap numbers = new LongIntMap(Math.max(1024, expected));
+            java.util.Set<String> invalid = new java.util.HashSet<>();
+            try (PreparedStatement ps = c.prepareStatement("select dedupe_key from leads where client_id = ?")) {
+                ps.setFetchSize(10_000);
+                ps.setLong(1, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        String k = rs.getString(1);
+                        if (k.startsWith("+")) {
+                            numbers.putIfAbsent(Long.parseLong(k.substring(1)), 1);
+                        } else {
+                            invalid.add(k);
+                        }
+                    }
+                }
+            }
+            return new KnownKeys(numbers, invalid);
+        });
+    }
+
+    /** Latest contact per number from the client's whole call history. */
+    Map<String, Instant> callHistory(long clientId) {
+        return db.read("loading the client's call history", c -> {
+            Map<String, Instant> out = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("select customer_number, max(coalesce(ended_at, started_at, created_at)) as last_at from calls "
+                    + "where client_id = ? and customer_number is not null group by customer_number")) {
+                ps.setFetchSize(10_000);
+                ps.setLong(1, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.put(rs.getString(1), db.dialect().getInstant(rs, "last_at"));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
     Map<String, Existing> existing(Connection c, long clientId, Collection<String> keys) throws SQLException {
         Map<String, Existing> out = new HashMap<>();
         if (keys.isEmpty()) {
@@ -110,6 +157,23 @@ public final class LeadStore {
     }
 
     void insert(Connection c, long clientId, String importId, List<NewLead> leads, Instant now) throws SQLException {
+        if (db.dialect() == Dialect.POSTGRESQL && leads.size() >= 200) {
+            java.sql.Savepoint sp = c.setSavepoint();
+            try {
+                PostgresCopy.copyLeads(c, clientId, importId, leads, now);
+                c.releaseSavepoint(sp);
+                return;
+            } catch (SQLException e) {
+                if (!"23505".equals(e.getSQLState())) {
+                    throw e;
+                }
+                c.rollback(sp); // a row arrived meanwhile (another import, a web form): the conflict-tolerant path below
+            }
+        }
+        insertRows(c, clientId, importId, leads, now);
+    }
+
+    private void insertRows(Connection c, long clientId, String importId, List<NewLead> leads, Instant now) throws SQLException {
         Dialect d = db.dialect();
         for (int from = 0; from < leads.size(); from += INSERT_ROWS_PER_STATEMENT) {
             List<NewLead> part = leads.subList(from, Math.min(leads.size(), from + INSERT_ROWS_PER_STATEMENT));
@@ -188,10 +252,24 @@ public final class LeadStore {
         });
     }
 
-    void progress(Connection c, String id, String status, int rowsDone, int rowsTotal, Map<String, Object> counts, Instant startedAt) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = ?, rows_done = ?, rows_total = ?, counts = ?, started_at = coalesce(started_at, ?) where id = ?")) {
+    /**
+     * A chunk of an import need not wait for its WAL flush (PostgreSQL {@code synchronous_commit = off}):
+     * the import is reported complete only by {@link #finish}, a normal commit that flushes every
+     * chunk before it; an import cut short by a crash is marked failed at the next start.
+     */
+    void relaxCommit(Connection c) throws SQLException {
+        if (db.dialect() == Dialect.POSTGRESQL) {
+            try (java.sql.Statement s = c.createStatement()) {
+                s.execute("set local synchronous_commit = off");
+            }
+        }
+    }
+
+    /** Adds a committed chunk's rows to the import's progress (chunks may commit out of order). */
+    void progress(Connection c, String id, String status, int chunkRows, int rowsTotal, Map<String, Object> counts, Instant startedAt) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = ?, rows_done = rows_done + ?, rows_total = ?, counts = ?, started_at = coalesce(started_at, ?) where id = ?")) {
             ps.setString(1, status);
-            ps.setInt(2, rowsDone);
+            ps.setInt(2, chunkRows);
             ps.setInt(3, rowsTotal);
             ps.setString(4, Json.write(counts));
             db.dialect().setInstant(ps, 5, startedAt);
@@ -287,7 +365,7 @@ public final class LeadStore {
 
     Map<String, Object> leads(long clientId, String status, String e164, int page, int pageSize) {
         return db.read("listing leads", c -> {
-            String where = " where client_id = ?" + (status == null ? "" : " and status = ?") + (e164 == null ? "" : " and phone_e164 = ?");
+            String where = " where client_id = ?" + (status == null ? "" : " and status = ?") + (e164 == null ? "" : " and dedupe_key = ?") /* dedupe_key is the E.164 of a valid number */;
             long total;
             try (PreparedStatement ps = c.prepareStatement("select count(*) from leads" + where)) {
                 bindFilter(ps, clientId, status, e164);

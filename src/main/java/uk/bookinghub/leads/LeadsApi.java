@@ -6,6 +6,7 @@ import uk.bookinghub.clients.Client;
 import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.http.JsonBodies;
 import uk.bookinghub.http.Reply;
+import uk.bookinghub.http.Upload;
 import uk.bookinghub.phones.PhoneCheck;
 import uk.bookinghub.phones.PhoneClassifier;
 
@@ -55,9 +56,10 @@ public final class LeadsApi {
     }
 
     /** {@code POST /api/import-leads}: 200 with the report, or 202 with a job id for files over the threshold. */
-    public Reply importLeads(Client client, byte[] body, String contentType) {
-        if (body != null && body.length > maxUploadBytes) {
-            throw new HttpProblem(413, "the file is " + body.length + " bytes; the limit is " + maxUploadBytes);
+    public Reply importLeads(Client client, Object rawBody, String contentType) {
+        Upload body = Upload.of(rawBody);
+        if (body.length() > maxUploadBytes) {
+            throw new HttpProblem(413, "the file is " + body.length() + " bytes; the limit is " + maxUploadBytes);
         }
         RowSource source = RowSource.of(body, contentType); // request-level checks: nothing stored if they fail
         String id = "imp_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
@@ -193,9 +195,11 @@ public final class LeadsApi {
         }
     }
 
-    private static byte[] sha256(byte[] body) {
+    private static byte[] sha256(Upload body) {
         try {
-            return java.security.MessageDigest.getInstance("SHA-256").digest(body);
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(body.array(), body.offset(), body.length());
+            return md.digest();
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -36,6 +36,19 @@ final class LongIntMap {
         return -1;
     }
 
+    /** The value for the key, or -1. */
+    int get(long key) {
+        int mask = keys.length - 1;
+        int i = mix(key) & mask;
+        while (keys[i] != 0) {
+            if (keys[i] == key) {
+                return values[i];
+            }
+            i = (i + 1) & mask;
+        }
+        return -1;
+    }
+
     private void grow() {
         long[] oldKeys = keys;
         int[] oldValues = values;

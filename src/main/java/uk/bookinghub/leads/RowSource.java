@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.http.Json;
+import uk.bookinghub.http.Upload;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,9 +24,9 @@ abstract class RowSource {
     /** Rough number of rows, known before reading (for progress and the job threshold). */
     abstract int estimatedRows();
 
-    static RowSource of(byte[] body, String contentType) {
+    static RowSource of(Upload body, String contentType) {
         String mime = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT).split(";")[0].trim();
-        if (body == null || body.length == 0) {
+        if (body == null || body.isEmpty()) {
             throw HttpProblem.badRequest("empty body: send a CSV file (text/csv) or a JSON array of leads (application/json)");
         }
         return switch (mime) {
@@ -36,9 +37,9 @@ abstract class RowSource {
         };
     }
 
-    static RowSource csv(byte[] body) {
-        Utf8.requireValid(body);
-        CsvReader reader = new CsvReader(body);
+    static RowSource csv(Upload body) {
+        Utf8.requireValid(body.array(), body.offset(), body.length());
+        CsvReader reader = new CsvReader(body.array(), body.offset(), body.end());
         CsvReader.Record header = reader.next();
         if (header == null) {
             throw HttpProblem.badRequest("empty CSV: expected a header row such as name,phone,email,source");
@@ -50,7 +51,7 @@ abstract class RowSource {
         if (!columns.contains("phone")) {
             throw HttpProblem.badRequest("the CSV has no phone column (header: " + String.join(",", header.fields()) + ")");
         }
-        int estimate = CsvReader.estimateRows(body);
+        int estimate = CsvReader.estimateRows(body.array(), body.offset(), body.end());
         return new RowSource() {
             @Override
             List<LeadRow> nextChunk(int max) {
@@ -79,10 +80,10 @@ abstract class RowSource {
         };
     }
 
-    static RowSource json(byte[] body) {
+    static RowSource json(Upload body) {
         JsonNode root;
         try {
-            root = Json.MAPPER.readTree(body);
+            root = Json.MAPPER.readTree(body.array(), body.offset(), body.length());
         } catch (java.io.IOException e) {
             throw HttpProblem.badRequest("malformed JSON: " + e.getMessage().split("\n")[0]);
         }

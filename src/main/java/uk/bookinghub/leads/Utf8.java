@@ -14,16 +14,15 @@ final class Utf8 {
     private Utf8() {
     }
 
-    static void requireValid(byte[] data) {
+    static void requireValid(byte[] data, int offset, int length) {
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
-        ByteBuffer in = ByteBuffer.wrap(data);
-        CharBuffer out = CharBuffer.allocate(8192);
+        ByteBuffer in = ByteBuffer.wrap(data, offset, length);
+        CharBuffer out = CharBuffer.allocate(65536);
         while (true) {
             CoderResult r = decoder.decode(in, out, true);
             if (r.isError()) {
-                int offset = in.position();
-                throw HttpProblem.badRequest("the body is not valid UTF-8 (bad byte sequence at byte offset " + offset
+                throw HttpProblem.badRequest("the body is not valid UTF-8 (bad byte sequence at byte offset " + (in.position() - offset)
                         + "); save the file as UTF-8 and upload it again");
             }
             if (r.isUnderflow()) {

@@ -1,0 +1,56 @@
+package uk.bookinghub.http;
+
+import io.vertx.core.buffer.Buffer;
+import io.netty.buffer.ByteBuf;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A request body as a slice of a byte array, taken from the HTTP server's own buffer without a
+ * copy: a million-row lead file is ~100 MB, and a copy per layer would not fit the heap budget.
+ * (Stream caching is off in application.properties, so the body is still the Vert.x buffer.)
+ */
+public record Upload(byte[] array, int offset, int length) {
+
+    public static Upload of(Object body) {
+        if (body == null) {
+            return new Upload(new byte[0], 0, 0);
+        }
+        if (body instanceof Buffer b) {
+            ByteBuf buf = b.getByteBuf();
+            if (buf.hasArray()) {
+                return new Upload(buf.array(), buf.arrayOffset() + buf.readerIndex(), buf.readableBytes());
+            }
+            return whole(b.getBytes());
+        }
+        if (body instanceof byte[] bytes) {
+            return whole(bytes);
+        }
+        if (body instanceof String s) {
+            return whole(s.getBytes(StandardCharsets.UTF_8));
+        }
+        if (body instanceof InputStream in) {
+            org.slf4j.LoggerFactory.getLogger(Upload.class).warn("upload arrived as {} and is copied; is stream caching on (camel.main.stream-caching-enabled)?", body.getClass().getName());
+            try {
+                return whole(in.readAllBytes());
+            } catch (IOException e) {
+                throw HttpProblem.badRequest("could not read the request body: " + e.getMessage());
+            }
+        }
+        throw new IllegalArgumentException("unsupported body type " + body.getClass().getName());
+    }
+
+    public static Upload whole(byte[] bytes) {
+        return new Upload(bytes, 0, bytes.length);
+    }
+
+    public int end() {
+        return offset + length;
+    }
+
+    public boolean isEmpty() {
+        return length == 0;
+    }
+}
