@@ -117,8 +117,12 @@ final class CsvReader {
     /** Rough count of data rows (newlines), to decide between answering now and running a job. */
     static int estimateRows(byte[] data, int offset, int end) {
         int n = 0;
+        boolean quoted = false; // a newline inside quotes is part of a field, not a new record
         for (int i = offset; i < end; i++) {
-            if (data[i] == '\n') {
+            byte b = data[i];
+            if (b == '"') {
+                quoted = !quoted;
+            } else if (b == '\n' && !quoted) {
                 n++;
             }
         }
