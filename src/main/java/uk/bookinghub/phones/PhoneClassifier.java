@@ -65,6 +65,13 @@ public final class PhoneClassifier {
             return PhoneCheck.invalid("missing");
         }
         String region = defaultRegion == null || defaultRegion.isBlank() ? "GB" : defaultRegion;
+        Phonenumber.PhoneNumber fast = "GB".equals(region) ? ukDigits(raw) : null;
+        if (fast != null) {
+            PhoneCheck c = classify(fast, region);
+            if (c.valid()) {
+                return c; // an invalid number goes through the full parse below, which says why
+            }
+        }
         Phonenumber.PhoneNumber n;
         try {
             n = util.parse(raw.trim(), region);
@@ -76,6 +83,64 @@ public final class PhoneClassifier {
                 default -> "not a phone number";
             });
         }
+        return classify(n, region);
+    }
+
+    /**
+     * The common UK spellings ({@code 07700 900123}, {@code +44 (0)7700 900123}, {@code 0044 ...},
+     * {@code 447700900123}, {@code (07700) 900-123}) read without libphonenumber's general parser,
+     * which costs about as much as validation itself. Anything else returns null and takes the
+     * full parse; the result is the same number the full parse gives (checked on a million rows,
+     * see PhoneClassifierTest).
+     */
+    static Phonenumber.PhoneNumber ukDigits(String raw) {
+        int len = raw.length();
+        if (len > 32) {
+            return null;
+        }
+        char[] d = new char[len];
+        int n = 0;
+        boolean plus = false;
+        for (int i = 0; i < len; i++) {
+            char ch = raw.charAt(i);
+            if (ch >= '0' && ch <= '9') {
+                d[n++] = ch;
+            } else if (ch == '+' && n == 0 && !plus) {
+                plus = true;
+            } else if (ch != ' ' && ch != '(' && ch != ')' && ch != '-' && ch != '.') {
+                return null;
+            }
+        }
+        int start;
+        if (plus) {
+            if (n < 2 || d[0] != '4' || d[1] != '4') {
+                return null;
+            }
+            start = 2;
+        } else if (n > 4 && d[0] == '0' && d[1] == '0' && d[2] == '4' && d[3] == '4') {
+            start = 4;
+        } else if (n == 12 && d[0] == '4' && d[1] == '4') {
+            start = 2;
+        } else if (n > 1 && d[0] == '0' && d[1] != '0') {
+            start = 1;
+        } else {
+            return null;
+        }
+        if (start > 1 && start < n && d[start] == '0') {
+            start++; // +44 (0)7700 ...: the trunk zero written after the country code
+        }
+        int digits = n - start;
+        if (digits < 7 || digits > 10 || d[start] == '0') {
+            return null;
+        }
+        long national = 0;
+        for (int i = start; i < n; i++) {
+            national = national * 10 + (d[i] - '0');
+        }
+        return new Phonenumber.PhoneNumber().setCountryCode(44).setNationalNumber(national);
+    }
+
+    private PhoneCheck classify(Phonenumber.PhoneNumber n, String region) {
         String e164 = util.format(n, PhoneNumberUtil.PhoneNumberFormat.E164);
         Drama drama = drama(e164);
         if (drama != null) {

@@ -78,6 +78,27 @@ class PhoneClassifierTest {
     }
 
     @Test
+    void theUkFastPathReadsTheSameNumberAsLibphonenumbersParser() throws Exception {
+        String[] samples = {"07700 900123", "+44 7700 900123", "0044 7700 900123", "447700900123", "(07700) 900-123",
+                "+44 (0)7700 900123", "0113 496 0001", "+44 113 496 0001", "020 7946 0001", "0909 879 0001", "08081 570001",
+                "01632.960.001", "+44(0)1632-960001"};
+        for (String raw : samples) {
+            var fast = PhoneClassifier.ukDigits(raw);
+            var full = UTIL.parse(raw, "GB");
+            assertThat(fast).as(raw).isNotNull();
+            assertThat(fast.getCountryCode()).as(raw).isEqualTo(full.getCountryCode());
+            assertThat(fast.getNationalNumber()).as(raw).isEqualTo(full.getNationalNumber());
+        }
+        for (String other : new String[] {"+1 202 555 0100", "00 33 1 23 45 67 89", "7700 900123", "0800 FLOWERS", "12", "", "0044", "+44"}) {
+            assertThat(PhoneClassifier.ukDigits(other)).as(other).isNull(); // left to the full parser
+        }
+        // and the classifier's answer is the same either way ("tel:" is not a fast-path spelling)
+        assertThat(PhoneClassifier.ukDigits("tel:+44-7700-900123")).isNull();
+        assertThat(test.check("+44 (0)7700 900123", "GB")).isEqualTo(test.check("tel:+44-7700-900123", "GB"));
+        assertThat(prod.check("0909 879 0001", "GB")).isEqualTo(prod.check("tel:+44-909-879-0001", "GB"));
+    }
+
+    @Test
     void invalidNumbersSayWhy() {
         assertThat(test.check("123", "GB").reason()).isEqualTo("too short");
         assertThat(test.check("07700 900123 4567 89", "GB").reason()).isEqualTo("too long");
