@@ -9,7 +9,7 @@
 # ROUNDS (alternating peer/hub rounds, 3), WARMUP (one unmeasured load run per side first, 30s;
 # 0s to skip), BUILD=1 (rebuild the jar even if present),
 # PEER_PORT / HUB_PORT / HUB_MGMT_PORT (first port tried; the next free one is used),
-# HUB_JAVA_OPTS (JVM options for the hub, default -Xmx512m).
+# HUB_JAVA_OPTS (JVM options for the hub, default -Xmx512m -XX:+UseParallelGC, as in the Dockerfile).
 # The load itself is the peer's load-w1.sh (5 s warm-up + D measured, wrk -t2 with w1.lua).
 # Output: a summary on stdout and in bench/out/w1-<timestamp>.txt; hub/peer logs and raw wrk
 # lines beside it (bench/out/ is git-ignored). Exit status 0 only if the hub data check passes.
@@ -133,7 +133,7 @@ HUB_T0=$(now_ms)
 # shellcheck disable=SC2086
 HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT CAMEL_MAIN_PROFILE=prod \
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/$HUB_DB" HUB_ADMIN_TOKEN=$ADMIN_TOKEN VAPI_WEBHOOK_SECRET=$SECRET \
-    java ${HUB_JAVA_OPTS:--Xmx512m} -jar "$HUB_DIR/booking-hub.jar" >"$HUB_LOG" 2>&1 &
+    java ${HUB_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC} -jar "$HUB_DIR/booking-hub.jar" >"$HUB_LOG" 2>&1 &
 HUB_PID=$!
 if ! wait_http_200 "http://127.0.0.1:$HUB_PORT/health" 120 "$HUB_PID"; then
     { grep -E ' (ERROR|FATAL) ' "$HUB_LOG" | tail -5 | grep . || tail -30 "$HUB_LOG"; } | cut -c1-400 >&2
@@ -277,7 +277,7 @@ col() { # side, array name -> values of that side
 mb() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
 {
     echo "W1 benchmark $TS  POST /webhooks/vapi (end-of-call-report), PostgreSQL, loopback"
-    echo "D=$D C=$C ROUNDS=$ROUNDS WARMUP=$WARMUP HUB_JAVA_OPTS=${HUB_JAVA_OPTS:--Xmx512m}  wrk -t2, 5 s warm-up per measurement (peer load-w1.sh)  host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "D=$D C=$C ROUNDS=$ROUNDS WARMUP=$WARMUP HUB_JAVA_OPTS=${HUB_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC}  wrk -t2, 5 s warm-up per measurement (peer load-w1.sh)  host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "peer: $PEER_URL (node $(node -v))   hub: $HUB_URL (java $(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}'))"
     echo
     printf '%-8s %-9s %10s %9s %9s %8s %9s\n' round side rps p50_ms p99_ms non2xx sock_err
