@@ -48,6 +48,39 @@ public final class PhoneClassifier {
     private PhoneClassifier(boolean allowTestNumbers, PhoneNumberUtil util) {
         this.allowTestNumbers = allowTestNumbers;
         this.util = util;
+        this.gbMetadata = gbMetadata(util);
+        this.gbTypeHelper = gbMetadata == null ? null : GB_TYPE_HELPER;
+    }
+
+    /** libphonenumber's own per-metadata type check (private there); null if this version lacks it. */
+    private static final java.lang.invoke.MethodHandle GB_TYPE_HELPER = typeHelper();
+    private final com.google.i18n.phonenumbers.Phonemetadata.PhoneMetadata gbMetadata;
+    private final java.lang.invoke.MethodHandle gbTypeHelper;
+
+    /** Whether the one-pass GB check is in use (a libphonenumber upgrade could take its private method away). */
+    boolean onePassGb() {
+        return gbTypeHelper != null;
+    }
+
+    private static com.google.i18n.phonenumbers.Phonemetadata.PhoneMetadata gbMetadata(PhoneNumberUtil util) {
+        try {
+            java.lang.reflect.Method m = PhoneNumberUtil.class.getDeclaredMethod("getMetadataForRegion", String.class);
+            m.setAccessible(true);
+            return (com.google.i18n.phonenumbers.Phonemetadata.PhoneMetadata) m.invoke(util, "GB");
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static java.lang.invoke.MethodHandle typeHelper() {
+        try {
+            java.lang.reflect.Method m = PhoneNumberUtil.class.getDeclaredMethod("getNumberTypeHelper", String.class,
+                    com.google.i18n.phonenumbers.Phonemetadata.PhoneMetadata.class);
+            m.setAccessible(true);
+            return java.lang.invoke.MethodHandles.lookup().unreflect(m);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null; // the public three-pass path is used instead
+        }
     }
 
     /**
@@ -67,9 +100,9 @@ public final class PhoneClassifier {
         String region = defaultRegion == null || defaultRegion.isBlank() ? "GB" : defaultRegion;
         Phonenumber.PhoneNumber fast = "GB".equals(region) ? ukDigits(raw) : null;
         if (fast != null) {
-            PhoneCheck c = classify(fast, region);
-            if (c.valid()) {
-                return c; // an invalid number goes through the full parse below, which says why
+            PhoneCheck c = gbTypeHelper != null ? classifyGb(fast) : classify(fast, region);
+            if (c != null && c.valid()) {
+                return c; // anything else goes through the full parse below, which says why
             }
         }
         Phonenumber.PhoneNumber n;
@@ -138,6 +171,27 @@ public final class PhoneClassifier {
             national = national * 10 + (d[i] - '0');
         }
         return new Phonenumber.PhoneNumber().setCountryCode(44).setNationalNumber(national);
+    }
+
+    /**
+     * One pass of libphonenumber's type patterns for a +44 number, against GB's metadata: what
+     * {@code getRegionCodeForNumber} (GB is the first region of +44 and has no leading-digits
+     * rule) followed by {@code getNumberType} computes in three passes. A number GB's patterns do
+     * not know (Jersey, Guernsey, Isle of Man, invalid) returns null and takes the full path.
+     */
+    private PhoneCheck classifyGb(Phonenumber.PhoneNumber n) {
+        String e164 = "+44" + n.getNationalNumber();
+        Drama drama = drama(e164);
+        if (drama != null) {
+            return allowTestNumbers ? of(e164, drama.type(), "GB") : PhoneCheck.invalid("reserved for drama");
+        }
+        PhoneNumberType type;
+        try {
+            type = (PhoneNumberType) gbTypeHelper.invoke(util, Long.toString(n.getNationalNumber()), gbMetadata);
+        } catch (Throwable e) {
+            return null;
+        }
+        return type == PhoneNumberType.UNKNOWN ? null : of(e164, typeName(type), "GB");
     }
 
     private PhoneCheck classify(Phonenumber.PhoneNumber n, String region) {

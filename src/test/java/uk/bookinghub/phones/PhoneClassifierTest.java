@@ -92,10 +92,23 @@ class PhoneClassifierTest {
         for (String other : new String[] {"+1 202 555 0100", "00 33 1 23 45 67 89", "7700 900123", "0800 FLOWERS", "12", "", "0044", "+44"}) {
             assertThat(PhoneClassifier.ukDigits(other)).as(other).isNull(); // left to the full parser
         }
+        assertThat(test.onePassGb()).as("libphonenumber still has getNumberTypeHelper").isTrue();
+        assertThat(test.withOwnLibphonenumber().onePassGb()).isTrue();
         // and the classifier's answer is the same either way ("tel:" is not a fast-path spelling)
         assertThat(PhoneClassifier.ukDigits("tel:+44-7700-900123")).isNull();
         assertThat(test.check("+44 (0)7700 900123", "GB")).isEqualTo(test.check("tel:+44-7700-900123", "GB"));
         assertThat(prod.check("0909 879 0001", "GB")).isEqualTo(prod.check("tel:+44-909-879-0001", "GB"));
+        for (PhoneNumberType t : new PhoneNumberType[] {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE, PhoneNumberType.TOLL_FREE,
+                PhoneNumberType.PREMIUM_RATE, PhoneNumberType.VOIP, PhoneNumberType.PERSONAL_NUMBER, PhoneNumberType.UAN, PhoneNumberType.PAGER}) {
+            long nn = UTIL.getExampleNumberForType("GB", t).getNationalNumber();
+            assertThat(prod.check("0" + nn, "GB")).as(t.name()).isEqualTo(prod.check("tel:+44" + nn, "GB"));
+        }
+        for (String crown : new String[] {"JE", "GG", "IM"}) { // +44 numbers of the Crown dependencies: the same answer as libphonenumber's
+            long nn = UTIL.getExampleNumberForType(crown, PhoneNumberType.MOBILE).getNationalNumber();
+            PhoneCheck c = prod.check("0" + nn, "GB");
+            assertThat(c).as(crown).isEqualTo(prod.check("tel:+44" + nn, "GB"));
+            assertThat(c.region()).isEqualTo(UTIL.getRegionCodeForNumber(UTIL.parse("+44" + nn, "GB")));
+        }
     }
 
     @Test
