@@ -157,7 +157,7 @@ public final class LeadStore {
     }
 
     void insert(Connection c, long clientId, String importId, List<NewLead> leads, Instant now) throws SQLException {
-        if (db.dialect() == Dialect.POSTGRESQL && leads.size() >= 200) {
+        if (db.dialect() == Dialect.POSTGRESQL && leads.size() >= 64) {
             java.sql.Savepoint sp = c.setSavepoint();
             try {
                 PostgresCopy.copyLeads(c, clientId, importId, leads, now);
@@ -200,7 +200,7 @@ public final class LeadStore {
                     ps.setString(p++, r.consent());
                     ps.setString(p++, r.consentAt());
                     ps.setString(p++, r.consentSource());
-                    ps.setString(p++, r.attributes().isEmpty() ? "{}" : Json.write(r.attributes()));
+                    ps.setString(p++, PostgresCopy.json(r.attributes()));
                     ps.setString(p++, l.status());
                     ps.setString(p++, l.reason());
                     ps.setString(p++, l.warning());

@@ -328,11 +328,14 @@ abstract class LeadIntakeRouteTest {
 
     @Test
     void largeImportRunsAsAJobWithProgressThenTheReport() throws Exception {
-        StringBuilder csv = new StringBuilder("name,phone\n");
+        StringBuilder csv = new StringBuilder("name,phone,email,note\n");
+        String[] names = {"Zoë Ñúñez 😀", "\"Quoted, \"\"name\"\"\"", "=cmd|' /C calc'!A0", "\"Two\nlines\""};
         for (int i = 0; i < 1000; i++) { // 1,000 rows over 0113 496 0xxx and 0114 496 0xxx: the drama ranges
-            csv.append("Row ").append(i).append(",011").append(3 + i / 500).append(" 496 ").append(String.format("%04d", i % 500 + 500)).append('\n');
+            String name = i < names.length ? names[i] : "Row " + i;
+            csv.append(name).append(",011").append(3 + i / 500).append(" 496 ").append(String.format("%04d", i % 500 + 500))
+                    .append(",,").append(i % 7 == 0 ? "\"{\"\"a\"\": \\\\ \"\"tab\t\"\"}\"" : "x").append('\n');
         }
-        csv.append("Dup,0113 496 0500\nBad,0113\n");
+        csv.append("Dup,0113 496 0500,,\nBad,0113,,\n");
         HttpResponse<String> r = hub.post("/api/import-leads", "text/csv", csv.toString(), "X-API-Key", keyA);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
         String jobId = Jsons.read(r.body()).get("jobId").asText();
@@ -355,6 +358,13 @@ abstract class LeadIntakeRouteTest {
         assertThat(summary.get("invalid").asInt()).isEqualTo(1);
         assertThat(job.get("counts").get("imported").asInt()).isEqualTo(1000);
         assertThat(job.get("finishedAt").asText()).isNotEmpty();
+        // the bulk path (COPY on PostgreSQL) keeps every character of what was sent
+        assertThat(leadByPhone(keyA, "+441134960500").get("name").asText()).isEqualTo("Zoë Ñúñez 😀");
+        assertThat(leadByPhone(keyA, "+441134960501").get("name").asText()).isEqualTo("Quoted, \"name\"");
+        assertThat(leadByPhone(keyA, "+441134960502").get("name").asText()).isEqualTo("=cmd|' /C calc'!A0");
+        assertThat(leadByPhone(keyA, "+441134960503").get("name").asText()).isEqualTo("Two\nlines");
+        assertThat(leadByPhone(keyA, "+441134960500").get("attributes").get("note").asText()).isEqualTo("{\"a\": \\\\ \"tab\t\"}");
+        assertThat(leadByPhone(keyA, "+441134960501").get("attributes").get("note").asText()).isEqualTo("x");
     }
 
     @Test
