@@ -52,6 +52,18 @@ abstract class RowSource {
             throw HttpProblem.badRequest("the CSV has no phone column (header: " + String.join(",", header.fields()) + ")");
         }
         int estimate = CsvReader.estimateRows(body.array(), body.offset(), body.end());
+        // where each known column is (the first of that name), and the others: kept as attributes
+        int[] at = new int[KNOWN.size()];
+        java.util.Arrays.fill(at, -1);
+        List<Integer> extra = new ArrayList<>();
+        for (int i = 0; i < columns.size(); i++) {
+            int k = KNOWN.indexOf(columns.get(i));
+            if (k >= 0 && at[k] < 0) {
+                at[k] = i;
+            } else if (k < 0 && !columns.get(i).isEmpty() && !columns.subList(0, i).contains(columns.get(i))) {
+                extra.add(i);
+            }
+        }
         return new RowSource() {
             @Override
             List<LeadRow> nextChunk(int max) {
@@ -63,11 +75,7 @@ abstract class RowSource {
                     } else if (r.fields().size() != columns.size()) {
                         out.add(errorRow(r.line(), r.fields(), columns, "expected " + columns.size() + " fields, found " + r.fields().size()));
                     } else {
-                        Map<String, String> values = new HashMap<>();
-                        for (int i = 0; i < columns.size(); i++) {
-                            values.putIfAbsent(columns.get(i), r.fields().get(i));
-                        }
-                        out.add(row(r.line(), values, columns));
+                        out.add(csvRow(r.line(), r.fields(), at, extra, columns));
                     }
                 }
                 return out;
@@ -78,6 +86,26 @@ abstract class RowSource {
                 return estimate;
             }
         };
+    }
+
+    private static LeadRow csvRow(int line, List<String> f, int[] at, List<Integer> extra, List<String> columns) {
+        Map<String, String> attributes = Map.of();
+        for (int i : extra) {
+            String v = f.get(i);
+            if (!v.isEmpty()) {
+                if (attributes.isEmpty()) {
+                    attributes = new LinkedHashMap<>();
+                }
+                attributes.put(columns.get(i), v);
+            }
+        }
+        return new LeadRow(line, blankToNull(get(f, at, 0)), get(f, at, 1), blankToNull(get(f, at, 2)), blankToNull(get(f, at, 3)),
+                blankToNull(get(f, at, 4)), blankToNull(get(f, at, 5)), blankToNull(get(f, at, 6)), attributes,
+                "true".equalsIgnoreCase(get(f, at, 7)), null);
+    }
+
+    private static String get(List<String> fields, int[] at, int known) {
+        return at[known] < 0 ? null : fields.get(at[known]);
     }
 
     static RowSource json(Upload body) {
