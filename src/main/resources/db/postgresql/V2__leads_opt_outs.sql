@@ -47,8 +47,8 @@ create table leads (
     instant           boolean     not null default false,
     tps               boolean     not null default false,
     last_contacted_at timestamptz,
-    created_at        timestamptz not null,
-    updated_at        timestamptz not null
+    created_at        timestamptz not null default now(),   -- the bulk path (COPY) leaves both to the default: the chunk's transaction time
+    updated_at        timestamptz not null default now()
 );
 create unique index leads_client_dedupe_idx on leads (client_id, dedupe_key);
 -- leads waiting for the dialler; imports write mostly 'new' rows, so this partial index stays small and cheap

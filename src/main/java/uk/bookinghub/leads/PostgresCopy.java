@@ -23,15 +23,14 @@ final class PostgresCopy {
     }
 
     static final String COPY = "copy leads (client_id, dedupe_key, name, phone_raw, phone_e164, phone_type, phone_region, sms_capable, dialable, "
-            + "email, source, consent, consent_at, consent_source, attributes, status, status_reason, warning, import_id, import_line, instant, "
-            + "created_at, updated_at) from stdin with (format csv)";
+            + "email, source, consent, consent_at, consent_source, attributes, status, status_reason, warning, import_id, import_line, instant) "
+            + "from stdin with (format csv)"; // created_at / updated_at: the column default, now() of the chunk's transaction
 
     private static final ThreadLocal<Utf8Buffer> BUFFERS = ThreadLocal.withInitial(Utf8Buffer::new);
 
     static void copyLeads(Connection c, long clientId, String importId, List<LeadStore.NewLead> leads, Instant now) throws SQLException {
         Utf8Buffer b = BUFFERS.get();
         b.reset();
-        String ts = now.toString();
         String client = Long.toString(clientId);
         for (LeadStore.NewLead l : leads) {
             LeadRow r = l.row();
@@ -55,8 +54,7 @@ final class PostgresCopy {
             b.field(l.warning()).comma();
             b.field(importId).comma();
             b.ascii(Integer.toString(r.line())).comma();
-            b.ascii(r.instant() ? "t" : "f").comma();
-            b.ascii(ts).comma().ascii(ts).newline();
+            b.ascii(r.instant() ? "t" : "f").newline();
         }
         CopyIn copy = c.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY);
         try {
