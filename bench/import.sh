@@ -13,7 +13,7 @@
 # PHONERATE=0 (skip the libphonenumber ceiling), PHONERATE_OPTS (JVM options for it, e.g.
 # "-Dwarmup=1 -Dpasses=3"), HUB_PORT / HUB_MGMT_PORT (first port tried; the next free one is used),
 # HUB_JAVA_OPTS (default -Xmx512m), WARMUP (1: before the measured import, each run onboards a
-# second client 'Bench Warmup' and imports the first WARMUP_ROWS (200000) rows of the same seed into
+# second client 'Bench Warmup' and imports the first WARMUP_ROWS (1000000: the whole file, as a long-running hub has long compiled its hot paths) rows of the same seed into
 # it, waits for that job to complete, and reports its time apart; 0: the measured import runs on the
 # cold JVM).
 # Input: bench/out/leads-1m.csv (ROWS=1000000 SEED=42) or bench/out/leads-<ROWS>-seed<SEED>.csv,
@@ -35,7 +35,7 @@ BUILD=${BUILD:-0}
 PHONERATE=${PHONERATE:-1}
 HUB_JAVA_OPTS=${HUB_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC}
 WARMUP=${WARMUP:-1}
-WARMUP_ROWS=${WARMUP_ROWS:-200000}
+WARMUP_ROWS=${WARMUP_ROWS:-1000000}
 HUB_DB=hub_import_bench
 PGH=(-h 127.0.0.1 -p 5432 -U postgres)
 TS=$(date +%Y%m%d-%H%M%S)
