@@ -17,7 +17,8 @@ create table lead_imports (
     error         text,
     created_at    timestamptz not null,
     started_at    timestamptz,
-    finished_at   timestamptz
+    finished_at   timestamptz,
+    heartbeat_at  timestamptz                     -- last sign of life of the instance running it (a stale one was cut short)
 );
 create index lead_imports_client_idx on lead_imports (client_id, created_at);
 create index lead_imports_file_idx on lead_imports (client_id, file_sha256);

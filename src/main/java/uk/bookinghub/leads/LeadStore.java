@@ -237,7 +237,7 @@ public final class LeadStore {
 
     void createImport(String id, long clientId, String status, String contentType, String sha256, int rowsTotal, Instant now) {
         db.inTransaction("creating an import", c -> {
-            try (PreparedStatement ps = c.prepareStatement("insert into lead_imports (id, client_id, status, content_type, file_sha256, rows_total, created_at, started_at) values (?,?,?,?,?,?,?,?)")) {
+            try (PreparedStatement ps = c.prepareStatement("insert into lead_imports (id, client_id, status, content_type, file_sha256, rows_total, created_at, started_at, heartbeat_at) values (?,?,?,?,?,?,?,?,?)")) {
                 ps.setString(1, id);
                 ps.setLong(2, clientId);
                 ps.setString(3, status);
@@ -246,6 +246,7 @@ public final class LeadStore {
                 ps.setInt(6, rowsTotal);
                 db.dialect().setInstant(ps, 7, now);
                 db.dialect().setInstant(ps, 8, "running".equals(status) ? now : null);
+                db.dialect().setInstant(ps, 9, now);
                 ps.executeUpdate();
             }
             return null;
@@ -267,13 +268,14 @@ public final class LeadStore {
 
     /** Adds a committed chunk's rows to the import's progress (chunks may commit out of order). */
     void progress(Connection c, String id, String status, int chunkRows, int rowsTotal, Map<String, Object> counts, Instant startedAt) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = ?, rows_done = rows_done + ?, rows_total = ?, counts = ?, started_at = coalesce(started_at, ?) where id = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = ?, rows_done = rows_done + ?, rows_total = ?, counts = ?, started_at = coalesce(started_at, ?), heartbeat_at = ? where id = ?")) {
             ps.setString(1, status);
             ps.setInt(2, chunkRows);
             ps.setInt(3, rowsTotal);
             ps.setString(4, Json.write(counts));
             db.dialect().setInstant(ps, 5, startedAt);
-            ps.setString(6, id);
+            db.dialect().setInstant(ps, 6, Instant.now());
+            ps.setString(7, id);
             ps.executeUpdate();
         }
     }
@@ -295,14 +297,31 @@ public final class LeadStore {
         });
     }
 
-    /** Jobs an earlier process left unfinished (it stopped mid-import): marked failed with what to do. */
-    int failInterrupted(Instant now) {
+    /**
+     * Jobs whose instance stopped mid-import (no sign of life since {@code staleBefore}): marked
+     * failed with what to do. Jobs that other live instances are running are left alone.
+     */
+    int failInterrupted(Instant now, Instant staleBefore) {
         return db.inTransaction("closing interrupted imports", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = 'failed', finished_at = ?, error = ? where status in ('queued', 'running')")) {
+            try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = 'failed', finished_at = ?, error = ? "
+                    + "where status in ('queued', 'running') and (heartbeat_at is null or heartbeat_at < ?)")) {
                 db.dialect().setInstant(ps, 1, now);
-                ps.setString(2, "interrupted by a hub restart; upload the file again (rows already stored are reported as already imported)");
+                ps.setString(2, "interrupted (the hub running it stopped); upload the file again (rows already stored are reported as already imported)");
+                db.dialect().setInstant(ps, 3, staleBefore);
                 return ps.executeUpdate();
             }
+        });
+    }
+
+    /** A job's heartbeat while it waits in the queue or runs, so other instances know it is alive. */
+    void heartbeat(String id, Instant now) {
+        db.inTransaction("import heartbeat", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update lead_imports set heartbeat_at = ? where id = ? and status in ('queued', 'running')")) {
+                db.dialect().setInstant(ps, 1, now);
+                ps.setString(2, id);
+                ps.executeUpdate();
+            }
+            return null;
         });
     }
 

@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,9 +50,19 @@ public final class LeadsApi {
         this.maxUploadBytes = maxUploadBytes;
         this.asyncThresholdRows = asyncThresholdRows;
         this.importer = new LeadImporter(store, optOuts, phones, validators, validatorThreads, clock, chunkSize, maxProblems);
-        int closed = store.failInterrupted(clock.instant());
+        sweepInterrupted();
+        heartbeat.scheduleAtFixedRate(this::beat, 1, 1, java.util.concurrent.TimeUnit.MINUTES);
+    }
+
+    /** A job with no sign of life for this long was cut short by a stop (its instance heartbeats every chunk and every minute). */
+    static final java.time.Duration STALE = java.time.Duration.ofMinutes(5);
+
+    /** Marks the imports of stopped instances failed; at start-up and before each new import. */
+    void sweepInterrupted() {
+        Instant now = clock.instant();
+        int closed = store.failInterrupted(now, now.minus(STALE));
         if (closed > 0) {
-            LOG.warn("[CRITICAL ALERT] {} lead import(s) were interrupted by the last stop and are marked failed; their clients must upload again", closed);
+            LOG.warn("[CRITICAL ALERT] {} lead import(s) were cut short by a stopped hub and are marked failed; their clients must upload again", closed);
         }
     }
 
@@ -66,8 +77,10 @@ public final class LeadsApi {
         String sha = HexFormat.of().formatHex(sha256(body));
         String mime = contentType.toLowerCase(Locale.ROOT).split(";")[0].trim();
         int estimate = source.estimatedRows();
+        sweepInterrupted();
         if (estimate > asyncThresholdRows) {
             store.createImport(id, client.id(), "queued", mime, sha, estimate, clock.instant());
+            liveJobs.add(id);
             jobs.submit(() -> runJob(client, id, sha, source));
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("jobId", id);
@@ -77,6 +90,7 @@ public final class LeadsApi {
             return new Reply(202, out);
         }
         store.createImport(id, client.id(), "running", mime, sha, estimate, clock.instant());
+        liveJobs.add(id);
         return new Reply(200, runJob(client, id, sha, source));
     }
 
@@ -103,6 +117,26 @@ public final class LeadsApi {
                 // the database is down: the job stays 'running' and is closed at the next start
             }
             throw e;
+        } finally {
+            liveJobs.remove(id);
+        }
+    }
+
+    /** Imports this instance has queued or is running: their heartbeat tells other instances they are alive. */
+    private final java.util.Set<String> liveJobs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.ScheduledExecutorService heartbeat = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "hub-lead-import-heartbeat");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private void beat() {
+        for (String id : liveJobs) {
+            try {
+                store.heartbeat(id, clock.instant());
+            } catch (RuntimeException e) {
+                LOG.warn("[DB HEALTH] import {} heartbeat failed: {}", id, e.getMessage());
+            }
         }
     }
 

@@ -368,6 +368,28 @@ abstract class LeadIntakeRouteTest {
     }
 
     @Test
+    void importsOfAStoppedInstanceAreMarkedFailedButLiveOnesAreNot() throws Exception {
+        long client;
+        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select id from clients where client_key = 'leeds-plumbing'")) {
+            rs.next();
+            client = rs.getLong(1);
+        }
+        String stale = kind() == TestDatabase.Kind.SQLITE ? "strftime('%Y-%m-%dT%H:%M:%fZ','now','-10 minutes')" : "now() - interval '10 minutes'";
+        String fresh = kind() == TestDatabase.Kind.SQLITE ? "strftime('%Y-%m-%dT%H:%M:%fZ','now')" : "now()";
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute("insert into lead_imports (id, client_id, status, content_type, file_sha256, created_at, heartbeat_at) values ('imp_dead', "
+                    + client + ", 'running', 'text/csv', 'x', " + stale + ", " + stale + ")");
+            s.execute("insert into lead_imports (id, client_id, status, content_type, file_sha256, created_at, heartbeat_at) values ('imp_elsewhere', "
+                    + client + ", 'running', 'text/csv', 'x', " + fresh + ", " + fresh + ")");
+        }
+        importCsv(keyA, "name,phone\nA," + mobile() + "\n"); // every new import sweeps first
+        JsonNode dead = Jsons.read(hub.get("/api/import-leads/imp_dead", "X-API-Key", keyA).body());
+        assertThat(dead.get("status").asText()).isEqualTo("failed");
+        assertThat(dead.get("error").asText()).contains("upload the file again");
+        assertThat(Jsons.read(hub.get("/api/import-leads/imp_elsewhere", "X-API-Key", keyA).body()).get("status").asText()).isEqualTo("running");
+    }
+
+    @Test
     void problemRowsAreCappedWithACountOfTheRest() {
         StringBuilder csv = new StringBuilder("name,phone\n");
         for (int i = 0; i < 50; i++) {
