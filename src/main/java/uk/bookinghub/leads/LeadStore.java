@@ -134,28 +134,6 @@ public final class LeadStore {
         return out;
     }
 
-    /** Latest contact per number from the client's call history. */
-    Map<String, Instant> lastCalls(Connection c, long clientId, Collection<String> numbers) throws SQLException {
-        Map<String, Instant> out = new HashMap<>();
-        if (numbers.isEmpty()) {
-            return out;
-        }
-        try (PreparedStatement ps = c.prepareStatement("select customer_number, max(coalesce(ended_at, started_at, created_at)) as last_at from calls "
-                + "where client_id = ? and customer_number in (" + placeholders(numbers.size()) + ") group by customer_number")) {
-            ps.setLong(1, clientId);
-            int i = 2;
-            for (String n : numbers) {
-                ps.setString(i++, n);
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.put(rs.getString(1), db.dialect().getInstant(rs, "last_at"));
-                }
-            }
-        }
-        return out;
-    }
-
     void insert(Connection c, long clientId, String importId, List<NewLead> leads, Instant now) throws SQLException {
         if (db.dialect() == Dialect.POSTGRESQL && leads.size() >= 64) {
             java.sql.Savepoint sp = c.setSavepoint();
