@@ -127,12 +127,24 @@ final class LeadImporter {
         Instant startedAt = clock.instant();
         // reading and validation run ahead of the writer, up to AHEAD chunks, so no stage waits on another
         java.util.concurrent.BlockingQueue<CompletableFuture<List<Checked>>> ready = new java.util.concurrent.ArrayBlockingQueue<>(AHEAD);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> {
             try {
-                while (true) {
-                    List<LeadRow> rows = source.nextChunk(chunkSize);
-                    ready.put(validate(rows, settings.country()));
-                    if (rows.isEmpty()) {
+                while (!stop.get()) {
+                    CompletableFuture<List<Checked>> next;
+                    boolean last;
+                    try {
+                        List<LeadRow> rows = source.nextChunk(chunkSize);
+                        next = validate(rows, settings.country());
+                        last = rows.isEmpty();
+                    } catch (RuntimeException e) {
+                        next = CompletableFuture.failedFuture(e); // the writer sees it and fails the import
+                        last = true;
+                    }
+                    while (!stop.get() && !ready.offer(next, 200, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                        // the writer is busy: wait, unless it gave up
+                    }
+                    if (last) {
                         return;
                     }
                 }
@@ -165,10 +177,8 @@ final class LeadImporter {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("import interrupted", e);
         } finally {
-            if (!reader.isDone()) {
-                reader.cancel(true);
-                ready.clear();
-            }
+            stop.set(true); // a reader still running (the writer failed) stops at its next chunk
+            ready.clear();
             writes.abandon();
         }
         return report;
