@@ -9,7 +9,7 @@ create table lead_imports (
     client_id     bigint      not null references clients (id),
     status        text        not null,             -- queued, running, completed, failed
     content_type  text        not null,
-    file_sha256   text        not null,
+    file_fingerprint text     not null,      -- fingerprint of the upload (crc32c:<hex>:<length>), to name a re-upload
     rows_total    integer     not null default 0,
     rows_done     integer     not null default 0,
     counts        text        not null default '{}',   -- JSON: the report counters so far
@@ -21,7 +21,7 @@ create table lead_imports (
     heartbeat_at  timestamptz                     -- last sign of life of the instance running it (a stale one was cut short)
 );
 create index lead_imports_client_idx on lead_imports (client_id, created_at);
-create index lead_imports_file_idx on lead_imports (client_id, file_sha256);
+create index lead_imports_file_idx on lead_imports (client_id, file_fingerprint);
 
 create table leads (
     id                bigserial   primary key,

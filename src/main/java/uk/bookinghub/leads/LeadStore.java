@@ -215,7 +215,7 @@ public final class LeadStore {
 
     void createImport(String id, long clientId, String status, String contentType, String sha256, int rowsTotal, Instant now) {
         db.inTransaction("creating an import", c -> {
-            try (PreparedStatement ps = c.prepareStatement("insert into lead_imports (id, client_id, status, content_type, file_sha256, rows_total, created_at, started_at, heartbeat_at) values (?,?,?,?,?,?,?,?,?)")) {
+            try (PreparedStatement ps = c.prepareStatement("insert into lead_imports (id, client_id, status, content_type, file_fingerprint, rows_total, created_at, started_at, heartbeat_at) values (?,?,?,?,?,?,?,?,?)")) {
                 ps.setString(1, id);
                 ps.setLong(2, clientId);
                 ps.setString(3, status);
@@ -336,7 +336,7 @@ public final class LeadStore {
 
     Optional<String> previousImportOfSameFile(long clientId, String sha256, String exceptId) {
         return db.read("finding an earlier import", c -> {
-            try (PreparedStatement ps = c.prepareStatement("select id from lead_imports where client_id = ? and file_sha256 = ? and id <> ? and status = 'completed' order by created_at limit 1")) {
+            try (PreparedStatement ps = c.prepareStatement("select id from lead_imports where client_id = ? and file_fingerprint = ? and id <> ? and status = 'completed' order by created_at limit 1")) {
                 ps.setLong(1, clientId);
                 ps.setString(2, sha256);
                 ps.setString(3, exceptId);

@@ -15,7 +15,6 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -74,7 +73,7 @@ public final class LeadsApi {
         }
         RowSource source = RowSource.of(body, contentType); // request-level checks: nothing stored if they fail
         String id = "imp_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
-        String sha = HexFormat.of().formatHex(sha256(body));
+        String sha = fingerprint(body);
         String mime = contentType.toLowerCase(Locale.ROOT).split(";")[0].trim();
         int estimate = source.estimatedRows();
         sweepInterrupted();
@@ -229,13 +228,14 @@ public final class LeadsApi {
         }
     }
 
-    private static byte[] sha256(Upload body) {
-        try {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            md.update(body.array(), body.offset(), body.length());
-            return md.digest();
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    /**
+     * Tells a re-upload of the same file (for the report's {@code sameFileAs} note only): CRC-32C
+     * (hardware-accelerated, ~30 ms for 100 MB where SHA-256 took ~300 ms on the request path)
+     * plus the length. A collision would only add a wrong note; nothing is skipped because of it.
+     */
+    static String fingerprint(Upload body) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(body.array(), body.offset(), body.length());
+        return "crc32c:" + Long.toHexString(crc.getValue()) + ":" + body.length();
     }
 }

@@ -377,9 +377,9 @@ abstract class LeadIntakeRouteTest {
         String stale = kind() == TestDatabase.Kind.SQLITE ? "strftime('%Y-%m-%dT%H:%M:%fZ','now','-10 minutes')" : "now() - interval '10 minutes'";
         String fresh = kind() == TestDatabase.Kind.SQLITE ? "strftime('%Y-%m-%dT%H:%M:%fZ','now')" : "now()";
         try (Connection c = db.connect(); Statement s = c.createStatement()) {
-            s.execute("insert into lead_imports (id, client_id, status, content_type, file_sha256, created_at, heartbeat_at) values ('imp_dead', "
+            s.execute("insert into lead_imports (id, client_id, status, content_type, file_fingerprint, created_at, heartbeat_at) values ('imp_dead', "
                     + client + ", 'running', 'text/csv', 'x', " + stale + ", " + stale + ")");
-            s.execute("insert into lead_imports (id, client_id, status, content_type, file_sha256, created_at, heartbeat_at) values ('imp_elsewhere', "
+            s.execute("insert into lead_imports (id, client_id, status, content_type, file_fingerprint, created_at, heartbeat_at) values ('imp_elsewhere', "
                     + client + ", 'running', 'text/csv', 'x', " + fresh + ", " + fresh + ")");
         }
         importCsv(keyA, "name,phone\nA," + mobile() + "\n"); // every new import sweeps first
