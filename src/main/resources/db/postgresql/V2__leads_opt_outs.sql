@@ -26,7 +26,7 @@ create index lead_imports_file_idx on lead_imports (client_id, file_fingerprint)
 create table leads (
     id                bigserial   primary key,
     client_id         bigint      not null references clients (id),
-    dedupe_key        text        not null,          -- E.164, or 'invalid:' + the raw row for invalid numbers
+    dedupe_key        text collate "C" not null,   -- E.164, or 'invalid:' + the raw row; byte order: equality only, and cheaper unique-index inserts
     name              text,
     phone_raw         text,
     phone_e164        text,
