@@ -213,14 +213,14 @@ public final class LeadStore {
 
     // --- imports ------------------------------------------------------------------------------------
 
-    void createImport(String id, long clientId, String status, String contentType, String sha256, int rowsTotal, Instant now) {
+    void createImport(String id, long clientId, String status, String contentType, String fingerprint, int rowsTotal, Instant now) {
         db.inTransaction("creating an import", c -> {
             try (PreparedStatement ps = c.prepareStatement("insert into lead_imports (id, client_id, status, content_type, file_fingerprint, rows_total, created_at, started_at, heartbeat_at) values (?,?,?,?,?,?,?,?,?)")) {
                 ps.setString(1, id);
                 ps.setLong(2, clientId);
                 ps.setString(3, status);
                 ps.setString(4, contentType);
-                ps.setString(5, sha256);
+                ps.setString(5, fingerprint);
                 ps.setInt(6, rowsTotal);
                 db.dialect().setInstant(ps, 7, now);
                 db.dialect().setInstant(ps, 8, "running".equals(status) ? now : null);
@@ -334,11 +334,11 @@ public final class LeadStore {
         });
     }
 
-    Optional<String> previousImportOfSameFile(long clientId, String sha256, String exceptId) {
+    Optional<String> previousImportOfSameFile(long clientId, String fingerprint, String exceptId) {
         return db.read("finding an earlier import", c -> {
             try (PreparedStatement ps = c.prepareStatement("select id from lead_imports where client_id = ? and file_fingerprint = ? and id <> ? and status = 'completed' order by created_at limit 1")) {
                 ps.setLong(1, clientId);
-                ps.setString(2, sha256);
+                ps.setString(2, fingerprint);
                 ps.setString(3, exceptId);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(rs.getString(1)) : Optional.<String>empty();

@@ -73,14 +73,14 @@ public final class LeadsApi {
         }
         RowSource source = RowSource.of(body, contentType); // request-level checks: nothing stored if they fail
         String id = "imp_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
-        String sha = fingerprint(body);
+        String print = fingerprint(body);
         String mime = contentType.toLowerCase(Locale.ROOT).split(";")[0].trim();
         int estimate = source.estimatedRows();
         sweepInterrupted();
         if (estimate > asyncThresholdRows) {
-            store.createImport(id, client.id(), "queued", mime, sha, estimate, clock.instant());
+            store.createImport(id, client.id(), "queued", mime, print, estimate, clock.instant());
             liveJobs.add(id);
-            jobs.submit(() -> runJob(client, id, sha, source));
+            jobs.submit(() -> runJob(client, id, print, source));
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("jobId", id);
             out.put("status", "queued");
@@ -88,18 +88,18 @@ public final class LeadsApi {
             out.put("statusUrl", "/api/import-leads/" + id);
             return new Reply(202, out);
         }
-        store.createImport(id, client.id(), "running", mime, sha, estimate, clock.instant());
+        store.createImport(id, client.id(), "running", mime, print, estimate, clock.instant());
         liveJobs.add(id);
-        return new Reply(200, runJob(client, id, sha, source));
+        return new Reply(200, runJob(client, id, print, source));
     }
 
-    private Map<String, Object> runJob(Client client, String id, String sha, RowSource source) {
+    private Map<String, Object> runJob(Client client, String id, String print, RowSource source) {
         long started = System.nanoTime();
         ImportReport report = null;
         try {
             report = importer.run(id, client.id(), source, r -> { });
             Map<String, Object> summary = report.summary(id);
-            store.previousImportOfSameFile(client.id(), sha, id).ifPresent(prev -> summary.put("sameFileAs", prev));
+            store.previousImportOfSameFile(client.id(), print, id).ifPresent(prev -> summary.put("sameFileAs", prev));
             if (summary.containsKey("sameFileAs") && report.imported == 0) {
                 summary.put("note", "this file was imported before (" + summary.get("sameFileAs") + "): its leads are already on file");
             }
@@ -113,7 +113,7 @@ public final class LeadsApi {
                 store.finish(id, "failed", report == null ? 0 : report.total, report == null ? Map.of() : report.counts(), null,
                         e.getMessage(), clock.instant());
             } catch (RuntimeException ignored) {
-                // the database is down: the job stays 'running' and is closed at the next start
+                // the database is down: once this instance stops beating for it, a sweep marks it failed
             }
             throw e;
         } finally {
