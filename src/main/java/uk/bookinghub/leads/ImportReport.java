@@ -23,6 +23,11 @@ final class ImportReport {
         this.maxProblems = maxProblems;
     }
 
+    /** Whether another problem row would still be listed (not just counted). */
+    boolean listsMoreProblems() {
+        return problems.size() < maxProblems;
+    }
+
     void problem(int line, String value, String reason, boolean imported) {
         if (problems.size() >= maxProblems) {
             moreProblems++;

@@ -237,7 +237,7 @@ final class LeadImporter {
         List<LeadStore.NewLead> inserts = new ArrayList<>(fresh.size());
         List<LeadStore.Reactivation> reactivations = new ArrayList<>();
         for (Checked c : fresh) {
-            decide(c, importId, existing, calls, known, optedOut, settings, now, report, inserts, reactivations);
+            decide(clientId, c, importId, existing, calls, known, optedOut, settings, now, report, inserts, reactivations);
         }
         Map<String, Object> counts = report.counts();
         int rows = chunk.size();
@@ -251,7 +251,7 @@ final class LeadImporter {
         }));
     }
 
-    private void decide(Checked c, String importId, Map<String, LeadStore.Existing> existing, Map<String, Instant> calls,
+    private void decide(long clientId, Checked c, String importId, Map<String, LeadStore.Existing> existing, Map<String, Instant> calls,
                         LeadStore.KnownKeys known, Set<String> optedOut,
                         LeadStore.ImportSettings settings, Instant now, ImportReport report, List<LeadStore.NewLead> inserts,
                         List<LeadStore.Reactivation> reactivations) {
@@ -276,7 +276,9 @@ final class LeadImporter {
         LeadStore.Existing ex = existing.get(e164);
         if (optedOut.contains(e164)) {
             report.optedOut++;
-            report.problem(r.line(), r.phone(), "opted out", false);
+            // the list's own reason (user_request, sms_stop, ... and whether it is global) for the rows the report lists
+            String why = report.listsMoreProblems() ? optOuts.reasonFor(clientId, e164).map(x -> "opted out: " + x).orElse("opted out") : "opted out";
+            report.problem(r.line(), r.phone(), why, false);
             if (ex == null) {
                 inserts.add(lead(r, p, email, "skipped", "opted_out", null));
             }

@@ -256,6 +256,7 @@ abstract class LeadIntakeRouteTest {
         JsonNode again = importCsv(keyA, "name,phone\nA," + n + "\n"); // takes effect at once, never brought back
         assertThat(again.get("optedOut").asInt()).isEqualTo(1);
         assertThat(again.get("imported").asInt()).isZero();
+        assertThat(problem(again, 2).get("reason").asText()).isEqualTo("opted out: user_request");
         assertThat(leadByPhone(keyA, e164(n)).get("status").asText()).isEqualTo("skipped");
 
         HttpResponse<String> removed = hub.delete("/api/opt-outs/" + e164(n).replace("+", "%2B"), "X-API-Key", keyA);
@@ -283,7 +284,9 @@ abstract class LeadIntakeRouteTest {
                 "Authorization", "Bearer " + RunningHub.ADMIN_TOKEN);
         assertThat(add.statusCode()).as(add.body()).isEqualTo(201);
         assertThat(importCsv(keyA, "name,phone\nA," + n + "\n").get("optedOut").asInt()).isEqualTo(1);
-        assertThat(importCsv(keyB, "name,phone\nA," + n + "\n").get("optedOut").asInt()).isEqualTo(1);
+        JsonNode b = importCsv(keyB, "name,phone\nA," + n + "\n");
+        assertThat(b.get("optedOut").asInt()).isEqualTo(1);
+        assertThat(problem(b, 2).get("reason").asText()).isEqualTo("opted out: compliance (global)");
         assertThat(hub.post("/api/opt-outs", "application/json", "{\"phone\":\"" + n + "\",\"reason\":\"nonsense\"}", "X-API-Key", keyA).statusCode())
                 .isEqualTo(400);
     }
