@@ -25,6 +25,15 @@ import uk.bookinghub.store.Database;
 import uk.bookinghub.store.DatabaseUrl;
 
 import uk.bookinghub.leads.LeadStore;
+import uk.bookinghub.messaging.DeadLettersApi;
+import uk.bookinghub.messaging.MailSettings;
+import uk.bookinghub.messaging.MessageSender;
+import uk.bookinghub.messaging.MessagesApi;
+import uk.bookinghub.messaging.Outbox;
+import uk.bookinghub.messaging.RateCap;
+import uk.bookinghub.messaging.SendFailures;
+import uk.bookinghub.messaging.TwilioClients;
+import uk.bookinghub.messaging.TwilioWebhooks;
 import uk.bookinghub.leads.LeadsApi;
 import uk.bookinghub.leads.OptOutStore;
 import uk.bookinghub.leads.OptOutsApi;
@@ -79,6 +88,7 @@ public class HubConfiguration implements CamelConfiguration {
         AdminAuth adminAuth = new AdminAuth(text(props, "hub.admin.token", ""));
         ApiKeys apiKeys = new ApiKeys(clients);
 
+        DeadLetters deadLetters = new DeadLetters(db, errors, clock);
         var registry = camel.getRegistry();
         registry.bind("hubDatabase", db);
         registry.bind("hubDataSource", db.dataSource());
@@ -98,12 +108,41 @@ public class HubConfiguration implements CamelConfiguration {
         registry.bind("vapiWebhook", new VapiWebhook(text(props, "vapi.webhook.secret", ""), maxBody, tenants, calls, clock));
         registry.bind("analyticsStore", analytics);
         registry.bind("errorLog", errors);
-        registry.bind("deadLetters", new DeadLetters(db, errors, clock));
+        registry.bind("deadLetters", deadLetters);
         registry.bind("databaseHealth", dbHealth);
+        // --- messaging: outbox, senders, Twilio and SMTP, templates, dead letters
+        boolean twilio = configured(props, "twilio.account-sid") && configured(props, "twilio.auth-token");
+        MailSettings mail = MailSettings.of(text(props, "mail.service", ""), text(props, "mail.host", ""), text(props, "mail.port", ""),
+                text(props, "mail.security", ""), text(props, "mail.username", ""), text(props, "mail.password", ""), text(props, "mail.from", ""));
+        props.addOverrideProperty("hub.mail.endpoint", mail.uri());
+        java.util.Properties startTls = new java.util.Properties();
+        startTls.setProperty("mail.smtp.starttls.enable", "true");
+        startTls.setProperty("mail.smtp.starttls.required", "true");
+        registry.bind("mailStartTls", startTls);
+        String instance = text(props, "camel.main.name", "booking-hub") + "@" + java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
+        MessageSender.Settings messaging = new MessageSender.Settings(twilio, blankToNull(text(props, "twilio.from-number", "")),
+                blankToNull(text(props, "twilio.messaging-service-sid", "")), mail.configured(), mail.from(), instance,
+                integer(props, "hub.messaging.batch-size", 200), java.time.Duration.ofSeconds(integer(props, "hub.messaging.lease-seconds", 300)));
+        LOG.info("Messaging: SMS {}, email {}", twilio ? "through Twilio" + (text(props, "twilio.base-url", "").isEmpty() ? "" : " at " + text(props, "twilio.base-url", ""))
+                : "not configured", mail);
+        Outbox outbox = new Outbox(db, clock);
+        registry.bind("twilioRestClient", TwilioClients.create(text(props, "twilio.account-sid", ""), text(props, "twilio.auth-token", ""),
+                text(props, "twilio.base-url", ""), text(props, "hub.public-base-url", "")));
+        registry.bind("outbox", outbox);
+        registry.bind("sendFailures", new SendFailures());
+        registry.bind("outboxSender", new MessageSender(outbox, optOuts, clients, deadLetters, messaging,
+                new RateCap(decimal(props, "hub.messaging.sms-per-second", 10)), new RateCap(decimal(props, "hub.messaging.email-per-second", 5))));
+        int sendThreads = Math.max(1, integer(props, "hub.messaging.send-threads", 16));
+        ExecutorService sendPool = Executors.newFixedThreadPool(sendThreads, daemon("hub-send"));
+        registry.bind("outboxSendPool", sendPool);
+        registry.bind("messagesApi", new MessagesApi(outbox, optOuts, messaging, clock, integer(props, "hub.http.max-json-bytes", 65536)));
+        registry.bind("deadLettersApi", new DeadLettersApi(deadLetters, outbox));
+        registry.bind("twilioWebhooks", new TwilioWebhooks(text(props, "twilio.auth-token", ""), text(props, "hub.public-base-url", ""), outbox,
+                optOuts, clients, messaging, clock));
+
         registry.bind("healthReport", new HealthReport(dbHealth, new HealthReport.Integrations(
-                configured(props, "twilio.account-sid") && configured(props, "twilio.auth-token")
-                        && (configured(props, "twilio.from-number") || configured(props, "twilio.messaging-service-sid")),
-                configured(props, "mail.host") || (configured(props, "mail.username") && configured(props, "mail.password")),
+                twilio && (configured(props, "twilio.from-number") || configured(props, "twilio.messaging-service-sid")),
+                mail.configured(),
                 configured(props, "vapi.private-key"),
                 configured(props, "google.client-email") && configured(props, "google.private-key"))));
 
@@ -111,6 +150,7 @@ public class HubConfiguration implements CamelConfiguration {
             camel.addService(new ServiceSupport() { // closes writers then the pool, after the routes have stopped
                 @Override
                 protected void doStop() {
+                    sendPool.shutdownNow();
                     importJobs.shutdownNow();
                     validators.shutdownNow();
                     calls.close();
@@ -146,6 +186,22 @@ public class HubConfiguration implements CamelConfiguration {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("property " + key + " must be a whole number, got '" + v + "'");
         }
+    }
+
+    private static double decimal(PropertiesComponent props, String key, double fallback) {
+        String v = text(props, key, "");
+        if (v.isEmpty()) {
+            return fallback;
+        }
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("property " + key + " must be a number, got '" + v + "'");
+        }
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
     }
 
     private static boolean configured(PropertiesComponent props, String key) {

@@ -50,6 +50,8 @@ class RoutesLoadTest {
             "monitoring.camel.yaml", Set.of("health", "monitor-tenant-resolution", "monitor-vapi-messages", "db-health", "dead-letter-store"),
             "lead-intake.camel.yaml", Set.of("lead-intake", "lead-intake-job", "lead-intake-single", "lead-intake-list", "lead-intake-get"),
             "opt-outs.camel.yaml", Set.of("opt-outs", "opt-outs-list", "opt-outs-remove"),
+            "messaging.camel.yaml", Set.of("outbox-sender", "message-send", "message-dead", "messages-list", "messages-get", "messages-queue",
+                    "templates-list", "templates-save", "dead-letters-list", "dead-letters-replay", "twilio-status", "twilio-inbound"),
             "error-handling.camel.yaml", Set.of());
 
     private TestDatabase db;

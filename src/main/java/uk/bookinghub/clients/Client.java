@@ -6,5 +6,14 @@ import java.util.List;
 /** A tenant: one business using the hub. */
 public record Client(long id, String clientKey, String businessName, String email, String phone, String industry,
                      List<String> services, String timezone, String vapiAssistantId, String vapiPhoneNumberId,
-                     Instant createdAt, String country) {
+                     Instant createdAt, String country, Messaging messaging) {
+
+    /** How the client's messages go out: the link follow-ups invite to, and its Twilio sender. */
+    public record Messaging(String bookingLink, String smsFromNumber, String messagingServiceSid) {
+        public static final Messaging NONE = new Messaging(null, null, null);
+    }
+
+    public Messaging messaging() {
+        return messaging == null ? Messaging.NONE : messaging;
+    }
 }

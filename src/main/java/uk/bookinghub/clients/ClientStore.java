@@ -25,7 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ClientStore {
 
     private static final String COLUMNS = "id, client_key, business_name, contact_email, contact_phone, industry, services, "
-            + "timezone, vapi_assistant_id, vapi_phone_number_id, created_at, country";
+            + "timezone, vapi_assistant_id, vapi_phone_number_id, created_at, country, booking_link, sms_from_number, messaging_service_sid";
 
     private record Cached(Client client, long expiresAtNanos) {
     }
@@ -48,7 +48,7 @@ public final class ClientStore {
             long id;
             try (PreparedStatement ps = conn.prepareStatement("insert into clients (client_key, business_name, contact_email, contact_phone, "
                     + "industry, services, timezone, vapi_assistant_id, vapi_phone_number_id, created_at, country, recent_contact_skip_days, "
-                    + "recent_contact_warn_days) values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    + "recent_contact_warn_days, booking_link, sms_from_number, messaging_service_sid) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     Statement.RETURN_GENERATED_KEYS)) {
                 ps.setString(1, c.clientKey());
                 ps.setString(2, c.businessName());
@@ -63,6 +63,9 @@ public final class ClientStore {
                 ps.setString(11, c.country());
                 ps.setInt(12, c.recentContactSkipDays());
                 ps.setInt(13, c.recentContactWarnDays());
+                ps.setString(14, c.messaging().bookingLink());
+                ps.setString(15, c.messaging().smsFromNumber());
+                ps.setString(16, c.messaging().messagingServiceSid());
                 ps.executeUpdate();
                 try (ResultSet keys = ps.getGeneratedKeys()) {
                     keys.next();
@@ -77,7 +80,7 @@ public final class ClientStore {
                 ps.executeUpdate();
             }
             return Optional.of(new Client(id, c.clientKey(), c.businessName(), c.email(), c.phone(), c.industry(), c.services(),
-                    c.timezone(), c.vapiAssistantId(), c.vapiPhoneNumberId(), c.createdAt(), c.country()));
+                    c.timezone(), c.vapiAssistantId(), c.vapiPhoneNumberId(), c.createdAt(), c.country(), c.messaging()));
         });
     }
 
@@ -104,6 +107,15 @@ public final class ClientStore {
 
     public Optional<Client> byVapiAssistantId(String id) {
         return cached("assistant:" + id, "vapi_assistant_id", id);
+    }
+
+    /** The client whose Twilio number this is (inbound SMS arrive addressed to it). */
+    public Optional<Client> bySmsFromNumber(String e164) {
+        return cached("sms:" + e164, "sms_from_number", e164);
+    }
+
+    public Optional<Client> byMessagingServiceSid(String sid) {
+        return cached("mg:" + sid, "messaging_service_sid", sid);
     }
 
     public Optional<Client> byId(long id) {
@@ -154,12 +166,14 @@ public final class ClientStore {
         Instant created = dialect.getInstant(rs, "created_at");
         return new Client(rs.getLong("id"), rs.getString("client_key"), rs.getString("business_name"), rs.getString("contact_email"),
                 rs.getString("contact_phone"), rs.getString("industry"), services, rs.getString("timezone"),
-                rs.getString("vapi_assistant_id"), rs.getString("vapi_phone_number_id"), created, rs.getString("country"));
+                rs.getString("vapi_assistant_id"), rs.getString("vapi_phone_number_id"), created, rs.getString("country"),
+                new Client.Messaging(rs.getString("booking_link"), rs.getString("sms_from_number"), rs.getString("messaging_service_sid")));
     }
 
     /** What onboarding validated, ready to insert. */
     public record NewClient(String clientKey, String businessName, String email, String phone, String industry,
                             List<String> services, String timezone, String vapiAssistantId, String vapiPhoneNumberId,
-                            Instant createdAt, String country, int recentContactSkipDays, int recentContactWarnDays) {
+                            Instant createdAt, String country, int recentContactSkipDays, int recentContactWarnDays,
+                            Client.Messaging messaging) {
     }
 }

@@ -17,6 +17,9 @@ public final class ClientView {
         m.put("country", c.country());
         m.put("vapiAssistantId", c.vapiAssistantId());
         m.put("vapiPhoneNumberId", c.vapiPhoneNumberId());
+        m.put("bookingLink", c.messaging().bookingLink());
+        m.put("smsFromNumber", c.messaging().smsFromNumber());
+        m.put("messagingServiceSid", c.messaging().messagingServiceSid());
         m.put("createdAt", c.createdAt() == null ? null : c.createdAt().toString());
         return m;
     }

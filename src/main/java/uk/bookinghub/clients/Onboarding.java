@@ -98,6 +98,7 @@ public final class Onboarding {
         if (warnDays < skipDays) {
             problems.put("recentContactWarnDays", "must be at least recentContactSkipDays (" + skipDays + ")");
         }
+        Client.Messaging messaging = messaging(in, problems);
         if (!problems.isEmpty()) {
             throw HttpProblem.badRequest("invalid client", Map.of("fields", problems));
         }
@@ -110,7 +111,7 @@ public final class Onboarding {
             String key = n == 1 ? base : base + "-" + n;
             Optional<Client> created = clients.insert(new ClientStore.NewClient(key, name, email.toLowerCase(Locale.ROOT), phone,
                     JsonBodies.text(in, "industry"), services, timezone, JsonBodies.text(in, "vapiAssistantId"),
-                    JsonBodies.text(in, "vapiPhoneNumberId"), clock.instant(), country, skipDays, warnDays),
+                    JsonBodies.text(in, "vapiPhoneNumberId"), clock.instant(), country, skipDays, warnDays, messaging),
                     ApiKeys.prefix(apiKey), ApiKeys.hash(apiKey));
             if (created.isPresent()) {
                 Map<String, Object> out = new LinkedHashMap<>(ClientView.of(created.get()));
@@ -122,6 +123,36 @@ public final class Onboarding {
             }
         }
         throw new HttpProblem(409, "no free client key for '" + base + "'");
+    }
+
+    private static final Pattern MESSAGING_SERVICE_SID = Pattern.compile("^MG[0-9a-fA-F]{32}$");
+
+    /** bookingLink (http/https URL), smsFromNumber (the client's Twilio number), messagingServiceSid (MG + 32 hex). */
+    private static Client.Messaging messaging(JsonNode in, Map<String, Object> problems) {
+        String link = JsonBodies.text(in, "bookingLink");
+        if (link != null) {
+            try {
+                java.net.URI uri = new java.net.URI(link);
+                if (uri.getHost() == null || !("https".equalsIgnoreCase(uri.getScheme()) || "http".equalsIgnoreCase(uri.getScheme()))) {
+                    problems.put("bookingLink", "an http(s) URL with a host, got: " + link);
+                }
+            } catch (java.net.URISyntaxException e) {
+                problems.put("bookingLink", "not a URL: " + link);
+            }
+        }
+        String rawFrom = JsonBodies.text(in, "smsFromNumber");
+        String from = null;
+        if (rawFrom != null) {
+            from = Phones.toE164(rawFrom, "GB").orElse(null);
+            if (from == null) {
+                problems.put("smsFromNumber", "not a valid phone number: " + rawFrom);
+            }
+        }
+        String service = JsonBodies.text(in, "messagingServiceSid");
+        if (service != null && !MESSAGING_SERVICE_SID.matcher(service).matches()) {
+            problems.put("messagingServiceSid", "a Twilio Messaging Service SID: MG followed by 32 hex digits");
+        }
+        return new Client.Messaging(link, from, service);
     }
 
     private static int days(JsonNode in, String field, int fallback, Map<String, Object> problems) {

@@ -89,6 +89,37 @@ public final class OptOutStore {
         });
     }
 
+    /**
+     * Straight from the database (no cache: the sender asks right before sending, and an opt-out
+     * taken on another instance must count at once): phone -> reason for the numbers opted out of
+     * this client's messages (its own list or the global one).
+     */
+    public Map<String, String> activeReasons(long clientId, java.util.Collection<String> phones) {
+        if (phones.isEmpty()) {
+            return Map.of();
+        }
+        List<String> list = List.copyOf(new java.util.LinkedHashSet<>(phones));
+        return db.read("checking opt-outs", c -> {
+            Map<String, String> out = new java.util.HashMap<>();
+            String marks = String.join(",", java.util.Collections.nCopies(list.size(), "?"));
+            try (PreparedStatement ps = c.prepareStatement("select phone_e164, reason, scope_key from opt_outs where active = ? and scope_key in (?, ?) "
+                    + "and phone_e164 in (" + marks + ") order by id")) {
+                ps.setBoolean(1, true);
+                ps.setString(2, GLOBAL);
+                ps.setString(3, scopeOf(clientId));
+                for (int i = 0; i < list.size(); i++) {
+                    ps.setString(4 + i, list.get(i));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.putIfAbsent(rs.getString(1), rs.getString(2) + (GLOBAL.equals(rs.getString(3)) ? " (global)" : ""));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
     private Set<String> numbers(String scope) {
         long now = System.nanoTime();
         Cached c = cache.get(scope);
@@ -150,11 +181,41 @@ public final class OptOutStore {
                     }
                     ps.executeUpdate();
                 }
+                cancelQueuedMessages(c, clientId, e164, reason, now);
                 return Map.entry(active(c, scope, e164).orElseThrow(), true);
             });
         } finally {
             cache.remove(scope); // takes effect at once on this instance
         }
+    }
+
+    /**
+     * In the opt-out's own transaction: queued SMS to the number, and queued marketing emails to
+     * leads with that number, are cancelled (skipped with the reason); nothing queued for it goes out.
+     */
+    private void cancelQueuedMessages(Connection c, Long clientId, String e164, String reason, Instant now) throws SQLException {
+        String scope = clientId == null ? "" : " and client_id = ?";
+        String why = "opted out: " + reason + (clientId == null ? " (global)" : "");
+        try (PreparedStatement ps = c.prepareStatement("update messages set status = 'skipped', status_rank = 5, status_reason = ?, updated_at = ? "
+                + "where status = 'queued' and ((channel = 'sms' and to_address = ?) or (channel = 'email' and marketing = ? and lead_id in "
+                + "(select id from leads where phone_e164 = ?" + scope + ")))" + scope)) {
+            int i = 1;
+            ps.setString(i++, why);
+            db.dialect().setInstant(ps, i++, now);
+            ps.setString(i++, e164);
+            ps.setBoolean(i++, true);
+            ps.setString(i++, e164);
+            if (clientId != null) {
+                ps.setLong(i++, clientId);
+                ps.setLong(i, clientId);
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    /** The active entry of this scope (a client's list, or the global one for null) for the number. */
+    public Optional<OptOut> activeEntry(Long clientId, String e164) {
+        return db.read("reading an opt-out", c -> active(c, scopeOf(clientId), e164));
     }
 
     /** Marks the active entry inactive with who and when; empty when there was none. */

@@ -1,0 +1,87 @@
+package uk.bookinghub.messaging;
+
+import uk.bookinghub.http.HttpProblem;
+import uk.bookinghub.monitoring.DeadLetters;
+
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The admin's dead-letter API: {@code GET /api/dead-letters} (filter by status, route, client,
+ * since) and {@code POST /api/dead-letters/{id}/replay}. A replay of a dead message puts that same
+ * outbox row back in the queue, so it goes out through the normal path (opt-out check, rate cap,
+ * retries); the dead letter and the message change in one transaction, each only from its dead
+ * state, so pressing replay twice sends once.
+ */
+public final class DeadLettersApi {
+
+    private static final Set<String> STATUSES = Set.of("new", "replayed", "discarded");
+    private final DeadLetters letters;
+    private final Outbox outbox;
+
+    public DeadLettersApi(DeadLetters letters, Outbox outbox) {
+        this.letters = letters;
+        this.outbox = outbox;
+    }
+
+    public Map<String, Object> list(String status, String routeId, String clientId, String since, String page, String pageSize) {
+        if (status != null && !status.isBlank() && !STATUSES.contains(status)) {
+            throw HttpProblem.badRequest("status must be one of " + new java.util.TreeSet<>(STATUSES));
+        }
+        Long client = null;
+        if (clientId != null && !clientId.isBlank()) {
+            try {
+                client = Long.parseLong(clientId.trim());
+            } catch (NumberFormatException e) {
+                throw HttpProblem.badRequest("clientId must be a whole number");
+            }
+        }
+        Instant from = null;
+        if (since != null && !since.isBlank()) {
+            try {
+                from = Instant.parse(since.trim());
+            } catch (DateTimeParseException e) {
+                throw HttpProblem.badRequest("since must be an ISO-8601 instant such as 2026-11-25T09:00:00Z");
+            }
+        }
+        return letters.list(blank(status), blank(routeId), client, from, MessagesApi.positive(page, 1, "page", Integer.MAX_VALUE),
+                MessagesApi.positive(pageSize, 50, "pageSize", 500));
+    }
+
+    public Map<String, Object> replay(String id, String by) {
+        long n;
+        try {
+            n = Long.parseLong(id.trim());
+        } catch (NumberFormatException e) {
+            throw HttpProblem.notFound("no dead letter " + id);
+        }
+        return letters.database().inTransaction("replaying a dead letter", c -> {
+            DeadLetters.Letter letter = letters.byId(c, n).orElseThrow(() -> HttpProblem.notFound("no dead letter " + id));
+            if (!"new".equals(letter.status())) {
+                throw new HttpProblem(409, "dead letter " + n + " is already " + letter.status()
+                        + (letter.replayedAt() == null ? "" : " (at " + letter.replayedAt() + " by " + letter.replayedBy() + ")") + ": nothing sent again",
+                        Map.of("deadLetter", letter.view()));
+            }
+            if (letter.messageId() == null) {
+                throw new HttpProblem(422, "dead letter " + n + " from route " + letter.routeId() + " is not an outbox message; only messages can "
+                        + "be replayed (analytics events are restored by the analytics-reconcile route)");
+            }
+            if (!outbox.requeueDead(c, letter.messageId())) {
+                throw new HttpProblem(409, "message " + letter.messageId() + " is no longer dead: nothing sent again");
+            }
+            letters.markReplayed(c, n, by);
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("deadLetter", letters.byId(c, n).orElseThrow().view());
+            out.put("messageId", letter.messageId());
+            out.put("note", "message " + letter.messageId() + " is queued again and goes out through the normal sender");
+            return out;
+        });
+    }
+
+    private static String blank(String s) {
+        return s == null || s.isBlank() ? null : s.trim();
+    }
+}

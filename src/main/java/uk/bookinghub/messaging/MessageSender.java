@@ -1,0 +1,277 @@
+package uk.bookinghub.messaging;
+
+import com.twilio.rest.api.v2010.account.Message;
+import com.twilio.type.PhoneNumber;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import uk.bookinghub.clients.Client;
+import uk.bookinghub.clients.ClientStore;
+import uk.bookinghub.leads.OptOutStore;
+import uk.bookinghub.monitoring.DeadLetters;
+
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The steps of the sender routes ({@code routes/messaging.camel.yaml}): claim due outbox rows,
+ * drop the ones that must not go (opted out, channel not configured), set up each SMS for
+ * camel-twilio and each email for camel-mail, and record what happened: sent with the provider's
+ * id, failed for good (with what that failure means: STOP -> opt-out, landline -> not SMS-capable),
+ * or dead after the retries.
+ */
+public final class MessageSender {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MessageSender.class);
+    /** Exchange property holding the {@link OutboxMessage} being sent. */
+    public static final String MESSAGE = "outboxMessage";
+
+    /** The hub-wide channel settings (per-client senders come from the client). */
+    public record Settings(boolean twilioConfigured, String defaultFrom, String defaultMessagingServiceSid,
+                           boolean mailConfigured, String mailFrom, String instanceId, int batchSize, Duration lease) {
+    }
+
+    private final Outbox outbox;
+    private final OptOutStore optOuts;
+    private final ClientStore clients;
+    private final DeadLetters deadLetters;
+    private final Settings settings;
+    private final RateCap smsCap;
+    private final RateCap emailCap;
+
+    public MessageSender(Outbox outbox, OptOutStore optOuts, ClientStore clients, DeadLetters deadLetters, Settings settings,
+                         RateCap smsCap, RateCap emailCap) {
+        this.outbox = outbox;
+        this.optOuts = optOuts;
+        this.clients = clients;
+        this.deadLetters = deadLetters;
+        this.settings = settings;
+        this.smsCap = smsCap;
+        this.emailCap = emailCap;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** Claims the next batch; sets {@code outboxMore} when the batch was full (the route loops at once). */
+    public List<OutboxMessage> claim(Exchange exchange) {
+        List<OutboxMessage> claimed = outbox.claim(settings.instanceId(), settings.batchSize(), settings.lease());
+        exchange.setProperty("outboxMore", claimed.size() >= settings.batchSize());
+        if (claimed.isEmpty()) {
+            return claimed;
+        }
+        // opt-outs straight from the database: one taken on another instance a second ago counts
+        Map<Long, List<String>> phonesByClient = new HashMap<>();
+        Map<Long, String> leadPhones = leadPhones(claimed);
+        for (OutboxMessage m : claimed) {
+            String phone = m.isSms() ? m.to() : m.marketing() && m.leadId() != null ? leadPhones.get(m.leadId()) : null;
+            if (phone != null) {
+                phonesByClient.computeIfAbsent(m.clientId(), k -> new ArrayList<>()).add(phone);
+            }
+        }
+        Map<Long, Map<String, String>> optedOut = new HashMap<>();
+        phonesByClient.forEach((client, phones) -> optedOut.put(client, optOuts.activeReasons(client, phones)));
+        List<OutboxMessage> go = new ArrayList<>(claimed.size());
+        for (OutboxMessage m : claimed) {
+            String phone = m.isSms() ? m.to() : m.marketing() && m.leadId() != null ? leadPhones.get(m.leadId()) : null;
+            String reason = phone == null ? null : optedOut.getOrDefault(m.clientId(), Map.of()).get(phone);
+            if (reason != null) {
+                outbox.finish(m.id(), "skipped", "opted out: " + reason, null, m.attempts(), null);
+                LOG.info("[{}] message {} to {} skipped: opted out ({})", tag(m), m.id(), m.to(), reason);
+                continue;
+            }
+            String missing = notConfigured(m);
+            if (missing != null) {
+                outbox.finish(m.id(), "not_configured", missing, null, m.attempts(), null);
+                LOG.warn("[{}] message {} not sent: {}", tag(m), m.id(), missing);
+                continue;
+            }
+            go.add(m);
+        }
+        return go;
+    }
+
+    private Map<Long, String> leadPhones(List<OutboxMessage> claimed) {
+        List<Long> ids = claimed.stream().filter(m -> !m.isSms() && m.marketing() && m.leadId() != null).map(OutboxMessage::leadId).distinct().toList();
+        if (ids.isEmpty()) {
+            return Map.of();
+        }
+        return outbox.database().read("reading lead phones", c -> {
+            Map<Long, String> out = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("select id, phone_e164 from leads where id in ("
+                    + String.join(",", java.util.Collections.nCopies(ids.size(), "?")) + ")")) {
+                for (int i = 0; i < ids.size(); i++) {
+                    ps.setLong(i + 1, ids.get(i));
+                }
+                try (var rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        if (rs.getString(2) != null) {
+                            out.put(rs.getLong(1), rs.getString(2));
+                        }
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Why this message cannot go out from this hub as configured, or null. */
+    private String notConfigured(OutboxMessage m) {
+        if (m.isSms()) {
+            if (!settings.twilioConfigured()) {
+                return "SMS not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN";
+            }
+            Sender s = smsSender(m.clientId());
+            return s == null ? "SMS not configured for this client: no From number or Messaging Service (client smsFromNumber / "
+                    + "messagingServiceSid, or TWILIO_FROM_NUMBER / TWILIO_MESSAGING_SERVICE_SID)" : null;
+        }
+        return settings.mailConfigured() ? null : "email not configured: set SMTP_HOST (or EMAIL_SERVICE=gmail) and EMAIL_USER / EMAIL_PASS";
+    }
+
+    private record Sender(String messagingServiceSid, String from) {
+        String key() {
+            return messagingServiceSid != null ? messagingServiceSid : from;
+        }
+    }
+
+    /** The client's Messaging Service, else its number, else the hub's defaults in the same order. */
+    private Sender smsSender(long clientId) {
+        Client.Messaging cm = clients.byId(clientId).map(Client::messaging).orElse(Client.Messaging.NONE);
+        if (present(cm.messagingServiceSid())) {
+            return new Sender(cm.messagingServiceSid(), null);
+        }
+        if (present(cm.smsFromNumber())) {
+            return new Sender(null, cm.smsFromNumber());
+        }
+        if (present(settings.defaultMessagingServiceSid())) {
+            return new Sender(settings.defaultMessagingServiceSid(), null);
+        }
+        return present(settings.defaultFrom()) ? new Sender(null, settings.defaultFrom()) : null;
+    }
+
+    /** Headers for {@code twilio://message/creator}; waits for the sender's slot under the rate cap. */
+    public void prepareSms(Exchange exchange) {
+        OutboxMessage m = exchange.getMessage().getBody(OutboxMessage.class);
+        exchange.setProperty(MESSAGE, m);
+        Sender s = smsSender(m.clientId());
+        if (s == null) {
+            throw new SendFailures.ChannelNotConfigured("SMS not configured for this client: no From number or Messaging Service");
+        }
+        var in = exchange.getMessage();
+        in.removeHeaders("*");
+        in.setHeader("CamelTwilio.to", new PhoneNumber(m.to()));
+        if (s.messagingServiceSid() != null) {
+            in.setHeader("CamelTwilio.messagingServiceSid", s.messagingServiceSid());
+        } else {
+            in.setHeader("CamelTwilio.from", new PhoneNumber(s.from()));
+        }
+        in.setHeader("CamelTwilio.body", m.body());
+        exchange.setProperty("outboxSender", s.key());
+        smsCap.acquire(s.key());
+    }
+
+    /** The body is Twilio's Message: its sid becomes the message's provider id. */
+    public void smsSent(Exchange exchange) {
+        OutboxMessage m = exchange.getProperty(MESSAGE, OutboxMessage.class);
+        Message twilio = exchange.getMessage().getBody(Message.class);
+        String sid = twilio == null ? null : twilio.getSid();
+        String status = twilio == null || twilio.getStatus() == null ? null : twilio.getStatus().toString();
+        outbox.sent(m.id(), sid, status, exchange.getProperty("outboxSender", String.class), attempts(exchange));
+        LOG.info("[SMS] message {} ({}) to {} sent: {} {}", m.id(), m.kind(), m.to(), sid, status);
+    }
+
+    /** Headers for camel-mail: only what the email needs (exchange headers would become mail headers). */
+    public void prepareEmail(Exchange exchange) {
+        OutboxMessage m = exchange.getMessage().getBody(OutboxMessage.class);
+        exchange.setProperty(MESSAGE, m);
+        var in = exchange.getMessage();
+        in.removeHeaders("*");
+        in.setHeader("To", m.to());
+        in.setHeader("From", settings.mailFrom());
+        if (present(m.replyTo())) {
+            in.setHeader("Reply-To", m.replyTo());
+        }
+        in.setHeader("Subject", m.subject());
+        if (present(m.html())) {
+            in.setBody(m.html());
+            in.setHeader("CamelMailAlternativeBody", m.body());
+        } else {
+            in.setBody(m.body());
+        }
+        emailCap.acquire(settings.mailFrom());
+    }
+
+    public void emailSent(Exchange exchange) {
+        OutboxMessage m = exchange.getProperty(MESSAGE, OutboxMessage.class);
+        String id = exchange.getMessage().getHeader("CamelMailMessageId", String.class);
+        outbox.sent(m.id(), id, "accepted", settings.mailFrom(), attempts(exchange));
+        LOG.info("[EMAIL] message {} ({}) to {} sent: {}", m.id(), m.kind(), m.to(), id);
+    }
+
+    /** A failure no retry can cure: record it and do what it means. */
+    public void failed(Exchange exchange) {
+        OutboxMessage m = exchange.getProperty(MESSAGE, OutboxMessage.class);
+        Throwable error = exchange.getException() != null ? exchange.getException() : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        SendFailures.Failure f = SendFailures.classify(error);
+        if (m == null) {
+            LOG.error("[{}] send failed before the message was known: {}", "SMS", f.text());
+            return;
+        }
+        String reason = f.text();
+        if (f.twilioCode() != null && f.twilioCode() == SendFailures.TWILIO_UNSUBSCRIBED) {
+            optOuts.add(m.clientId(), m.to(), "sms_stop", "Twilio 21610: the recipient replied STOP", "twilio:21610");
+            reason = "recipient replied STOP (Twilio 21610): added to the opt-out list";
+        } else if (f.twilioCode() != null && SendFailures.TWILIO_NOT_SMS_CAPABLE.contains(f.twilioCode())) {
+            markNotSmsCapable(m);
+            reason = f.text() + " (lead marked not SMS-capable)";
+        }
+        outbox.finish(m.id(), f.status(), reason, f.code(), attempts(exchange), f.text());
+        LOG.warn("[{}] message {} ({}) to {} {}: {}", tag(m), m.id(), m.kind(), m.to(), f.status(), reason);
+    }
+
+    private void markNotSmsCapable(OutboxMessage m) {
+        outbox.database().inTransaction("marking a number not SMS-capable", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update leads set sms_capable = ? where client_id = ? and phone_e164 = ?")) {
+                ps.setBoolean(1, false);
+                ps.setLong(2, m.clientId());
+                ps.setString(3, m.to());
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** Retries exhausted (dead-letter channel): the message is dead and a dead letter says why. */
+    public void dead(Exchange exchange) {
+        OutboxMessage m = exchange.getProperty(MESSAGE, OutboxMessage.class);
+        if (m == null) {
+            m = exchange.getMessage().getBody(OutboxMessage.class);
+        }
+        Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        SendFailures.Failure f = error == null ? new SendFailures.Failure(false, "dead", null, "unknown error", null) : SendFailures.classify(error);
+        int attempts = attempts(exchange);
+        outbox.finish(m.id(), "dead", "retries exhausted after " + attempts + " attempts: " + f.text(), f.code(), attempts, f.text());
+        deadLetters.storeMessage(m.id(), m.clientId(), exchange.getProperty(Exchange.FAILURE_ROUTE_ID, String.class),
+                exchange.getProperty(Exchange.FAILURE_ENDPOINT, String.class), m.view(), error);
+        LOG.error("[{}] message {} ({}) to {} is dead after {} attempts: {}", tag(m), m.id(), m.kind(), m.to(), attempts, f.text());
+    }
+
+    private static int attempts(Exchange exchange) {
+        Integer redeliveries = exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, Integer.class);
+        return 1 + (redeliveries == null ? 0 : redeliveries);
+    }
+
+    private static String tag(OutboxMessage m) {
+        return m.isSms() ? "SMS" : "EMAIL";
+    }
+
+    private static boolean present(String s) {
+        return s != null && !s.isBlank();
+    }
+}

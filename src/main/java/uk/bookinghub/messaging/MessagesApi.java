@@ -1,0 +1,460 @@
+package uk.bookinghub.messaging;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.google.i18n.phonenumbers.NumberParseException;
+import com.google.i18n.phonenumbers.PhoneNumberUtil;
+
+import uk.bookinghub.clients.Client;
+import uk.bookinghub.http.HttpProblem;
+import uk.bookinghub.http.JsonBodies;
+import uk.bookinghub.http.Reply;
+import uk.bookinghub.leads.OptOutStore;
+import uk.bookinghub.phones.Phones;
+import uk.bookinghub.store.Database;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * The client-facing messaging API: {@code GET /api/messages} (what was sent to whom and what
+ * happened to it), {@code POST /api/messages} (queue a message of a kind, rendered from the
+ * client's template), and the templates ({@code GET /api/templates},
+ * {@code PUT/DELETE /api/templates/{kind}/{channel}}). Also the one place that turns a kind, a
+ * recipient and an appointment into outbox rows ({@link #queue}), for the booking and reminder
+ * flows to call.
+ */
+public final class MessagesApi {
+
+    private static final Pattern EMAIL = Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");
+    private static final Set<String> STATUSES = Set.of("queued", "sending", "sent", "delivered", "undelivered", "failed", "dead", "skipped", "not_configured");
+
+    private final Outbox outbox;
+    private final OptOutStore optOuts;
+    private final MessageSender.Settings settings;
+    private final Clock clock;
+    private final long maxBodyBytes;
+
+    public MessagesApi(Outbox outbox, OptOutStore optOuts, MessageSender.Settings settings, Clock clock, long maxBodyBytes) {
+        this.outbox = outbox;
+        this.optOuts = optOuts;
+        this.settings = settings;
+        this.clock = clock;
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    private Database db() {
+        return outbox.database();
+    }
+
+    // ---- GET /api/messages ----------------------------------------------------------------
+
+    public Map<String, Object> list(Client client, String leadId, String appointmentId, String phone, String kind, String status, String channel,
+                                    String since, String until, String page, String pageSize) {
+        if (status != null && !status.isBlank() && !STATUSES.contains(status)) {
+            throw HttpProblem.badRequest("status must be one of " + new java.util.TreeSet<>(STATUSES));
+        }
+        if (channel != null && !channel.isBlank() && !Templates.CHANNELS.contains(channel)) {
+            throw HttpProblem.badRequest("channel must be sms or email");
+        }
+        String to = null;
+        if (phone != null && !phone.isBlank()) {
+            to = Phones.toE164(phone, client.country()).orElse(phone.trim());
+        }
+        return outbox.list(client.id(), new Outbox.Filter(id(leadId, "leadId"), id(appointmentId, "appointmentId"), to, blank(kind), blank(status),
+                blank(channel), instant(since, "since", client), instant(until, "until", client)), positive(page, 1, "page", Integer.MAX_VALUE),
+                positive(pageSize, 50, "pageSize", 500));
+    }
+
+    public Map<String, Object> get(Client client, String id) {
+        Long n = id(id, "id");
+        return outbox.byId(client.id(), n).map(OutboxMessage::view).orElseThrow(() -> HttpProblem.notFound("no message " + id));
+    }
+
+    // ---- POST /api/messages -----------------------------------------------------------------
+
+    /** What {@link #queue} needs: who, which kind, the appointment if there is one. */
+    public record Request(String kind, List<String> channels, Long leadId, String phone, String email, String customerName,
+                          Instant appointmentStart, String service, Long appointmentId, String idempotencyKey) {
+    }
+
+    public Reply post(Client client, byte[] body, String contentType) {
+        JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
+        Map<String, Object> problems = new LinkedHashMap<>();
+        String kind = JsonBodies.text(in, "kind");
+        if (kind == null) {
+            problems.put("kind", "required: one of " + Templates.KINDS);
+        } else if (!Templates.KINDS.contains(kind)) {
+            problems.put("kind", "one of " + Templates.KINDS);
+        }
+        List<String> channels = new ArrayList<>();
+        JsonNode ch = in.has("channels") ? in.get("channels") : in.get("channel");
+        if (ch != null && !ch.isNull()) {
+            if (ch.isTextual()) {
+                channels.add(ch.asText());
+            } else if (ch.isArray()) {
+                ch.forEach(c -> channels.add(c.asText()));
+            }
+            if (channels.isEmpty() || !Templates.CHANNELS.containsAll(channels)) {
+                problems.put("channels", "sms, email or both (an array)");
+            }
+        }
+        Long leadId = null;
+        JsonNode lid = in.get("leadId");
+        if (lid != null && !lid.isNull()) {
+            if (!lid.canConvertToLong()) {
+                problems.put("leadId", "a lead id (number)");
+            } else {
+                leadId = lid.asLong();
+            }
+        }
+        Instant start = null;
+        String service = null;
+        JsonNode appt = in.get("appointment");
+        if (appt != null && !appt.isNull()) {
+            if (!appt.isObject()) {
+                problems.put("appointment", "an object: {start, service}");
+            } else {
+                String s = JsonBodies.text(appt, "start");
+                try {
+                    start = s == null ? null : dateTime(s, ZoneId.of(client.timezone()));
+                } catch (DateTimeParseException e) {
+                    problems.put("appointment.start", "ISO-8601 date-time (with offset, or local time in " + client.timezone() + "): " + s);
+                }
+                service = JsonBodies.text(appt, "service");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw HttpProblem.badRequest("invalid message request", Map.of("fields", problems));
+        }
+        String key = JsonBodies.text(in, "idempotencyKey");
+        Request r = new Request(kind, channels, leadId, JsonBodies.text(in, "phone"), JsonBodies.text(in, "email"),
+                JsonBodies.text(in, "customerName"), start, service, null, key == null ? null : "api:" + client.id() + ":" + key);
+        List<Outbox.Enqueued> queued = db().inTransaction("queueing messages", c -> queue(c, client, r));
+        boolean created = queued.stream().anyMatch(Outbox.Enqueued::created);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("messages", queued.stream().map(q -> q.message().view()).toList());
+        if (!created) {
+            out.put("note", "already queued under this idempotencyKey: nothing new was queued");
+        }
+        return new Reply(created ? 201 : 200, out);
+    }
+
+    /**
+     * Renders and queues the request's messages inside the caller's transaction: one per channel
+     * (default: each channel the recipient has an address for). A number on the opt-out list, a
+     * landline for SMS, or a channel with no credentials still gets a row, with that status and reason.
+     */
+    public List<Outbox.Enqueued> queue(Connection c, Client client, Request r) throws SQLException {
+        Lead lead = r.leadId() == null ? null : lead(c, client.id(), r.leadId())
+                .orElseThrow(() -> HttpProblem.notFound("no lead " + r.leadId()));
+        String phone = r.phone() != null ? Phones.toE164(r.phone(), client.country())
+                .orElseThrow(() -> HttpProblem.badRequest("not a valid phone number: " + r.phone())) : lead == null ? null : lead.phone();
+        String email = r.email() != null ? r.email().trim() : lead == null ? null : lead.email();
+        if (email != null && !EMAIL.matcher(email).matches()) {
+            throw HttpProblem.badRequest("not an email address: " + email);
+        }
+        List<String> channels = new ArrayList<>(r.channels() == null ? List.of() : r.channels());
+        if (channels.isEmpty()) {
+            if (phone != null) {
+                channels.add(Templates.SMS);
+            }
+            if (email != null) {
+                channels.add(Templates.EMAIL);
+            }
+        }
+        if (channels.isEmpty()) {
+            throw HttpProblem.badRequest("no recipient: give leadId, phone or email");
+        }
+        String customer = r.customerName() != null ? r.customerName() : lead == null ? null : lead.name();
+        Map<String, String> values = values(client, customer, r.appointmentStart(), r.service());
+        boolean marketing = Templates.isMarketing(r.kind());
+        List<Outbox.Enqueued> out = new ArrayList<>();
+        for (String channel : channels) {
+            boolean sms = Templates.SMS.equals(channel);
+            String to = sms ? phone : email;
+            if (to == null) {
+                throw HttpProblem.badRequest("no " + (sms ? "phone number" : "email address") + " for the " + channel + " message");
+            }
+            Templates.Rendered rendered;
+            try {
+                rendered = Templates.render(template(c, client.id(), r.kind(), channel), values);
+            } catch (Templates.MissingValueException e) {
+                throw HttpProblem.badRequest("cannot write the " + r.kind() + " " + channel + ": " + e.getMessage(),
+                        Map.of("missing", e.placeholders()));
+            }
+            String status = "queued";
+            String reason = null;
+            String optOutPhone = sms ? phone : marketing ? phone : null;
+            String optedOut = optOutPhone == null ? null : optOuts.activeReasons(client.id(), List.of(optOutPhone)).get(optOutPhone);
+            if (optedOut != null) {
+                status = "skipped";
+                reason = "opted out: " + optedOut;
+            } else if (sms && lead != null && phone.equals(lead.phone()) && !lead.smsCapable()) {
+                status = "skipped";
+                reason = "not SMS-capable (" + lead.phoneType() + ")";
+            } else if (sms && !settings.twilioConfigured()) {
+                status = "not_configured";
+                reason = "SMS not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN";
+            } else if (!sms && !settings.mailConfigured()) {
+                status = "not_configured";
+                reason = "email not configured: set SMTP_HOST (or EMAIL_SERVICE=gmail) and EMAIL_USER / EMAIL_PASS";
+            }
+            String key = r.idempotencyKey() != null ? r.idempotencyKey() + ":" + channel : "msg:" + UUID.randomUUID() + ":" + channel;
+            out.add(outbox.enqueue(c, new Outbox.NewMessage(client.id(), lead == null ? null : lead.id(), r.appointmentId(), channel, r.kind(),
+                    marketing, key, to, sms ? null : client.email(), rendered.subject(), sms ? rendered.body() : rendered.text(),
+                    sms ? null : rendered.html(), status, reason, null)));
+        }
+        return out;
+    }
+
+    /** The placeholder values for this client, customer and appointment (times in the client's zone). */
+    public static Map<String, String> values(Client client, String customerName, Instant start, String service) {
+        Map<String, String> v = new LinkedHashMap<>();
+        v.put("businessName", client.businessName());
+        v.put("businessPhone", nationalFormat(client.phone(), client.country()));
+        v.put("bookingLink", client.messaging().bookingLink());
+        v.put("customerName", customerName != null && !customerName.isBlank() ? customerName.strip() : "there"); // "Hi there,"
+        if (start != null) {
+            ZoneId zone = ZoneId.of(client.timezone());
+            v.put("appointmentDate", Templates.date(start, zone));
+            v.put("appointmentTime", Templates.time(start, zone));
+        }
+        if (start != null) {
+            // "your appointment with ..." when the booking named no service
+            v.put("service", service != null && !service.isBlank() ? service : "appointment");
+        }
+        v.values().removeIf(java.util.Objects::isNull);
+        return v;
+    }
+
+    /** "+442079460000" as a UK customer dials it: "020 7946 0000"; other countries keep the international form. */
+    static String nationalFormat(String e164, String country) {
+        if (e164 == null) {
+            return null;
+        }
+        try {
+            PhoneNumberUtil util = PhoneNumberUtil.getInstance();
+            var n = util.parse(e164, country);
+            return util.getRegionCodeForNumber(n) != null && util.getRegionCodeForNumber(n).equals(country)
+                    ? util.format(n, PhoneNumberUtil.PhoneNumberFormat.NATIONAL) : util.format(n, PhoneNumberUtil.PhoneNumberFormat.INTERNATIONAL);
+        } catch (NumberParseException e) {
+            return e164;
+        }
+    }
+
+    private record Lead(long id, String name, String phone, String email, boolean smsCapable, String phoneType) {
+    }
+
+    private Optional<Lead> lead(Connection c, long clientId, long id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select id, name, phone_e164, email, sms_capable, phone_type from leads where id = ? and client_id = ?")) {
+            ps.setLong(1, id);
+            ps.setLong(2, clientId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new Lead(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getBoolean(5),
+                        rs.getString(6))) : Optional.empty();
+            }
+        }
+    }
+
+    // ---- templates --------------------------------------------------------------------------
+
+    /** The client's template for a kind and channel, or the shipped default. */
+    public Templates.Template template(Connection c, long clientId, String kind, String channel) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select subject, html, text_part, body from message_templates where client_id = ? and kind = ? and channel = ?")) {
+            ps.setLong(1, clientId);
+            ps.setString(2, kind);
+            ps.setString(3, channel);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    return new Templates.Template(kind, channel, rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4));
+                }
+            }
+        }
+        return Templates.defaultFor(kind, channel);
+    }
+
+    /** {@code GET /api/templates}: every kind and channel, the client's own or the default, with any problem it has now. */
+    public Map<String, Object> templates(Client client) {
+        return db().read("reading templates", c -> {
+            List<Map<String, Object>> items = new ArrayList<>();
+            for (String kind : Templates.KINDS) {
+                for (String channel : Templates.CHANNELS) {
+                    Templates.Template t = template(c, client.id(), kind, channel);
+                    Map<String, Object> m = view(t);
+                    m.put("source", t.equals(Templates.defaultFor(kind, channel)) ? "default" : "client");
+                    List<String> problems = Templates.problems(t, available(client));
+                    if (!problems.isEmpty()) {
+                        m.put("problems", problems);
+                    }
+                    items.add(m);
+                }
+            }
+            return Map.of("items", items, "placeholders", Templates.PLACEHOLDERS);
+        });
+    }
+
+    /** {@code PUT /api/templates/{kind}/{channel}}: validated against the client's data before it is saved. */
+    public Map<String, Object> saveTemplate(Client client, String kind, String channel, byte[] body, String contentType) {
+        checkKindChannel(kind, channel);
+        JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
+        Templates.Template t = Templates.SMS.equals(channel)
+                ? Templates.Template.sms(kind, JsonBodies.text(in, "body"))
+                : Templates.Template.email(kind, JsonBodies.text(in, "subject"), JsonBodies.text(in, "html"), JsonBodies.text(in, "text"));
+        List<String> problems = Templates.problems(t, available(client));
+        if (!problems.isEmpty()) {
+            throw HttpProblem.badRequest("template not saved: " + String.join("; ", problems), Map.of("problems", problems));
+        }
+        Instant now = clock.instant();
+        db().inTransaction("saving a template", c -> {
+            try (PreparedStatement del = c.prepareStatement("delete from message_templates where client_id = ? and kind = ? and channel = ?")) {
+                del.setLong(1, client.id());
+                del.setString(2, kind);
+                del.setString(3, channel);
+                del.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("insert into message_templates (client_id, kind, channel, subject, html, text_part, body, updated_at) "
+                    + "values (?,?,?,?,?,?,?,?)")) {
+                ps.setLong(1, client.id());
+                ps.setString(2, kind);
+                ps.setString(3, channel);
+                ps.setString(4, t.subject());
+                ps.setString(5, t.html());
+                ps.setString(6, t.text());
+                ps.setString(7, t.body());
+                db().dialect().setInstant(ps, 8, now);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+        Map<String, Object> out = view(t);
+        out.put("source", "client");
+        out.put("updatedAt", now.toString());
+        return out;
+    }
+
+    /** {@code DELETE /api/templates/{kind}/{channel}}: back to the shipped default. */
+    public Map<String, Object> resetTemplate(Client client, String kind, String channel) {
+        checkKindChannel(kind, channel);
+        db().inTransaction("resetting a template", c -> {
+            try (PreparedStatement del = c.prepareStatement("delete from message_templates where client_id = ? and kind = ? and channel = ?")) {
+                del.setLong(1, client.id());
+                del.setString(2, kind);
+                del.setString(3, channel);
+                return del.executeUpdate();
+            }
+        });
+        Map<String, Object> out = view(Templates.defaultFor(kind, channel));
+        out.put("source", "default");
+        return out;
+    }
+
+    private static void checkKindChannel(String kind, String channel) {
+        if (!Templates.KINDS.contains(kind)) {
+            throw HttpProblem.notFound("no template kind '" + kind + "': one of " + Templates.KINDS);
+        }
+        if (!Templates.CHANNELS.contains(channel)) {
+            throw HttpProblem.notFound("no channel '" + channel + "': sms or email");
+        }
+    }
+
+    private static Map<String, Object> view(Templates.Template t) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kind", t.kind());
+        m.put("channel", t.channel());
+        m.put("marketing", Templates.isMarketing(t.kind()));
+        if (Templates.SMS.equals(t.channel())) {
+            m.put("body", t.body());
+        } else {
+            m.put("subject", t.subject());
+            m.put("html", t.html());
+            m.put("text", t.text());
+        }
+        return m;
+    }
+
+    /** The client values a template may rely on because this client has them. */
+    static Set<String> available(Client client) {
+        Set<String> s = new HashSet<>();
+        s.add("businessName");
+        if (client.phone() != null && !client.phone().isBlank()) {
+            s.add("businessPhone");
+        }
+        if (client.messaging().bookingLink() != null && !client.messaging().bookingLink().isBlank()) {
+            s.add("bookingLink");
+        }
+        return s;
+    }
+
+    // ---- parsing helpers --------------------------------------------------------------------
+
+    static Instant dateTime(String s, ZoneId zone) {
+        try {
+            return OffsetDateTime.parse(s).toInstant();
+        } catch (DateTimeParseException e) {
+            return LocalDateTime.parse(s).atZone(zone).toInstant();
+        }
+    }
+
+    private static Instant instant(String s, String name, Client client) {
+        if (s == null || s.isBlank()) {
+            return null;
+        }
+        try {
+            return dateTime(s.trim(), ZoneId.of(client.timezone()));
+        } catch (DateTimeParseException e) {
+            try {
+                return java.time.LocalDate.parse(s.trim()).atStartOfDay(ZoneId.of(client.timezone())).toInstant();
+            } catch (DateTimeParseException e2) {
+                throw HttpProblem.badRequest(name + " must be an ISO-8601 date or date-time, got: " + s);
+            }
+        }
+    }
+
+    private static Long id(String s, String name) {
+        if (s == null || s.isBlank()) {
+            return null;
+        }
+        try {
+            return Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            throw HttpProblem.badRequest(name + " must be a whole number, got: " + s);
+        }
+    }
+
+    private static String blank(String s) {
+        return s == null || s.isBlank() ? null : s.trim().toLowerCase(Locale.ROOT);
+    }
+
+    static int positive(String v, int fallback, String name, int max) {
+        if (v == null || v.isBlank()) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < 1 || n > max) {
+                throw HttpProblem.badRequest(name + " must be between 1 and " + max);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw HttpProblem.badRequest(name + " must be a whole number");
+        }
+    }
+}

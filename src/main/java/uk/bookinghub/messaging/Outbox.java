@@ -1,0 +1,390 @@
+package uk.bookinghub.messaging;
+
+import uk.bookinghub.store.Database;
+import uk.bookinghub.store.Dialect;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The outbox ({@code messages}): every SMS and email the hub sends is a row here first. Rows are
+ * inserted once per idempotency key, claimed by a sender ({@code sending} with a lease; on
+ * PostgreSQL {@code FOR UPDATE SKIP LOCKED} lets several instances share the work), and moved
+ * forward only: a status never goes back to a lower rank, so late or repeated callbacks are harmless.
+ */
+public final class Outbox {
+
+    /** Ranks: callbacks and results only ever raise a message's rank. */
+    public static int rank(String status) {
+        return switch (status) {
+            case "queued" -> 0;
+            case "sending" -> 1;
+            case "sent" -> 2;
+            case "delivered", "undelivered", "failed", "dead", "skipped", "not_configured" -> 5;
+            default -> 0;
+        };
+    }
+
+    /** What a new outbox row holds. {@code status} is queued, or skipped / not_configured with a reason. */
+    public record NewMessage(long clientId, Long leadId, Long appointmentId, String channel, String kind, boolean marketing,
+                             String idempotencyKey, String to, String replyTo, String subject, String body, String html,
+                             String status, String statusReason, Instant notBefore) {
+    }
+
+    public record Enqueued(OutboxMessage message, boolean created) {
+    }
+
+    private static final String COLUMNS = "id, client_id, lead_id, appointment_id, channel, kind, marketing, idempotency_key, to_address, "
+            + "from_address, reply_to, subject, body, html, encoding, segments, status, status_reason, provider_id, provider_status, error_code, "
+            + "attempts, last_error, next_attempt_at, created_at, updated_at, sent_at, delivered_at";
+
+    private final Database db;
+    private final Clock clock;
+
+    public Outbox(Database db, Clock clock) {
+        this.db = db;
+        this.clock = clock;
+    }
+
+    public Database database() {
+        return db;
+    }
+
+    /** Inserts the message unless its idempotency key is already there; either way returns the row. */
+    public Enqueued enqueue(NewMessage m) {
+        return db.inTransaction("queueing a message", c -> enqueue(c, m));
+    }
+
+    /** The same, inside the caller's transaction (the fact that causes a message commits with it). */
+    public Enqueued enqueue(Connection c, NewMessage m) throws SQLException {
+        Instant now = clock.instant();
+        SmsText.Info sms = "sms".equals(m.channel()) ? SmsText.measure(m.body()) : null;
+        Dialect d = db.dialect();
+        try (PreparedStatement ps = c.prepareStatement("insert into messages (client_id, lead_id, appointment_id, channel, kind, marketing, "
+                + "idempotency_key, to_address, reply_to, subject, body, html, encoding, segments, status, status_rank, status_reason, attempts, "
+                + "next_attempt_at, created_at, updated_at) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?) "
+                + "on conflict (idempotency_key) do nothing")) {
+            int i = 1;
+            ps.setLong(i++, m.clientId());
+            setLong(ps, i++, m.leadId());
+            setLong(ps, i++, m.appointmentId());
+            ps.setString(i++, m.channel());
+            ps.setString(i++, m.kind());
+            ps.setBoolean(i++, m.marketing());
+            ps.setString(i++, m.idempotencyKey());
+            ps.setString(i++, m.to());
+            ps.setString(i++, m.replyTo());
+            ps.setString(i++, m.subject());
+            ps.setString(i++, m.body());
+            ps.setString(i++, m.html());
+            ps.setString(i++, sms == null ? null : sms.encoding());
+            if (sms == null) {
+                ps.setNull(i++, Types.INTEGER);
+            } else {
+                ps.setInt(i++, sms.segments());
+            }
+            ps.setString(i++, m.status());
+            ps.setInt(i++, rank(m.status()));
+            ps.setString(i++, m.statusReason());
+            d.setInstant(ps, i++, m.notBefore() == null ? now : m.notBefore());
+            d.setInstant(ps, i++, now);
+            d.setInstant(ps, i, now);
+            int inserted = ps.executeUpdate();
+            OutboxMessage row = one(c, "idempotency_key = ?", m.idempotencyKey()).orElseThrow();
+            return new Enqueued(row, inserted == 1);
+        }
+    }
+
+    /**
+     * Claims up to {@code limit} due messages for this instance: queued ones whose time has come,
+     * and 'sending' ones whose claim is older than the lease (their sender stopped mid-send).
+     */
+    public List<OutboxMessage> claim(String instance, int limit, Duration lease) {
+        Instant now = clock.instant();
+        boolean pg = db.dialect() == Dialect.POSTGRESQL;
+        String lock = pg ? " for update skip locked" : "";
+        return db.inTransaction("claiming outbox messages", c -> {
+            List<OutboxMessage> claimed = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("update messages set status = 'sending', status_rank = 1, claimed_at = ?, claimed_by = ?, "
+                    + "updated_at = ? where id in (select id from messages where status = 'sending' and claimed_at < ? order by claimed_at limit ?"
+                    + lock + ") returning " + COLUMNS)) {
+                db.dialect().setInstant(ps, 1, now);
+                ps.setString(2, instance);
+                db.dialect().setInstant(ps, 3, now);
+                db.dialect().setInstant(ps, 4, now.minus(lease));
+                ps.setInt(5, limit);
+                claimed.addAll(map(ps));
+            }
+            if (claimed.size() < limit) {
+                try (PreparedStatement ps = c.prepareStatement("update messages set status = 'sending', status_rank = 1, claimed_at = ?, claimed_by = ?, "
+                        + "updated_at = ? where id in (select id from messages where status = 'queued' and next_attempt_at <= ? "
+                        + "order by next_attempt_at, id limit ?" + lock + ") returning " + COLUMNS)) {
+                    db.dialect().setInstant(ps, 1, now);
+                    ps.setString(2, instance);
+                    db.dialect().setInstant(ps, 3, now);
+                    db.dialect().setInstant(ps, 4, now);
+                    ps.setInt(5, limit - claimed.size());
+                    claimed.addAll(map(ps));
+                }
+            }
+            claimed.sort(Comparator.comparingLong(OutboxMessage::id));
+            return claimed;
+        });
+    }
+
+    /** Twilio or the SMTP server took the message. Applies any status callback that beat this write. */
+    public void sent(long id, String providerId, String providerStatus, String from, int attempts) {
+        Instant now = clock.instant();
+        db.inTransaction("recording a sent message", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update messages set status = 'sent', status_rank = 2, provider_id = ?, provider_status = ?, "
+                    + "from_address = ?, attempts = ?, sent_at = ?, updated_at = ?, claimed_at = null where id = ? and status = 'sending'")) {
+                ps.setString(1, providerId);
+                ps.setString(2, providerStatus);
+                ps.setString(3, from);
+                ps.setInt(4, attempts);
+                db.dialect().setInstant(ps, 5, now);
+                db.dialect().setInstant(ps, 6, now);
+                ps.setLong(7, id);
+                ps.executeUpdate();
+            }
+            if (providerId != null) {
+                List<String[]> early = new ArrayList<>();
+                try (PreparedStatement ps = c.prepareStatement("select status, error_code from message_status_events where message_sid = ? order by id")) {
+                    ps.setString(1, providerId);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            early.add(new String[] {rs.getString(1), rs.getString(2)});
+                        }
+                    }
+                }
+                for (String[] e : early) {
+                    advance(c, providerId, e[0], e[1], now);
+                }
+            }
+            return null;
+        });
+    }
+
+    /** A final state decided by the sender: failed, dead, skipped or not_configured. */
+    public void finish(long id, String status, String reason, String errorCode, int attempts, String lastError) {
+        Instant now = clock.instant();
+        db.inTransaction("recording a message result", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update messages set status = ?, status_rank = ?, status_reason = ?, error_code = ?, "
+                    + "attempts = ?, last_error = ?, updated_at = ?, claimed_at = null where id = ? and status = 'sending'")) {
+                ps.setString(1, status);
+                ps.setInt(2, rank(status));
+                ps.setString(3, reason);
+                ps.setString(4, errorCode);
+                ps.setInt(5, attempts);
+                ps.setString(6, lastError);
+                db.dialect().setInstant(ps, 7, now);
+                ps.setLong(8, id);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /**
+     * A Twilio status callback: recorded once per (sid, status), and applied to the message if it
+     * moves it forward. Returns the message it belongs to, if the hub sent it.
+     */
+    public Optional<OutboxMessage> statusCallback(String sid, String twilioStatus, String errorCode, String paramsJson) {
+        Instant now = clock.instant();
+        return db.inTransaction("recording a delivery status", c -> {
+            try (PreparedStatement ps = c.prepareStatement("insert into message_status_events (message_sid, status, error_code, params, received_at) "
+                    + "values (?,?,?,?,?) on conflict (message_sid, status) do nothing")) {
+                ps.setString(1, sid);
+                ps.setString(2, twilioStatus);
+                ps.setString(3, errorCode);
+                ps.setString(4, paramsJson);
+                db.dialect().setInstant(ps, 5, now);
+                ps.executeUpdate();
+            }
+            advance(c, sid, twilioStatus, errorCode, now);
+            return one(c, "provider_id = ?", sid);
+        });
+    }
+
+    /** Moves the message with this Twilio sid forward to what Twilio says, never back. */
+    private void advance(Connection c, String sid, String twilioStatus, String errorCode, Instant now) throws SQLException {
+        String status;
+        int rank;
+        switch (twilioStatus) {
+            case "delivered", "undelivered", "failed" -> {
+                status = twilioStatus;
+                rank = 5;
+            }
+            case "sent" -> {
+                status = "sent";
+                rank = 3; // handed to the carrier: past our own 'sent' (handed to Twilio)
+            }
+            default -> {
+                status = null; // queued, accepted, sending, scheduled: Twilio still has it
+                rank = 2;
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("update messages set status = coalesce(?, status), status_rank = ?, provider_status = ?, "
+                + "error_code = coalesce(?, error_code), delivered_at = ?, updated_at = ? where provider_id = ? and status_rank < ? and status_rank >= 2")) {
+            ps.setString(1, status);
+            ps.setInt(2, rank);
+            ps.setString(3, twilioStatus);
+            ps.setString(4, errorCode);
+            db.dialect().setInstant(ps, 5, "delivered".equals(twilioStatus) ? now : null);
+            db.dialect().setInstant(ps, 6, now);
+            ps.setString(7, sid);
+            ps.setInt(8, rank);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Puts a dead message back in the queue; false if it is not dead (already replayed, or never dead). */
+    public boolean requeueDead(Connection c, long id) throws SQLException {
+        Instant now = clock.instant();
+        try (PreparedStatement ps = c.prepareStatement("update messages set status = 'queued', status_rank = 0, status_reason = 'replayed', "
+                + "next_attempt_at = ?, updated_at = ?, claimed_at = null where id = ? and status = 'dead'")) {
+            db.dialect().setInstant(ps, 1, now);
+            db.dialect().setInstant(ps, 2, now);
+            ps.setLong(3, id);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    public Optional<OutboxMessage> byId(long clientId, long id) {
+        return db.read("reading a message", c -> one(c, "id = ? and client_id = ?", id, clientId));
+    }
+
+    public Optional<OutboxMessage> byId(long id) {
+        return db.read("reading a message", c -> one(c, "id = ?", id));
+    }
+
+    /** Filters for {@code GET /api/messages}; null = any. */
+    public record Filter(Long leadId, Long appointmentId, String to, String kind, String status, String channel, Instant since, Instant until) {
+    }
+
+    public Map<String, Object> list(long clientId, Filter f, int page, int pageSize) {
+        StringBuilder where = new StringBuilder(" where client_id = ?");
+        List<Object> args = new ArrayList<>();
+        args.add(clientId);
+        condition(where, args, "lead_id = ?", f.leadId());
+        condition(where, args, "appointment_id = ?", f.appointmentId());
+        condition(where, args, "to_address = ?", f.to());
+        condition(where, args, "kind = ?", f.kind());
+        condition(where, args, "status = ?", f.status());
+        condition(where, args, "channel = ?", f.channel());
+        condition(where, args, "created_at >= ?", f.since());
+        condition(where, args, "created_at < ?", f.until());
+        return db.read("listing messages", c -> {
+            long total;
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from messages" + where)) {
+                bind(ps, args);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    total = rs.getLong(1);
+                }
+            }
+            List<Map<String, Object>> items = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("select " + COLUMNS + " from messages" + where + " order by id desc limit ? offset ?")) {
+                int n = bind(ps, args);
+                ps.setInt(n++, pageSize);
+                ps.setLong(n, (long) (page - 1) * pageSize);
+                map(ps).forEach(m -> items.add(m.view()));
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("items", items);
+            out.put("page", page);
+            out.put("pageSize", pageSize);
+            out.put("total", total);
+            return out;
+        });
+    }
+
+    /** Counts by status, for /health and the benchmark. */
+    public Map<String, Long> countsByStatus() {
+        return db.read("counting messages", c -> {
+            Map<String, Long> out = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("select status, count(*) from messages group by status");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+            return out;
+        });
+    }
+
+    private static void condition(StringBuilder where, List<Object> args, String sql, Object value) {
+        if (value != null) {
+            where.append(" and ").append(sql);
+            args.add(value);
+        }
+    }
+
+    private int bind(PreparedStatement ps, List<Object> args) throws SQLException {
+        int i = 1;
+        for (Object a : args) {
+            if (a instanceof Instant t) {
+                db.dialect().setInstant(ps, i++, t);
+            } else {
+                ps.setObject(i++, a);
+            }
+        }
+        return i;
+    }
+
+    private Optional<OutboxMessage> one(Connection c, String where, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select " + COLUMNS + " from messages where " + where)) {
+            bind(ps, List.of(args));
+            List<OutboxMessage> rows = map(ps);
+            return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
+        }
+    }
+
+    private List<OutboxMessage> map(PreparedStatement ps) throws SQLException {
+        Dialect d = db.dialect();
+        List<OutboxMessage> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new OutboxMessage(rs.getLong("id"), rs.getLong("client_id"), nullableLong(rs, "lead_id"), nullableLong(rs, "appointment_id"),
+                        rs.getString("channel"), rs.getString("kind"), rs.getBoolean("marketing"), rs.getString("idempotency_key"),
+                        rs.getString("to_address"), rs.getString("from_address"), rs.getString("reply_to"), rs.getString("subject"),
+                        rs.getString("body"), rs.getString("html"), rs.getString("encoding"), (Integer) nullableInt(rs, "segments"),
+                        rs.getString("status"), rs.getString("status_reason"), rs.getString("provider_id"), rs.getString("provider_status"),
+                        rs.getString("error_code"), rs.getInt("attempts"), rs.getString("last_error"), d.getInstant(rs, "next_attempt_at"),
+                        d.getInstant(rs, "created_at"), d.getInstant(rs, "updated_at"), d.getInstant(rs, "sent_at"), d.getInstant(rs, "delivered_at")));
+            }
+        }
+        return out;
+    }
+
+    private static Long nullableLong(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : v;
+    }
+
+    private static Integer nullableInt(ResultSet rs, String column) throws SQLException {
+        int v = rs.getInt(column);
+        return rs.wasNull() ? null : v;
+    }
+
+    private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, Types.BIGINT);
+        } else {
+            ps.setLong(i, v);
+        }
+    }
+}

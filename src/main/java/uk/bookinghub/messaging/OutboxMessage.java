@@ -1,0 +1,52 @@
+package uk.bookinghub.messaging;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** One row of the outbox ({@code messages}). */
+public record OutboxMessage(long id, long clientId, Long leadId, Long appointmentId, String channel, String kind, boolean marketing,
+                            String idempotencyKey, String to, String from, String replyTo, String subject, String body, String html,
+                            String encoding, Integer segments, String status, String statusReason, String providerId,
+                            String providerStatus, String errorCode, int attempts, String lastError, Instant nextAttemptAt,
+                            Instant createdAt, Instant updatedAt, Instant sentAt, Instant deliveredAt) {
+
+    public boolean isSms() {
+        return "sms".equals(channel);
+    }
+
+    /** How the message is shown by {@code GET /api/messages}. */
+    public Map<String, Object> view() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", id);
+        m.put("leadId", leadId);
+        m.put("appointmentId", appointmentId);
+        m.put("channel", channel);
+        m.put("kind", kind);
+        m.put("marketing", marketing);
+        m.put("to", to);
+        m.put("from", from);
+        m.put("subject", subject);
+        m.put("body", body);
+        if (encoding != null) {
+            m.put("encoding", encoding);
+            m.put("segments", segments);
+        }
+        m.put("status", status);
+        m.put("statusReason", statusReason);
+        m.put("providerId", providerId);
+        m.put("providerStatus", providerStatus);
+        m.put("errorCode", errorCode);
+        m.put("attempts", attempts);
+        m.put("lastError", lastError);
+        m.put("createdAt", text(createdAt));
+        m.put("updatedAt", text(updatedAt));
+        m.put("sentAt", text(sentAt));
+        m.put("deliveredAt", text(deliveredAt));
+        return m;
+    }
+
+    private static String text(Instant i) {
+        return i == null ? null : i.toString();
+    }
+}
