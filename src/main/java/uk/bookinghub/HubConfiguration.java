@@ -122,7 +122,8 @@ public class HubConfiguration implements CamelConfiguration {
         String instance = text(props, "camel.main.name", "booking-hub") + "@" + java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
         MessageSender.Settings messaging = new MessageSender.Settings(twilio, blankToNull(text(props, "twilio.from-number", "")),
                 blankToNull(text(props, "twilio.messaging-service-sid", "")), mail.configured(), mail.from(), instance,
-                integer(props, "hub.messaging.batch-size", 200), java.time.Duration.ofSeconds(integer(props, "hub.messaging.lease-seconds", 300)));
+                integer(props, "hub.messaging.batch-size", 200), java.time.Duration.ofSeconds(integer(props, "hub.messaging.lease-seconds", 300)),
+                integer(props, "hub.messaging.max-redeliveries", 5));
         LOG.info("Messaging: SMS {}, email {}", twilio ? "through Twilio" + (text(props, "twilio.base-url", "").isEmpty() ? "" : " at " + text(props, "twilio.base-url", ""))
                 : "not configured", mail);
         Outbox outbox = new Outbox(db, clock);
@@ -130,6 +131,7 @@ public class HubConfiguration implements CamelConfiguration {
                 text(props, "twilio.base-url", ""), text(props, "hub.public-base-url", "")));
         registry.bind("outbox", outbox);
         registry.bind("sendFailures", new SendFailures());
+        registry.bind("outboxRedelivery", MessageSender.redeliveryCounter());
         registry.bind("outboxSender", new MessageSender(outbox, optOuts, clients, deadLetters, messaging,
                 new RateCap(decimal(props, "hub.messaging.sms-per-second", 10)), new RateCap(decimal(props, "hub.messaging.email-per-second", 5))));
         int sendThreads = Math.max(1, integer(props, "hub.messaging.send-threads", 16));

@@ -34,7 +34,7 @@ public final class MessageSender {
 
     /** The hub-wide channel settings (per-client senders come from the client). */
     public record Settings(boolean twilioConfigured, String defaultFrom, String defaultMessagingServiceSid,
-                           boolean mailConfigured, String mailFrom, String instanceId, int batchSize, Duration lease) {
+                           boolean mailConfigured, String mailFrom, String instanceId, int batchSize, Duration lease, int maxRedeliveries) {
     }
 
     private final Outbox outbox;
@@ -262,9 +262,17 @@ public final class MessageSender {
         LOG.error("[{}] message {} ({}) to {} is dead after {} attempts: {}", tag(m), m.id(), m.kind(), m.to(), attempts, f.text());
     }
 
+    /**
+     * The dead-letter channel's onRedelivery hook ({@code outboxRedelivery}): counts the retries on
+     * the exchange itself, because the redelivery headers do not survive every producer (camel-mail)
+     * nor the hand-over to the dead-letter channel.
+     */
+    public static org.apache.camel.Processor redeliveryCounter() {
+        return exchange -> exchange.setProperty("outboxRedeliveries", exchange.getProperty("outboxRedeliveries", 0, Integer.class) + 1);
+    }
+
     private static int attempts(Exchange exchange) {
-        Integer redeliveries = exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, Integer.class);
-        return 1 + (redeliveries == null ? 0 : redeliveries);
+        return 1 + exchange.getProperty("outboxRedeliveries", 0, Integer.class);
     }
 
     private static String tag(OutboxMessage m) {

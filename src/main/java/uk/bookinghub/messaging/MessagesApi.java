@@ -92,7 +92,7 @@ public final class MessagesApi {
 
     /** What {@link #queue} needs: who, which kind, the appointment if there is one. */
     public record Request(String kind, List<String> channels, Long leadId, String phone, String email, String customerName,
-                          Instant appointmentStart, String service, Long appointmentId, String idempotencyKey) {
+                          Instant appointmentStart, String service, Long appointmentId, String idempotencyKey, Instant notBefore) {
     }
 
     public Reply post(Client client, byte[] body, String contentType) {
@@ -141,12 +141,21 @@ public final class MessagesApi {
                 service = JsonBodies.text(appt, "service");
             }
         }
+        Instant sendAt = null;
+        String at = JsonBodies.text(in, "sendAt");
+        if (at != null) {
+            try {
+                sendAt = dateTime(at, ZoneId.of(client.timezone()));
+            } catch (DateTimeParseException e) {
+                problems.put("sendAt", "ISO-8601 date-time (with offset, or local time in " + client.timezone() + "): " + at);
+            }
+        }
         if (!problems.isEmpty()) {
             throw HttpProblem.badRequest("invalid message request", Map.of("fields", problems));
         }
         String key = JsonBodies.text(in, "idempotencyKey");
         Request r = new Request(kind, channels, leadId, JsonBodies.text(in, "phone"), JsonBodies.text(in, "email"),
-                JsonBodies.text(in, "customerName"), start, service, null, key == null ? null : "api:" + client.id() + ":" + key);
+                JsonBodies.text(in, "customerName"), start, service, null, key == null ? null : "api:" + client.id() + ":" + key, sendAt);
         List<Outbox.Enqueued> queued = db().inTransaction("queueing messages", c -> queue(c, client, r));
         boolean created = queued.stream().anyMatch(Outbox.Enqueued::created);
         Map<String, Object> out = new LinkedHashMap<>();
@@ -220,7 +229,7 @@ public final class MessagesApi {
             String key = r.idempotencyKey() != null ? r.idempotencyKey() + ":" + channel : "msg:" + UUID.randomUUID() + ":" + channel;
             out.add(outbox.enqueue(c, new Outbox.NewMessage(client.id(), lead == null ? null : lead.id(), r.appointmentId(), channel, r.kind(),
                     marketing, key, to, sms ? null : client.email(), rendered.subject(), sms ? rendered.body() : rendered.text(),
-                    sms ? null : rendered.html(), status, reason, null)));
+                    sms ? null : rendered.html(), status, reason, r.notBefore())));
         }
         return out;
     }

@@ -72,8 +72,12 @@ public final class TwilioWebhooks {
         }
         String query = in.getHeader(Exchange.HTTP_RAW_QUERY, String.class);
         String url = publicBaseUrl + path + (query == null || query.isEmpty() ? "" : "?" + query);
-        Upload body = Upload.of(in.getBody());
-        String text = new String(body.array(), body.offset(), body.length(), StandardCharsets.UTF_8);
+        Object raw = in.getBody();
+        String text = "";
+        if (!(raw instanceof Map)) {
+            Upload body = Upload.of(raw);
+            text = new String(body.array(), body.offset(), body.length(), StandardCharsets.UTF_8);
+        }
         String contentType = in.getHeader(Exchange.CONTENT_TYPE, String.class);
         boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("application/json");
         Map<String, String> params;
@@ -91,13 +95,21 @@ public final class TwilioWebhooks {
                 throw HttpProblem.badRequest("JSON body that is not an object");
             }
         } else {
-            params = form(text);
+            // platform-http has already parsed a form body into a map: every parameter Twilio posted is in it
+            params = raw instanceof Map<?, ?> map ? formMap(map) : form(text);
             valid = validator.validate(url, params, signature);
         }
         if (!valid) {
             LOG.warn("[SMS] refused a Twilio webhook on {} with a wrong signature (is PUBLIC_BASE_URL {} the URL Twilio calls?)", path, publicBaseUrl);
             throw new HttpProblem(403, "invalid X-Twilio-Signature for " + url);
         }
+        return params;
+    }
+
+    private static Map<String, String> formMap(Map<?, ?> map) {
+        Map<String, String> params = new LinkedHashMap<>();
+        map.forEach((k, v) -> params.put(String.valueOf(k), v instanceof java.util.List<?> l ? (l.isEmpty() ? "" : String.valueOf(l.get(0)))
+                : v == null ? "" : String.valueOf(v)));
         return params;
     }
 
