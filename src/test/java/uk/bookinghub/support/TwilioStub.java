@@ -243,10 +243,10 @@ public final class TwilioStub implements AutoCloseable {
             } else {
                 respond(ex, 404, errorJson(404, 20404, "The requested resource " + path + " was not found"));
             }
-        } catch (RuntimeException | IOException e) {
+        } catch (Throwable e) { // never leave a client hanging without an answer
             try {
                 respond(ex, 500, errorJson(500, 20500, "Internal Server Error"));
-            } catch (IOException | RuntimeException ignored) {
+            } catch (Throwable ignored) {
                 ex.close();
             }
         }
@@ -295,7 +295,7 @@ public final class TwilioStub implements AutoCloseable {
                     record(new Received(to, from, mss, body, callback, params, authorization, sid, 201, now));
                     respond(ex, 201, json);
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (Throwable e) {
                 ex.close();
             }
         };
@@ -447,7 +447,16 @@ public final class TwilioStub implements AutoCloseable {
     public static String newSid(String prefix) {
         long random = ThreadLocalRandom.current().nextLong();
         long counter = SID_COUNTER.incrementAndGet() ^ 0x5DEECE66DL; // bijective, so still unique
-        return prefix + String.format("%016x%016x", random, counter);
+        StringBuilder b = new StringBuilder(prefix.length() + 32).append(prefix);
+        hex16(b, random);
+        hex16(b, counter);
+        return b.toString();
+    }
+
+    private static void hex16(StringBuilder b, long v) {
+        for (int shift = 60; shift >= 0; shift -= 4) {
+            b.append(Character.forDigit((int) (v >>> shift) & 0xF, 16));
+        }
     }
 
     // ---------------------------------------------------------------- SMS segments
