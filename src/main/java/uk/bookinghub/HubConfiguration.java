@@ -146,7 +146,7 @@ public class HubConfiguration implements CamelConfiguration {
                 twilio && (configured(props, "twilio.from-number") || configured(props, "twilio.messaging-service-sid")),
                 mail.configured(),
                 configured(props, "vapi.private-key"),
-                configured(props, "google.client-email") && configured(props, "google.private-key"))));
+                configured(props, "google.client-email") && configured(props, "google.private-key")), outbox::backlog));
 
         try {
             camel.addService(new ServiceSupport() { // closes writers then the pool, after the routes have stopped

@@ -312,6 +312,29 @@ public final class Outbox {
         });
     }
 
+    /** For /health: how many wait (queued, due or not), how many are being sent, and how late the oldest due one is. */
+    public Map<String, Object> backlog() {
+        Instant now = clock.instant();
+        return db.read("reading the outbox backlog", c -> {
+            Map<String, Object> out = new LinkedHashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("select count(*), min(next_attempt_at) as oldest from messages where status = 'queued' and next_attempt_at <= ?")) {
+                db.dialect().setInstant(ps, 1, now);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    out.put("due", rs.getLong(1));
+                    Instant oldest = db.dialect().getInstant(rs, "oldest");
+                    out.put("oldestDueSeconds", oldest == null ? 0 : Math.max(0, Duration.between(oldest, now).toSeconds()));
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from messages where status = 'sending'");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                out.put("sending", rs.getLong(1));
+            }
+            return out;
+        });
+    }
+
     /** Counts by status, for /health and the benchmark. */
     public Map<String, Long> countsByStatus() {
         return db.read("counting messages", c -> {

@@ -21,10 +21,12 @@ public final class HealthReport {
 
     private final DatabaseHealth database;
     private final Integrations integrations;
+    private final java.util.function.Supplier<Map<String, Object>> outbox;
 
-    public HealthReport(DatabaseHealth database, Integrations integrations) {
+    public HealthReport(DatabaseHealth database, Integrations integrations, java.util.function.Supplier<Map<String, Object>> outbox) {
         this.database = database;
         this.integrations = integrations;
+        this.outbox = outbox;
     }
 
     public Reply health() {
@@ -40,7 +42,17 @@ public final class HealthReport {
         memory.put("unit", "MB");
         out.put("memory", memory);
         out.put("database", db);
-        out.put("messaging", Map.of("sms", state(integrations.sms()), "email", state(integrations.email())));
+        Map<String, Object> messaging = new LinkedHashMap<>();
+        messaging.put("sms", state(integrations.sms()));
+        messaging.put("email", state(integrations.email()));
+        if (up) {
+            try {
+                messaging.put("outbox", outbox.get());
+            } catch (RuntimeException e) {
+                messaging.put("outbox", Map.of("error", String.valueOf(e.getMessage())));
+            }
+        }
+        out.put("messaging", messaging);
         Map<String, Object> services = new LinkedHashMap<>();
         services.put("vapi", state(integrations.vapi()));
         services.put("googleCalendar", state(integrations.googleCalendar()));
