@@ -131,9 +131,10 @@ public class HubConfiguration implements CamelConfiguration {
                 text(props, "twilio.base-url", ""), text(props, "hub.public-base-url", "")));
         registry.bind("outbox", outbox);
         registry.bind("sendFailures", new SendFailures());
-        registry.bind("outboxRedelivery", MessageSender.redeliveryCounter());
-        registry.bind("outboxSender", new MessageSender(outbox, optOuts, clients, deadLetters, messaging,
-                new RateCap(decimal(props, "hub.messaging.sms-per-second", 10)), new RateCap(decimal(props, "hub.messaging.email-per-second", 5))));
+        MessageSender sender = new MessageSender(outbox, optOuts, clients, deadLetters, messaging,
+                new RateCap(decimal(props, "hub.messaging.sms-per-second", 10)), new RateCap(decimal(props, "hub.messaging.email-per-second", 5)));
+        registry.bind("outboxSender", sender);
+        registry.bind("outboxRedelivery", (org.apache.camel.Processor) sender::onRedelivery);
         int sendThreads = Math.max(1, integer(props, "hub.messaging.send-threads", 16));
         ExecutorService sendPool = Executors.newFixedThreadPool(sendThreads, daemon("hub-send"));
         registry.bind("outboxSendPool", sendPool);

@@ -267,8 +267,15 @@ public final class MessageSender {
      * the exchange itself, because the redelivery headers do not survive every producer (camel-mail)
      * nor the hand-over to the dead-letter channel.
      */
-    public static org.apache.camel.Processor redeliveryCounter() {
-        return exchange -> exchange.setProperty("outboxRedeliveries", exchange.getProperty("outboxRedeliveries", 0, Integer.class) + 1);
+    public void onRedelivery(Exchange exchange) {
+        int redeliveries = exchange.getProperty("outboxRedeliveries", 0, Integer.class) + 1;
+        exchange.setProperty("outboxRedeliveries", redeliveries);
+        OutboxMessage m = exchange.getProperty(MESSAGE, OutboxMessage.class);
+        Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        if (m != null) {
+            // visible in GET /api/messages while it is being retried: "sending, attempt 3, last error ..."
+            outbox.retrying(m.id(), redeliveries, error == null ? null : SendFailures.classify(error).text());
+        }
     }
 
     private static int attempts(Exchange exchange) {

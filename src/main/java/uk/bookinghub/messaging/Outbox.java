@@ -178,6 +178,21 @@ public final class Outbox {
         });
     }
 
+    /** A failed attempt that will be retried: counted, with its error, while the message stays 'sending'. */
+    public void retrying(long id, int failedAttempts, String error) {
+        Instant now = clock.instant();
+        db.inTransaction("recording a retry", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update messages set attempts = ?, last_error = ?, updated_at = ? where id = ? and status = 'sending'")) {
+                ps.setInt(1, failedAttempts);
+                ps.setString(2, error);
+                db.dialect().setInstant(ps, 3, now);
+                ps.setLong(4, id);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
     /** A final state decided by the sender: failed, dead, skipped or not_configured. */
     public void finish(long id, String status, String reason, String errorCode, int attempts, String lastError) {
         Instant now = clock.instant();

@@ -290,7 +290,12 @@ abstract class MessagingRouteTest {
         try {
             id = queue("{\"kind\":\"confirmation\",\"channels\":[\"email\"],\"email\":\"fay@customer.example\",\"customerName\":\"Fay\","
                     + "\"appointment\":{\"start\":\"2026-12-06T10:00\"}}").get(0).get("id").asLong();
-            Thread.sleep(500); // a few attempts fail against the closed port
+            long queued = id;
+            // retried while the server is down, and the failure shows in the API meanwhile
+            await().atMost(Duration.ofSeconds(10)).until(() -> message(queued).get("attempts").asInt() >= 1);
+            JsonNode retrying = message(queued);
+            assertThat(retrying.get("status").asText()).isEqualTo("sending");
+            assertThat(retrying.get("lastError").asText()).isNotBlank();
         } finally {
             smtp = new GreenMail(new ServerSetup(smtpPort, "127.0.0.1", "smtp"));
             smtp.start();
