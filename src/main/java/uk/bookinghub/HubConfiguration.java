@@ -24,6 +24,10 @@ import uk.bookinghub.security.ApiKeys;
 import uk.bookinghub.store.Database;
 import uk.bookinghub.store.DatabaseUrl;
 
+import uk.bookinghub.booking.Availability;
+import uk.bookinghub.booking.BookingApi;
+import uk.bookinghub.booking.BookingStore;
+import uk.bookinghub.booking.BookingTools;
 import uk.bookinghub.leads.LeadStore;
 import uk.bookinghub.messaging.DeadLettersApi;
 import uk.bookinghub.messaging.MailSettings;
@@ -105,7 +109,6 @@ public class HubConfiguration implements CamelConfiguration {
         registry.bind("clientView", new ClientView());
         registry.bind("onboarding", new Onboarding(clients, clock, integer(props, "hub.http.max-json-bytes", 65536)));
         registry.bind("tenantResolver", tenants);
-        registry.bind("vapiWebhook", new VapiWebhook(text(props, "vapi.webhook.secret", ""), maxBody, tenants, calls, clock));
         registry.bind("analyticsStore", analytics);
         registry.bind("errorLog", errors);
         registry.bind("deadLetters", deadLetters);
@@ -138,7 +141,27 @@ public class HubConfiguration implements CamelConfiguration {
         int sendThreads = Math.max(1, integer(props, "hub.messaging.send-threads", 16));
         ExecutorService sendPool = Executors.newFixedThreadPool(sendThreads, daemon("hub-send"));
         registry.bind("outboxSendPool", sendPool);
-        registry.bind("messagesApi", new MessagesApi(outbox, optOuts, messaging, clock, integer(props, "hub.http.max-json-bytes", 65536)));
+        MessagesApi messagesApi = new MessagesApi(outbox, optOuts, messaging, clock, integer(props, "hub.http.max-json-bytes", 65536));
+        registry.bind("messagesApi", messagesApi);
+
+        // --- booking: appointments, the assistant's tools, client booking settings
+        BookingStore bookings = new BookingStore(db, clock);
+        BookingTools bookingTools = new BookingTools(bookings, messagesApi, new BookingTools.CalendarBusy() {
+            @Override
+            public java.util.List<Availability.Busy> busy(uk.bookinghub.clients.Client client, java.time.Instant from, java.time.Instant to) {
+                return java.util.List.of(); // Google Calendar freebusy: not wired yet; our appointments are the calendar of record
+            }
+
+            @Override
+            public boolean configured(uk.bookinghub.clients.Client client) {
+                return false;
+            }
+        }, clock);
+        registry.bind("bookingTools", bookingTools);
+        registry.bind("bookingApi", new BookingApi(bookings, bookingTools, clients, clock, integer(props, "hub.http.max-json-bytes", 65536),
+                text(props, "hub.public-base-url", "") + "/webhooks/vapi"));
+        registry.bind("vapiWebhook", new VapiWebhook(text(props, "vapi.webhook.secret", ""), maxBody, tenants, calls, clock, bookingTools::answer,
+                bookings::hasBooking));
         registry.bind("deadLettersApi", new DeadLettersApi(deadLetters, outbox));
         registry.bind("twilioWebhooks", new TwilioWebhooks(text(props, "twilio.auth-token", ""), text(props, "hub.public-base-url", ""), outbox,
                 optOuts, clients, messaging, clock));

@@ -52,6 +52,7 @@ class RoutesLoadTest {
             "opt-outs.camel.yaml", Set.of("opt-outs", "opt-outs-list", "opt-outs-remove"),
             "messaging.camel.yaml", Set.of("outbox-sender", "message-send", "message-dead", "messages-list", "messages-get", "messages-queue",
                     "templates-list", "templates-save", "dead-letters-list", "dead-letters-replay", "twilio-status", "twilio-inbound"),
+            "booking.camel.yaml", Set.of("vapi-tools", "appointments-list", "appointments-item", "client-settings"),
             "error-handling.camel.yaml", Set.of());
 
     private TestDatabase db;

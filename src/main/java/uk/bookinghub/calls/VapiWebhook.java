@@ -37,13 +37,23 @@ public final class VapiWebhook {
     private final CallStore calls;
     private final Clock clock;
     private final Map<String, LongAdder> received = new ConcurrentHashMap<>();
+    private final java.util.function.BiFunction<JsonNode, TenantResolver.Resolution, Map<String, Object>> tools;
+    private final java.util.function.Predicate<String> bookedOnCall;
 
-    public VapiWebhook(String secret, long maxBodyBytes, TenantResolver tenants, CallStore calls, Clock clock) {
+    /**
+     * @param tools        answers a tool-calls message for the resolved client (the booking tools)
+     * @param bookedOnCall whether a call (by Vapi id) produced an appointment: its report's outcome is then {@code booked}
+     */
+    public VapiWebhook(String secret, long maxBodyBytes, TenantResolver tenants, CallStore calls, Clock clock,
+                       java.util.function.BiFunction<JsonNode, TenantResolver.Resolution, Map<String, Object>> tools,
+                       java.util.function.Predicate<String> bookedOnCall) {
         this.secret = secret == null || secret.isBlank() ? null : secret;
         this.maxBodyBytes = maxBodyBytes;
         this.tenants = tenants;
         this.calls = calls;
         this.clock = clock;
+        this.tools = tools;
+        this.bookedOnCall = bookedOnCall;
     }
 
     /** Constant-time check of the shared secret header; with no secret configured every request is refused. */
@@ -86,6 +96,9 @@ public final class VapiWebhook {
         JsonNode structured = analysis.get("structuredData");
         String endedReason = firstText(msg.get("endedReason"), call.get("endedReason"));
         String outcome = OutcomeMapper.map(endedReason, structured);
+        if (!"booked".equals(outcome) && bookedOnCall.test(callId)) {
+            outcome = "booked"; // the booking tool made an appointment during this call
+        }
         Instant startedAt = instant(firstText(msg.get("startedAt"), call.get("startedAt")));
         Instant endedAt = instant(firstText(msg.get("endedAt"), call.get("endedAt")));
         BigDecimal duration = decimal(msg.get("durationSeconds"), 2);
@@ -143,27 +156,11 @@ public final class VapiWebhook {
         return Map.of("ok", true, "callId", call.get("id").asText(), "status", status);
     }
 
-    /**
-     * Answers tool calls. Booking arrives in a later issue; until then every tool call gets an
-     * {@code error} string Vapi can speak, in call order, with HTTP 200 as Vapi requires.
-     */
+    /** Answers tool calls (the booking tools), in call order, with HTTP 200 as Vapi requires. */
     public Map<String, Object> toolCalls(VapiMessage m) {
-        JsonNode list = m.message().get("toolCallList");
-        if (list == null || !list.isArray()) {
-            list = m.message().get("toolCalls");
-        }
-        List<Map<String, Object>> results = new ArrayList<>();
-        if (list != null && list.isArray()) {
-            for (JsonNode tc : list) {
-                Map<String, Object> r = new LinkedHashMap<>();
-                String name = firstText(tc.path("function").get("name"), tc.get("name"));
-                r.put("name", name == null ? "unknown" : name);
-                r.put("toolCallId", firstText(tc.get("id"), tc.get("toolCallId")));
-                r.put("error", "Booking is not available on this line yet. Please tell the caller the business will call them back.");
-                results.add(r);
-            }
-        }
-        return Map.of("results", results);
+        JsonNode call = m.message().path("call");
+        TenantResolver.Resolution tenant = tenants.resolve(call, m.type());
+        return tools.apply(m.message(), tenant);
     }
 
     /** Any other message type: acknowledged and counted. */

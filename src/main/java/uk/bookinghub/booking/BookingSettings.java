@@ -1,0 +1,181 @@
+package uk.bookinghub.booking;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import uk.bookinghub.http.HttpProblem;
+import uk.bookinghub.http.Json;
+
+import java.time.DayOfWeek;
+import java.time.LocalTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A client's booking rules: opening hours per weekday (in the client's time zone), slot length,
+ * services with their duration and buffer, and how much notice a booking needs. Stored as JSON on
+ * the client; every field has a default (Mon–Fri 09:00–17:00, 60-minute slots, one hour's
+ * notice), so a new client can take bookings at once.
+ */
+public record BookingSettings(Map<DayOfWeek, List<Hours>> businessHours, int slotMinutes, List<Service> services, int minNoticeMinutes,
+                              int horizonDays) {
+
+    /** Open from {@code open} to {@code close} (local wall-clock time). */
+    public record Hours(LocalTime open, LocalTime close) {
+    }
+
+    /** A bookable service: how long it takes and how long to keep free after it. */
+    public record Service(String name, int minutes, int bufferMinutes) {
+    }
+
+    static final List<String> DAYS = List.of("mon", "tue", "wed", "thu", "fri", "sat", "sun");
+
+    public static BookingSettings defaults() {
+        Map<DayOfWeek, List<Hours>> hours = new EnumMap<>(DayOfWeek.class);
+        for (DayOfWeek d : DayOfWeek.values()) {
+            hours.put(d, d.getValue() <= 5 ? List.of(new Hours(LocalTime.of(9, 0), LocalTime.of(17, 0))) : List.of());
+        }
+        return new BookingSettings(hours, 60, List.of(), 60, 60);
+    }
+
+    /** The service by name (any case); with no services configured, any name is a slot-length booking. */
+    public Optional<Service> service(String name) {
+        if (services.isEmpty() || name == null || name.isBlank()) {
+            return Optional.of(new Service(name == null || name.isBlank() ? null : name.strip(), slotMinutes, 0));
+        }
+        String n = name.strip().toLowerCase(Locale.ROOT);
+        return services.stream().filter(s -> s.name().toLowerCase(Locale.ROOT).equals(n)).findFirst()
+                .or(() -> services.stream().filter(s -> s.name().toLowerCase(Locale.ROOT).contains(n) || n.contains(s.name().toLowerCase(Locale.ROOT)))
+                        .findFirst());
+    }
+
+    public List<String> serviceNames() {
+        return services.stream().map(Service::name).toList();
+    }
+
+    /** Reads stored JSON (empty or partial = defaults for what is missing). Stored settings were validated on save. */
+    public static BookingSettings fromJson(String json) {
+        if (json == null || json.isBlank() || json.strip().equals("{}")) {
+            return defaults();
+        }
+        try {
+            return parse(Json.MAPPER.readTree(json));
+        } catch (Exception e) {
+            return defaults();
+        }
+    }
+
+    /** Validates a settings document; a bad one is a 400 naming each field. */
+    public static BookingSettings parse(JsonNode in) {
+        Map<String, Object> problems = new LinkedHashMap<>();
+        BookingSettings d = defaults();
+        if (in == null || !in.isObject()) {
+            throw HttpProblem.badRequest("booking settings must be a JSON object");
+        }
+        Map<DayOfWeek, List<Hours>> hours = new EnumMap<>(d.businessHours());
+        JsonNode bh = in.get("businessHours");
+        if (bh != null && !bh.isNull()) {
+            if (!bh.isObject()) {
+                problems.put("businessHours", "an object of weekday -> [[\"09:00\",\"17:00\"], ...] (mon..sun)");
+            } else {
+                bh.fieldNames().forEachRemaining(day -> {
+                    int idx = DAYS.indexOf(day.toLowerCase(Locale.ROOT).length() >= 3 ? day.toLowerCase(Locale.ROOT).substring(0, 3) : day);
+                    if (idx < 0) {
+                        problems.put("businessHours." + day, "not a weekday (mon, tue, wed, thu, fri, sat, sun)");
+                        return;
+                    }
+                    List<Hours> list = new ArrayList<>();
+                    JsonNode ranges = bh.get(day);
+                    if (!ranges.isArray()) {
+                        problems.put("businessHours." + day, "a list of [open, close] pairs, [] for closed");
+                        return;
+                    }
+                    for (JsonNode r : ranges) {
+                        try {
+                            LocalTime open = LocalTime.parse(r.get(0).asText());
+                            LocalTime close = LocalTime.parse(r.get(1).asText());
+                            if (!close.isAfter(open)) {
+                                problems.put("businessHours." + day, "closing time " + close + " is not after opening time " + open);
+                            }
+                            list.add(new Hours(open, close));
+                        } catch (DateTimeParseException | NullPointerException e) {
+                            problems.put("businessHours." + day, "times as \"HH:MM\" pairs, e.g. [[\"09:00\",\"17:00\"]]");
+                        }
+                    }
+                    list.sort(java.util.Comparator.comparing(Hours::open));
+                    for (int i = 1; i < list.size(); i++) {
+                        if (list.get(i).open().isBefore(list.get(i - 1).close())) {
+                            problems.put("businessHours." + day, "opening hours overlap");
+                        }
+                    }
+                    hours.put(DayOfWeek.of(idx + 1), List.copyOf(list));
+                });
+            }
+        }
+        int slot = minutes(in, "slotMinutes", d.slotMinutes(), 5, 480, problems);
+        int notice = minutes(in, "minNoticeMinutes", d.minNoticeMinutes(), 0, 60 * 24 * 14, problems);
+        int horizon = minutes(in, "horizonDays", d.horizonDays(), 1, 365, problems);
+        List<Service> services = new ArrayList<>();
+        JsonNode sv = in.get("services");
+        if (sv != null && !sv.isNull()) {
+            if (!sv.isArray()) {
+                problems.put("services", "a list of {name, minutes, bufferMinutes}");
+            } else {
+                for (int i = 0; i < sv.size(); i++) {
+                    JsonNode s = sv.get(i);
+                    String name = s.hasNonNull("name") ? s.get("name").asText().strip() : "";
+                    if (name.isEmpty()) {
+                        problems.put("services[" + i + "].name", "required");
+                        continue;
+                    }
+                    int mins = minutes(s, "minutes", slot, 5, 480, problems);
+                    int buffer = minutes(s, "bufferMinutes", 0, 0, 240, problems);
+                    if (mins % 5 != 0 || buffer % 5 != 0) {
+                        problems.put("services[" + i + "]", "minutes and bufferMinutes in steps of 5");
+                    }
+                    services.add(new Service(name, mins, buffer));
+                }
+            }
+        }
+        if (slot % 5 != 0) {
+            problems.put("slotMinutes", "in steps of 5");
+        }
+        if (!problems.isEmpty()) {
+            throw HttpProblem.badRequest("invalid booking settings", Map.of("fields", problems));
+        }
+        return new BookingSettings(hours, slot, List.copyOf(services), notice, horizon);
+    }
+
+    private static int minutes(JsonNode in, String field, int fallback, int min, int max, Map<String, Object> problems) {
+        JsonNode v = in.get(field);
+        if (v == null || v.isNull()) {
+            return fallback;
+        }
+        if (!v.isIntegralNumber() || v.asInt() < min || v.asInt() > max) {
+            problems.put(field, "a whole number from " + min + " to " + max);
+            return fallback;
+        }
+        return v.asInt();
+    }
+
+    /** The JSON form stored on the client and shown by the settings API. */
+    public Map<String, Object> view() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        Map<String, Object> hours = new LinkedHashMap<>();
+        for (int i = 0; i < 7; i++) {
+            hours.put(DAYS.get(i), businessHours.getOrDefault(DayOfWeek.of(i + 1), List.of()).stream()
+                    .map(h -> List.of(h.open().toString(), h.close().toString())).toList());
+        }
+        m.put("businessHours", hours);
+        m.put("slotMinutes", slotMinutes);
+        m.put("services", services.stream().map(s -> Map.of("name", s.name(), "minutes", s.minutes(), "bufferMinutes", s.bufferMinutes())).toList());
+        m.put("minNoticeMinutes", minNoticeMinutes);
+        m.put("horizonDays", horizonDays);
+        return m;
+    }
+}

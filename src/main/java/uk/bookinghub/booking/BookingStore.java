@@ -1,0 +1,338 @@
+package uk.bookinghub.booking;
+
+import uk.bookinghub.store.Database;
+import uk.bookinghub.store.Dialect;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Appointments and their slot claims. A booking inserts one {@code appointment_slots} row per
+ * 5-minute unit it covers (service plus buffer); the primary key (client, unit) makes a second
+ * booking of any overlapping time fail, whichever instance or database takes it.
+ */
+public final class BookingStore {
+
+    /** The slot (or part of it) is already claimed. */
+    public static final class SlotTaken extends RuntimeException {
+        public SlotTaken() {
+            super("slot taken", null, false, false);
+        }
+    }
+
+    static final String COLUMNS = "id, client_id, lead_id, vapi_call_id, customer_name, phone_e164, email, service, notes, start_at, end_at, status, "
+            + "calendar_status, google_event_id, calendar_error, created_at, updated_at";
+
+    private final Database db;
+    private final Clock clock;
+
+    public BookingStore(Database db, Clock clock) {
+        this.db = db;
+        this.clock = clock;
+    }
+
+    public Database database() {
+        return db;
+    }
+
+    public String settingsJson(long clientId) {
+        return db.read("reading booking settings", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select booking_settings from clients where id = ?")) {
+                ps.setLong(1, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : "{}";
+                }
+            }
+        });
+    }
+
+    public void saveSettings(long clientId, String json) {
+        db.inTransaction("saving booking settings", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update clients set booking_settings = ? where id = ?")) {
+                ps.setString(1, json);
+                ps.setLong(2, clientId);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** Claimed units of this client between two instants. */
+    public Set<Instant> claimedUnits(long clientId, Instant from, Instant to) {
+        return db.read("reading booked times", c -> {
+            Set<Instant> out = new HashSet<>();
+            try (PreparedStatement ps = c.prepareStatement("select unit_start from appointment_slots where client_id = ? and unit_start >= ? and unit_start < ?")) {
+                ps.setLong(1, clientId);
+                db.dialect().setInstant(ps, 2, from);
+                db.dialect().setInstant(ps, 3, to);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(db.dialect().getInstant(rs, "unit_start"));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** What a new appointment holds. */
+    public record NewAppointment(long clientId, Long leadId, String vapiCallId, String toolCallId, String customerName, String phone, String email,
+                                 String service, String notes, Instant start, Instant end, int bufferMinutes, String calendarStatus) {
+    }
+
+    /** Inserts the appointment and claims its units, in the caller's transaction; {@link SlotTaken} if any unit is claimed. */
+    public Appointment insert(Connection c, NewAppointment a) throws SQLException {
+        Instant now = clock.instant();
+        Dialect d = db.dialect();
+        long id;
+        try (PreparedStatement ps = c.prepareStatement("insert into appointments (client_id, lead_id, vapi_call_id, tool_call_id, customer_name, phone_e164, "
+                + "email, service, notes, start_at, end_at, status, calendar_status, created_at, updated_at) values (?,?,?,?,?,?,?,?,?,?,?,'booked',?,?,?)",
+                Statement.RETURN_GENERATED_KEYS)) {
+            ps.setLong(1, a.clientId());
+            if (a.leadId() == null) {
+                ps.setNull(2, Types.BIGINT);
+            } else {
+                ps.setLong(2, a.leadId());
+            }
+            ps.setString(3, a.vapiCallId());
+            ps.setString(4, a.toolCallId());
+            ps.setString(5, a.customerName());
+            ps.setString(6, a.phone());
+            ps.setString(7, a.email());
+            ps.setString(8, a.service());
+            ps.setString(9, a.notes());
+            d.setInstant(ps, 10, a.start());
+            d.setInstant(ps, 11, a.end());
+            ps.setString(12, a.calendarStatus());
+            d.setInstant(ps, 13, now);
+            d.setInstant(ps, 14, now);
+            ps.executeUpdate();
+            try (ResultSet keys = ps.getGeneratedKeys()) {
+                keys.next();
+                id = keys.getLong(1);
+            }
+        }
+        claim(c, a.clientId(), id, a.start(), (int) java.time.Duration.between(a.start(), a.end()).toMinutes(), a.bufferMinutes());
+        return byId(c, id).orElseThrow();
+    }
+
+    /** Claims the units of [start, start + minutes + buffer) for the appointment. */
+    public void claim(Connection c, long clientId, long appointmentId, Instant start, int minutes, int bufferMinutes) throws SQLException {
+        List<Instant> units = Availability.units(start, minutes, bufferMinutes);
+        String sql = "insert into appointment_slots (client_id, unit_start, appointment_id) values (?,?,?)";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (Instant u : units) {
+                ps.setLong(1, clientId);
+                db.dialect().setInstant(ps, 2, u);
+                ps.setLong(3, appointmentId);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        } catch (SQLException e) {
+            if (isUniqueViolation(e)) {
+                throw new SlotTaken();
+            }
+            throw e;
+        }
+    }
+
+    public void release(Connection c, long appointmentId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("delete from appointment_slots where appointment_id = ?")) {
+            ps.setLong(1, appointmentId);
+            ps.executeUpdate();
+        }
+    }
+
+    public static boolean isUniqueViolation(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s) {
+                if ("23505".equals(s.getSQLState())) {
+                    return true;
+                }
+                String m = String.valueOf(s.getMessage());
+                if (m.contains("UNIQUE constraint failed") || m.contains("PRIMARY KEY constraint failed") || m.contains("SQLITE_CONSTRAINT")) {
+                    return true;
+                }
+                if (s.getNextException() != null && s.getNextException() != s && isUniqueViolation(s.getNextException())) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    public Optional<Appointment> byId(Connection c, long id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select " + COLUMNS + " from appointments where id = ?")) {
+            ps.setLong(1, id);
+            List<Appointment> l = map(ps);
+            return l.isEmpty() ? Optional.empty() : Optional.of(l.get(0));
+        }
+    }
+
+    public Optional<Appointment> byId(long clientId, long id) {
+        return db.read("reading an appointment", c -> byId(c, id).filter(a -> a.clientId() == clientId));
+    }
+
+    /** The next booked appointment for this number (cancel / reschedule by phone). */
+    public Optional<Appointment> nextFor(Connection c, long clientId, String phone, Instant after) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select " + COLUMNS + " from appointments where client_id = ? and phone_e164 = ? and status = 'booked' "
+                + "and start_at >= ? order by start_at limit 1")) {
+            ps.setLong(1, clientId);
+            ps.setString(2, phone);
+            db.dialect().setInstant(ps, 3, after);
+            List<Appointment> l = map(ps);
+            return l.isEmpty() ? Optional.empty() : Optional.of(l.get(0));
+        }
+    }
+
+    public List<Appointment> list(long clientId, String status, Instant from, Instant to, int limit, int offset) {
+        StringBuilder sql = new StringBuilder("select " + COLUMNS + " from appointments where client_id = ?");
+        List<Object> args = new ArrayList<>(List.of(clientId));
+        if (status != null) {
+            sql.append(" and status = ?");
+            args.add(status);
+        }
+        if (from != null) {
+            sql.append(" and start_at >= ?");
+            args.add(from);
+        }
+        if (to != null) {
+            sql.append(" and start_at < ?");
+            args.add(to);
+        }
+        sql.append(" order by start_at, id limit ? offset ?");
+        args.add(limit);
+        args.add(offset);
+        return db.read("listing appointments", c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+                int i = 1;
+                for (Object a : args) {
+                    if (a instanceof Instant t) {
+                        db.dialect().setInstant(ps, i++, t);
+                    } else {
+                        ps.setObject(i++, a);
+                    }
+                }
+                return map(ps);
+            }
+        });
+    }
+
+    public void setStatus(Connection c, long id, String status) throws SQLException {
+        Instant now = clock.instant();
+        try (PreparedStatement ps = c.prepareStatement("update appointments set status = ?, updated_at = ?, cancelled_at = ? where id = ?")) {
+            ps.setString(1, status);
+            db.dialect().setInstant(ps, 2, now);
+            db.dialect().setInstant(ps, 3, "cancelled".equals(status) ? now : null);
+            ps.setLong(4, id);
+            ps.executeUpdate();
+        }
+    }
+
+    public void move(Connection c, long id, Instant start, Instant end) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update appointments set start_at = ?, end_at = ?, updated_at = ?, "
+                + "calendar_status = case when calendar_status = 'not_configured' then calendar_status else 'pending' end where id = ?")) {
+            db.dialect().setInstant(ps, 1, start);
+            db.dialect().setInstant(ps, 2, end);
+            db.dialect().setInstant(ps, 3, clock.instant());
+            ps.setLong(4, id);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Queued messages of a cancelled appointment (reminders) are not sent. */
+    public int cancelQueuedMessages(Connection c, long appointmentId, String reason) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update messages set status = 'skipped', status_rank = 5, status_reason = ?, updated_at = ? "
+                + "where appointment_id = ? and status = 'queued'")) {
+            ps.setString(1, reason);
+            db.dialect().setInstant(ps, 2, clock.instant());
+            ps.setLong(3, appointmentId);
+            return ps.executeUpdate();
+        }
+    }
+
+    // ---- tool calls answered once ------------------------------------------------------------
+
+    public Optional<String> toolAnswer(String toolCallId) {
+        return db.read("reading a tool call", c -> toolAnswer(c, toolCallId));
+    }
+
+    private Optional<String> toolAnswer(Connection c, String toolCallId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select answer from tool_calls where tool_call_id = ?")) {
+            ps.setString(1, toolCallId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+            }
+        }
+    }
+
+    /** Records the answer; false when this tool call id already has one (a retry raced us). */
+    public boolean recordTool(Connection c, String toolCallId, String vapiCallId, Long clientId, String name, String arguments, String answer)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("insert into tool_calls (tool_call_id, vapi_call_id, client_id, name, arguments, answer, created_at) "
+                + "values (?,?,?,?,?,?,?) on conflict (tool_call_id) do nothing")) {
+            ps.setString(1, toolCallId);
+            ps.setString(2, vapiCallId);
+            if (clientId == null) {
+                ps.setNull(3, Types.BIGINT);
+            } else {
+                ps.setLong(3, clientId);
+            }
+            ps.setString(4, name);
+            ps.setString(5, arguments);
+            ps.setString(6, answer);
+            db.dialect().setInstant(ps, 7, clock.instant());
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    /** Whether this Vapi call booked an appointment that still stands. */
+    public boolean hasBooking(String vapiCallId) {
+        return db.read("checking a call's booking", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select 1 from appointments where vapi_call_id = ? and status = 'booked' limit 1")) {
+                ps.setString(1, vapiCallId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        });
+    }
+
+    /** The call produced a booking: the end-of-call report's outcome says so. */
+    public void markCallBooked(String vapiCallId) {
+        db.inTransaction("marking a call booked", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update calls set outcome = 'booked' where vapi_call_id = ? and exists "
+                    + "(select 1 from appointments where vapi_call_id = ? and status = 'booked')")) {
+                ps.setString(1, vapiCallId);
+                ps.setString(2, vapiCallId);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    private List<Appointment> map(PreparedStatement ps) throws SQLException {
+        Dialect d = db.dialect();
+        List<Appointment> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                long lead = rs.getLong("lead_id");
+                Long leadId = rs.wasNull() ? null : lead;
+                out.add(new Appointment(rs.getLong("id"), rs.getLong("client_id"), leadId, rs.getString("vapi_call_id"), rs.getString("customer_name"),
+                        rs.getString("phone_e164"), rs.getString("email"), rs.getString("service"), rs.getString("notes"), d.getInstant(rs, "start_at"),
+                        d.getInstant(rs, "end_at"), rs.getString("status"), rs.getString("calendar_status"), rs.getString("google_event_id"),
+                        rs.getString("calendar_error"), d.getInstant(rs, "created_at"), d.getInstant(rs, "updated_at")));
+            }
+        }
+        return out;
+    }
+}
