@@ -1,0 +1,313 @@
+package uk.bookinghub.booking;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import uk.bookinghub.support.Jsons;
+import uk.bookinghub.support.RunningHub;
+import uk.bookinghub.support.TestDatabase;
+import uk.bookinghub.support.VapiReports;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.DayOfWeek;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.time.temporal.TemporalAdjusters;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Booking through the real routes: the assistant's tool calls on {@code POST /webhooks/vapi} in
+ * every documented shape, availability from opening hours minus appointments (with buffers), one
+ * booking per slot however many calls race for it, retried tool calls, cancel and move through
+ * the tools and the API, confirmations queued in the outbox, settings validated. Numbers: Ofcom
+ * drama ranges only.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class BookingRouteTest {
+
+    static final ZoneId LONDON = ZoneId.of("Europe/London");
+    private static final AtomicInteger NEXT = new AtomicInteger(300);
+    private TestDatabase db;
+    private RunningHub hub;
+    private String key;
+    private String otherKey;
+    /** A Monday a few weeks ahead; each test takes its own week so they do not share slots. */
+    private LocalDate baseMonday;
+    private final AtomicInteger week = new AtomicInteger();
+
+    abstract TestDatabase.Kind kind();
+
+    @BeforeAll
+    void start() {
+        db = TestDatabase.create(kind());
+        hub = RunningHub.start(db.hubUrl(), Map.of());
+        key = hub.onboard("{\"businessName\":\"Leeds Plumbing\",\"email\":\"office@leeds.example\",\"phone\":\"0113 496 0000\"}");
+        otherKey = hub.onboard("{\"businessName\":\"Other Business\",\"email\":\"b@other.example\",\"phone\":\"0113 496 0001\"}");
+        HttpResponse<String> s = put("/api/clients/leeds-plumbing/settings", "{\"businessHours\":{\"mon\":[[\"09:00\",\"17:00\"]],\"tue\":[[\"09:00\",\"17:00\"]],"
+                + "\"wed\":[[\"09:00\",\"17:00\"]],\"thu\":[[\"09:00\",\"17:00\"]],\"fri\":[[\"09:00\",\"17:00\"]],\"sat\":[[\"09:00\",\"12:00\"]],\"sun\":[]},"
+                + "\"slotMinutes\":30,\"services\":[{\"name\":\"Boiler service\",\"minutes\":60,\"bufferMinutes\":30},{\"name\":\"Quote\",\"minutes\":30}],"
+                + "\"minNoticeMinutes\":60}", key);
+        assertThat(s.statusCode()).as(s.body()).isEqualTo(200);
+        baseMonday = LocalDate.now(LONDON).plusDays(14).with(TemporalAdjusters.next(DayOfWeek.MONDAY));
+    }
+
+    @AfterAll
+    void stop() {
+        hub.close();
+        db.close();
+    }
+
+    private LocalDate freshMonday() {
+        return baseMonday.plusWeeks(week.incrementAndGet());
+    }
+
+    private static String mobile() {
+        return "+447700900" + String.format("%03d", NEXT.incrementAndGet());
+    }
+
+    private HttpResponse<String> put(String path, String json, String apiKey) {
+        return hub.send(HttpRequest.newBuilder(URI.create(hub.url(path))).PUT(HttpRequest.BodyPublishers.ofString(json))
+                .header("Content-Type", "application/json"), "X-API-Key", apiKey);
+    }
+
+    private HttpResponse<String> patch(String path, String json) {
+        return hub.send(HttpRequest.newBuilder(URI.create(hub.url(path))).method("PATCH", HttpRequest.BodyPublishers.ofString(json))
+                .header("Content-Type", "application/json"), "X-API-Key", key);
+    }
+
+    /** A tool-calls message in the toolCallList / function / JSON-string-arguments shape. */
+    private static String toolCall(String callId, String toolCallId, String name, String argsJson) {
+        return "{\"message\":{\"type\":\"tool-calls\",\"call\":{\"id\":\"" + callId + "\",\"assistantOverrides\":{\"variableValues\":{\"clientKey\":\"leeds-plumbing\"}}},"
+                + "\"toolCallList\":[{\"id\":\"" + toolCallId + "\",\"type\":\"function\",\"function\":{\"name\":\"" + name + "\",\"arguments\":"
+                + Jsons.quote(argsJson) + "}}]}}";
+    }
+
+    private JsonNode tools(String body) {
+        HttpResponse<String> r = hub.postVapi(body);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return Jsons.read(r.body()).get("results");
+    }
+
+    private JsonNode one(String callId, String name, String argsJson) {
+        return tools(toolCall(callId, "tc-" + UUID.randomUUID(), name, argsJson)).get(0);
+    }
+
+    private JsonNode appointments(String query) {
+        HttpResponse<String> r = hub.get("/api/appointments" + query, "X-API-Key", key);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return Jsons.read(r.body()).get("items");
+    }
+
+    @Test
+    void everyToolCallShapeIsReadAndAnsweredInOrder() {
+        LocalDate day = freshMonday();
+        String args = "{\"date\":\"" + day + "\",\"service\":\"Quote\"}";
+        String body = "{\"message\":{\"type\":\"tool-calls\",\"call\":{\"id\":\"shapes-1\",\"metadata\":{\"clientKey\":\"leeds-plumbing\"}},\"toolCallList\":["
+                + "{\"id\":\"a1\",\"type\":\"function\",\"function\":{\"name\":\"checkAvailability\",\"arguments\":" + Jsons.quote(args) + "}},"
+                + "{\"id\":\"a2\",\"name\":\"checkAvailability\",\"arguments\":" + args + "},"
+                + "{\"id\":\"a3\",\"name\":\"checkAvailability\",\"parameters\":" + args + "},"
+                + "{\"id\":\"a4\",\"function\":{\"name\":\"orderPizza\",\"arguments\":{}}}]}}";
+        JsonNode results = tools(body);
+        assertThat(results).hasSize(4);
+        for (int i = 0; i < 3; i++) {
+            assertThat(results.get(i).get("toolCallId").asText()).isEqualTo("a" + (i + 1));
+            assertThat(results.get(i).get("name").asText()).isEqualTo("checkAvailability");
+            assertThat(results.get(i).get("result").asText()).contains("9am", "9:30am").doesNotContain("\n");
+        }
+        assertThat(results.get(3).get("error").asText()).contains("unknown tool 'orderPizza'");
+        // only toolWithToolCallList
+        String with = "{\"message\":{\"type\":\"tool-calls\",\"call\":{\"id\":\"shapes-2\",\"assistantOverrides\":{\"variableValues\":{\"clientKey\":\"leeds-plumbing\"}}},"
+                + "\"toolWithToolCallList\":[{\"type\":\"function\",\"name\":\"checkAvailability\",\"toolCall\":{\"id\":\"b1\",\"type\":\"function\","
+                + "\"function\":{\"name\":\"checkAvailability\",\"parameters\":" + args + "}}}]}}";
+        JsonNode r = tools(with).get(0);
+        assertThat(r.get("toolCallId").asText()).isEqualTo("b1");
+        assertThat(r.get("result").asText()).contains("9am");
+        // a call no client owns, and bad arguments: an error the assistant can speak, still HTTP 200
+        JsonNode stray = tools("{\"message\":{\"type\":\"tool-calls\",\"call\":{\"id\":\"stray\"},\"toolCallList\":[{\"id\":\"c1\",\"name\":\"checkAvailability\","
+                + "\"arguments\":" + args + "}]}}").get(0);
+        assertThat(stray.get("error").asText()).contains("not linked to a business");
+        assertThat(one("shapes-3", "checkAvailability", "{\"date\":\"next tuesday\"}").get("error").asText()).contains("YYYY-MM-DD");
+        assertThat(one("shapes-3", "checkAvailability", "{\"date\":\"" + day + "\",\"service\":\"Roofing\"}").get("error").asText())
+                .contains("Boiler service", "Quote");
+    }
+
+    @Test
+    void bookingClaimsTheServiceAndItsBufferAndQueuesTheConfirmation() {
+        LocalDate day = freshMonday();
+        String phone = mobile();
+        HttpResponse<String> lead = hub.post("/api/leads", "application/json", "{\"name\":\"Ann\",\"phone\":\"" + phone + "\",\"email\":\"ann@customer.example\"}",
+                "X-API-Key", key);
+        long leadId = Jsons.read(lead.body()).get("lead").get("id").asLong();
+        JsonNode booked = one("call-book-1", "bookAppointment", "{\"start\":\"" + day + "T10:00\",\"name\":\"Ann\",\"phone\":\"" + phone
+                + "\",\"email\":\"ann@customer.example\",\"service\":\"Boiler service\"}");
+        assertThat(booked.get("result").asText()).as(booked.toString()).startsWith("Booked Boiler service for Ann").contains("10am", "Reference");
+
+        JsonNode list = appointments("?from=" + day + "&to=" + day.plusDays(1));
+        assertThat(list).hasSize(1);
+        JsonNode a = list.get(0);
+        assertThat(a.get("localStart").asText()).isEqualTo(day + "T10:00");
+        assertThat(a.get("leadId").asLong()).isEqualTo(leadId);
+        assertThat(a.get("vapiCallId").asText()).isEqualTo("call-book-1");
+        assertThat(a.get("calendarStatus").asText()).isEqualTo("not_configured");
+        long id = a.get("id").asLong();
+
+        // the 60-minute service plus its 30-minute buffer: 10:00 to 11:30 are taken for a Quote
+        JsonNode free = one("call-book-2", "checkAvailability", "{\"date\":\"" + day + "\",\"service\":\"Quote\"}");
+        String starts = free.get("result").asText().replaceAll(".*Starts: ", "");
+        assertThat(starts).contains(day + "T09:30", day + "T11:30").doesNotContain(day + "T10:00", day + "T10:30", day + "T11:00,");
+
+        // confirmation by SMS and email, queued with the appointment's id (no credentials here: recorded, not lost)
+        JsonNode messages = Jsons.read(hub.get("/api/messages?appointmentId=" + id, "X-API-Key", key).body()).get("items");
+        assertThat(messages).hasSize(2);
+        assertThat(messages.toString()).contains("confirmation", "Boiler service", "10am", "Leeds Plumbing");
+        // the lead is booked
+        assertThat(Jsons.read(hub.get("/api/leads/" + leadId, "X-API-Key", key).body()).toString()).contains("\"booked\"");
+
+        // the call's end-of-call report comes out as booked even though Vapi's reason is a plain hang-up
+        HttpResponse<String> report = hub.postVapi(VapiReports.endOfCall("call-book-1",
+                "\"assistantOverrides\":{\"variableValues\":{\"clientKey\":\"leeds-plumbing\"}}", "customer-ended-call", null));
+        assertThat(Jsons.read(report.body()).get("outcome").asText()).isEqualTo("booked");
+
+        // another client sees nothing
+        assertThat(hub.get("/api/appointments/" + id, "X-API-Key", otherKey).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void aRetriedToolCallGetsTheSameAnswerAndBooksNothingNew() {
+        LocalDate day = freshMonday();
+        String phone = mobile();
+        String body = toolCall("call-retry", "tc-retry-1", "bookAppointment", "{\"start\":\"" + day + "T14:00\",\"name\":\"Bo\",\"phone\":\"" + phone + "\"}");
+        JsonNode first = tools(body).get(0);
+        JsonNode second = tools(body).get(0);
+        assertThat(second).isEqualTo(first);
+        assertThat(appointments("?from=" + day + "&to=" + day.plusDays(1))).hasSize(1);
+    }
+
+    @Test
+    void twentyCallsRacingForOneSlotMakeOneBooking() throws Exception {
+        LocalDate day = freshMonday().plusDays(1);
+        ExecutorService pool = Executors.newFixedThreadPool(20);
+        try {
+            List<Callable<JsonNode>> calls = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                String phone = mobile();
+                int n = i;
+                calls.add(() -> one("race-" + n, "bookAppointment", "{\"start\":\"" + day + "T11:00\",\"name\":\"Racer " + n + "\",\"phone\":\"" + phone
+                        + "\",\"service\":\"Boiler service\"}"));
+            }
+            List<String> answers = new ArrayList<>();
+            for (Future<JsonNode> f : pool.invokeAll(calls)) {
+                answers.add(f.get().toString());
+            }
+            assertThat(answers.stream().filter(s -> s.contains("Booked"))).hasSize(1);
+            assertThat(answers.stream().filter(s -> s.contains("That slot has just gone"))).hasSize(19);
+            assertThat(answers.stream().filter(s -> s.contains("the next free ones are"))).hasSize(19);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(appointments("?status=booked&from=" + day + "&to=" + day.plusDays(1))).hasSize(1);
+    }
+
+    @Test
+    void cancelAndMoveKeepSlotsAndMessagesInStep() {
+        LocalDate day = freshMonday().plusDays(2);
+        String phone = mobile();
+        one("call-cancel", "bookAppointment", "{\"start\":\"" + day + "T09:00\",\"name\":\"Cy\",\"phone\":\"" + phone + "\",\"service\":\"Quote\"}");
+        JsonNode cancelled = one("call-cancel", "cancelAppointment", "{\"phone\":\"" + phone + "\"}");
+        assertThat(cancelled.get("result").asText()).contains("Cancelled the Quote", "9am");
+        assertThat(appointments("?status=cancelled&from=" + day + "&to=" + day.plusDays(1))).hasSize(1);
+        // the slot is free again
+        assertThat(one("call-cancel", "checkAvailability", "{\"date\":\"" + day + "\",\"service\":\"Quote\"}").get("result").asText()).contains(day + "T09:00");
+        assertThat(one("call-cancel", "cancelAppointment", "{\"phone\":\"" + phone + "\"}").get("error").asText()).contains("no upcoming appointment");
+
+        // move through the API: the old slot frees, the new one is claimed, a new confirmation is queued
+        String phone2 = mobile();
+        one("call-move", "bookAppointment", "{\"start\":\"" + day + "T13:00\",\"name\":\"Di\",\"phone\":\"" + phone2 + "\",\"service\":\"Quote\"}");
+        one("call-move-2", "bookAppointment", "{\"start\":\"" + day + "T15:00\",\"name\":\"Ed\",\"phone\":\"" + mobile() + "\",\"service\":\"Quote\"}");
+        long id = appointments("?status=booked&from=" + day + "&to=" + day.plusDays(1)).get(0).get("id").asLong();
+        HttpResponse<String> taken = patch("/api/appointments/" + id, "{\"start\":\"" + day + "T15:00\"}");
+        assertThat(taken.statusCode()).as(taken.body()).isEqualTo(409);
+        HttpResponse<String> moved = patch("/api/appointments/" + id, "{\"start\":\"" + day + "T16:00\"}");
+        assertThat(moved.statusCode()).as(moved.body()).isEqualTo(200);
+        assertThat(Jsons.read(moved.body()).get("localStart").asText()).isEqualTo(day + "T16:00");
+        assertThat(one("call-move-3", "bookAppointment", "{\"start\":\"" + day + "T16:00\",\"name\":\"Flo\",\"phone\":\"" + mobile()
+                + "\",\"service\":\"Quote\"}").get("result").asText()).startsWith("That slot has just gone");
+        assertThat(one("call-move-3", "bookAppointment", "{\"start\":\"" + day + "T13:00\",\"name\":\"Flo\",\"phone\":\"" + mobile()
+                + "\",\"service\":\"Quote\"}").get("result").asText()).startsWith("Booked");
+        JsonNode msgs = Jsons.read(hub.get("/api/messages?appointmentId=" + id + "&kind=confirmation", "X-API-Key", key).body()).get("items");
+        assertThat(msgs.toString()).contains("4pm");
+        // reschedule by tool, by reference
+        JsonNode r = one("call-move", "rescheduleAppointment", "{\"appointmentId\":\"" + id + "\",\"start\":\"" + day + "T14:00\"}");
+        assertThat(r.get("result").asText()).contains("Moved to", "2pm");
+        assertThat(patch("/api/appointments/" + id, "{\"status\":\"cancelled\"}").statusCode()).isEqualTo(200);
+        assertThat(patch("/api/appointments/" + id, "{\"status\":\"cancelled\"}").statusCode()).isEqualTo(409);
+        assertThat(patch("/api/appointments/" + id, "{\"colour\":\"blue\"}").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void outsideOpeningHoursOrOffTheGridIsRefusedWithAlternatives() {
+        LocalDate day = freshMonday();
+        JsonNode sunday = one("call-hours", "bookAppointment", "{\"start\":\"" + day.minusDays(1) + "T10:00\",\"name\":\"Fay\",\"phone\":\"" + mobile() + "\"}");
+        assertThat(sunday.get("result").asText()).startsWith("That time cannot be booked").contains("Free times");
+        JsonNode offGrid = one("call-hours", "bookAppointment", "{\"start\":\"" + day + "T10:10\",\"name\":\"Fay\",\"phone\":\"" + mobile() + "\"}");
+        assertThat(offGrid.get("result").asText()).startsWith("That time cannot be booked");
+        JsonNode late = one("call-hours", "bookAppointment", "{\"start\":\"" + day + "T16:30\",\"name\":\"Fay\",\"phone\":\"" + mobile()
+                + "\",\"service\":\"Boiler service\"}");
+        assertThat(late.get("result").asText()).startsWith("That time cannot be booked"); // would end after closing
+        assertThat(one("call-hours", "bookAppointment", "{\"start\":\"" + day + "T10:00\",\"phone\":\"" + mobile() + "\"}").get("error").asText())
+                .contains("name is required");
+    }
+
+    @Test
+    void availabilityAcrossTheSpringClockChangeIsInLocalTime() {
+        // Friday 26 March 2027 is GMT, Monday 29 March 2027 is BST: 9am local is 09:00Z then 08:00Z
+        String free = one("call-dst", "checkAvailability", "{\"date\":\"2027-03-26\",\"endDate\":\"2027-03-29\",\"service\":\"Quote\"}")
+                .get("result").asText();
+        assertThat(free).contains("Friday 26 March at 9am", "2027-03-26T09:00");
+        JsonNode booked = one("call-dst", "bookAppointment", "{\"start\":\"2027-03-29T09:00\",\"name\":\"Gus\",\"phone\":\"" + mobile() + "\",\"service\":\"Quote\"}");
+        assertThat(booked.get("result").asText()).contains("Monday 29 March at 9am");
+        JsonNode a = appointments("?from=2027-03-29&to=2027-03-30").get(0);
+        assertThat(a.get("start").asText()).isEqualTo("2027-03-29T08:00:00Z");
+        assertThat(a.get("localStart").asText()).isEqualTo("2027-03-29T09:00");
+        // with an explicit offset the same instant is the same booking: taken
+        JsonNode again = one("call-dst", "bookAppointment", "{\"start\":\"2027-03-29T08:00:00Z\",\"name\":\"Hal\",\"phone\":\"" + mobile() + "\",\"service\":\"Quote\"}");
+        assertThat(again.get("result").asText()).startsWith("That slot has just gone");
+    }
+
+    @Test
+    void settingsAreValidatedAndOwnedAndToolSchemasArePublished() {
+        HttpResponse<String> bad = put("/api/clients/leeds-plumbing/settings", "{\"businessHours\":{\"mon\":[[\"17:00\",\"09:00\"]],\"funday\":[]},"
+                + "\"slotMinutes\":7,\"services\":[{\"minutes\":30}]}", key);
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("businessHours.mon", "funday", "slotMinutes", "services[0].name");
+        assertThat(put("/api/clients/leeds-plumbing/settings", "{}", otherKey).statusCode()).isEqualTo(403);
+        assertThat(hub.get("/api/clients/leeds-plumbing/settings", "X-API-Key", otherKey).statusCode()).isEqualTo(403);
+        JsonNode mine = Jsons.read(hub.get("/api/clients/leeds-plumbing/settings", "X-API-Key", key).body());
+        assertThat(mine.get("slotMinutes").asInt()).isEqualTo(30);
+        assertThat(mine.get("businessHours").get("sat").toString()).contains("09:00", "12:00");
+        // a new client books at once with the defaults: Mon-Fri 09:00-17:00, 60-minute slots
+        JsonNode defaults = Jsons.read(hub.get("/api/clients/other-business/settings", "X-API-Key", otherKey).body());
+        assertThat(defaults.get("slotMinutes").asInt()).isEqualTo(60);
+        assertThat(defaults.get("businessHours").get("mon").toString()).contains("09:00", "17:00");
+        assertThat(defaults.get("businessHours").get("sun")).isEmpty();
+
+        JsonNode schemas = Jsons.read(hub.get("/api/vapi/tools").body()).get("tools");
+        assertThat(schemas).hasSize(4);
+        assertThat(schemas.toString()).contains("checkAvailability", "bookAppointment", "cancelAppointment", "rescheduleAppointment", "\"required\":[\"start\",\"name\",\"phone\"]");
+    }
+}
