@@ -24,7 +24,8 @@ import uk.bookinghub.security.ApiKeys;
 import uk.bookinghub.store.Database;
 import uk.bookinghub.store.DatabaseUrl;
 
-import uk.bookinghub.booking.Availability;
+import uk.bookinghub.calendar.CalendarSync;
+import uk.bookinghub.calendar.GoogleCalendars;
 import uk.bookinghub.booking.BookingApi;
 import uk.bookinghub.booking.BookingStore;
 import uk.bookinghub.booking.BookingTools;
@@ -146,17 +147,12 @@ public class HubConfiguration implements CamelConfiguration {
 
         // --- booking: appointments, the assistant's tools, client booking settings
         BookingStore bookings = new BookingStore(db, clock);
-        BookingTools bookingTools = new BookingTools(bookings, messagesApi, new BookingTools.CalendarBusy() {
-            @Override
-            public java.util.List<Availability.Busy> busy(uk.bookinghub.clients.Client client, java.time.Instant from, java.time.Instant to) {
-                return java.util.List.of(); // Google Calendar freebusy: not wired yet; our appointments are the calendar of record
-            }
-
-            @Override
-            public boolean configured(uk.bookinghub.clients.Client client) {
-                return false;
-            }
-        }, clock);
+        GoogleCalendars google = new GoogleCalendars(text(props, "google.client-email", ""), text(props, "google.private-key", ""),
+                text(props, "google.base-url", ""), "booking-hub");
+        registry.bind("googleCalendars", google);
+        CalendarSync calendarSync = new CalendarSync(bookings, clients, google, camel, clock, integer(props, "hub.calendar.max-attempts", 8));
+        registry.bind("calendarSync", calendarSync);
+        BookingTools bookingTools = new BookingTools(bookings, messagesApi, calendarSync, clock);
         registry.bind("bookingTools", bookingTools);
         registry.bind("bookingApi", new BookingApi(bookings, bookingTools, clients, clock, integer(props, "hub.http.max-json-bytes", 65536),
                 text(props, "hub.public-base-url", "") + "/webhooks/vapi"));
@@ -170,7 +166,7 @@ public class HubConfiguration implements CamelConfiguration {
                 twilio && (configured(props, "twilio.from-number") || configured(props, "twilio.messaging-service-sid")),
                 mail.configured(),
                 configured(props, "vapi.private-key"),
-                configured(props, "google.client-email") && configured(props, "google.private-key")), outbox::backlog));
+                google.configured()), outbox::backlog));
 
         try {
             camel.addService(new ServiceSupport() { // closes writers then the pool, after the routes have stopped

@@ -1,7 +1,7 @@
 -- Booking (PostgreSQL): appointments, the slot claims that make a double booking impossible, and
 -- Vapi tool calls answered once. SQLite twin: db/sqlite/V4__booking.sql: keep both in step.
 
--- JSON: businessHours per weekday, slotMinutes, services [{name, minutes, bufferMinutes}], minNoticeMinutes
+-- JSON: businessHours per weekday, slotMinutes, services [{name, minutes, bufferMinutes}], minNoticeMinutes, googleCalendarId
 alter table clients add column booking_settings text not null default '{}';
 
 create table appointments (
@@ -22,6 +22,7 @@ create table appointments (
     google_event_id   text,                        -- derived from our id: a retried insert cannot make a second event
     calendar_attempts integer     not null default 0,
     calendar_error    text,
+    calendar_next_at  timestamptz,                       -- a failed sync is tried again from then
     created_at        timestamptz not null,
     updated_at        timestamptz not null,
     cancelled_at      timestamptz

@@ -43,17 +43,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RoutesLoadTest {
 
-    static final Map<String, Set<String>> EXPECTED = Map.of(
-            "vapi-webhooks.camel.yaml", Set.of("vapi-webhooks"),
-            "analytics.camel.yaml", Set.of("analytics-record", "analytics-reconcile", "analytics-reconcile-run"),
-            "clients.camel.yaml", Set.of("clients-onboard", "clients-me"),
-            "monitoring.camel.yaml", Set.of("health", "monitor-tenant-resolution", "monitor-vapi-messages", "db-health", "dead-letter-store"),
-            "lead-intake.camel.yaml", Set.of("lead-intake", "lead-intake-job", "lead-intake-single", "lead-intake-list", "lead-intake-get"),
-            "opt-outs.camel.yaml", Set.of("opt-outs", "opt-outs-list", "opt-outs-remove"),
-            "messaging.camel.yaml", Set.of("outbox-sender", "message-send", "message-dead", "messages-list", "messages-get", "messages-queue",
-                    "templates-list", "templates-save", "dead-letters-list", "dead-letters-replay", "twilio-status", "twilio-inbound"),
-            "booking.camel.yaml", Set.of("vapi-tools", "appointments-list", "appointments-item", "client-settings"),
-            "error-handling.camel.yaml", Set.of());
+    static final Map<String, Set<String>> EXPECTED = Map.ofEntries(
+            Map.entry("vapi-webhooks.camel.yaml", Set.of("vapi-webhooks")),
+            Map.entry("analytics.camel.yaml", Set.of("analytics-record", "analytics-reconcile", "analytics-reconcile-run")),
+            Map.entry("clients.camel.yaml", Set.of("clients-onboard", "clients-me")),
+            Map.entry("monitoring.camel.yaml", Set.of("health", "monitor-tenant-resolution", "monitor-vapi-messages", "db-health", "dead-letter-store")),
+            Map.entry("lead-intake.camel.yaml", Set.of("lead-intake", "lead-intake-job", "lead-intake-single", "lead-intake-list", "lead-intake-get")),
+            Map.entry("opt-outs.camel.yaml", Set.of("opt-outs", "opt-outs-list", "opt-outs-remove")),
+            Map.entry("messaging.camel.yaml", Set.of("outbox-sender", "message-send", "message-dead", "messages-list", "messages-get", "messages-queue",
+                    "templates-list", "templates-save", "dead-letters-list", "dead-letters-replay", "twilio-status", "twilio-inbound")),
+            Map.entry("booking.camel.yaml", Set.of("vapi-tools", "appointments-list", "appointments-item", "client-settings")),
+            Map.entry("calendar.camel.yaml", Set.of("calendar-sync", "calendar-sync-one")),
+            Map.entry("error-handling.camel.yaml", Set.of()));
 
     private TestDatabase db;
     private RunningHub hub;

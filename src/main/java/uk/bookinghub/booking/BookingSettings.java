@@ -20,10 +20,11 @@ import java.util.Optional;
  * A client's booking rules: opening hours per weekday (in the client's time zone), slot length,
  * services with their duration and buffer, and how much notice a booking needs. Stored as JSON on
  * the client; every field has a default (Mon–Fri 09:00–17:00, 60-minute slots, one hour's
- * notice), so a new client can take bookings at once.
+ * notice), so a new client can take bookings at once. {@code googleCalendarId}: the client's
+ * Google calendar (shared with the hub's service account); none = our appointments alone.
  */
 public record BookingSettings(Map<DayOfWeek, List<Hours>> businessHours, int slotMinutes, List<Service> services, int minNoticeMinutes,
-                              int horizonDays) {
+                              int horizonDays, String googleCalendarId) {
 
     /** Open from {@code open} to {@code close} (local wall-clock time). */
     public record Hours(LocalTime open, LocalTime close) {
@@ -40,7 +41,7 @@ public record BookingSettings(Map<DayOfWeek, List<Hours>> businessHours, int slo
         for (DayOfWeek d : DayOfWeek.values()) {
             hours.put(d, d.getValue() <= 5 ? List.of(new Hours(LocalTime.of(9, 0), LocalTime.of(17, 0))) : List.of());
         }
-        return new BookingSettings(hours, 60, List.of(), 60, 60);
+        return new BookingSettings(hours, 60, List.of(), 60, 60, null);
     }
 
     /** The service by name (any case); with no services configured, any name is a slot-length booking. */
@@ -145,10 +146,15 @@ public record BookingSettings(Map<DayOfWeek, List<Hours>> businessHours, int slo
         if (slot % 5 != 0) {
             problems.put("slotMinutes", "in steps of 5");
         }
+        JsonNode cal = in.get("googleCalendarId");
+        if (cal != null && !cal.isNull() && (!cal.isTextual() || cal.asText().length() > 300)) {
+            problems.put("googleCalendarId", "the calendar's id (e.g. the address it is shared from), as text");
+        }
         if (!problems.isEmpty()) {
             throw HttpProblem.badRequest("invalid booking settings", Map.of("fields", problems));
         }
-        return new BookingSettings(hours, slot, List.copyOf(services), notice, horizon);
+        String calendar = in.hasNonNull("googleCalendarId") ? in.get("googleCalendarId").asText().strip() : null;
+        return new BookingSettings(hours, slot, List.copyOf(services), notice, horizon, calendar == null || calendar.isEmpty() ? null : calendar);
     }
 
     private static int minutes(JsonNode in, String field, int fallback, int min, int max, Map<String, Object> problems) {
@@ -176,6 +182,7 @@ public record BookingSettings(Map<DayOfWeek, List<Hours>> businessHours, int slo
         m.put("services", services.stream().map(s -> Map.of("name", s.name(), "minutes", s.minutes(), "bufferMinutes", s.bufferMinutes())).toList());
         m.put("minNoticeMinutes", minNoticeMinutes);
         m.put("horizonDays", horizonDays);
+        m.put("googleCalendarId", googleCalendarId);
         return m;
     }
 }

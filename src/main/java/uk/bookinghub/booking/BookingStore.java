@@ -230,7 +230,8 @@ public final class BookingStore {
 
     public void setStatus(Connection c, long id, String status) throws SQLException {
         Instant now = clock.instant();
-        try (PreparedStatement ps = c.prepareStatement("update appointments set status = ?, updated_at = ?, cancelled_at = ? where id = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("update appointments set status = ?, updated_at = ?, cancelled_at = ?, "
+                + "calendar_status = case when calendar_status = 'not_configured' then calendar_status else 'pending' end, calendar_next_at = null where id = ?")) {
             ps.setString(1, status);
             db.dialect().setInstant(ps, 2, now);
             db.dialect().setInstant(ps, 3, "cancelled".equals(status) ? now : null);
@@ -241,7 +242,7 @@ public final class BookingStore {
 
     public void move(Connection c, long id, Instant start, Instant end) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("update appointments set start_at = ?, end_at = ?, updated_at = ?, "
-                + "calendar_status = case when calendar_status = 'not_configured' then calendar_status else 'pending' end where id = ?")) {
+                + "calendar_status = case when calendar_status = 'not_configured' then calendar_status else 'pending' end, calendar_next_at = null where id = ?")) {
             db.dialect().setInstant(ps, 1, start);
             db.dialect().setInstant(ps, 2, end);
             db.dialect().setInstant(ps, 3, clock.instant());
@@ -259,6 +260,60 @@ public final class BookingStore {
             ps.setLong(3, appointmentId);
             return ps.executeUpdate();
         }
+    }
+
+    // ---- calendar sync ----------------------------------------------------------------------
+
+    /** Appointments whose calendar copy is behind (new, moved, cancelled) and due for a try. */
+    public List<Appointment> calendarDue(int limit) {
+        Instant now = clock.instant();
+        return db.read("reading calendar work", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select " + COLUMNS + " from appointments where calendar_status = 'pending' "
+                    + "and (calendar_next_at is null or calendar_next_at <= ?) order by id limit ?")) {
+                db.dialect().setInstant(ps, 1, now);
+                ps.setInt(2, limit);
+                return map(ps);
+            }
+        });
+    }
+
+    /** The calendar copy matches (or has failed for good); {@code expectedUpdatedAt} guards against a change made meanwhile. */
+    public void calendarDone(long id, String status, String eventId, String error, Instant expectedUpdatedAt) {
+        db.inTransaction("recording a calendar sync", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update appointments set calendar_status = ?, google_event_id = coalesce(?, google_event_id), "
+                    + "calendar_error = ?, calendar_next_at = null where id = ? and updated_at = ?")) {
+                ps.setString(1, status);
+                ps.setString(2, eventId);
+                ps.setString(3, error);
+                ps.setLong(4, id);
+                db.dialect().setInstant(ps, 5, expectedUpdatedAt);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** A sync that may work later (Google down, rate-limited): tried again from {@code next}. */
+    public void calendarRetry(long id, String error, Instant next) {
+        db.inTransaction("recording a calendar retry", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update appointments set calendar_attempts = calendar_attempts + 1, calendar_error = ?, "
+                    + "calendar_next_at = ? where id = ?")) {
+                ps.setString(1, error);
+                db.dialect().setInstant(ps, 2, next);
+                ps.setLong(3, id);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    public int calendarAttempts(long id) {
+        return db.read("reading calendar attempts", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select calendar_attempts from appointments where id = ?")) {
+                ps.setLong(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getInt(1) : 0;
+                }
+            }
+        });
     }
 
     // ---- tool calls answered once ------------------------------------------------------------

@@ -1,0 +1,452 @@
+package uk.bookinghub.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Local stand-in for {@code api.vapi.ai} (protocols.md §1.1): serves {@code POST /call} with Vapi's wire format
+ * ({@code Authorization: Bearer <private key>}, JSON {@code CreateCallDTO} in, 201 + {@code Call} JSON out, Vapi/NestJS
+ * error JSON on failure), records every {@code POST /call}, and can be scripted to fail. Runs on 127.0.0.1, free port.
+ *
+ * <p>Order of checks per {@code POST /call}: Bearer key (401) → {@link #failAlways} → {@link #failNext} → body
+ * validation (400: body must be a JSON object; {@code customer.number}, when present, must be E.164 unless
+ * {@code customer.numberE164CheckEnabled} is {@code false}) → 201. A refused request never creates a call.
+ *
+ * <p>Error bodies: {@code {"message":...,"error":"<reason phrase>","statusCode":<status>}} where {@code message} is
+ * an array of strings for 400 (class-validator style) and a plain string otherwise; 401 always uses Vapi's
+ * "Invalid Key. Hot tip, ..." text.
+ *
+ * <p>Extra endpoint: {@code GET /call/{id}} (same Bearer key) returns the stored Call, or 404.
+ * {@link #delay(Duration)} adds latency to {@code POST /call} without blocking worker threads.
+ */
+public final class VapiStub implements AutoCloseable {
+
+    /** One {@code POST /call}, accepted (httpStatus 201, callId set) or refused (callId null). */
+    public record CallRequest(JsonNode body, String authorization, String callId, int httpStatus, Instant at) {
+        public boolean accepted() {
+            return httpStatus == 201;
+        }
+
+        /** {@code customer.number} of the request, or null. */
+        public String customerNumber() {
+            JsonNode n = body == null ? null : body.path("customer").path("number");
+            return n == null || !n.isTextual() ? null : n.asText();
+        }
+    }
+
+    private record Fault(int httpStatus, String message) {
+    }
+
+    public static final String INVALID_KEY_MESSAGE =
+            "Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa.";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern CALL = Pattern.compile("^/call/?$");
+    private static final Pattern CALL_ID = Pattern.compile("^/call/([^/]+)/?$");
+    private static final Pattern E164 = Pattern.compile("^\\+[1-9]\\d{1,14}$");
+    /** Vapi timestamps: "2024-09-10T11:14:12.339Z". */
+    private static final DateTimeFormatter ISO_MILLIS =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+    private final String privateKey;
+    private final String orgId = UUID.randomUUID().toString();
+    private final HttpServer server;
+    private final ExecutorService workers;
+    private final ScheduledExecutorService delayer;
+
+    private final List<CallRequest> calls = new ArrayList<>(); // guarded by itself
+    private final Map<String, String> callsById = new ConcurrentHashMap<>();
+    private final AtomicInteger acceptedCount = new AtomicInteger();
+
+    private final Object faultLock = new Object();
+    private Fault always;                      // guarded by faultLock
+    private Fault next;                        // guarded by faultLock
+    private int nextRemaining;                 // guarded by faultLock
+    private volatile Duration delay = Duration.ZERO;
+
+    private VapiStub(String privateKey, int port, int threads) throws IOException {
+        this.privateKey = privateKey;
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+        this.workers = Executors.newFixedThreadPool(threads, daemon("vapi-stub-"));
+        this.delayer = Executors.newScheduledThreadPool(2, daemon("vapi-stub-delay-"));
+        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 1024);
+        server.setExecutor(workers);
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    /** Starts on 127.0.0.1, a free port; {@code POST /call} requires {@code Authorization: Bearer <privateKey>}. */
+    public static VapiStub start(String privateKey) {
+        return start(privateKey, 0);
+    }
+
+    /** Starts on 127.0.0.1:{@code port} (0 = free port). */
+    public static VapiStub start(String privateKey, int port) {
+        try {
+            return new VapiStub(privateKey, port, 16);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start Vapi stub", e);
+        }
+    }
+
+    /** {@code http://127.0.0.1:PORT} — what replaces {@code https://api.vapi.ai}. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** The orgId this stub puts on every Call. */
+    public String orgId() {
+        return orgId;
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        delayer.shutdownNow();
+        workers.shutdownNow();
+    }
+
+    // ---------------------------------------------------------------- recordings
+
+    /** Every {@code POST /call}, accepted or refused, in order of response. */
+    public List<CallRequest> calls() {
+        synchronized (calls) {
+            return List.copyOf(calls);
+        }
+    }
+
+    /** Only the accepted (201) requests. */
+    public List<CallRequest> accepted() {
+        synchronized (calls) {
+            return calls.stream().filter(CallRequest::accepted).toList();
+        }
+    }
+
+    /** Every request (accepted or refused) whose {@code customer.number} equals {@code e164}. */
+    public List<CallRequest> callsTo(String e164) {
+        synchronized (calls) {
+            return calls.stream().filter(c -> e164.equals(c.customerNumber())).toList();
+        }
+    }
+
+    public int acceptedCount() {
+        return acceptedCount.get();
+    }
+
+    /** The stored Call JSON for {@code id} (what {@code GET /call/{id}} returns), or null. */
+    public JsonNode call(String id) {
+        String json = callsById.get(id);
+        return json == null ? null : parse(json);
+    }
+
+    /** Clears recordings, stored calls and every script (faults and delay). */
+    public void reset() {
+        recover();
+        delay = Duration.ZERO;
+        synchronized (calls) {
+            calls.clear();
+            acceptedCount.set(0);
+        }
+        callsById.clear();
+    }
+
+    // ---------------------------------------------------------------- scripts
+
+    /** The next {@code times} authenticated {@code POST /call}s get this error, then normal behaviour resumes. */
+    public void failNext(int times, int httpStatus, String message) {
+        synchronized (faultLock) {
+            next = new Fault(httpStatus, message);
+            nextRemaining = times;
+        }
+    }
+
+    /** Every authenticated {@code POST /call} gets this error until {@link #recover()}. */
+    public void failAlways(int httpStatus, String message) {
+        synchronized (faultLock) {
+            always = new Fault(httpStatus, message);
+        }
+    }
+
+    /** Ends {@link #failAlways} and any remaining {@link #failNext}. */
+    public void recover() {
+        synchronized (faultLock) {
+            always = null;
+            next = null;
+            nextRemaining = 0;
+        }
+    }
+
+    /** Simulated latency added to every {@code POST /call} (default none). Does not block worker threads. */
+    public void delay(Duration latency) {
+        this.delay = latency == null ? Duration.ZERO : latency;
+    }
+
+    // ---------------------------------------------------------------- HTTP
+
+    private void handle(HttpExchange ex) throws IOException {
+        try {
+            byte[] raw = readBody(ex);
+            String path = ex.getRequestURI().getRawPath();
+            String method = ex.getRequestMethod();
+            Matcher m;
+            if (CALL.matcher(path).matches() && "POST".equals(method)) {
+                createCall(ex, raw);
+            } else if ((m = CALL_ID.matcher(path)).matches() && "GET".equals(method)) {
+                getCall(ex, m.group(1));
+            } else {
+                respond(ex, 404, errorJson(404, "Cannot " + method + " " + path));
+            }
+        } catch (Throwable e) { // never leave a client hanging without an answer
+            try {
+                respond(ex, 500, errorJson(500, "Internal server error"));
+            } catch (Throwable ignored) {
+                ex.close();
+            }
+        }
+    }
+
+    private void createCall(HttpExchange ex, byte[] raw) {
+        String authorization = ex.getRequestHeaders().getFirst("Authorization");
+        String text = new String(raw, StandardCharsets.UTF_8);
+        JsonNode body = parseOrText(text);
+
+        Fault fault;
+        if (!("Bearer " + privateKey).equals(authorization)) {
+            fault = new Fault(401, INVALID_KEY_MESSAGE);
+        } else {
+            fault = scriptedFault();
+            if (fault == null) {
+                fault = validate(body);
+            }
+        }
+
+        final Fault f = fault;
+        Runnable reply = () -> {
+            try {
+                if (f != null) {
+                    record(new CallRequest(body, authorization, null, f.httpStatus, Instant.now()));
+                    respond(ex, f.httpStatus, errorJson(f.httpStatus, f.message));
+                } else {
+                    String id = UUID.randomUUID().toString();
+                    Instant now = Instant.now();
+                    String json = callJson(id, (ObjectNode) body, now);
+                    callsById.put(id, json);
+                    record(new CallRequest(body, authorization, id, 201, now));
+                    respond(ex, 201, json);
+                }
+            } catch (Throwable e) {
+                ex.close();
+            }
+        };
+        Duration d = delay;
+        if (d.isZero() || d.isNegative()) {
+            reply.run();
+        } else {
+            delayer.schedule(() -> workers.execute(reply), d.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void getCall(HttpExchange ex, String id) throws IOException {
+        if (!("Bearer " + privateKey).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            respond(ex, 401, errorJson(401, INVALID_KEY_MESSAGE));
+            return;
+        }
+        String json = callsById.get(id);
+        if (json == null) {
+            respond(ex, 404, errorJson(404, "Call not found"));
+        } else {
+            respond(ex, 200, json);
+        }
+    }
+
+    private Fault scriptedFault() {
+        synchronized (faultLock) {
+            if (always != null) {
+                return always;
+            }
+            if (next != null && nextRemaining > 0) {
+                Fault f = next;
+                if (--nextRemaining == 0) {
+                    next = null;
+                }
+                return f;
+            }
+            return null;
+        }
+    }
+
+    private static Fault validate(JsonNode body) {
+        if (body == null || !body.isObject()) {
+            return new Fault(400, "request body must be a JSON object");
+        }
+        JsonNode customer = body.path("customer");
+        if (customer.isObject() && customer.has("number")
+                && !customer.path("numberE164CheckEnabled").asBoolean(true)) {
+            return null;
+        }
+        if (customer.isObject() && customer.has("number")
+                && !(customer.get("number").isTextual() && E164.matcher(customer.get("number").asText()).matches())) {
+            return new Fault(400, "customer.number must be a valid phone number in the E.164 format.");
+        }
+        return null;
+    }
+
+    private void record(CallRequest c) {
+        synchronized (calls) {
+            calls.add(c);
+            if (c.accepted()) {
+                acceptedCount.incrementAndGet();
+            }
+        }
+    }
+
+    /** A {@code Call} shaped like protocols.md §1.1's documented response. */
+    private String callJson(String id, ObjectNode req, Instant now) throws IOException {
+        ObjectNode call = JsonNodeFactory.instance.objectNode();
+        String ts = ISO_MILLIS.format(now);
+        call.put("id", id);
+        call.put("orgId", orgId);
+        call.put("createdAt", ts);
+        call.put("updatedAt", ts);
+        call.put("type", "outboundPhoneCall");
+        call.put("status", "queued");
+        for (String echo : List.of("assistantId", "assistant", "squadId", "workflowId", "phoneNumberId", "customerId",
+                "customer", "assistantOverrides", "name", "schedulePlan")) {
+            if (req.has(echo) && !req.get(echo).isNull()) {
+                call.set(echo, req.get(echo).deepCopy());
+            }
+        }
+        call.put("cost", 0);
+        call.put("phoneCallProvider", "twilio");
+        call.put("phoneCallProviderId", twilioCallSid());
+        call.put("phoneCallTransport", "pstn");
+        ObjectNode monitor = call.putObject("monitor");
+        monitor.put("listenUrl", "ws://127.0.0.1:" + port() + "/" + id + "/listen");
+        monitor.put("controlUrl", "http://127.0.0.1:" + port() + "/" + id + "/control");
+        return JSON.writeValueAsString(call);
+    }
+
+    private static String twilioCallSid() {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        return "CA" + String.format("%016x%016x", r.nextLong(), r.nextLong());
+    }
+
+    /** Vapi's (NestJS) error body; {@code message} is an array for 400, a string otherwise. */
+    public static String errorJson(int status, String message) {
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        if (status == 400) {
+            n.putArray("message").add(message);
+        } else {
+            n.put("message", message);
+        }
+        n.put("error", reason(status));
+        n.put("statusCode", status);
+        return n.toString();
+    }
+
+    static String reason(int status) {
+        return switch (status) {
+            case 400 -> "Bad Request";
+            case 401 -> "Unauthorized";
+            case 402 -> "Payment Required";
+            case 403 -> "Forbidden";
+            case 404 -> "Not Found";
+            case 408 -> "Request Timeout";
+            case 409 -> "Conflict";
+            case 422 -> "Unprocessable Entity";
+            case 429 -> "Too Many Requests";
+            case 500 -> "Internal Server Error";
+            case 502 -> "Bad Gateway";
+            case 503 -> "Service Unavailable";
+            case 504 -> "Gateway Timeout";
+            default -> "Error";
+        };
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static void respond(HttpExchange ex, int status, String json) throws IOException {
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        ex.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static byte[] readBody(HttpExchange ex) throws IOException {
+        try (InputStream in = ex.getRequestBody()) {
+            byte[] raw = in.readAllBytes();
+            String enc = ex.getRequestHeaders().getFirst("Content-Encoding");
+            if (enc != null && enc.toLowerCase().contains("gzip") && raw.length > 0) {
+                try (InputStream gz = new GZIPInputStream(new java.io.ByteArrayInputStream(raw))) {
+                    return gz.readAllBytes();
+                }
+            }
+            return raw;
+        }
+    }
+
+    private static JsonNode parse(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The body as JSON, or (not JSON / empty) as a text node holding the raw text. */
+    private static JsonNode parseOrText(String text) {
+        try {
+            JsonNode n = JSON.readTree(text);
+            return n == null || n.isMissingNode() ? JsonNodeFactory.instance.textNode(text) : n;
+        } catch (IOException e) {
+            return JsonNodeFactory.instance.textNode(text);
+        }
+    }
+
+    private static ThreadFactory daemon(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}
