@@ -140,6 +140,10 @@ public class HubConfiguration implements CamelConfiguration {
         registry.bind("outboxSender", sender);
         registry.bind("outboxRedelivery", (org.apache.camel.Processor) sender::onRedelivery);
         int sendThreads = Math.max(1, integer(props, "hub.messaging.send-threads", 16));
+        // camel-twilio runs its API calls on the thread pool profile named "CamelTwilio" (else Camel's default of 10
+        // threads): size it like the senders, or a slow Twilio answer would cap the whole hub at 10 requests in flight
+        camel.getExecutorServiceManager().registerThreadPoolProfile(new org.apache.camel.builder.ThreadPoolProfileBuilder("CamelTwilio")
+                .poolSize(sendThreads).maxPoolSize(sendThreads).maxQueueSize(-1).build());
         ExecutorService sendPool = Executors.newFixedThreadPool(sendThreads, daemon("hub-send"));
         registry.bind("outboxSendPool", sendPool);
         MessagesApi messagesApi = new MessagesApi(outbox, optOuts, messaging, clock, integer(props, "hub.http.max-json-bytes", 65536));

@@ -66,6 +66,7 @@ public final class CallingRules {
     public static final int SEARCH_DAYS = 30;
 
     private static final DateTimeFormatter HH_MM = DateTimeFormatter.ofPattern("HH:mm", Locale.UK);
+    private static final DateTimeFormatter HH_MM_SS = DateTimeFormatter.ofPattern("HH:mm:ss", Locale.UK);
 
     private CallingRules() {
     }
@@ -185,10 +186,9 @@ public final class CallingRules {
                 throw new InvalidSettingsException(List.of("(root): must be a JSON object"));
             }
             Settings d = defaults();
-            for (var it = json.fieldNames(); it.hasNext(); ) {
-                String f = it.next();
-                if (!FIELDS.contains(f)) {
-                    problems.add(f + ": unknown field");
+            for (var e : json.properties()) {
+                if (!FIELDS.contains(e.getKey())) {
+                    problems.add(e.getKey() + ": unknown field");
                 }
             }
 
@@ -605,10 +605,11 @@ public final class CallingRules {
         return day + " " + HH_MM.format(z) + " is outside " + String.join(", ", ws);
     }
 
-    /** e.g. "Monday 08:00 Europe/London (2026-03-30)". */
+    /** e.g. "Monday 08:00 Europe/London (2026-03-30)"; seconds are shown only when not zero. */
     private static String describe(Settings s, Instant at) {
         ZonedDateTime z = at.atZone(s.zone());
-        return dayName(z.getDayOfWeek()) + " " + HH_MM.format(z) + " " + s.zone().getId() + " (" + z.toLocalDate() + ")";
+        String time = z.getSecond() == 0 ? HH_MM.format(z) : HH_MM_SS.format(z);
+        return dayName(z.getDayOfWeek()) + " " + time + " " + s.zone().getId() + " (" + z.toLocalDate() + ")";
     }
 
     private static String dayName(DayOfWeek d) {
