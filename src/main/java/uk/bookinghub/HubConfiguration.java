@@ -25,6 +25,7 @@ import uk.bookinghub.store.Database;
 import uk.bookinghub.store.DatabaseUrl;
 
 import uk.bookinghub.calendar.CalendarSync;
+import uk.bookinghub.dialler.Dialler;
 import uk.bookinghub.calendar.GoogleCalendars;
 import uk.bookinghub.booking.BookingApi;
 import uk.bookinghub.booking.BookingStore;
@@ -158,10 +159,20 @@ public class HubConfiguration implements CamelConfiguration {
         registry.bind("calendarSync", calendarSync);
         BookingTools bookingTools = new BookingTools(bookings, messagesApi, calendarSync, clock);
         registry.bind("bookingTools", bookingTools);
-        registry.bind("bookingApi", new BookingApi(bookings, bookingTools, clients, clock, integer(props, "hub.http.max-json-bytes", 65536),
-                text(props, "hub.public-base-url", "") + "/webhooks/vapi"));
-        registry.bind("vapiWebhook", new VapiWebhook(text(props, "vapi.webhook.secret", ""), maxBody, tenants, calls, clock, bookingTools::answer,
-                bookings::hasBooking));
+        BookingApi bookingApi = new BookingApi(bookings, bookingTools, clients, clock, integer(props, "hub.http.max-json-bytes", 65536),
+                text(props, "hub.public-base-url", "") + "/webhooks/vapi");
+        registry.bind("bookingApi", bookingApi);
+        VapiWebhook vapiWebhook = new VapiWebhook(text(props, "vapi.webhook.secret", ""), maxBody, tenants, calls, clock, bookingTools::answer,
+                bookings::hasBooking);
+        registry.bind("vapiWebhook", vapiWebhook);
+
+        // --- dialler: queued leads become Vapi calls inside each client's calling rules
+        Dialler dialler = new Dialler(db, clients, optOuts, new Dialler.VapiSettings(blankToNull(text(props, "vapi.private-key", "")),
+                blankToNull(text(props, "vapi.assistant-id", "")), blankToNull(text(props, "vapi.phone-number-id", ""))), clock,
+                integer(props, "hub.dialler.batch-size", 100), java.time.Duration.ofSeconds(integer(props, "hub.dialler.call-timeout-seconds", 1800)));
+        registry.bind("dialler", dialler);
+        bookingApi.callingSettings(dialler);
+        vapiWebhook.onEndOfCall(w -> dialler.callEnded(w.vapiCallId(), w.outcome(), w.endedReason(), w.startedAt(), w.endedAt()));
         registry.bind("deadLettersApi", new DeadLettersApi(deadLetters, outbox));
         registry.bind("twilioWebhooks", new TwilioWebhooks(text(props, "twilio.auth-token", ""), text(props, "hub.public-base-url", ""), outbox,
                 optOuts, clients, messaging, clock));

@@ -34,6 +34,7 @@ public final class BookingApi {
     private final Clock clock;
     private final long maxBodyBytes;
     private final String toolServerUrl;
+    private volatile uk.bookinghub.dialler.Dialler dialler;
 
     public BookingApi(BookingStore store, BookingTools tools, ClientStore clients, Clock clock, long maxBodyBytes, String toolServerUrl) {
         this.store = store;
@@ -42,6 +43,11 @@ public final class BookingApi {
         this.clock = clock;
         this.maxBodyBytes = maxBodyBytes;
         this.toolServerUrl = toolServerUrl;
+    }
+
+    /** The calling rules live in the same settings document ({@code "calling": {...}}). */
+    public void callingSettings(uk.bookinghub.dialler.Dialler dialler) {
+        this.dialler = dialler;
     }
 
     public Map<String, Object> toolSchemas() {
@@ -126,16 +132,42 @@ public final class BookingApi {
     public Map<String, Object> saveSettings(Caller caller, String clientKey, byte[] body, String contentType) {
         Client c = target(caller, clientKey);
         JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
-        BookingSettings s = BookingSettings.parse(in);
+        BookingSettings s;
+        uk.bookinghub.dialler.DiallerSettings calling = null;
+        Map<String, Object> problems = new LinkedHashMap<>();
+        com.fasterxml.jackson.databind.node.ObjectNode booking = ((com.fasterxml.jackson.databind.node.ObjectNode) in).deepCopy();
+        JsonNode callingIn = booking.remove("calling");
+        try {
+            s = BookingSettings.parse(booking);
+        } catch (HttpProblem p) {
+            problems.putAll(p.details());
+            s = null;
+        }
+        if (callingIn != null && !callingIn.isNull()) {
+            try {
+                calling = uk.bookinghub.dialler.DiallerSettings.parse(callingIn, ZoneId.of(c.timezone()));
+            } catch (HttpProblem p) {
+                problems.put("calling", p.details().get("fields"));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw HttpProblem.badRequest("invalid settings", problems);
+        }
         store.saveSettings(c.id(), Json.write(s.view()));
+        if (calling != null) {
+            dialler.saveSettings(c, calling);
+        }
         return view(c, s);
     }
 
-    private static Map<String, Object> view(Client c, BookingSettings s) {
+    private Map<String, Object> view(Client c, BookingSettings s) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("clientKey", c.clientKey());
         out.put("timezone", c.timezone());
         out.putAll(s.view());
+        if (dialler != null) {
+            out.put("calling", Json.MAPPER.convertValue(dialler.settings(c).toJson(), Map.class));
+        }
         return out;
     }
 

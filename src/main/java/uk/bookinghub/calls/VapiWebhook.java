@@ -39,6 +39,7 @@ public final class VapiWebhook {
     private final Map<String, LongAdder> received = new ConcurrentHashMap<>();
     private final java.util.function.BiFunction<JsonNode, TenantResolver.Resolution, Map<String, Object>> tools;
     private final java.util.function.Predicate<String> bookedOnCall;
+    private volatile java.util.function.Consumer<CallWrite.EndOfCall> afterEndOfCall = w -> { };
 
     /**
      * @param tools        answers a tool-calls message for the resolved client (the booking tools)
@@ -85,6 +86,11 @@ public final class VapiWebhook {
         return m;
     }
 
+    /** Called with every committed end-of-call report (the dialler closes the attempt and updates the lead). */
+    public void onEndOfCall(java.util.function.Consumer<CallWrite.EndOfCall> listener) {
+        this.afterEndOfCall = listener;
+    }
+
     /** Stores the end-of-call report (upsert by call id); returns once it is committed. */
     public EndOfCallResult recordEndOfCall(VapiMessage m) {
         JsonNode msg = m.message();
@@ -121,6 +127,7 @@ public final class VapiWebhook {
                 structured != null && structured.isObject() ? structured.toString() : null,
                 now);
         calls.write(write);
+        afterEndOfCall.accept(write);
         Map<String, Object> props = new LinkedHashMap<>();
         props.put("outcome", outcome);
         props.put("endedReason", endedReason);

@@ -1,0 +1,471 @@
+package uk.bookinghub.dialler;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.camel.Exchange;
+import org.apache.camel.http.base.HttpOperationFailedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import uk.bookinghub.clients.Client;
+import uk.bookinghub.clients.ClientStore;
+import uk.bookinghub.http.Json;
+import uk.bookinghub.leads.OptOutStore;
+import uk.bookinghub.store.Database;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The dialler's steps ({@code routes/dialler.camel.yaml}). Each tick: the queued leads whose time
+ * has come go through the compliance gate ({@link CallingRules}); a block is recorded with its
+ * rule (and the lead waits for the next opening, or is skipped for good); an allowed lead, if its
+ * client has a free line (calls in flight below the limit), gets its next attempt reserved in the
+ * database (unique per lead and attempt: one attempt is never dialled twice) and is placed with
+ * Vapi ({@code POST /call}). Calls with no end-of-call report after a while are marked unknown and
+ * alerted, never left in progress.
+ */
+public final class Dialler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Dialler.class);
+    public static final String JOB = "dialJob";
+
+    /** Hub-wide Vapi settings; a client's own assistant / phone number ids win. */
+    public record VapiSettings(String privateKey, String assistantId, String phoneNumberId) {
+        boolean configured() {
+            return privateKey != null && !privateKey.isBlank();
+        }
+    }
+
+    /** A reserved attempt, ready to be placed. */
+    public record DialJob(long attemptId, long clientId, long leadId, int attemptNo, String phone, String leadName) {
+    }
+
+    private final Database db;
+    private final ClientStore clients;
+    private final OptOutStore optOuts;
+    private final VapiSettings vapi;
+    private final Clock clock;
+    private final int batch;
+    private final Duration callTimeout;
+    private volatile boolean warnedNotConfigured;
+
+    public Dialler(Database db, ClientStore clients, OptOutStore optOuts, VapiSettings vapi, Clock clock, int batch, Duration callTimeout) {
+        this.db = db;
+        this.clients = clients;
+        this.optOuts = optOuts;
+        this.vapi = vapi;
+        this.clock = clock;
+        this.batch = batch;
+        this.callTimeout = callTimeout;
+    }
+
+    public boolean configured() {
+        return vapi.configured();
+    }
+
+    public DiallerSettings settings(Client c) {
+        String json = db.read("reading calling settings", conn -> {
+            try (PreparedStatement ps = conn.prepareStatement("select calling_settings from clients where id = ?")) {
+                ps.setLong(1, c.id());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : "{}";
+                }
+            }
+        });
+        return DiallerSettings.fromStored(json, ZoneId.of(c.timezone()));
+    }
+
+    public void saveSettings(Client c, DiallerSettings s) {
+        db.inTransaction("saving calling settings", conn -> {
+            try (PreparedStatement ps = conn.prepareStatement("update clients set calling_settings = ? where id = ?")) {
+                ps.setString(1, Json.write(s.toJson()));
+                ps.setLong(2, c.id());
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    private record Candidate(long id, long clientId, String name, String phone, String phoneType, boolean dialable, boolean tps, boolean ctps,
+                             String consent, int attempts, Instant lastAbandonedAt) {
+    }
+
+    /** One tick: gate the due leads, reserve attempts within each client's line limit, return what to place now. */
+    public List<DialJob> due() {
+        if (!vapi.configured()) {
+            if (!warnedNotConfigured) {
+                warnedNotConfigured = true;
+                LOG.warn("[DIALLER] VAPI_PRIVATE_KEY is not set: queued leads wait, nothing is dialled");
+            }
+            return List.of();
+        }
+        Instant now = clock.instant();
+        List<Candidate> candidates = db.read("reading leads to dial", c -> {
+            List<Candidate> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("select id, client_id, name, phone_e164, phone_type, dialable, tps, ctps, consent, call_attempts, "
+                    + "last_abandoned_at from leads where status = 'queued' and (next_call_at is null or next_call_at <= ?) order by id limit ?")) {
+                db.dialect().setInstant(ps, 1, now);
+                ps.setInt(2, batch);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Candidate(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getBoolean(6),
+                                rs.getBoolean(7), rs.getBoolean(8), rs.getString(9), rs.getInt(10), db.dialect().getInstant(rs, "last_abandoned_at")));
+                    }
+                }
+            }
+            return out;
+        });
+        List<DialJob> jobs = new ArrayList<>();
+        Map<Long, Integer> freeLines = new HashMap<>();
+        for (Candidate lead : candidates) {
+            Optional<Client> client = clients.byId(lead.clientId());
+            if (client.isEmpty()) {
+                continue;
+            }
+            DiallerSettings s = settings(client.get());
+            String optedOut = lead.phone() == null ? null : optOuts.activeReasons(lead.clientId(), List.of(lead.phone())).get(lead.phone());
+            CallingRules.Decision d = CallingRules.check(s.rules(), new CallingRules.Lead(lead.phone(), lead.phoneType(), lead.dialable(), optedOut != null,
+                    optedOut, lead.tps(), lead.ctps(), consented(lead.consent()), lead.attempts(), lead.lastAbandonedAt()), now);
+            if (!d.allowed()) {
+                block(lead, d);
+                continue;
+            }
+            int free = freeLines.computeIfAbsent(lead.clientId(), id -> s.maxConcurrentCalls() - inFlight(id));
+            if (free <= 0) {
+                continue; // every line busy: next tick
+            }
+            Optional<DialJob> job = reserve(lead);
+            if (job.isPresent()) {
+                freeLines.put(lead.clientId(), free - 1);
+                jobs.add(job.get());
+            }
+        }
+        return jobs;
+    }
+
+    private static boolean consented(String consent) {
+        if (consent == null || consent.isBlank()) {
+            return false;
+        }
+        String c = consent.strip().toLowerCase(java.util.Locale.ROOT);
+        return !(c.equals("no") || c.equals("false") || c.equals("0") || c.equals("n") || c.equals("withdrawn"));
+    }
+
+    private int inFlight(long clientId) {
+        return db.read("counting calls in flight", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from dial_attempts where client_id = ? and status in ('dialling', 'placed')")) {
+                ps.setLong(1, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+    }
+
+    /** A blocked dial: recorded with its rule; the lead waits for {@code notBefore}, or is skipped for good. */
+    private void block(Candidate lead, CallingRules.Decision d) {
+        Instant now = clock.instant();
+        db.inTransaction("recording a blocked dial", c -> {
+            insertAttempt(c, lead.clientId(), lead.id(), null, "blocked", d.rule(), d.detail(), now);
+            try (PreparedStatement ps = c.prepareStatement(d.notBefore() != null
+                    ? "update leads set next_call_at = ?, updated_at = ? where id = ? and status = 'queued'"
+                    : "update leads set status = 'skipped', status_reason = ?, updated_at = ? where id = ? and status = 'queued'")) {
+                if (d.notBefore() != null) {
+                    db.dialect().setInstant(ps, 1, d.notBefore());
+                } else {
+                    ps.setString(1, "not dialled: " + d.rule());
+                }
+                db.dialect().setInstant(ps, 2, now);
+                ps.setLong(3, lead.id());
+                ps.executeUpdate();
+            }
+            return null;
+        });
+        LOG.info("[DIALLER] lead {} not dialled ({}): {}", lead.id(), d.rule(), d.detail());
+    }
+
+    /** Reserves the lead's next attempt; empty when another instance took it (the unique attempt number). */
+    private Optional<DialJob> reserve(Candidate lead) {
+        Instant now = clock.instant();
+        int attemptNo = lead.attempts() + 1;
+        try {
+            return db.inTransaction("reserving a dial attempt", c -> {
+                try (PreparedStatement ps = c.prepareStatement("update leads set status = 'calling', call_attempts = ?, updated_at = ? "
+                        + "where id = ? and status = 'queued' and call_attempts = ?")) {
+                    ps.setInt(1, attemptNo);
+                    db.dialect().setInstant(ps, 2, now);
+                    ps.setLong(3, lead.id());
+                    ps.setInt(4, lead.attempts());
+                    if (ps.executeUpdate() != 1) {
+                        return Optional.<DialJob>empty();
+                    }
+                }
+                long id = insertAttempt(c, lead.clientId(), lead.id(), attemptNo, "dialling", null, null, now);
+                return Optional.of(new DialJob(id, lead.clientId(), lead.id(), attemptNo, lead.phone(), lead.name()));
+            });
+        } catch (RuntimeException e) {
+            LOG.info("[DIALLER] lead {} attempt {} already taken: {}", lead.id(), attemptNo, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private long insertAttempt(Connection c, long clientId, long leadId, Integer attemptNo, String status, String rule, String detail, Instant now)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("insert into dial_attempts (client_id, lead_id, attempt_no, status, rule, detail, created_at, updated_at) "
+                + "values (?,?,?,?,?,?,?,?)", Statement.RETURN_GENERATED_KEYS)) {
+            ps.setLong(1, clientId);
+            ps.setLong(2, leadId);
+            if (attemptNo == null) {
+                ps.setNull(3, java.sql.Types.INTEGER);
+            } else {
+                ps.setInt(3, attemptNo);
+            }
+            ps.setString(4, status);
+            ps.setString(5, rule);
+            ps.setString(6, detail);
+            db.dialect().setInstant(ps, 7, now);
+            db.dialect().setInstant(ps, 8, now);
+            ps.executeUpdate();
+            try (ResultSet keys = ps.getGeneratedKeys()) {
+                keys.next();
+                return keys.getLong(1);
+            }
+        }
+    }
+
+    // ---- placing the call (POST {vapi.base-url}/call) ---------------------------------------
+
+    /** The JSON body and headers of Vapi's create-call request for the job in the body. */
+    public void prepare(Exchange exchange) {
+        DialJob job = exchange.getMessage().getBody(DialJob.class);
+        exchange.setProperty(JOB, job);
+        Client client = clients.byId(job.clientId()).orElseThrow();
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        body.put("assistantId", present(client.vapiAssistantId()) ? client.vapiAssistantId() : vapi.assistantId());
+        body.put("phoneNumberId", present(client.vapiPhoneNumberId()) ? client.vapiPhoneNumberId() : vapi.phoneNumberId());
+        ObjectNode customer = body.putObject("customer");
+        customer.put("number", job.phone());
+        if (present(job.leadName())) {
+            customer.put("name", job.leadName());
+        }
+        ObjectNode vars = body.putObject("assistantOverrides").putObject("variableValues");
+        vars.put("name", present(job.leadName()) ? job.leadName() : "");
+        vars.put("businessName", client.businessName());
+        vars.put("clientKey", client.clientKey());
+        vars.put("leadId", String.valueOf(job.leadId()));
+        vars.put("attempt", String.valueOf(job.attemptNo()));
+        var m = exchange.getMessage();
+        m.removeHeaders("*");
+        m.setHeader(Exchange.HTTP_METHOD, "POST");
+        m.setHeader(Exchange.CONTENT_TYPE, "application/json");
+        m.setHeader("Authorization", "Bearer " + vapi.privateKey());
+        m.setBody(body.toString());
+    }
+
+    /** Vapi answered 201 with the call: record its id on the attempt and open the call row. */
+    public void placed(Exchange exchange) throws Exception {
+        DialJob job = exchange.getProperty(JOB, DialJob.class);
+        JsonNode call = Json.MAPPER.readTree(exchange.getMessage().getBody(String.class));
+        String vapiId = call.path("id").asText(null);
+        String status = call.path("status").asText("queued");
+        Instant now = clock.instant();
+        Client client = clients.byId(job.clientId()).orElseThrow();
+        db.inTransaction("recording a placed call", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update dial_attempts set status = 'placed', vapi_call_id = ?, updated_at = ? where id = ?")) {
+                ps.setString(1, vapiId);
+                db.dialect().setInstant(ps, 2, now);
+                ps.setLong(3, job.attemptId());
+                ps.executeUpdate();
+            }
+            // the call row exists from now on; the end-of-call report fills it in (same Vapi id)
+            try (PreparedStatement ps = c.prepareStatement("insert into calls (vapi_call_id, client_id, tenant_rule, lead_id, customer_number, status, "
+                    + "status_rank, created_at, updated_at) values (?,?,?,?,?,?,?,?,?) on conflict (vapi_call_id) do nothing")) {
+                ps.setString(1, vapiId);
+                ps.setLong(2, job.clientId());
+                ps.setString(3, "dialler");
+                ps.setString(4, String.valueOf(job.leadId()));
+                ps.setString(5, job.phone());
+                ps.setString(6, status);
+                ps.setInt(7, 20);
+                db.dialect().setInstant(ps, 8, now);
+                db.dialect().setInstant(ps, 9, now);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+        LOG.info("[DIALLER] lead {} attempt {} placed for {}: Vapi call {}", job.leadId(), job.attemptNo(), client.clientKey(), vapiId);
+    }
+
+    /** Vapi refused the call for good (4xx): the attempt fails with Vapi's words; the lead waits for a person to look. */
+    public boolean isPermanent(Exchange exchange) {
+        Throwable t = exchange.getException() != null ? exchange.getException() : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        HttpOperationFailedException h = http(t);
+        return h != null && h.getStatusCode() >= 400 && h.getStatusCode() < 500 && h.getStatusCode() != 429 && h.getStatusCode() != 408;
+    }
+
+    public void failed(Exchange exchange) {
+        Throwable t = exchange.getException() != null ? exchange.getException() : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        finishFailed(exchange.getProperty(JOB, DialJob.class), describe(t), "failed");
+    }
+
+    /** Retries exhausted (429, 5xx, timeouts): the attempt failed; the lead is queued again in 15 minutes. */
+    public void dead(Exchange exchange) {
+        finishFailed(exchange.getProperty(JOB, DialJob.class), "retries exhausted: " + describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)),
+                "queued");
+    }
+
+    private void finishFailed(DialJob job, String why, String leadStatus) {
+        if (job == null) {
+            LOG.error("[DIALLER] a dial failed before its job was known: {}", why);
+            return;
+        }
+        Instant now = clock.instant();
+        db.inTransaction("recording a failed dial", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update dial_attempts set status = 'failed', detail = ?, updated_at = ? where id = ?")) {
+                ps.setString(1, why);
+                db.dialect().setInstant(ps, 2, now);
+                ps.setLong(3, job.attemptId());
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("update leads set status = ?, status_reason = ?, next_call_at = ?, updated_at = ? "
+                    + "where id = ? and status = 'calling'")) {
+                ps.setString(1, leadStatus.equals("queued") ? "queued" : "call_failed");
+                ps.setString(2, why);
+                db.dialect().setInstant(ps, 3, leadStatus.equals("queued") ? now.plus(Duration.ofMinutes(15)) : null);
+                db.dialect().setInstant(ps, 4, now);
+                ps.setLong(5, job.leadId());
+                ps.executeUpdate();
+            }
+            return null;
+        });
+        LOG.error("[DIALLER] lead {} attempt {} failed: {}", job.leadId(), job.attemptNo(), why);
+    }
+
+    private static HttpOperationFailedException http(Throwable t) {
+        for (Throwable x = t; x != null; x = x.getCause() == x ? null : x.getCause()) {
+            if (x instanceof HttpOperationFailedException h) {
+                return h;
+            }
+        }
+        return null;
+    }
+
+    private static String describe(Throwable t) {
+        HttpOperationFailedException h = http(t);
+        if (h != null) {
+            String msg = h.getResponseBody();
+            try {
+                JsonNode n = Json.MAPPER.readTree(msg);
+                JsonNode m = n.get("message");
+                msg = m == null ? msg : m.isArray() ? String.join("; ", Json.MAPPER.convertValue(m, List.class)) : m.asText();
+            } catch (Exception ignored) {
+                // not JSON: Vapi's text as it came
+            }
+            return "Vapi " + h.getStatusCode() + ": " + msg;
+        }
+        return t == null ? "unknown" : t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    // ---- after the call -----------------------------------------------------------------------
+
+    /** Vapi's end-of-call report for a dialled call: the attempt ended, the lead was contacted (or an abandoned call noted). */
+    public void callEnded(String vapiCallId, String outcome, String endedReason, Instant startedAt, Instant endedAt) {
+        Instant now = clock.instant();
+        boolean abandoned = startedAt != null && endedReason != null
+                && (endedReason.startsWith("pipeline-error") || endedReason.startsWith("assistant-error") || endedReason.contains("silence-timed-out")
+                && endedAt != null && Duration.between(startedAt, endedAt).toSeconds() < 5);
+        db.inTransaction("recording a dialled call's end", c -> {
+            Long leadId = null;
+            try (PreparedStatement ps = c.prepareStatement("select lead_id from dial_attempts where vapi_call_id = ?")) {
+                ps.setString(1, vapiCallId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        leadId = rs.getLong(1);
+                    }
+                }
+            }
+            if (leadId == null) {
+                return null; // not a call this hub placed (inbound, or placed elsewhere)
+            }
+            try (PreparedStatement ps = c.prepareStatement("update dial_attempts set status = 'ended', detail = ?, updated_at = ? where vapi_call_id = ?")) {
+                ps.setString(1, outcome + (endedReason == null ? "" : " (" + endedReason + ")"));
+                db.dialect().setInstant(ps, 2, now);
+                ps.setString(3, vapiCallId);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("update leads set status = case when status = 'calling' then ? else status end, "
+                    + "last_contacted_at = ?, last_abandoned_at = coalesce(?, last_abandoned_at), updated_at = ? where id = ?")) {
+                ps.setString(1, "booked".equals(outcome) ? "booked" : "contacted");
+                db.dialect().setInstant(ps, 2, endedAt != null ? endedAt : now);
+                db.dialect().setInstant(ps, 3, abandoned ? (endedAt != null ? endedAt : now) : null);
+                db.dialect().setInstant(ps, 4, now);
+                ps.setLong(5, leadId);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Calls placed longer ago than the timeout with no end-of-call report: unknown, alerted, the line freed. */
+    public int reconcile() {
+        Instant cutoff = clock.instant().minus(callTimeout);
+        List<Object[]> stale = db.read("finding calls without a report", c -> {
+            List<Object[]> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("select id, lead_id, vapi_call_id, client_id from dial_attempts where status in ('placed', 'dialling') "
+                    + "and updated_at < ? order by id limit 500")) {
+                db.dialect().setInstant(ps, 1, cutoff);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Object[] {rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getLong(4)});
+                    }
+                }
+            }
+            return out;
+        });
+        Instant now = clock.instant();
+        for (Object[] s : stale) {
+            db.inTransaction("reconciling a call", c -> {
+                try (PreparedStatement ps = c.prepareStatement("update dial_attempts set status = 'unknown', detail = ?, updated_at = ? where id = ? "
+                        + "and status in ('placed', 'dialling')")) {
+                    ps.setString(1, "no end-of-call report within " + callTimeout.toSeconds() + " s");
+                    db.dialect().setInstant(ps, 2, now);
+                    ps.setLong(3, (Long) s[0]);
+                    ps.executeUpdate();
+                }
+                try (PreparedStatement ps = c.prepareStatement("update calls set status = 'unknown', updated_at = ? where vapi_call_id = ? and status_rank < 100")) {
+                    db.dialect().setInstant(ps, 1, now);
+                    ps.setString(2, (String) s[2]);
+                    ps.executeUpdate();
+                }
+                try (PreparedStatement ps = c.prepareStatement("update leads set status = 'call_unknown', status_reason = ?, updated_at = ? "
+                        + "where id = ? and status = 'calling'")) {
+                    ps.setString(1, "Vapi sent no end-of-call report for call " + s[2]);
+                    db.dialect().setInstant(ps, 2, now);
+                    ps.setLong(3, (Long) s[1]);
+                    ps.executeUpdate();
+                }
+                return null;
+            });
+            LOG.error("[CRITICAL ALERT] [DIALLER] call {} of lead {} (client {}) has had no end-of-call report for {} s: marked unknown",
+                    s[2], s[1], s[3], callTimeout.toSeconds());
+        }
+        return stale.size();
+    }
+
+    private static boolean present(String s) {
+        return s != null && !s.isBlank();
+    }
+}

@@ -1,0 +1,95 @@
+package uk.bookinghub.dialler;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import uk.bookinghub.http.HttpProblem;
+import uk.bookinghub.http.Json;
+
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A client's dialling settings: the compliance rules ({@link CallingRules.Settings}: calling
+ * window, bank holidays, consent, attempts, redial wait, TPS) plus how many calls may be in flight
+ * at once (default 10) and whether every new web-form lead is called at once (instant calling).
+ * Stored as JSON on the client ({@code calling_settings}); the zone defaults to the client's own.
+ */
+public record DiallerSettings(CallingRules.Settings rules, int maxConcurrentCalls, boolean instantCalling) {
+
+    public static final int DEFAULT_CONCURRENCY = 10;
+
+    public static DiallerSettings defaults(ZoneId zone) {
+        CallingRules.Settings d = CallingRules.Settings.defaults();
+        return new DiallerSettings(withZone(d, zone), DEFAULT_CONCURRENCY, false);
+    }
+
+    private static CallingRules.Settings withZone(CallingRules.Settings s, ZoneId zone) {
+        return new CallingRules.Settings(zone, s.windows(), s.skipBankHolidays(), s.bankHolidayRegion(), s.requireConsent(), s.maxAttempts(),
+                s.abandonedRedialWait(), s.allowTps());
+    }
+
+    /** Stored JSON (validated when saved); anything unreadable falls back to the defaults. */
+    public static DiallerSettings fromStored(String json, ZoneId clientZone) {
+        if (json == null || json.isBlank() || json.strip().equals("{}")) {
+            return defaults(clientZone);
+        }
+        try {
+            return parse(Json.MAPPER.readTree(json), clientZone);
+        } catch (Exception e) {
+            return defaults(clientZone);
+        }
+    }
+
+    /** Validates a settings document; every problem is named in one 400. */
+    public static DiallerSettings parse(JsonNode in, ZoneId clientZone) {
+        if (in == null || in.isNull()) {
+            return defaults(clientZone);
+        }
+        if (!in.isObject()) {
+            throw HttpProblem.badRequest("calling settings must be a JSON object");
+        }
+        List<String> problems = new ArrayList<>();
+        ObjectNode rules = ((ObjectNode) in).deepCopy();
+        int concurrency = DEFAULT_CONCURRENCY;
+        JsonNode c = rules.remove("maxConcurrentCalls");
+        if (c != null && !c.isNull()) {
+            if (!c.isIntegralNumber() || c.asInt() < 1 || c.asInt() > 500) {
+                problems.add("maxConcurrentCalls: a whole number from 1 to 500");
+            } else {
+                concurrency = c.asInt();
+            }
+        }
+        boolean instant = false;
+        JsonNode i = rules.remove("instantCalling");
+        if (i != null && !i.isNull()) {
+            if (!i.isBoolean()) {
+                problems.add("instantCalling: true or false");
+            } else {
+                instant = i.asBoolean();
+            }
+        }
+        boolean zoneGiven = rules.hasNonNull("zone");
+        CallingRules.Settings parsed = null;
+        try {
+            parsed = CallingRules.Settings.fromJson(rules);
+        } catch (CallingRules.InvalidSettingsException e) {
+            problems.addAll(e.problems());
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
+        }
+        if (!problems.isEmpty()) {
+            throw HttpProblem.badRequest("invalid calling settings", Map.of("fields", problems));
+        }
+        return new DiallerSettings(zoneGiven ? parsed : withZone(parsed, clientZone), concurrency, instant);
+    }
+
+    public ObjectNode toJson() {
+        ObjectNode o = rules.toJson();
+        o.put("maxConcurrentCalls", maxConcurrentCalls);
+        o.put("instantCalling", instantCalling);
+        return o;
+    }
+}
