@@ -71,6 +71,23 @@ public record DiallerSettings(CallingRules.Settings rules, int maxConcurrentCall
                 instant = i.asBoolean();
             }
         }
+        // windows may be written like the booking hours, [["08:00","21:00"]], or as {"from","to"} objects
+        JsonNode windows = rules.get("windows");
+        if (windows != null && windows.isObject()) {
+            windows.fields().forEachRemaining(day -> {
+                if (day.getValue().isArray()) {
+                    var list = Json.MAPPER.createArrayNode();
+                    for (JsonNode w : day.getValue()) {
+                        if (w.isArray() && w.size() == 2) {
+                            list.addObject().put("from", w.get(0).asText()).put("to", w.get(1).asText());
+                        } else {
+                            list.add(w);
+                        }
+                    }
+                    ((ObjectNode) windows).set(day.getKey(), list);
+                }
+            });
+        }
         boolean zoneGiven = rules.hasNonNull("zone");
         CallingRules.Settings parsed = null;
         try {

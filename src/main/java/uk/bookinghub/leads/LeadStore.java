@@ -446,4 +446,21 @@ public final class LeadStore {
         }
         return sb.toString();
     }
+
+    /** The client's calling settings say every new web-form lead is called at once. */
+    boolean instantCalling(long clientId) {
+        String json = db.read("reading calling settings", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select calling_settings from clients where id = ?")) {
+                ps.setLong(1, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        });
+        try {
+            return json != null && uk.bookinghub.http.Json.MAPPER.readTree(json).path("instantCalling").asBoolean(false);
+        } catch (Exception e) {
+            return false;
+        }
+    }
 }

@@ -147,7 +147,10 @@ public final class LeadsApi {
     /** {@code POST /api/leads}: one lead (the web-form path). */
     public Reply createLead(Client client, byte[] body, String contentType) {
         JsonNode in = JsonBodies.object(body, contentType, 65536);
-        LeadRow row = RowSource.fromJson(1, in);
+        LeadRow parsed = RowSource.fromJson(1, in);
+        // a client with instant calling on has every web-form lead called at once (queued for the dialler)
+        LeadRow row = !parsed.instant() && store.instantCalling(client.id()) ? new LeadRow(parsed.line(), parsed.name(), parsed.phone(), parsed.email(),
+                parsed.source(), parsed.consent(), parsed.consentAt(), parsed.consentSource(), parsed.attributes(), true, parsed.error()) : parsed;
         if (row.phone() == null || row.phone().isBlank()) {
             throw HttpProblem.badRequest("phone is required");
         }

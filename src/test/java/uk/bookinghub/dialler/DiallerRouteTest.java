@@ -1,0 +1,268 @@
+package uk.bookinghub.dialler;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import uk.bookinghub.support.Jsons;
+import uk.bookinghub.support.RunningHub;
+import uk.bookinghub.support.TestDatabase;
+import uk.bookinghub.support.VapiReports;
+import uk.bookinghub.support.VapiStub;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The dialler through the real routes against a local Vapi stand-in: instant leads placed within
+ * seconds with the client's assistant and the lead's variables, every compliance rule blocking
+ * with its name recorded, the line limit, Vapi's 400 and 5xx, the end-of-call report closing the
+ * attempt, and a call with no report marked unknown. Numbers: Ofcom drama ranges only.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class DiallerRouteTest {
+
+    static final String VAPI_KEY = "vapi-private-test-key";
+    /** Always inside the window (the rules' own edges are unit-tested in CallingRulesTest). */
+    static final String ALWAYS_OPEN = "\"windows\":{\"mon\":[[\"00:00\",\"23:59:59\"]],\"tue\":[[\"00:00\",\"23:59:59\"]],\"wed\":[[\"00:00\",\"23:59:59\"]],"
+            + "\"thu\":[[\"00:00\",\"23:59:59\"]],\"fri\":[[\"00:00\",\"23:59:59\"]],\"sat\":[[\"00:00\",\"23:59:59\"]],\"sun\":[[\"00:00\",\"23:59:59\"]]},"
+            + "\"skipBankHolidays\":false";
+    private static final AtomicInteger NEXT = new AtomicInteger(500);
+    private TestDatabase db;
+    private RunningHub hub;
+    private VapiStub vapi;
+    private String key;
+    private String gatedKey;
+    private String pairKey;
+
+    abstract TestDatabase.Kind kind();
+
+    @BeforeAll
+    void start() {
+        db = TestDatabase.create(kind());
+        vapi = VapiStub.start(VAPI_KEY);
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("vapi.private-key", VAPI_KEY);
+        o.put("vapi.base-url", vapi.baseUrl());
+        o.put("vapi.assistant-id", "asst-default");
+        o.put("vapi.phone-number-id", "pn-default");
+        o.put("hub.dialler.call-timeout-seconds", "3");
+        o.put("hub.dialler.reconcile-ms", "500");
+        hub = RunningHub.start(db.hubUrl(), o);
+        key = hub.onboard("{\"businessName\":\"Leeds Plumbing\",\"email\":\"office@leeds.example\",\"phone\":\"0113 496 0000\","
+                + "\"vapiAssistantId\":\"asst-leeds\",\"vapiPhoneNumberId\":\"pn-leeds\"}");
+        settings("leeds-plumbing", key, "{\"calling\":{" + ALWAYS_OPEN + "}}");
+        // a client whose window opens only on a day two days from now, and who requires consent
+        String day = LocalDate.now(ZoneId.of("Europe/London")).plusDays(2).getDayOfWeek().name().substring(0, 3).toLowerCase(Locale.ROOT);
+        gatedKey = hub.onboard("{\"businessName\":\"Gated Ltd\",\"email\":\"g@gated.example\",\"phone\":\"0113 496 0002\"}");
+        settings("gated-ltd", gatedKey, "{\"calling\":{\"windows\":{\"" + day + "\":[[\"09:00\",\"17:00\"]]}}}");
+        pairKey = hub.onboard("{\"businessName\":\"Two Lines\",\"email\":\"t@two.example\",\"phone\":\"0113 496 0003\"}");
+        settings("two-lines", pairKey, "{\"calling\":{" + ALWAYS_OPEN + ",\"maxConcurrentCalls\":2,\"requireConsent\":true}}");
+    }
+
+    @AfterAll
+    void stop() {
+        hub.close();
+        vapi.close();
+        db.close();
+    }
+
+    @BeforeEach
+    void clean() {
+        vapi.reset();
+    }
+
+    private void settings(String clientKey, String apiKey, String json) {
+        HttpResponse<String> r = hub.send(HttpRequest.newBuilder(URI.create(hub.url("/api/clients/" + clientKey + "/settings")))
+                .PUT(HttpRequest.BodyPublishers.ofString(json)).header("Content-Type", "application/json"), "X-API-Key", apiKey);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    }
+
+    private static String mobile() {
+        return "+447700900" + String.format("%03d", NEXT.incrementAndGet());
+    }
+
+    private long lead(String apiKey, String json) {
+        HttpResponse<String> r = hub.post("/api/leads", "application/json", json, "X-API-Key", apiKey);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        return Jsons.read(r.body()).get("lead").get("id").asLong();
+    }
+
+    private String one(String sql) throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    private void exec(String sql) throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.executeUpdate(sql);
+        }
+    }
+
+    @Test
+    void anInstantLeadIsCalledWithinSecondsWithTheClientsAssistantAndTheLeadsVariables() throws Exception {
+        String phone = mobile();
+        long started = System.nanoTime();
+        long leadId = lead(key, "{\"name\":\"Ann\",\"phone\":\"" + phone + "\",\"instant\":true}");
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> !vapi.callsTo(phone).isEmpty());
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+        VapiStub.CallRequest call = vapi.callsTo(phone).get(0);
+        assertThat(call.authorization()).isEqualTo("Bearer " + VAPI_KEY);
+        JsonNode body = call.body();
+        assertThat(body.get("assistantId").asText()).isEqualTo("asst-leeds");
+        assertThat(body.get("phoneNumberId").asText()).isEqualTo("pn-leeds");
+        assertThat(body.get("customer").get("number").asText()).isEqualTo(phone);
+        JsonNode vars = body.get("assistantOverrides").get("variableValues");
+        assertThat(vars.get("name").asText()).isEqualTo("Ann");
+        assertThat(vars.get("businessName").asText()).isEqualTo("Leeds Plumbing");
+        assertThat(vars.get("clientKey").asText()).isEqualTo("leeds-plumbing");
+        assertThat(vars.get("leadId").asText()).isEqualTo(String.valueOf(leadId));
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> "placed".equals(one("select status from dial_attempts where lead_id = " + leadId)));
+        assertThat(one("select vapi_call_id from dial_attempts where lead_id = " + leadId)).isEqualTo(call.callId());
+        assertThat(one("select status from leads where id = " + leadId)).isEqualTo("calling");
+        assertThat(one("select client_id from calls where vapi_call_id = '" + call.callId() + "'")).isNotNull();
+
+        // Vapi's end-of-call report closes the attempt and the lead was contacted
+        HttpResponse<String> report = hub.postVapi(VapiReports.endOfCall(call.callId(),
+                "\"assistantOverrides\":{\"variableValues\":{\"clientKey\":\"leeds-plumbing\",\"leadId\":\"" + leadId + "\"}}", "customer-ended-call", null));
+        assertThat(report.statusCode()).isEqualTo(200);
+        assertThat(one("select status from dial_attempts where lead_id = " + leadId)).isEqualTo("ended");
+        assertThat(one("select status from leads where id = " + leadId)).isEqualTo("contacted");
+        assertThat(one("select last_contacted_at from leads where id = " + leadId)).isNotNull();
+        Thread.sleep(600);
+        assertThat(vapi.callsTo(phone)).hasSize(1); // dialled once
+    }
+
+    @Test
+    void eachComplianceRuleBlocksWithItsNameRecorded() throws Exception {
+        // calling window: queued, waits for the next opening, never dialled now
+        String p1 = mobile();
+        long windowLead = lead(gatedKey, "{\"name\":\"Bo\",\"phone\":\"" + p1 + "\",\"instant\":true,\"consent\":\"yes\"}");
+        await().atMost(Duration.ofSeconds(5)).until(() -> one("select rule from dial_attempts where lead_id = " + windowLead) != null);
+        assertThat(one("select rule from dial_attempts where lead_id = " + windowLead)).isEqualTo("calling_window");
+        assertThat(one("select status from leads where id = " + windowLead)).isEqualTo("queued");
+        assertThat(one("select next_call_at from leads where id = " + windowLead)).isNotNull();
+
+        // consent required and missing: skipped for good
+        String p2 = mobile();
+        long noConsent = lead(pairKey, "{\"name\":\"Cy\",\"phone\":\"" + p2 + "\",\"instant\":true}");
+        await().atMost(Duration.ofSeconds(5)).until(() -> "skipped".equals(one("select status from leads where id = " + noConsent)));
+        assertThat(one("select rule from dial_attempts where lead_id = " + noConsent)).isEqualTo("consent");
+        assertThat(one("select status_reason from leads where id = " + noConsent)).contains("consent");
+
+        // premium-rate number (drama range 0909 879xxxx): never dialled
+        long premium = lead(key, "{\"name\":\"Di\",\"phone\":\"0909 879 0" + String.format("%03d", NEXT.incrementAndGet()) + "\",\"instant\":true}");
+        await().atMost(Duration.ofSeconds(5)).until(() -> "skipped".equals(one("select status from leads where id = " + premium)));
+        assertThat(one("select rule from dial_attempts where lead_id = " + premium)).isEqualTo("premium_rate_or_personal");
+
+        // TPS, max attempts, a recent abandoned call, and the opt-out list: set on leads that are not queued yet, then queued
+        String p4 = mobile();
+        String p5 = mobile();
+        String p6 = mobile();
+        String p7 = mobile();
+        long tps = lead(key, "{\"name\":\"Ed\",\"phone\":\"" + p4 + "\"}");
+        long attempts = lead(key, "{\"name\":\"Fay\",\"phone\":\"" + p5 + "\"}");
+        long abandoned = lead(key, "{\"name\":\"Gus\",\"phone\":\"" + p6 + "\"}");
+        long optedOut = lead(key, "{\"name\":\"Hal\",\"phone\":\"" + p7 + "\"}");
+        exec("update leads set tps = " + (kind() == TestDatabase.Kind.SQLITE ? "1" : "true") + " where id = " + tps);
+        exec("update leads set call_attempts = 3 where id = " + attempts);
+        String hourAgo = kind() == TestDatabase.Kind.SQLITE ? "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hour')" : "now() - interval '1 hour'";
+        exec("update leads set last_abandoned_at = " + hourAgo + " where id = " + abandoned);
+        exec("insert into opt_outs (scope_key, client_id, phone_e164, reason, active, created_at, created_by) values ('client:1', 1, '" + p7
+                + "', 'user_request', " + (kind() == TestDatabase.Kind.SQLITE ? "1" : "true") + ", " + (kind() == TestDatabase.Kind.SQLITE ? "'2026-01-01T00:00:00.000Z'" : "now()")
+                + ", 'test')");
+        exec("update leads set status = 'queued' where id in (" + tps + "," + attempts + "," + abandoned + "," + optedOut + ")");
+        await().atMost(Duration.ofSeconds(5)).until(() -> one("select count(*) from dial_attempts where status = 'blocked' and lead_id in ("
+                + tps + "," + attempts + "," + abandoned + "," + optedOut + ")").equals("4"));
+        assertThat(one("select rule from dial_attempts where lead_id = " + tps)).isEqualTo("tps");
+        assertThat(one("select rule from dial_attempts where lead_id = " + attempts)).isEqualTo("max_attempts");
+        assertThat(one("select rule from dial_attempts where lead_id = " + abandoned)).isEqualTo("abandoned_redial");
+        assertThat(one("select status from leads where id = " + abandoned)).isEqualTo("queued"); // waits out the 72 h
+        assertThat(one("select rule from dial_attempts where lead_id = " + optedOut)).isEqualTo("opt_out");
+        for (String p : new String[] {p1, p2, p4, p5, p6, p7}) {
+            assertThat(vapi.callsTo(p)).as(p).isEmpty();
+        }
+    }
+
+    @Test
+    void theLineLimitHoldsUntilCallsEnd() throws Exception {
+        String[] phones = new String[5];
+        long[] leads = new long[5];
+        for (int i = 0; i < 5; i++) {
+            phones[i] = mobile();
+            leads[i] = lead(pairKey, "{\"name\":\"P" + i + "\",\"phone\":\"" + phones[i] + "\",\"consent\":\"yes\",\"instant\":true}");
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> vapi.acceptedCount() >= 2);
+        Thread.sleep(800); // several ticks: still two lines busy
+        assertThat(vapi.acceptedCount()).isEqualTo(2);
+        // the two calls end: two more go out
+        for (VapiStub.CallRequest c : vapi.accepted()) {
+            hub.postVapi(VapiReports.endOfCall(c.callId(), "\"assistantOverrides\":{\"variableValues\":{\"clientKey\":\"two-lines\"}}",
+                    "customer-ended-call", null));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> vapi.acceptedCount() >= 4);
+        Thread.sleep(500);
+        assertThat(vapi.acceptedCount()).isEqualTo(4);
+    }
+
+    @Test
+    void vapiRefusalsAndOutagesAreRecordedAndRetried() throws Exception {
+        // 400: the attempt fails with Vapi's own words, no retry
+        vapi.failNext(1, 400, "assistantId must be a UUID");
+        String p1 = mobile();
+        long refused = lead(key, "{\"name\":\"Ivy\",\"phone\":\"" + p1 + "\",\"instant\":true}");
+        await().atMost(Duration.ofSeconds(5)).until(() -> "failed".equals(one("select status from dial_attempts where lead_id = " + refused)));
+        assertThat(one("select detail from dial_attempts where lead_id = " + refused)).contains("Vapi 400", "assistantId must be a UUID");
+        assertThat(one("select status from leads where id = " + refused)).isEqualTo("call_failed");
+        assertThat(vapi.callsTo(p1)).hasSize(1);
+
+        // 500 twice, then accepted: placed once, one call at Vapi
+        vapi.failNext(2, 500, "Internal Server Error");
+        String p2 = mobile();
+        long retried = lead(key, "{\"name\":\"Jo\",\"phone\":\"" + p2 + "\",\"instant\":true}");
+        await().atMost(Duration.ofSeconds(5)).until(() -> "placed".equals(one("select status from dial_attempts where lead_id = " + retried)));
+        assertThat(vapi.callsTo(p2)).hasSize(3);
+        assertThat(vapi.callsTo(p2).stream().filter(VapiStub.CallRequest::accepted)).hasSize(1);
+        assertThat(one("select count(*) from dial_attempts where lead_id = " + retried)).isEqualTo("1");
+
+        // no end-of-call report within the timeout (3 s here): unknown, and the line is free again
+        await().atMost(Duration.ofSeconds(10)).until(() -> "unknown".equals(one("select status from dial_attempts where lead_id = " + retried)));
+        assertThat(one("select status from leads where id = " + retried)).isEqualTo("call_unknown");
+        assertThat(one("select status from calls where vapi_call_id = (select vapi_call_id from dial_attempts where lead_id = " + retried + ")"))
+                .isEqualTo("unknown");
+    }
+
+    @Test
+    void callingSettingsAreValidatedWithTheBookingSettings() {
+        HttpResponse<String> bad = hub.send(HttpRequest.newBuilder(URI.create(hub.url("/api/clients/leeds-plumbing/settings")))
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"calling\":{\"windows\":{\"mon\":[[\"21:00\",\"08:00\"]]},\"maxAttempts\":0,\"maxConcurrentCalls\":0,"
+                        + "\"skipBankHoliday\":true}}")).header("Content-Type", "application/json"), "X-API-Key", key);
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("windows", "maxAttempts", "maxConcurrentCalls", "skipBankHoliday: unknown field");
+        JsonNode s = Jsons.read(hub.get("/api/clients/two-lines/settings", "X-API-Key", pairKey).body()).get("calling");
+        assertThat(s.get("maxConcurrentCalls").asInt()).isEqualTo(2);
+        assertThat(s.get("requireConsent").asBoolean()).isTrue();
+        JsonNode defaults = Jsons.read(hub.get("/api/clients/gated-ltd/settings", "X-API-Key", gatedKey).body()).get("calling");
+        assertThat(defaults.get("maxAttempts").asInt()).isEqualTo(3);
+        assertThat(defaults.get("maxConcurrentCalls").asInt()).isEqualTo(10);
+    }
+}
