@@ -155,7 +155,8 @@ public class HubConfiguration implements CamelConfiguration {
         GoogleCalendars google = new GoogleCalendars(text(props, "google.client-email", ""), text(props, "google.private-key", ""),
                 text(props, "google.base-url", ""), "booking-hub");
         registry.bind("googleCalendars", google);
-        CalendarSync calendarSync = new CalendarSync(bookings, clients, google, camel, clock, integer(props, "hub.calendar.max-attempts", 8));
+        CalendarSync calendarSync = new CalendarSync(bookings, clients, google, camel, clock, integer(props, "hub.calendar.max-attempts", 8),
+                integer(props, "hub.calendar.retry-initial-ms", 10_000));
         registry.bind("calendarSync", calendarSync);
         BookingTools bookingTools = new BookingTools(bookings, messagesApi, calendarSync, clock);
         registry.bind("bookingTools", bookingTools);

@@ -294,7 +294,8 @@ public final class BookingTools {
                 if (!store.recordTool(conn, tc.id(), vapiCallId, c.id(), tc.name(), tc.rawArguments(), a.json())) {
                     throw new RetriedToolCall();
                 }
-                LOG.info("[BOOKING] appointment {} for client {}: {} at {} (call {})", appt.id(), c.clientKey(), service.name(), start, vapiCallId);
+                LOG.info("[BOOKING] appointment {} for client {}: {} at {} (call {})", appt.id(), c.clientKey(),
+                        service.name() == null ? "appointment" : service.name(), start, vapiCallId);
                 return a;
             });
             return booked;

@@ -50,15 +50,18 @@ public final class CalendarSync implements BookingTools.CalendarBusy {
     private final CamelContext camel;
     private final Clock clock;
     private final int maxAttempts;
+    private final long retryInitialMs;
     private volatile ProducerTemplate template;
 
-    public CalendarSync(BookingStore store, ClientStore clients, GoogleCalendars google, CamelContext camel, Clock clock, int maxAttempts) {
+    public CalendarSync(BookingStore store, ClientStore clients, GoogleCalendars google, CamelContext camel, Clock clock, int maxAttempts,
+                        long retryInitialMs) {
         this.store = store;
         this.clients = clients;
         this.google = google;
         this.camel = camel;
         this.clock = clock;
         this.maxAttempts = maxAttempts;
+        this.retryInitialMs = retryInitialMs;
     }
 
     private String calendarId(Client c) {
@@ -177,9 +180,9 @@ public final class CalendarSync implements BookingTools.CalendarBusy {
         boolean later = g == null || code == 403 || code == 429 || code >= 500;
         int attempts = store.calendarAttempts(a.id()) + 1;
         if (later && attempts < maxAttempts) {
-            Duration wait = Duration.ofSeconds(Math.min(3600, 5L << Math.min(attempts, 10)));
+            Duration wait = Duration.ofMillis(Math.min(3_600_000L, retryInitialMs << Math.min(attempts - 1, 20)));
             store.calendarRetry(a.id(), reason(error), clock.instant().plus(wait));
-            LOG.warn("[CALENDAR] appointment {} {} failed ({}); trying again in {} s", a.id(), op, reason(error), wait.toSeconds());
+            LOG.warn("[CALENDAR] appointment {} {} failed ({}); trying again in {} ms", a.id(), op, reason(error), wait.toMillis());
         } else {
             store.calendarRetry(a.id(), reason(error), null);
             store.calendarDone(a.id(), "failed", null, reason(error), a.updatedAt());
