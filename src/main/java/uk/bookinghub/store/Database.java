@@ -100,29 +100,90 @@ public final class Database implements AutoCloseable {
         return url;
     }
 
-    /** Runs work in one transaction; JDBC failures become {@link DatabaseUnavailableException} or {@link StoreException}. */
+    /**
+     * Runs work in one transaction; JDBC failures become {@link DatabaseUnavailableException} or
+     * {@link StoreException}. A pooled connection that died (the database restarted, the network
+     * dropped) fails before the commit is sent: the pool discards it and the work runs once more on
+     * a fresh one, so the first request after an outage does not pay for the dead connection.
+     */
     public <T> T inTransaction(String what, Work<T> work) {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
+        try {
+            return attempt(work, true);
+        } catch (BrokenBeforeCommit e) {
             try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(c);
-                throw e;
+                return attempt(work, true);
+            } catch (BrokenBeforeCommit again) {
+                throw StoreException.wrap(what, again.cause);
+            } catch (SQLException e2) {
+                throw StoreException.wrap(what, e2);
             }
         } catch (SQLException e) {
             throw StoreException.wrap(what, e);
         }
     }
 
-    /** Runs read-only work with an auto-commit connection. */
+    /** Runs read-only work with an auto-commit connection (once more on a fresh connection if the pooled one was dead). */
     public <T> T read(String what, Work<T> work) {
-        try (Connection c = dataSource.getConnection()) {
-            return work.run(c);
+        try {
+            return attempt(work, false);
+        } catch (BrokenBeforeCommit e) {
+            try {
+                return attempt(work, false);
+            } catch (BrokenBeforeCommit again) {
+                throw StoreException.wrap(what, again.cause);
+            } catch (SQLException e2) {
+                throw StoreException.wrap(what, e2);
+            }
         } catch (SQLException e) {
             throw StoreException.wrap(what, e);
+        }
+    }
+
+    /** The work failed on a connection that is broken, before anything was committed: safe to run again. */
+    private static final class BrokenBeforeCommit extends Exception {
+        final SQLException cause;
+
+        BrokenBeforeCommit(SQLException cause) {
+            super(cause.getMessage(), cause, false, false);
+            this.cause = cause;
+        }
+    }
+
+    private <T> T attempt(Work<T> work, boolean transaction) throws SQLException, BrokenBeforeCommit {
+        try (Connection c = dataSource.getConnection()) {
+            if (transaction) {
+                c.setAutoCommit(false);
+            }
+            T result;
+            try {
+                result = work.run(c);
+            } catch (SQLException e) {
+                if (transaction) {
+                    rollbackQuietly(c);
+                }
+                if (dialect() == Dialect.POSTGRESQL && Dialect.isUnavailable(e) && brokenConnection(c)) {
+                    dataSource.evictConnection(c);
+                    throw new BrokenBeforeCommit(e);
+                }
+                throw e;
+            } catch (RuntimeException e) {
+                if (transaction) {
+                    rollbackQuietly(c);
+                }
+                throw e;
+            }
+            if (transaction) {
+                c.commit(); // a failure here is not retried: the commit may have happened
+            }
+            return result;
+        }
+    }
+
+    private static boolean brokenConnection(Connection c) {
+        try {
+            return c.isClosed() || !c.isValid(1);
+        } catch (SQLException e) {
+            return true;
         }
     }
 
