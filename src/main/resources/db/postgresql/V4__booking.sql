@@ -17,6 +17,7 @@ create table appointments (
     notes             text,
     start_at          timestamptz not null,
     end_at            timestamptz not null,
+    scheduled_at      timestamptz not null,        -- when the current start was set (booked or moved): reminders need that much notice
     status            text        not null,        -- booked, cancelled
     calendar_status   text        not null,        -- pending, synced, not_configured, failed
     google_event_id   text,                        -- derived from our id: a retried insert cannot make a second event
@@ -28,6 +29,7 @@ create table appointments (
     cancelled_at      timestamptz
 );
 create index appointments_client_start_idx on appointments (client_id, start_at);
+create index appointments_booked_start_idx on appointments (start_at) where status = 'booked';   -- the reminder batch
 create index appointments_calendar_idx on appointments (calendar_status, id);
 create index appointments_call_idx on appointments (vapi_call_id);
 

@@ -47,14 +47,16 @@ public final class BookingStore {
     }
 
     public String settingsJson(long clientId) {
-        return db.read("reading booking settings", c -> {
-            try (PreparedStatement ps = c.prepareStatement("select booking_settings from clients where id = ?")) {
-                ps.setLong(1, clientId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getString(1) : "{}";
-                }
+        return db.read("reading booking settings", c -> settingsJson(c, clientId));
+    }
+
+    public String settingsJson(Connection c, long clientId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select booking_settings from clients where id = ?")) {
+            ps.setLong(1, clientId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : "{}";
             }
-        });
+        }
     }
 
     public void saveSettings(long clientId, String json) {
@@ -96,7 +98,7 @@ public final class BookingStore {
         Dialect d = db.dialect();
         long id;
         try (PreparedStatement ps = c.prepareStatement("insert into appointments (client_id, lead_id, vapi_call_id, tool_call_id, customer_name, phone_e164, "
-                + "email, service, notes, start_at, end_at, status, calendar_status, created_at, updated_at) values (?,?,?,?,?,?,?,?,?,?,?,'booked',?,?,?)",
+                + "email, service, notes, start_at, end_at, status, calendar_status, created_at, updated_at, scheduled_at) values (?,?,?,?,?,?,?,?,?,?,?,'booked',?,?,?,?)",
                 Statement.RETURN_GENERATED_KEYS)) {
             ps.setLong(1, a.clientId());
             if (a.leadId() == null) {
@@ -116,6 +118,7 @@ public final class BookingStore {
             ps.setString(12, a.calendarStatus());
             d.setInstant(ps, 13, now);
             d.setInstant(ps, 14, now);
+            d.setInstant(ps, 15, now);
             ps.executeUpdate();
             try (ResultSet keys = ps.getGeneratedKeys()) {
                 keys.next();
@@ -241,12 +244,14 @@ public final class BookingStore {
     }
 
     public void move(Connection c, long id, Instant start, Instant end) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("update appointments set start_at = ?, end_at = ?, updated_at = ?, "
+        Instant now = clock.instant();
+        try (PreparedStatement ps = c.prepareStatement("update appointments set start_at = ?, end_at = ?, updated_at = ?, scheduled_at = ?, "
                 + "calendar_status = case when calendar_status = 'not_configured' then calendar_status else 'pending' end, calendar_next_at = null where id = ?")) {
             db.dialect().setInstant(ps, 1, start);
             db.dialect().setInstant(ps, 2, end);
-            db.dialect().setInstant(ps, 3, clock.instant());
-            ps.setLong(4, id);
+            db.dialect().setInstant(ps, 3, now);
+            db.dialect().setInstant(ps, 4, now);
+            ps.setLong(5, id);
             ps.executeUpdate();
         }
     }

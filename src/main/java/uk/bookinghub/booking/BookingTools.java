@@ -383,7 +383,7 @@ public final class BookingTools {
     /** Moves the appointment (same service and buffer) in the caller's transaction; {@link Problem} if the new time is not free. */
     public Appointment move(Connection conn, Client c, Appointment a, Instant start) throws SQLException {
         ZoneId zone = ZoneId.of(c.timezone());
-        BookingSettings s = BookingSettings.fromJson(store.settingsJson(c.id()));
+        BookingSettings s = BookingSettings.fromJson(store.settingsJson(conn, c.id()));
         BookingSettings.Service service = s.service(a.service()).orElse(new BookingSettings.Service(a.service(),
                 (int) Duration.between(a.start(), a.end()).toMinutes(), 0));
         int minutes = (int) Duration.between(a.start(), a.end()).toMinutes();

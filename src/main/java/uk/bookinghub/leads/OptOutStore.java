@@ -98,8 +98,16 @@ public final class OptOutStore {
         if (phones.isEmpty()) {
             return Map.of();
         }
+        return db.read("checking opt-outs", c -> activeReasons(c, clientId, phones));
+    }
+
+    /** The same inside the caller's transaction (no second connection while one is held). */
+    public Map<String, String> activeReasons(Connection c, long clientId, java.util.Collection<String> phones) throws SQLException {
         List<String> list = List.copyOf(new java.util.LinkedHashSet<>(phones));
-        return db.read("checking opt-outs", c -> {
+        if (list.isEmpty()) {
+            return Map.of();
+        }
+        {
             Map<String, String> out = new java.util.HashMap<>();
             String marks = String.join(",", java.util.Collections.nCopies(list.size(), "?"));
             try (PreparedStatement ps = c.prepareStatement("select phone_e164, reason, scope_key from opt_outs where active = ? and scope_key in (?, ?) "
@@ -117,7 +125,7 @@ public final class OptOutStore {
                 }
             }
             return out;
-        });
+        }
     }
 
     private Set<String> numbers(String scope) {

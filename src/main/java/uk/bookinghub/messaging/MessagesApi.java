@@ -212,7 +212,7 @@ public final class MessagesApi {
             String status = "queued";
             String reason = null;
             String optOutPhone = sms ? phone : marketing ? phone : null;
-            String optedOut = optOutPhone == null ? null : optOuts.activeReasons(client.id(), List.of(optOutPhone)).get(optOutPhone);
+            String optedOut = optOutPhone == null ? null : optOuts.activeReasons(c, client.id(), List.of(optOutPhone)).get(optOutPhone);
             if (optedOut != null) {
                 status = "skipped";
                 reason = "opted out: " + optedOut;

@@ -874,4 +874,214 @@ public final class GoogleCalendarStub implements AutoCloseable {
             return t;
         };
     }
+
+    /**
+     * Runs the stand-in as a process of its own (benchmarks: {@code bench/tools.sh}), on 127.0.0.1.
+     * Arguments: {@code --port N} (0 = a free port), {@code --latency-ms N} (added to every Calendar request, see
+     * {@link #delay}), {@code --threads N} (HTTP workers, 16). Prints {@code GOOGLE_STUB_URL=http://127.0.0.1:PORT}
+     * once it listens. Besides the Calendar paths it serves, under {@code /stub/}:
+     * <ul>
+     *   <li>{@code GET /stub/stats} — per kind of Calendar request ({@code freeBusy}, {@code insert} = events.insert,
+     *       {@code other}): {@code total} and {@code byStatus} since start (or {@code /stub/reset}), and for the current
+     *       window (since {@code POST /stub/window}) {@code count} and the stand-in's own service time in ms
+     *       ({@code mean}, {@code p50}, {@code p90}, {@code p99}, {@code max}: from the request reaching the handler to
+     *       the last byte of the answer written, the added latency included); {@code inserts} = successful
+     *       events.insert; per calendar the stored events: {@code events}, {@code active}, {@code distinctRefs}
+     *       (distinct "Reference N" in the descriptions), {@code overlaps} (active events starting before an
+     *       earlier one ends).</li>
+     *   <li>{@code POST /stub/window} — starts a new timing window (also forgets the recorded requests, to bound memory).</li>
+     *   <li>{@code POST /stub/reset} — {@link #reset()}; the latency given at start stays.</li>
+     *   <li>{@code POST /stub/busy?calendar=ID&start=ISO&end=ISO} — {@link #busy}.</li>
+     * </ul>
+     */
+    public static void main(String[] args) throws Exception {
+        int port = 0;
+        int threads = 16;
+        long latencyMs = 0;
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--port" -> port = Integer.parseInt(args[i + 1]);
+                case "--threads" -> threads = Integer.parseInt(args[i + 1]);
+                case "--latency-ms" -> latencyMs = Long.parseLong(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (--port, --latency-ms, --threads)");
+            }
+        }
+        final Duration latency = Duration.ofMillis(latencyMs);
+        final GoogleCalendarStub stub = new GoogleCalendarStub(port, threads);
+        stub.delay(latency);
+
+        final String[] kinds = {"freeBusy", "insert", "other"};
+        final Object timingLock = new Object();
+        final long[][] samples = new long[kinds.length][];             // guarded by timingLock: nanos, current window
+        final int[] counts = new int[kinds.length];                     // guarded by timingLock
+        final List<Map<Integer, Integer>> byStatus = new ArrayList<>(); // guarded by timingLock: since start / reset
+        for (int k = 0; k < kinds.length; k++) {
+            samples[k] = new long[1024];
+            byStatus.add(new java.util.TreeMap<>());
+        }
+
+        // the stand-in's own time per request: a filter in front of the Calendar handler, stopped when the answer's
+        // body is closed (with a latency the answer is written later, on another thread)
+        stub.server.removeContext("/");
+        com.sun.net.httpserver.HttpContext calendarContext = stub.server.createContext("/", stub::handle);
+        calendarContext.getFilters().add(new com.sun.net.httpserver.Filter() {
+            @Override
+            public void doFilter(HttpExchange ex, Chain chain) throws IOException {
+                final long t0 = System.nanoTime();
+                String path = ex.getRequestURI().getRawPath();
+                String override = ex.getRequestHeaders().getFirst("X-HTTP-Method-Override");
+                boolean post = "POST".equals(ex.getRequestMethod()) && (override == null || override.isBlank());
+                final int kind = post && FREEBUSY.matcher(path).matches() ? 0 : post && EVENTS.matcher(path).matches() ? 1 : 2;
+                OutputStream original = ex.getResponseBody();
+                ex.setStreams(null, new java.io.FilterOutputStream(original) {
+                    private boolean done;
+
+                    @Override
+                    public void write(byte[] b, int off, int len) throws IOException {
+                        out.write(b, off, len);
+                    }
+
+                    @Override
+                    public void close() throws IOException {
+                        try {
+                            super.close();
+                        } finally {
+                            if (!done) {
+                                done = true;
+                                long took = System.nanoTime() - t0;
+                                int status = ex.getResponseCode();
+                                synchronized (timingLock) {
+                                    if (counts[kind] == samples[kind].length) {
+                                        samples[kind] = java.util.Arrays.copyOf(samples[kind], samples[kind].length * 2);
+                                    }
+                                    samples[kind][counts[kind]++] = took;
+                                    byStatus.get(kind).merge(status, 1, Integer::sum);
+                                }
+                            }
+                        }
+                    }
+                });
+                chain.doFilter(ex);
+            }
+
+            @Override
+            public String description() {
+                return "service time";
+            }
+        });
+
+        stub.server.createContext("/stub/", ex -> {
+            try {
+                String path = ex.getRequestURI().getRawPath();
+                String method = ex.getRequestMethod();
+                Map<String, String> query = queryParams(ex.getRequestURI().getRawQuery() == null ? "" : "?" + ex.getRequestURI().getRawQuery());
+                readBody(ex);
+                if ("GET".equals(method) && path.equals("/stub/stats")) {
+                    ObjectNode res = NODES.objectNode();
+                    synchronized (timingLock) {
+                        for (int k = 0; k < kinds.length; k++) {
+                            ObjectNode o = res.putObject(kinds[k]);
+                            int total = 0;
+                            ObjectNode st = o.putObject("byStatus");
+                            for (Map.Entry<Integer, Integer> e : byStatus.get(k).entrySet()) {
+                                st.put(String.valueOf(e.getKey()), e.getValue());
+                                total += e.getValue();
+                            }
+                            o.put("total", total);
+                            long[] s = java.util.Arrays.copyOf(samples[k], counts[k]);
+                            java.util.Arrays.sort(s);
+                            o.put("count", s.length);
+                            double sum = 0;
+                            for (long v : s) {
+                                sum += v;
+                            }
+                            o.put("mean", s.length == 0 ? 0 : Math.round(sum / s.length / 1e3) / 1e3);
+                            for (double q : new double[] {0.50, 0.90, 0.99, 1.0}) {
+                                long v = s.length == 0 ? 0 : s[Math.max(0, (int) Math.ceil(q * s.length) - 1)];
+                                o.put(q == 1.0 ? "max" : "p" + Math.round(q * 100), Math.round(v / 1e3) / 1e3);
+                            }
+                        }
+                    }
+                    res.put("inserts", stub.insertCount());
+                    res.put("latencyMs", stub.delay.toMillis());
+                    ObjectNode cals = res.putObject("calendars");
+                    List<String> ids;
+                    synchronized (stub.store) {
+                        ids = new ArrayList<>(stub.events.keySet());
+                    }
+                    for (String id : ids) {
+                        Map<String, JsonNode> all = stub.events(id);
+                        List<Interval> active = new ArrayList<>();
+                        Set<String> refs = new HashSet<>();
+                        int withRef = 0;
+                        Pattern ref = Pattern.compile("Reference (\\d+)");
+                        for (JsonNode e : all.values()) {
+                            if (cancelled(e)) {
+                                continue;
+                            }
+                            Matcher m = ref.matcher(e.path("description").asText(""));
+                            if (m.find()) {
+                                withRef++;
+                                refs.add(m.group(1));
+                            }
+                            Instant s = eventInstant(e.path("start"));
+                            Instant en = eventInstant(e.path("end"));
+                            if (s != null && en != null) {
+                                active.add(new Interval(s, en));
+                            }
+                        }
+                        active.sort(Comparator.comparing(Interval::start));
+                        int overlaps = 0;
+                        Instant maxEnd = null;
+                        for (Interval i : active) {
+                            if (maxEnd != null && i.start().isBefore(maxEnd)) {
+                                overlaps++;
+                            }
+                            maxEnd = maxEnd == null || i.end().isAfter(maxEnd) ? i.end() : maxEnd;
+                        }
+                        ObjectNode c = cals.putObject(id);
+                        c.put("events", all.size());
+                        c.put("active", all.values().stream().filter(e -> !cancelled(e)).count());
+                        c.put("withRef", withRef);
+                        c.put("distinctRefs", refs.size());
+                        c.put("overlaps", overlaps);
+                    }
+                    respond(ex, 200, res.toString());
+                } else if ("POST".equals(method) && path.equals("/stub/window")) {
+                    synchronized (timingLock) {
+                        java.util.Arrays.fill(counts, 0);
+                    }
+                    synchronized (stub.requests) {
+                        stub.requests.clear();
+                    }
+                    respond(ex, 200, "{\"ok\":true}");
+                } else if ("POST".equals(method) && path.equals("/stub/reset")) {
+                    stub.reset();
+                    stub.delay(latency);
+                    synchronized (timingLock) {
+                        java.util.Arrays.fill(counts, 0);
+                        byStatus.forEach(Map::clear);
+                    }
+                    respond(ex, 200, "{\"ok\":true}");
+                } else if ("POST".equals(method) && path.equals("/stub/busy")) {
+                    Instant s = parseInstant(query.get("start"));
+                    Instant e = parseInstant(query.get("end"));
+                    String cal = query.get("calendar");
+                    if (cal == null || s == null || e == null || !e.isAfter(s)) {
+                        respond(ex, 400, "{\"error\":\"calendar, start and end (RFC 3339, end after start) required\"}");
+                    } else {
+                        stub.busy(cal, s, e);
+                        respond(ex, 200, "{\"ok\":true}");
+                    }
+                } else {
+                    respond(ex, 404, "{\"error\":\"unknown stub path\"}");
+                }
+            } catch (Throwable t) {
+                respond(ex, 500, NODES.objectNode().put("error", String.valueOf(t)).toString());
+            }
+        });
+        System.out.println("GOOGLE_STUB_URL=" + stub.baseUrl() + " (latency " + latencyMs + " ms, " + threads + " threads)");
+        System.out.flush();
+        new java.util.concurrent.CountDownLatch(1).await();
+    }
 }
