@@ -26,6 +26,7 @@ import uk.bookinghub.store.DatabaseUrl;
 
 import uk.bookinghub.calendar.CalendarSync;
 import uk.bookinghub.dialler.Dialler;
+import uk.bookinghub.reminders.Reminders;
 import uk.bookinghub.calendar.GoogleCalendars;
 import uk.bookinghub.booking.BookingApi;
 import uk.bookinghub.booking.BookingStore;
@@ -172,6 +173,7 @@ public class HubConfiguration implements CamelConfiguration {
                 blankToNull(text(props, "vapi.assistant-id", "")), blankToNull(text(props, "vapi.phone-number-id", ""))), clock,
                 integer(props, "hub.dialler.batch-size", 100), java.time.Duration.ofSeconds(integer(props, "hub.dialler.call-timeout-seconds", 1800)));
         registry.bind("dialler", dialler);
+        registry.bind("reminders", new Reminders(db, clients, messagesApi, optOuts, outbox, clock));
         bookingApi.callingSettings(dialler);
         vapiWebhook.onEndOfCall(w -> dialler.callEnded(w.vapiCallId(), w.outcome(), w.endedReason(), w.startedAt(), w.endedAt()));
         registry.bind("deadLettersApi", new DeadLettersApi(deadLetters, outbox));

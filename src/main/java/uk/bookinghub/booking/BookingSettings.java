@@ -24,7 +24,19 @@ import java.util.Optional;
  * Google calendar (shared with the hub's service account); none = our appointments alone.
  */
 public record BookingSettings(Map<DayOfWeek, List<Hours>> businessHours, int slotMinutes, List<Service> services, int minNoticeMinutes,
-                              int horizonDays, String googleCalendarId) {
+                              int horizonDays, String googleCalendarId, Map<String, Reminder> reminders, boolean serviceEmailsAfterOptOut) {
+
+    /** A reminder kind's moment (this long before the appointment, in real time) and channels. */
+    public record Reminder(int minutesBefore, List<String> channels) {
+    }
+
+    /** reminder_24h: 24 h before by SMS and email; reminder_1h: 1 h before by SMS. */
+    public static Map<String, Reminder> defaultReminders() {
+        Map<String, Reminder> m = new LinkedHashMap<>();
+        m.put("reminder_24h", new Reminder(24 * 60, List.of("sms", "email")));
+        m.put("reminder_1h", new Reminder(60, List.of("sms")));
+        return m;
+    }
 
     /** Open from {@code open} to {@code close} (local wall-clock time). */
     public record Hours(LocalTime open, LocalTime close) {
@@ -41,7 +53,7 @@ public record BookingSettings(Map<DayOfWeek, List<Hours>> businessHours, int slo
         for (DayOfWeek d : DayOfWeek.values()) {
             hours.put(d, d.getValue() <= 5 ? List.of(new Hours(LocalTime.of(9, 0), LocalTime.of(17, 0))) : List.of());
         }
-        return new BookingSettings(hours, 60, List.of(), 60, 60, null);
+        return new BookingSettings(hours, 60, List.of(), 60, 60, null, defaultReminders(), true);
     }
 
     /** The service by name (any case); with no services configured, any name is a slot-length booking. */
@@ -146,6 +158,48 @@ public record BookingSettings(Map<DayOfWeek, List<Hours>> businessHours, int slo
         if (slot % 5 != 0) {
             problems.put("slotMinutes", "in steps of 5");
         }
+        Map<String, Reminder> reminders = new LinkedHashMap<>(defaultReminders());
+        JsonNode rem = in.get("reminders");
+        if (rem != null && !rem.isNull()) {
+            if (!rem.isObject()) {
+                problems.put("reminders", "an object: {\"reminder_24h\": {\"minutesBefore\": 1440, \"channels\": [\"sms\", \"email\"]}, \"reminder_1h\": {...}}");
+            } else {
+                rem.fieldNames().forEachRemaining(kind -> {
+                    if (!reminders.containsKey(kind)) {
+                        problems.put("reminders." + kind, "not a reminder kind (reminder_24h, reminder_1h)");
+                        return;
+                    }
+                    JsonNode r = rem.get(kind);
+                    int before = minutes(r, "minutesBefore", reminders.get(kind).minutesBefore(), 5, 7 * 24 * 60, problems);
+                    List<String> channels = new ArrayList<>();
+                    JsonNode ch = r.get("channels");
+                    if (ch != null && !ch.isNull()) {
+                        if (!ch.isArray()) {
+                            problems.put("reminders." + kind + ".channels", "a list of sms / email ([] = off)");
+                        } else {
+                            ch.forEach(c -> {
+                                if (!c.asText().equals("sms") && !c.asText().equals("email")) {
+                                    problems.put("reminders." + kind + ".channels", "sms or email, not " + c);
+                                }
+                                channels.add(c.asText());
+                            });
+                        }
+                    } else {
+                        channels.addAll(reminders.get(kind).channels());
+                    }
+                    reminders.put(kind, new Reminder(before, List.copyOf(channels)));
+                });
+            }
+        }
+        boolean serviceEmails = true;
+        JsonNode se = in.get("serviceEmailsAfterOptOut");
+        if (se != null && !se.isNull()) {
+            if (!se.isBoolean()) {
+                problems.put("serviceEmailsAfterOptOut", "true or false");
+            } else {
+                serviceEmails = se.asBoolean();
+            }
+        }
         JsonNode cal = in.get("googleCalendarId");
         if (cal != null && !cal.isNull() && (!cal.isTextual() || cal.asText().length() > 300)) {
             problems.put("googleCalendarId", "the calendar's id (e.g. the address it is shared from), as text");
@@ -154,7 +208,8 @@ public record BookingSettings(Map<DayOfWeek, List<Hours>> businessHours, int slo
             throw HttpProblem.badRequest("invalid booking settings", Map.of("fields", problems));
         }
         String calendar = in.hasNonNull("googleCalendarId") ? in.get("googleCalendarId").asText().strip() : null;
-        return new BookingSettings(hours, slot, List.copyOf(services), notice, horizon, calendar == null || calendar.isEmpty() ? null : calendar);
+        return new BookingSettings(hours, slot, List.copyOf(services), notice, horizon, calendar == null || calendar.isEmpty() ? null : calendar,
+                reminders, serviceEmails);
     }
 
     private static int minutes(JsonNode in, String field, int fallback, int min, int max, Map<String, Object> problems) {
@@ -183,6 +238,10 @@ public record BookingSettings(Map<DayOfWeek, List<Hours>> businessHours, int slo
         m.put("minNoticeMinutes", minNoticeMinutes);
         m.put("horizonDays", horizonDays);
         m.put("googleCalendarId", googleCalendarId);
+        Map<String, Object> rem = new LinkedHashMap<>();
+        reminders.forEach((k, r) -> rem.put(k, Map.of("minutesBefore", r.minutesBefore(), "channels", r.channels())));
+        m.put("reminders", rem);
+        m.put("serviceEmailsAfterOptOut", serviceEmailsAfterOptOut);
         return m;
     }
 }

@@ -109,6 +109,56 @@ public final class Outbox {
     }
 
     /**
+     * Many messages in one JDBC batch inside the caller's transaction (the reminder batch): no row is
+     * read back; a key already present inserts nothing. Returns how many were new.
+     */
+    public int enqueueAll(Connection c, List<NewMessage> messages) throws SQLException {
+        if (messages.isEmpty()) {
+            return 0;
+        }
+        Instant now = clock.instant();
+        Dialect d = db.dialect();
+        try (PreparedStatement ps = c.prepareStatement("insert into messages (client_id, lead_id, appointment_id, channel, kind, marketing, "
+                + "idempotency_key, to_address, reply_to, subject, body, html, encoding, segments, status, status_rank, status_reason, attempts, "
+                + "next_attempt_at, created_at, updated_at) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?) on conflict (idempotency_key) do nothing")) {
+            for (NewMessage m : messages) {
+                SmsText.Info sms = "sms".equals(m.channel()) ? SmsText.measure(m.body()) : null;
+                int i = 1;
+                ps.setLong(i++, m.clientId());
+                setLong(ps, i++, m.leadId());
+                setLong(ps, i++, m.appointmentId());
+                ps.setString(i++, m.channel());
+                ps.setString(i++, m.kind());
+                ps.setBoolean(i++, m.marketing());
+                ps.setString(i++, m.idempotencyKey());
+                ps.setString(i++, m.to());
+                ps.setString(i++, m.replyTo());
+                ps.setString(i++, m.subject());
+                ps.setString(i++, m.body());
+                ps.setString(i++, m.html());
+                ps.setString(i++, sms == null ? null : sms.encoding());
+                if (sms == null) {
+                    ps.setNull(i++, Types.INTEGER);
+                } else {
+                    ps.setInt(i++, sms.segments());
+                }
+                ps.setString(i++, m.status());
+                ps.setInt(i++, rank(m.status()));
+                ps.setString(i++, m.statusReason());
+                d.setInstant(ps, i++, m.notBefore() == null ? now : m.notBefore());
+                d.setInstant(ps, i++, now);
+                d.setInstant(ps, i, now);
+                ps.addBatch();
+            }
+            int n = 0;
+            for (int r : ps.executeBatch()) {
+                n += r == java.sql.Statement.SUCCESS_NO_INFO ? 1 : Math.max(0, r);
+            }
+            return n;
+        }
+    }
+
+    /**
      * Claims up to {@code limit} due messages for this instance: queued ones whose time has come,
      * and 'sending' ones whose claim is older than the lease (their sender stopped mid-send).
      */

@@ -1,0 +1,290 @@
+package uk.bookinghub.reminders;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import uk.bookinghub.booking.BookingSettings;
+import uk.bookinghub.clients.Client;
+import uk.bookinghub.clients.ClientStore;
+import uk.bookinghub.leads.OptOutStore;
+import uk.bookinghub.messaging.MessagesApi;
+import uk.bookinghub.messaging.Outbox;
+import uk.bookinghub.messaging.Templates;
+import uk.bookinghub.store.Database;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The reminder batch ({@code reminders} route, a Quartz cron): finds booked appointments whose
+ * reminder moment has come and queues each reminder once through the outbox.
+ *
+ * <ul>
+ *   <li>The moment is the appointment's instant minus the client's offset (24 h, 1 h by default):
+ *       real time, so a clock change neither moves nor doubles it; the text shows the local time.</li>
+ *   <li>Exactly once: a {@code reminders} row per (appointment, kind, start) is inserted with
+ *       ON CONFLICT DO NOTHING in the same transaction as its messages; only a new row queues
+ *       messages. Two instances or a double fire therefore queue nothing twice.</li>
+ *   <li>An appointment booked (or moved) later than the moment gets no such reminder (the
+ *       confirmation covers it); a batch running late still sends what is useful and never for an
+ *       appointment that has started; when several kinds are due at once only the nearest is sent.</li>
+ *   <li>An opted-out number gets no SMS; email still goes if the client allows service emails.</li>
+ * </ul>
+ */
+public final class Reminders {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Reminders.class);
+    private static final int PAGE = 2000;
+
+    private final Database db;
+    private final ClientStore clients;
+    private final MessagesApi messages;
+    private final OptOutStore optOuts;
+    private final Outbox outbox;
+    private final Clock clock;
+
+    public Reminders(Database db, ClientStore clients, MessagesApi messages, OptOutStore optOuts, Outbox outbox, Clock clock) {
+        this.db = db;
+        this.clients = clients;
+        this.messages = messages;
+        this.optOuts = optOuts;
+        this.outbox = outbox;
+        this.clock = clock;
+    }
+
+    private record Due(long id, long clientId, Long leadId, String name, String phone, String email, String service, Instant start,
+                       Instant scheduledAt) {
+    }
+
+    /** One pass; returns what it did (logged and answered by the route). */
+    public Map<String, Object> run() {
+        Instant now = clock.instant();
+        Map<Long, BookingSettings> settings = new HashMap<>();
+        // the longest offset any client uses bounds the window to look at
+        int longest = maxOffsetMinutes();
+        int queued = 0;
+        int skipped = 0;
+        Instant after = now;
+        long afterId = 0;
+        while (true) {
+            List<Due> page = page(now, now.plus(Duration.ofMinutes(longest)), after, afterId);
+            if (page.isEmpty()) {
+                break;
+            }
+            int[] r = db.inTransaction("queueing reminders", c -> queue(c, page, settings, now));
+            queued += r[0];
+            skipped += r[1];
+            Due last = page.get(page.size() - 1);
+            after = last.start();
+            afterId = last.id();
+            if (page.size() < PAGE) {
+                break;
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("remindersQueued", queued);
+        out.put("remindersSkipped", skipped);
+        if (queued + skipped > 0) {
+            LOG.info("[REMINDERS] {} reminder(s) queued, {} skipped", queued, skipped);
+        }
+        return out;
+    }
+
+    private int maxOffsetMinutes() {
+        return db.read("reading reminder offsets", c -> {
+            int max = 24 * 60;
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select distinct booking_settings from clients where active = "
+                    + (db.dialect() == uk.bookinghub.store.Dialect.POSTGRESQL ? "true" : "1"))) {
+                while (rs.next()) {
+                    for (BookingSettings.Reminder r : BookingSettings.fromJson(rs.getString(1)).reminders().values()) {
+                        max = Math.max(max, r.minutesBefore());
+                    }
+                }
+            }
+            return max;
+        });
+    }
+
+    private List<Due> page(Instant from, Instant to, Instant after, long afterId) {
+        return db.read("reading due appointments", c -> {
+            List<Due> out = new ArrayList<>();
+            // keyset paging on (start_at, id); appointments_booked_start_idx serves it
+            try (PreparedStatement ps = c.prepareStatement("select id, client_id, lead_id, customer_name, phone_e164, email, service, start_at, scheduled_at "
+                    + "from appointments where status = 'booked' and start_at <= ? and (start_at > ? or (start_at = ? and id > ?)) "
+                    + "order by start_at, id limit ?")) {
+                db.dialect().setInstant(ps, 1, to);
+                db.dialect().setInstant(ps, 2, after);
+                db.dialect().setInstant(ps, 3, after);
+                ps.setLong(4, afterId);
+                ps.setInt(5, PAGE);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        long lead = rs.getLong(3);
+                        Long leadId = rs.wasNull() ? null : lead;
+                        out.add(new Due(rs.getLong(1), rs.getLong(2), leadId, rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
+                                db.dialect().getInstant(rs, "start_at"), db.dialect().getInstant(rs, "scheduled_at")));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Decides and queues a page in one transaction; returns {queued, skipped}. */
+    private int[] queue(Connection c, List<Due> page, Map<Long, BookingSettings> settings, Instant now) throws SQLException {
+        record Pick(Due due, String kind, BookingSettings.Reminder rule, String status, String reason) {
+        }
+        List<Pick> picks = new ArrayList<>();
+        for (Due d : page) {
+            if (!d.start().isAfter(now)) {
+                continue; // started: no reminder is useful now
+            }
+            BookingSettings s = settings.computeIfAbsent(d.clientId(), id -> {
+                try {
+                    return BookingSettings.fromJson(settingsJson(c, id));
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            // the due kinds, nearest first; only the nearest is sent, the others are recorded as skipped
+            List<Map.Entry<String, BookingSettings.Reminder>> due = new ArrayList<>();
+            for (var e : s.reminders().entrySet()) {
+                Instant moment = d.start().minus(Duration.ofMinutes(e.getValue().minutesBefore()));
+                if (!moment.isAfter(now)) {
+                    due.add(e);
+                }
+            }
+            due.sort((a, b) -> Integer.compare(a.getValue().minutesBefore(), b.getValue().minutesBefore()));
+            for (int i = 0; i < due.size(); i++) {
+                var e = due.get(i);
+                Instant moment = d.start().minus(Duration.ofMinutes(e.getValue().minutesBefore()));
+                if (d.scheduledAt().isAfter(moment)) {
+                    picks.add(new Pick(d, e.getKey(), e.getValue(), "skipped", "booked after the reminder's moment: the confirmation covers it"));
+                } else if (i > 0) {
+                    picks.add(new Pick(d, e.getKey(), e.getValue(), "skipped", "late: the nearer " + due.get(0).getKey() + " is due too"));
+                } else if (e.getValue().channels().isEmpty()) {
+                    picks.add(new Pick(d, e.getKey(), e.getValue(), "skipped", "no channels set for " + e.getKey()));
+                } else {
+                    picks.add(new Pick(d, e.getKey(), e.getValue(), "queued", null));
+                }
+            }
+        }
+        if (picks.isEmpty()) {
+            return new int[] {0, 0};
+        }
+        // claim each (appointment, kind, start) once; only the rows this transaction inserted go further
+        boolean[] fresh = new boolean[picks.size()];
+        Instant stamp = clock.instant();
+        try (PreparedStatement ps = c.prepareStatement("insert into reminders (appointment_id, kind, start_at, status, reason, created_at) values (?,?,?,?,?,?) "
+                + "on conflict (appointment_id, kind, start_at) do nothing")) {
+            for (Pick p : picks) {
+                ps.setLong(1, p.due().id());
+                ps.setString(2, p.kind());
+                db.dialect().setInstant(ps, 3, p.due().start());
+                ps.setString(4, p.status());
+                ps.setString(5, p.reason());
+                db.dialect().setInstant(ps, 6, stamp);
+                ps.addBatch();
+            }
+            int[] counts = ps.executeBatch();
+            for (int i = 0; i < counts.length; i++) {
+                fresh[i] = counts[i] == 1 || counts[i] == Statement.SUCCESS_NO_INFO;
+            }
+        }
+        // opt-outs for the SMS recipients, per client, from the database
+        Map<Long, Set<String>> phones = new HashMap<>();
+        for (int i = 0; i < picks.size(); i++) {
+            Pick p = picks.get(i);
+            if (fresh[i] && "queued".equals(p.status()) && p.due().phone() != null) {
+                phones.computeIfAbsent(p.due().clientId(), k -> new TreeSet<>()).add(p.due().phone());
+            }
+        }
+        Map<Long, Map<String, String>> optedOut = new HashMap<>();
+        for (var e : phones.entrySet()) {
+            optedOut.put(e.getKey(), optOuts.activeReasons(c, e.getKey(), e.getValue()));
+        }
+        Map<String, Templates.Template> templates = new HashMap<>();
+        List<Outbox.NewMessage> out = new ArrayList<>();
+        int queued = 0;
+        int skipped = 0;
+        for (int i = 0; i < picks.size(); i++) {
+            Pick p = picks.get(i);
+            if (!fresh[i]) {
+                continue; // another run (or instance) already decided this one
+            }
+            if (!"queued".equals(p.status())) {
+                skipped++;
+                continue;
+            }
+            Due d = p.due();
+            Client client = clients.byId(d.clientId()).orElse(null);
+            if (client == null) {
+                continue;
+            }
+            Map<String, String> values = MessagesApi.values(client, d.name(), d.start(), d.service());
+            String optOut = d.phone() == null ? null : optedOut.getOrDefault(d.clientId(), Map.of()).get(d.phone());
+            for (String channel : p.rule().channels()) {
+                boolean sms = Templates.SMS.equals(channel);
+                String to = sms ? d.phone() : d.email();
+                if (to == null) {
+                    continue;
+                }
+                Templates.Template t = templates.computeIfAbsent(d.clientId() + "/" + p.kind() + "/" + channel, k -> {
+                    try {
+                        return messages.template(c, d.clientId(), p.kind(), channel);
+                    } catch (SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                Templates.Rendered r;
+                try {
+                    r = Templates.render(t, values);
+                } catch (Templates.MissingValueException e) {
+                    LOG.warn("[REMINDERS] appointment {}: cannot write the {} {}: {}", d.id(), p.kind(), channel, e.getMessage());
+                    continue;
+                }
+                String status = "queued";
+                String reason = null;
+                BookingSettings s = settings.get(d.clientId());
+                if (optOut != null && (sms || !s.serviceEmailsAfterOptOut())) {
+                    status = "skipped";
+                    reason = "opted out: " + optOut;
+                }
+                out.add(new Outbox.NewMessage(d.clientId(), d.leadId(), d.id(), channel, p.kind(), false,
+                        "reminder:" + p.kind() + ":" + d.id() + ":" + d.start().getEpochSecond() + ":" + channel, to, sms ? null : client.email(),
+                        r.subject(), sms ? r.body() : r.text(), sms ? null : r.html(), status, reason, null));
+            }
+            queued++;
+        }
+        outbox.enqueueAll(c, out);
+        return new int[] {queued, skipped};
+    }
+
+    private static String settingsJson(Connection c, long clientId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select booking_settings from clients where id = ?")) {
+            ps.setLong(1, clientId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : "{}";
+            }
+        }
+    }
+
+    /** The zone a client's reminders are written in (for tests and logs). */
+    static ZoneId zone(Client c) {
+        return ZoneId.of(c.timezone());
+    }
+}
