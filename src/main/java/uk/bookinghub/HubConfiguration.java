@@ -26,6 +26,7 @@ import uk.bookinghub.store.DatabaseUrl;
 
 import uk.bookinghub.calendar.CalendarSync;
 import uk.bookinghub.dialler.Dialler;
+import uk.bookinghub.reminders.FollowUps;
 import uk.bookinghub.reminders.Reminders;
 import uk.bookinghub.calendar.GoogleCalendars;
 import uk.bookinghub.booking.BookingApi;
@@ -175,7 +176,13 @@ public class HubConfiguration implements CamelConfiguration {
         registry.bind("dialler", dialler);
         registry.bind("reminders", new Reminders(db, clients, messagesApi, optOuts, outbox, clock));
         bookingApi.callingSettings(dialler);
-        vapiWebhook.onEndOfCall(w -> dialler.callEnded(w.vapiCallId(), w.outcome(), w.endedReason(), w.startedAt(), w.endedAt()));
+        FollowUps followUps = new FollowUps(db, clients, messagesApi, optOuts, clock, integer(props, "hub.http.max-json-bytes", 65536));
+        registry.bind("followUps", followUps);
+        bookingTools.onBooked(followUps);
+        vapiWebhook.onEndOfCall(w -> {
+            dialler.callEnded(w.vapiCallId(), w.outcome(), w.endedReason(), w.startedAt(), w.endedAt());
+            followUps.callEnded(w.clientId(), w.vapiCallId(), w.leadId(), w.outcome(), w.endedAt(), w.structuredData());
+        });
         registry.bind("deadLettersApi", new DeadLettersApi(deadLetters, outbox));
         registry.bind("twilioWebhooks", new TwilioWebhooks(text(props, "twilio.auth-token", ""), text(props, "hub.public-base-url", ""), outbox,
                 optOuts, clients, messaging, clock));

@@ -54,7 +54,8 @@ class RoutesLoadTest {
                     "templates-list", "templates-save", "dead-letters-list", "dead-letters-replay", "twilio-status", "twilio-inbound")),
             Map.entry("booking.camel.yaml", Set.of("vapi-tools", "appointments-list", "appointments-item", "client-settings")),
             Map.entry("calendar.camel.yaml", Set.of("calendar-sync", "calendar-sync-one")),
-            Map.entry("reminders.camel.yaml", Set.of("reminders", "reminders-run", "reminders-run-now")),
+            Map.entry("reminders.camel.yaml", Set.of("reminders", "reminders-run", "reminders-run-now", "follow-ups",
+                    "follow-ups-run", "follow-ups-run-now", "follow-up-sequences")),
             Map.entry("dialler.camel.yaml", Set.of("dialler", "dial", "dial-dead", "dialler-reconcile")),
             Map.entry("error-handling.camel.yaml", Set.of()));
 

@@ -84,6 +84,12 @@ public final class BookingTools {
     private final MessagesApi messages;
     private final CalendarBusy calendar;
     private final Clock clock;
+    private volatile uk.bookinghub.reminders.FollowUps followUps;
+
+    /** A booking stops the lead's follow-up sequence at once (in the booking's transaction). */
+    public void onBooked(uk.bookinghub.reminders.FollowUps followUps) {
+        this.followUps = followUps;
+    }
 
     /** Busy blocks from the client's calendar (Google freebusy), or none when not configured / unreachable. */
     public interface CalendarBusy {
@@ -281,6 +287,9 @@ public final class BookingTools {
                         service.name(), text(args.get("notes")), start, end, service.bufferMinutes(), calendarStatus));
                 messages.queue(conn, c, new MessagesApi.Request("confirmation", List.of(), leadId, phone, email, name, start, service.name(), appt.id(),
                         "confirmation:" + appt.id(), null));
+                if (leadId != null && followUps != null) {
+                    followUps.cancel(conn, "lead_id = ?", leadId, "the lead booked");
+                }
                 if (leadId != null) {
                     try (PreparedStatement ps = conn.prepareStatement("update leads set status = 'booked', updated_at = ? where id = ?")) {
                         store.database().dialect().setInstant(ps, 1, clock.instant());

@@ -219,6 +219,17 @@ public final class OptOutStore {
             }
             ps.executeUpdate();
         }
+        // and the lead's follow-up sequence stops
+        try (PreparedStatement ps = c.prepareStatement("update retry_queue set status = 'cancelled', reason = ?, updated_at = ? where status = 'pending' "
+                + "and lead_id in (select id from leads where phone_e164 = ?" + scope + ")")) {
+            ps.setString(1, why);
+            db.dialect().setInstant(ps, 2, now);
+            ps.setString(3, e164);
+            if (clientId != null) {
+                ps.setLong(4, clientId);
+            }
+            ps.executeUpdate();
+        }
     }
 
     /** The active entry of this scope (a client's list, or the global one for null) for the number. */

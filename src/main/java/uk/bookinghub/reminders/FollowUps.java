@@ -1,0 +1,432 @@
+package uk.bookinghub.reminders;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import uk.bookinghub.clients.Client;
+import uk.bookinghub.clients.ClientStore;
+import uk.bookinghub.http.HttpProblem;
+import uk.bookinghub.http.Json;
+import uk.bookinghub.http.JsonBodies;
+import uk.bookinghub.leads.OptOutStore;
+import uk.bookinghub.messaging.MessagesApi;
+import uk.bookinghub.store.Database;
+import uk.bookinghub.store.Dialect;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Follow-up sequences: an end-of-call report's outcome starts the client's sequence for it, as
+ * rows in {@code retry_queue} with due times (one per step and lead: each step runs once). The
+ * {@code follow-ups} cron processes due steps: messages through the outbox (with the client's
+ * real data), re-calls back to the dialler's queue (and its compliance gate). A sequence stops at
+ * once when the lead books, opts out or replies STOP, or the client pauses follow-ups.
+ */
+public final class FollowUps {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FollowUps.class);
+    static final Set<String> OUTCOMES = Set.of("no_answer", "voicemail", "not_interested", "callback_requested");
+    static final Set<String> ACTIONS = Set.of("sms", "email", "call");
+
+    /** A step: what to do and how long after the call. */
+    public record Step(String action, Duration after) {
+    }
+
+    /** A client's sequences by outcome, and whether they are paused. */
+    public record Sequences(Map<String, List<Step>> byOutcome, boolean paused) {
+        public Map<String, Object> view() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            byOutcome.forEach((k, steps) -> m.put(k, steps.stream().map(s -> Map.of("action", s.action(), "after", s.after().toString())).toList()));
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("sequences", m);
+            out.put("paused", paused);
+            return out;
+        }
+    }
+
+    /** no_answer: SMS after 5 min, call after 2 h, call next day; voicemail: SMS after 10 min, call next day; not_interested: email after 30 days; callback_requested: call next day (or when asked). */
+    public static Sequences defaults() {
+        Map<String, List<Step>> m = new LinkedHashMap<>();
+        m.put("no_answer", List.of(new Step("sms", Duration.ofMinutes(5)), new Step("call", Duration.ofHours(2)), new Step("call", Duration.ofDays(1))));
+        m.put("voicemail", List.of(new Step("sms", Duration.ofMinutes(10)), new Step("call", Duration.ofDays(1))));
+        m.put("not_interested", List.of(new Step("email", Duration.ofDays(30))));
+        m.put("callback_requested", List.of(new Step("call", Duration.ofDays(1))));
+        return new Sequences(m, false);
+    }
+
+    private final Database db;
+    private final ClientStore clients;
+    private final MessagesApi messages;
+    private final OptOutStore optOuts;
+    private final Clock clock;
+    private final long maxBodyBytes;
+
+    public FollowUps(Database db, ClientStore clients, MessagesApi messages, OptOutStore optOuts, Clock clock, long maxBodyBytes) {
+        this.db = db;
+        this.clients = clients;
+        this.messages = messages;
+        this.optOuts = optOuts;
+        this.clock = clock;
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    // ---- the client's sequences ------------------------------------------------------------
+
+    public Sequences sequences(long clientId) {
+        String json = db.read("reading follow-up sequences", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select follow_up_sequences from clients where id = ?")) {
+                ps.setLong(1, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        });
+        if (json == null || json.isBlank()) {
+            return defaults();
+        }
+        try {
+            return parse(Json.MAPPER.readTree(json));
+        } catch (Exception e) {
+            return defaults();
+        }
+    }
+
+    /** {@code GET /api/follow-up-sequences}. */
+    public Map<String, Object> get(Client client) {
+        return sequences(client.id()).view();
+    }
+
+    /** {@code PUT /api/follow-up-sequences}: validated; pausing cancels every pending step at once. */
+    public Map<String, Object> put(Client client, byte[] body, String contentType) {
+        Sequences s = parse(JsonBodies.object(body, contentType, maxBodyBytes));
+        db.inTransaction("saving follow-up sequences", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update clients set follow_up_sequences = ? where id = ?")) {
+                ps.setString(1, Json.write(s.view()));
+                ps.setLong(2, client.id());
+                ps.executeUpdate();
+            }
+            if (s.paused()) {
+                cancel(c, "client_id = ?", client.id(), "follow-ups paused by the client");
+            }
+            return null;
+        });
+        return s.view();
+    }
+
+    /** {"sequences": {"no_answer": [{"action": "sms", "after": "PT5M"}, ...], ...}, "paused": false}; outcomes left out keep their defaults. */
+    static Sequences parse(JsonNode in) {
+        List<String> problems = new ArrayList<>();
+        Map<String, List<Step>> m = new LinkedHashMap<>(defaults().byOutcome());
+        JsonNode seqs = in.has("sequences") ? in.get("sequences") : in;
+        if (seqs != null && seqs.isObject()) {
+            seqs.fieldNames().forEachRemaining(outcome -> {
+                if (outcome.equals("paused")) {
+                    return;
+                }
+                if (!OUTCOMES.contains(outcome)) {
+                    problems.add(outcome + ": not an outcome with a sequence (" + String.join(", ", new java.util.TreeSet<>(OUTCOMES)) + ")");
+                    return;
+                }
+                JsonNode steps = seqs.get(outcome);
+                if (!steps.isArray() || steps.size() > 10) {
+                    problems.add(outcome + ": a list of at most 10 steps {action, after} ([] = no follow-up)");
+                    return;
+                }
+                List<Step> list = new ArrayList<>();
+                for (int i = 0; i < steps.size(); i++) {
+                    JsonNode st = steps.get(i);
+                    String action = st.path("action").asText("");
+                    if (!ACTIONS.contains(action)) {
+                        problems.add(outcome + "[" + i + "].action: sms, email or call");
+                    }
+                    Duration after = null;
+                    JsonNode a = st.get("after");
+                    try {
+                        after = a == null ? null : a.isIntegralNumber() ? Duration.ofMinutes(a.asLong()) : Duration.parse(a.asText());
+                    } catch (DateTimeParseException e) {
+                        after = null;
+                    }
+                    if (after == null || after.isNegative() || after.compareTo(Duration.ofDays(365)) > 0) {
+                        problems.add(outcome + "[" + i + "].after: minutes, or an ISO-8601 duration such as PT5M, PT2H, P1D, up to a year");
+                    } else {
+                        list.add(new Step(action, after));
+                    }
+                }
+                m.put(outcome, List.copyOf(list));
+            });
+        } else if (seqs != null && !seqs.isNull()) {
+            problems.add("sequences: an object of outcome -> steps");
+        }
+        JsonNode paused = in.get("paused");
+        if (paused != null && !paused.isNull() && !paused.isBoolean()) {
+            problems.add("paused: true or false");
+        }
+        if (!problems.isEmpty()) {
+            throw HttpProblem.badRequest("invalid follow-up sequences: " + String.join("; ", problems), Map.of("problems", problems));
+        }
+        return new Sequences(m, paused != null && paused.asBoolean(false));
+    }
+
+    // ---- starting a sequence (end-of-call report) ---------------------------------------------
+
+    /** The outcome of a call to a known lead starts the client's sequence for it (once per step and lead). */
+    public void callEnded(Long clientId, String vapiCallId, String leadIdText, String outcome, Instant endedAt, String structuredData) {
+        if (clientId == null || outcome == null || !OUTCOMES.contains(outcome)) {
+            return;
+        }
+        Long leadId = leadId(clientId, vapiCallId, leadIdText);
+        if (leadId == null) {
+            return;
+        }
+        Sequences s = sequences(clientId);
+        if (s.paused()) {
+            return;
+        }
+        List<Step> steps = s.byOutcome().getOrDefault(outcome, List.of());
+        Instant base = endedAt != null ? endedAt : clock.instant();
+        Instant callback = "callback_requested".equals(outcome) ? callbackAt(structuredData) : null;
+        Instant now = clock.instant();
+        db.inTransaction("starting a follow-up sequence", c -> {
+            for (int i = 0; i < steps.size(); i++) {
+                Step st = steps.get(i);
+                Instant due = callback != null && i == 0 && "call".equals(st.action()) && callback.isAfter(now) ? callback : base.plus(st.after());
+                try (PreparedStatement ps = c.prepareStatement("insert into retry_queue (client_id, lead_id, vapi_call_id, outcome, step_no, action, due_at, status, "
+                        + "step_key, created_at, updated_at) values (?,?,?,?,?,?,?,'pending',?,?,?) on conflict (step_key) do nothing")) {
+                    ps.setLong(1, clientId);
+                    ps.setLong(2, leadId);
+                    ps.setString(3, vapiCallId);
+                    ps.setString(4, outcome);
+                    ps.setInt(5, i + 1);
+                    ps.setString(6, st.action());
+                    db.dialect().setInstant(ps, 7, due);
+                    ps.setString(8, outcome + ":" + (i + 1) + ":lead-" + leadId);
+                    db.dialect().setInstant(ps, 9, now);
+                    db.dialect().setInstant(ps, 10, now);
+                    ps.executeUpdate();
+                }
+            }
+            return null;
+        });
+        LOG.info("[FOLLOW-UP] lead {}: {} sequence started ({} steps) after call {}", leadId, outcome, steps.size(), vapiCallId);
+    }
+
+    /** "callbackAt" / "callbackTime" in the report's structured data, ISO-8601 with an offset. */
+    static Instant callbackAt(String structuredData) {
+        if (structuredData == null) {
+            return null;
+        }
+        try {
+            JsonNode n = Json.MAPPER.readTree(structuredData);
+            for (String f : List.of("callbackAt", "callbackTime", "callback_at")) {
+                if (n.hasNonNull(f)) {
+                    return OffsetDateTime.parse(n.get(f).asText()).toInstant();
+                }
+            }
+        } catch (Exception e) {
+            return null;
+        }
+        return null;
+    }
+
+    private Long leadId(long clientId, String vapiCallId, String leadIdText) {
+        return db.read("finding the lead of a call", c -> {
+            if (leadIdText != null && leadIdText.matches("\\d{1,18}")) {
+                try (PreparedStatement ps = c.prepareStatement("select id from leads where id = ? and client_id = ?")) {
+                    ps.setLong(1, Long.parseLong(leadIdText));
+                    ps.setLong(2, clientId);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next()) {
+                            return rs.getLong(1);
+                        }
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("select lead_id from dial_attempts where vapi_call_id = ?")) {
+                ps.setString(1, vapiCallId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : null;
+                }
+            }
+        });
+    }
+
+    // ---- stopping --------------------------------------------------------------------------
+
+    /** Cancels pending steps matching the condition (in the caller's transaction). */
+    public int cancel(Connection c, String where, long id, String reason) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update retry_queue set status = 'cancelled', reason = ?, updated_at = ? where status = 'pending' and "
+                + where)) {
+            ps.setString(1, reason);
+            db.dialect().setInstant(ps, 2, clock.instant());
+            ps.setLong(3, id);
+            return ps.executeUpdate();
+        }
+    }
+
+    // ---- the follow-ups cron ------------------------------------------------------------------
+
+    private record DueStep(long id, long clientId, long leadId, String outcome, String action, String stepKey) {
+    }
+
+    /** One pass: claims due steps and carries them out (or stops them); returns the counts. */
+    public Map<String, Object> run() {
+        Instant now = clock.instant();
+        boolean pg = db.dialect() == Dialect.POSTGRESQL;
+        List<DueStep> due = db.inTransaction("claiming follow-up steps", c -> {
+            List<DueStep> out = new ArrayList<>();
+            // claimed_at marks a step taken; another instance skips locked rows (PostgreSQL) or claimed ones
+            try (PreparedStatement ps = c.prepareStatement("update retry_queue set status = 'running', claimed_at = ?, updated_at = ? where id in "
+                    + "(select id from retry_queue where status = 'pending' and due_at <= ? order by due_at, id limit 500" + (pg ? " for update skip locked" : "")
+                    + ") returning id, client_id, lead_id, outcome, action, step_key")) {
+                db.dialect().setInstant(ps, 1, now);
+                db.dialect().setInstant(ps, 2, now);
+                db.dialect().setInstant(ps, 3, now);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new DueStep(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getString(4), rs.getString(5), rs.getString(6)));
+                    }
+                }
+            }
+            return out;
+        });
+        int done = 0;
+        int stopped = 0;
+        for (DueStep d : due) {
+            String result = db.inTransaction("running a follow-up step", c -> step(c, d));
+            if ("done".equals(result)) {
+                done++;
+            } else {
+                stopped++;
+            }
+        }
+        // steps left 'running' by an instance that stopped mid-pass are taken again after 10 minutes
+        db.inTransaction("releasing stale follow-up claims", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update retry_queue set status = 'pending' where status = 'running' and claimed_at < ?")) {
+                db.dialect().setInstant(ps, 1, now.minus(Duration.ofMinutes(10)));
+                return ps.executeUpdate();
+            }
+        });
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("stepsDone", done);
+        out.put("stepsStopped", stopped);
+        return out;
+    }
+
+    private String step(Connection c, DueStep d) throws SQLException {
+        Client client = clients.byId(d.clientId()).orElse(null);
+        String stop = null;
+        String phone = null;
+        String status = null;
+        try (PreparedStatement ps = c.prepareStatement("select phone_e164, status from leads where id = ?")) {
+            ps.setLong(1, d.leadId());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    phone = rs.getString(1);
+                    status = rs.getString(2);
+                }
+            }
+        }
+        if (client == null || status == null) {
+            stop = "lead or client gone";
+        } else if ("booked".equals(status) || booked(c, d.leadId())) {
+            stop = "the lead booked";
+        } else if (phone != null && !optOuts.activeReasons(c, d.clientId(), List.of(phone)).isEmpty()) {
+            stop = "the lead opted out";
+        } else if (sequencesPaused(c, d.clientId())) {
+            stop = "follow-ups paused by the client";
+        }
+        if (stop != null) {
+            finish(c, d.id(), "cancelled", stop);
+            LOG.info("[FOLLOW-UP] lead {} step {} stopped: {}", d.leadId(), d.stepKey(), stop);
+            return "stopped";
+        }
+        switch (d.action()) {
+            case "call" -> {
+                try (PreparedStatement ps = c.prepareStatement("update leads set status = 'queued', next_call_at = null, updated_at = ? where id = ? "
+                        + "and status not in ('booked', 'calling', 'skipped', 'invalid')")) {
+                    db.dialect().setInstant(ps, 1, clock.instant());
+                    ps.setLong(2, d.leadId());
+                    ps.executeUpdate();
+                }
+            }
+            default -> messages.queue(c, client, new MessagesApi.Request("follow_up", List.of(d.action()), d.leadId(), null, null, null, null, null,
+                    null, "followup:" + d.stepKey(), null));
+        }
+        finish(c, d.id(), "done", null);
+        LOG.info("[FOLLOW-UP] lead {} step {}: {} {}", d.leadId(), d.stepKey(), d.action(), "call".equals(d.action()) ? "queued for the dialler" : "queued");
+        return "done";
+    }
+
+    private boolean booked(Connection c, long leadId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select 1 from appointments where lead_id = ? and status = 'booked' limit 1")) {
+            ps.setLong(1, leadId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    private boolean sequencesPaused(Connection c, long clientId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select follow_up_sequences from clients where id = ?")) {
+            ps.setLong(1, clientId);
+            try (ResultSet rs = ps.executeQuery()) {
+                String json = rs.next() ? rs.getString(1) : null;
+                return json != null && Json.MAPPER.readTree(json).path("paused").asBoolean(false);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                return false;
+            }
+        }
+    }
+
+    private void finish(Connection c, long id, String status, String reason) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update retry_queue set status = ?, reason = ?, updated_at = ? where id = ?")) {
+            ps.setString(1, status);
+            ps.setString(2, reason);
+            db.dialect().setInstant(ps, 3, clock.instant());
+            ps.setLong(4, id);
+            ps.executeUpdate();
+        }
+    }
+
+    /** For the API: a lead's follow-up steps. */
+    public List<Map<String, Object>> steps(long clientId, long leadId) {
+        return db.read("reading follow-up steps", c -> {
+            List<Map<String, Object>> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("select step_key, action, due_at, status, reason from retry_queue where client_id = ? and lead_id = ? order by id")) {
+                ps.setLong(1, clientId);
+                ps.setLong(2, leadId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Map<String, Object> m = new LinkedHashMap<>();
+                        m.put("step", rs.getString(1));
+                        m.put("action", rs.getString(2));
+                        m.put("dueAt", String.valueOf(db.dialect().getInstant(rs, "due_at")));
+                        m.put("status", rs.getString(4));
+                        m.put("reason", rs.getString(5));
+                        out.add(m);
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    Optional<Client> client(long id) {
+        return clients.byId(id);
+    }
+}
