@@ -198,7 +198,8 @@ public final class FollowUps {
             return;
         }
         List<Step> steps = s.byOutcome().getOrDefault(outcome, List.of());
-        Instant base = endedAt != null ? endedAt : clock.instant();
+        // from when the hub learnt the outcome: a report that arrives late (retried by Vapi) does not fire every step at once
+        Instant base = clock.instant();
         Instant callback = "callback_requested".equals(outcome) ? callbackAt(structuredData) : null;
         Instant now = clock.instant();
         db.inTransaction("starting a follow-up sequence", c -> {
