@@ -97,6 +97,7 @@ public class HubConfiguration implements CamelConfiguration {
         ApiKeys apiKeys = new ApiKeys(clients);
 
         DeadLetters deadLetters = new DeadLetters(db, errors, clock);
+        configureQuartz(camel, props, url);
         var registry = camel.getRegistry();
         registry.bind("hubDatabase", db);
         registry.bind("hubDataSource", db.dataSource());
@@ -208,6 +209,43 @@ public class HubConfiguration implements CamelConfiguration {
         } catch (Exception e) {
             throw new IllegalStateException("cannot register the database shutdown hook", e);
         }
+    }
+
+    /**
+     * On PostgreSQL, Quartz keeps its triggers in the database (tables from migration V7) as a
+     * cluster: several hub instances fire each schedule once, and a surviving instance takes over
+     * the triggers of one that died. SQLite (one instance) and the tests keep Quartz in memory.
+     */
+    private static void configureQuartz(CamelContext camel, PropertiesComponent props, DatabaseUrl url) {
+        boolean clustered = url.dialect() == uk.bookinghub.store.Dialect.POSTGRESQL
+                && Boolean.parseBoolean(text(props, "hub.quartz.clustered", "true"));
+        java.util.Map<String, Object> q = new java.util.LinkedHashMap<>();
+        q.put("org.quartz.scheduler.instanceName", "BookingHub");
+        q.put("org.quartz.scheduler.instanceId", "AUTO");
+        q.put("org.quartz.threadPool.threadCount", "4");
+        q.put("org.quartz.jobStore.misfireThreshold", "60000");
+        if (clustered) {
+            q.put("org.quartz.jobStore.class", "org.quartz.impl.jdbcjobstore.JobStoreTX");
+            q.put("org.quartz.jobStore.driverDelegateClass", "org.quartz.impl.jdbcjobstore.PostgreSQLDelegate");
+            q.put("org.quartz.jobStore.dataSource", "hub");
+            q.put("org.quartz.jobStore.tablePrefix", "qrtz_");
+            q.put("org.quartz.jobStore.isClustered", "true");
+            q.put("org.quartz.jobStore.clusterCheckinInterval", text(props, "hub.quartz.checkin-ms", "5000"));
+            q.put("org.quartz.dataSource.hub.provider", "hikaricp");
+            q.put("org.quartz.dataSource.hub.driver", "org.postgresql.Driver");
+            q.put("org.quartz.dataSource.hub.URL", url.jdbcUrl());
+            if (url.user() != null) {
+                q.put("org.quartz.dataSource.hub.user", url.user());
+            }
+            if (url.password() != null) {
+                q.put("org.quartz.dataSource.hub.password", url.password());
+            }
+            q.put("org.quartz.dataSource.hub.maxConnections", "4");
+        } else {
+            q.put("org.quartz.jobStore.class", "org.quartz.simpl.RAMJobStore");
+        }
+        camel.getComponent("quartz", org.apache.camel.component.quartz.QuartzComponent.class).setProperties(q);
+        LOG.info("Schedules (Quartz): {}", clustered ? "clustered JDBC store in PostgreSQL (each trigger fires on one instance)" : "in memory (one instance)");
     }
 
     private static ThreadFactory daemon(String name) {
