@@ -135,13 +135,17 @@ public class HubConfiguration implements CamelConfiguration {
         LOG.info("Messaging: SMS {}, email {}", twilio ? "through Twilio" + (text(props, "twilio.base-url", "").isEmpty() ? "" : " at " + text(props, "twilio.base-url", ""))
                 : "not configured", mail);
         Outbox outbox = new Outbox(db, clock);
-        registry.bind("twilioRestClient", TwilioClients.create(text(props, "twilio.account-sid", ""), text(props, "twilio.auth-token", ""),
-                text(props, "twilio.base-url", ""), text(props, "hub.public-base-url", "")));
+        com.twilio.http.TwilioRestClient twilioClient = TwilioClients.create(text(props, "twilio.account-sid", ""), text(props, "twilio.auth-token", ""),
+                text(props, "twilio.base-url", ""), text(props, "hub.public-base-url", ""));
+        registry.bind("twilioRestClient", twilioClient);
         registry.bind("outbox", outbox);
         registry.bind("sendFailures", new SendFailures());
         MessageSender sender = new MessageSender(outbox, optOuts, clients, deadLetters, messaging,
                 new RateCap(decimal(props, "hub.messaging.sms-per-second", 10)), new RateCap(decimal(props, "hub.messaging.email-per-second", 5)));
         registry.bind("outboxSender", sender);
+        if (twilio) {
+            sender.twilioClient(twilioClient);
+        }
         registry.bind("outboxRedelivery", (org.apache.camel.Processor) sender::onRedelivery);
         int sendThreads = Math.max(1, integer(props, "hub.messaging.send-threads", 16));
         // camel-twilio runs its API calls on the thread pool profile named "CamelTwilio" (else Camel's default of 10

@@ -44,6 +44,12 @@ public final class MessageSender {
     private final Settings settings;
     private final RateCap smsCap;
     private final RateCap emailCap;
+    private volatile com.twilio.http.TwilioRestClient twilio;
+
+    /** The client used to ask Twilio about messages a stopped sender may have sent. */
+    public void twilioClient(com.twilio.http.TwilioRestClient client) {
+        this.twilio = client;
+    }
 
     public MessageSender(Outbox outbox, OptOutStore optOuts, ClientStore clients, DeadLetters deadLetters, Settings settings,
                          RateCap smsCap, RateCap emailCap) {
@@ -62,7 +68,8 @@ public final class MessageSender {
 
     /** Claims the next batch; sets {@code outboxMore} when the batch was full (the route loops at once). */
     public List<OutboxMessage> claim(Exchange exchange) {
-        List<OutboxMessage> claimed = outbox.claim(settings.instanceId(), settings.batchSize(), settings.lease());
+        Outbox.Claim claim = outbox.claim(settings.instanceId(), settings.batchSize(), settings.lease());
+        List<OutboxMessage> claimed = claim.messages();
         exchange.setProperty("outboxMore", claimed.size() >= settings.batchSize());
         if (claimed.isEmpty()) {
             return claimed;
@@ -93,9 +100,40 @@ public final class MessageSender {
                 LOG.warn("[{}] message {} not sent: {}", tag(m), m.id(), missing);
                 continue;
             }
+            if (m.isSms() && claim.reclaimed().contains(m.id()) && alreadyAtTwilio(m)) {
+                continue;
+            }
             go.add(m);
         }
         return go;
+    }
+
+    /**
+     * A message taken back from a sender that stopped mid-send may have reached Twilio just before
+     * the stop. Twilio has no idempotency key for messages, so ask it: a message to the same number
+     * with the same text, created since ours, is ours — recorded as sent instead of sent again. If
+     * Twilio cannot be asked, the message is sent (at least once beats never).
+     */
+    private boolean alreadyAtTwilio(OutboxMessage m) {
+        if (twilio == null) {
+            return false;
+        }
+        try {
+            var page = com.twilio.rest.api.v2010.account.Message.reader().setTo(new PhoneNumber(m.to())).setPageSize(20L).firstPage(twilio);
+            for (Message t : page.getRecords()) {
+                boolean same = m.body().equals(t.getBody())
+                        && (t.getDateCreated() == null || !t.getDateCreated().toInstant().isBefore(m.createdAt().minusSeconds(60)));
+                if (same) {
+                    outbox.sent(m.id(), t.getSid(), t.getStatus() == null ? null : t.getStatus().toString(), t.getFrom() == null ? null : t.getFrom().toString(),
+                            Math.max(1, m.attempts()));
+                    LOG.warn("[SMS] message {} to {} had reached Twilio ({}) before its sender stopped: recorded, not sent again", m.id(), m.to(), t.getSid());
+                    return true;
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("[SMS] could not ask Twilio whether message {} went out before its sender stopped ({}): sending it", m.id(), e.getMessage());
+        }
+        return false;
     }
 
     private Map<Long, String> leadPhones(List<OutboxMessage> claimed) {

@@ -162,11 +162,16 @@ public final class Outbox {
      * Claims up to {@code limit} due messages for this instance: queued ones whose time has come,
      * and 'sending' ones whose claim is older than the lease (their sender stopped mid-send).
      */
-    public List<OutboxMessage> claim(String instance, int limit, Duration lease) {
+    /** What a claim took: every message, and which of them were taken back from a sender that stopped mid-send. */
+    public record Claim(List<OutboxMessage> messages, java.util.Set<Long> reclaimed) {
+    }
+
+    public Claim claim(String instance, int limit, Duration lease) {
         Instant now = clock.instant();
         boolean pg = db.dialect() == Dialect.POSTGRESQL;
         String lock = pg ? " for update skip locked" : "";
-        return db.inTransaction("claiming outbox messages", c -> {
+        java.util.Set<Long> reclaimed = new java.util.HashSet<>();
+        List<OutboxMessage> all = db.inTransaction("claiming outbox messages", c -> {
             List<OutboxMessage> claimed = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("update messages set status = 'sending', status_rank = 1, claimed_at = ?, claimed_by = ?, "
                     + "updated_at = ? where id in (select id from messages where status = 'sending' and claimed_at < ? order by claimed_at limit ?"
@@ -177,6 +182,7 @@ public final class Outbox {
                 db.dialect().setInstant(ps, 4, now.minus(lease));
                 ps.setInt(5, limit);
                 claimed.addAll(map(ps));
+                claimed.forEach(m -> reclaimed.add(m.id()));
             }
             if (claimed.size() < limit) {
                 try (PreparedStatement ps = c.prepareStatement("update messages set status = 'sending', status_rank = 1, claimed_at = ?, claimed_by = ?, "
@@ -193,6 +199,7 @@ public final class Outbox {
             claimed.sort(Comparator.comparingLong(OutboxMessage::id));
             return claimed;
         });
+        return new Claim(all, reclaimed);
     }
 
     /** Twilio or the SMTP server took the message. Applies any status callback that beat this write. */

@@ -253,6 +253,10 @@ public final class TwilioStub implements AutoCloseable {
     }
 
     private void messages(HttpExchange ex, String method, String pathSid, byte[] raw) throws IOException {
+        if ("GET".equals(method)) {
+            listMessages(ex, pathSid);
+            return;
+        }
         if (!"POST".equals(method)) {
             respond(ex, 405, errorJson(405, 20004, "Method not allowed"));
             return;
@@ -305,6 +309,35 @@ public final class TwilioStub implements AutoCloseable {
         } else {
             delayer.schedule(() -> workers.execute(reply), d.toNanos(), TimeUnit.NANOSECONDS);
         }
+    }
+
+    /**
+     * GET Messages.json (the list, newest first, Twilio's page format): filters To and From;
+     * PageSize (default 50). What a sender uses to find out whether Twilio already took a message.
+     */
+    private void listMessages(HttpExchange ex, String pathSid) throws IOException {
+        String authorization = ex.getRequestHeaders().getFirst("Authorization");
+        if (!expectedAuthorization.equals(authorization) || !accountSid.equals(pathSid)) {
+            respond(ex, 401, errorJson(401, 20003, "Authenticate"));
+            return;
+        }
+        Map<String, String> q = parseForm(ex.getRequestURI().getRawQuery() == null ? "" : ex.getRequestURI().getRawQuery());
+        int size = q.containsKey("PageSize") ? Integer.parseInt(q.get("PageSize")) : 50;
+        List<String> items = new ArrayList<>();
+        List<Received> all = sent();
+        for (int i = all.size() - 1; i >= 0 && items.size() < size; i--) {
+            Received r = all.get(i);
+            if ((q.get("To") == null || q.get("To").equals(r.to())) && (q.get("From") == null || q.get("From").equals(r.from()))) {
+                String json = messagesBySid.get(r.sid());
+                if (json != null) {
+                    items.add(json);
+                }
+            }
+        }
+        String uri = "/2010-04-01/Accounts/" + pathSid + "/Messages.json";
+        respond(ex, 200, "{\"end\":" + Math.max(0, items.size() - 1) + ",\"first_page_uri\":\"" + uri + "?PageSize=" + size + "&Page=0\",\"next_page_uri\":null,"
+                + "\"page\":0,\"page_size\":" + size + ",\"previous_page_uri\":null,\"start\":0,\"uri\":\"" + uri + "?PageSize=" + size + "&Page=0\","
+                + "\"messages\":[" + String.join(",", items) + "]}");
     }
 
     private void fetchMessage(HttpExchange ex, String pathSid, String messageSid) throws IOException {
