@@ -46,8 +46,19 @@ public final class BookingStore {
         return db;
     }
 
+    /** Booking settings are read on every tool call: kept for a few seconds (a save on this instance applies at once). */
+    private final java.util.concurrent.ConcurrentHashMap<Long, Object[]> settingsCache = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final long SETTINGS_TTL_NANOS = 5_000_000_000L;
+
     public String settingsJson(long clientId) {
-        return db.read("reading booking settings", c -> settingsJson(c, clientId));
+        Object[] cached = settingsCache.get(clientId);
+        long now = System.nanoTime();
+        if (cached != null && now - (Long) cached[1] < SETTINGS_TTL_NANOS) {
+            return (String) cached[0];
+        }
+        String json = db.read("reading booking settings", c -> settingsJson(c, clientId));
+        settingsCache.put(clientId, new Object[] {json, now});
+        return json;
     }
 
     public String settingsJson(Connection c, long clientId) throws SQLException {
@@ -60,6 +71,7 @@ public final class BookingStore {
     }
 
     public void saveSettings(long clientId, String json) {
+        settingsCache.remove(clientId);
         db.inTransaction("saving booking settings", c -> {
             try (PreparedStatement ps = c.prepareStatement("update clients set booking_settings = ? where id = ?")) {
                 ps.setString(1, json);
@@ -67,6 +79,7 @@ public final class BookingStore {
                 return ps.executeUpdate();
             }
         });
+        settingsCache.remove(clientId);
     }
 
     /** Claimed units of this client between two instants. */

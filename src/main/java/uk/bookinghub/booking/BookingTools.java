@@ -166,9 +166,13 @@ public final class BookingTools {
         if (tc.id() == null) {
             return Answer.error("tool call without an id");
         }
-        Optional<String> stored = store.toolAnswer(tc.id());
-        if (stored.isPresent()) {
-            return Answer.fromJson(stored.get());
+        // checkAvailability only reads: a retry may simply be answered again, so it is neither looked up nor stored
+        boolean readOnly = "checkAvailability".equals(tc.name());
+        if (!readOnly) {
+            Optional<String> stored = store.toolAnswer(tc.id());
+            if (stored.isPresent()) {
+                return Answer.fromJson(stored.get());
+            }
         }
         if (tc.name() == null || !TOOLS.contains(tc.name())) {
             return Answer.error("unknown tool '" + tc.name() + "': this line offers " + String.join(", ", TOOLS));
@@ -187,13 +191,15 @@ public final class BookingTools {
                 case "cancelAppointment" -> cancel(c, tc);
                 default -> reschedule(c, tc);
             };
-            if (!"bookAppointment".equals(tc.name())) {
+            if (!"bookAppointment".equals(tc.name()) && !readOnly) {
                 remember(tc, vapiCallId, c.id(), a);
             }
             return a;
         } catch (Problem p) {
             Answer a = Answer.error(p.getMessage());
-            remember(tc, vapiCallId, c.id(), a);
+            if (!readOnly) {
+                remember(tc, vapiCallId, c.id(), a);
+            }
             return a;
         }
     }
