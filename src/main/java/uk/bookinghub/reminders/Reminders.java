@@ -48,7 +48,7 @@ import java.util.TreeSet;
 public final class Reminders {
 
     private static final Logger LOG = LoggerFactory.getLogger(Reminders.class);
-    private static final int PAGE = 2000;
+    private static final int PAGE = 5000;
 
     private final Database db;
     private final ClientStore clients;
@@ -187,22 +187,36 @@ public final class Reminders {
             return new int[] {0, 0};
         }
         // claim each (appointment, kind, start) once; only the rows this transaction inserted go further
+        // (multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING: the database says which rows are new)
         boolean[] fresh = new boolean[picks.size()];
         Instant stamp = clock.instant();
-        try (PreparedStatement ps = c.prepareStatement("insert into reminders (appointment_id, kind, start_at, status, reason, created_at) values (?,?,?,?,?,?) "
-                + "on conflict (appointment_id, kind, start_at) do nothing")) {
-            for (Pick p : picks) {
-                ps.setLong(1, p.due().id());
-                ps.setString(2, p.kind());
-                db.dialect().setInstant(ps, 3, p.due().start());
-                ps.setString(4, p.status());
-                ps.setString(5, p.reason());
-                db.dialect().setInstant(ps, 6, stamp);
-                ps.addBatch();
-            }
-            int[] counts = ps.executeBatch();
-            for (int i = 0; i < counts.length; i++) {
-                fresh[i] = counts[i] == 1 || counts[i] == Statement.SUCCESS_NO_INFO;
+        Map<String, Integer> index = new HashMap<>();
+        for (int i = 0; i < picks.size(); i++) {
+            index.put(picks.get(i).due().id() + "/" + picks.get(i).kind(), i);
+        }
+        for (int from = 0; from < picks.size(); from += 1000) {
+            List<Pick> chunk = picks.subList(from, Math.min(picks.size(), from + 1000));
+            String sql = "insert into reminders (appointment_id, kind, start_at, status, reason, created_at) values "
+                    + String.join(",", java.util.Collections.nCopies(chunk.size(), "(?,?,?,?,?,?)"))
+                    + " on conflict (appointment_id, kind, start_at) do nothing returning appointment_id, kind";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int i = 1;
+                for (Pick p : chunk) {
+                    ps.setLong(i++, p.due().id());
+                    ps.setString(i++, p.kind());
+                    db.dialect().setInstant(ps, i++, p.due().start());
+                    ps.setString(i++, p.status());
+                    ps.setString(i++, p.reason());
+                    db.dialect().setInstant(ps, i++, stamp);
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Integer at = index.get(rs.getLong(1) + "/" + rs.getString(2));
+                        if (at != null) {
+                            fresh[at] = true;
+                        }
+                    }
+                }
             }
         }
         // opt-outs for the SMS recipients, per client, from the database
