@@ -203,6 +203,7 @@ public class HubConfiguration implements CamelConfiguration {
                 @Override
                 protected void doStop() {
                     sendPool.shutdownNow();
+                    outbox.close();
                     importJobs.shutdownNow();
                     validators.shutdownNow();
                     calls.close();

@@ -57,6 +57,7 @@ public final class Outbox {
     public Outbox(Database db, Clock clock) {
         this.db = db;
         this.clock = clock;
+        this.sentWriter = new uk.bookinghub.store.BatchWriter<>("outbox-sent", db, 2, 64, this::writeSent);
     }
 
     public Database database() {
@@ -205,37 +206,58 @@ public final class Outbox {
         return new Claim(all, reclaimed);
     }
 
+    /** What a send's result writes: the provider's id and status. */
+    private record Sent(long id, String providerId, String providerStatus, String from, int attempts, Instant at) {
+    }
+
+    /** Send results are group-committed: many senders, one commit per batch, each sender released after its commit. */
+    private final uk.bookinghub.store.BatchWriter<Sent> sentWriter;
+
     /** Twilio or the SMTP server took the message. Applies any status callback that beat this write. */
     public void sent(long id, String providerId, String providerStatus, String from, int attempts) {
-        Instant now = clock.instant();
-        db.inTransaction("recording a sent message", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update messages set status = 'sent', status_rank = 2, provider_id = ?, provider_status = ?, "
-                    + "from_address = ?, attempts = ?, sent_at = ?, updated_at = ?, claimed_at = null where id = ? and status = 'sending'")) {
-                ps.setString(1, providerId);
-                ps.setString(2, providerStatus);
-                ps.setString(3, from);
-                ps.setInt(4, attempts);
-                db.dialect().setInstant(ps, 5, now);
-                db.dialect().setInstant(ps, 6, now);
-                ps.setLong(7, id);
-                ps.executeUpdate();
+        sentWriter.write(new Sent(id, providerId, providerStatus, from, attempts, clock.instant()), 30_000);
+    }
+
+    private void writeSent(Connection c, List<Sent> batch) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update messages set status = 'sent', status_rank = 2, provider_id = ?, provider_status = ?, "
+                + "from_address = ?, attempts = ?, sent_at = ?, updated_at = ?, claimed_at = null where id = ? and status = 'sending'")) {
+            for (Sent s : batch) {
+                ps.setString(1, s.providerId());
+                ps.setString(2, s.providerStatus());
+                ps.setString(3, s.from());
+                ps.setInt(4, s.attempts());
+                db.dialect().setInstant(ps, 5, s.at());
+                db.dialect().setInstant(ps, 6, s.at());
+                ps.setLong(7, s.id());
+                ps.addBatch();
             }
-            if (providerId != null) {
-                List<String[]> early = new ArrayList<>();
-                try (PreparedStatement ps = c.prepareStatement("select status, error_code from message_status_events where message_sid = ? order by id")) {
-                    ps.setString(1, providerId);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            early.add(new String[] {rs.getString(1), rs.getString(2)});
-                        }
-                    }
-                }
-                for (String[] e : early) {
-                    advance(c, providerId, e[0], e[1], now);
+            ps.executeBatch();
+        }
+        // status callbacks that arrived before these results were written: applied now, forward only
+        List<String> sids = batch.stream().map(Sent::providerId).filter(java.util.Objects::nonNull).toList();
+        if (sids.isEmpty()) {
+            return;
+        }
+        List<String[]> early = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("select message_sid, status, error_code from message_status_events where message_sid in ("
+                + String.join(",", java.util.Collections.nCopies(sids.size(), "?")) + ") order by id")) {
+            for (int i = 0; i < sids.size(); i++) {
+                ps.setString(i + 1, sids.get(i));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    early.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
                 }
             }
-            return null;
-        });
+        }
+        for (String[] e : early) {
+            advance(c, e[0], e[1], e[2], clock.instant());
+        }
+    }
+
+    /** Stops the group-commit writer (the hub is stopping). */
+    public void close() {
+        sentWriter.close();
     }
 
     /** A failed attempt that will be retried: counted, with its error, while the message stays 'sending'. */
