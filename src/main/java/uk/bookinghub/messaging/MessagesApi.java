@@ -254,11 +254,21 @@ public final class MessagesApi {
         return v;
     }
 
+    private static final java.util.concurrent.ConcurrentHashMap<String, String> FORMATTED = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** "+442079460000" as a UK customer dials it: "020 7946 0000"; other countries keep the international form. */
     static String nationalFormat(String e164, String country) {
         if (e164 == null) {
             return null;
         }
+        // a client's own number, formatted for every message it sends: remembered (a few per client)
+        if (FORMATTED.size() > 10_000) {
+            FORMATTED.clear();
+        }
+        return FORMATTED.computeIfAbsent(e164 + "|" + country, k -> format(e164, country));
+    }
+
+    private static String format(String e164, String country) {
         try {
             PhoneNumberUtil util = PhoneNumberUtil.getInstance();
             var n = util.parse(e164, country);
