@@ -25,6 +25,10 @@ public final class HubApp {
     }
 
     public static void main(String[] args) {
+        // HttpURLConnection (Google's client) keeps 5 idle connections per host by default; read once, so set first
+        if (System.getProperty("http.maxConnections") == null) {
+            System.setProperty("http.maxConnections", "64");
+        }
         Main main = create(Map.of());
         try {
             main.run();

@@ -165,6 +165,8 @@ public class HubConfiguration implements CamelConfiguration {
         CalendarSync calendarSync = new CalendarSync(bookings, clients, google, camel, clock, integer(props, "hub.calendar.max-attempts", 8),
                 integer(props, "hub.calendar.retry-initial-ms", 10_000));
         registry.bind("calendarSync", calendarSync);
+        ExecutorService calendarSyncPool = Executors.newFixedThreadPool(8, daemon("hub-calendar-sync"));
+        registry.bind("calendarSyncPool", calendarSyncPool);
         BookingTools bookingTools = new BookingTools(bookings, messagesApi, calendarSync, clock);
         registry.bind("bookingTools", bookingTools);
         BookingApi bookingApi = new BookingApi(bookings, bookingTools, clients, clock, integer(props, "hub.http.max-json-bytes", 65536),
@@ -192,17 +194,20 @@ public class HubConfiguration implements CamelConfiguration {
         registry.bind("twilioWebhooks", new TwilioWebhooks(text(props, "twilio.auth-token", ""), text(props, "hub.public-base-url", ""), outbox,
                 optOuts, clients, messaging, clock));
 
-        registry.bind("healthReport", new HealthReport(dbHealth, new HealthReport.Integrations(
+        HealthReport health = new HealthReport(dbHealth, new HealthReport.Integrations(
                 twilio && (configured(props, "twilio.from-number") || configured(props, "twilio.messaging-service-sid")),
                 mail.configured(),
                 configured(props, "vapi.private-key"),
-                google.configured()), outbox::backlog));
+                google.configured()), outbox::backlog);
+        health.startedWhen(() -> camel.getStatus().isStarted());
+        registry.bind("healthReport", health);
 
         try {
             camel.addService(new ServiceSupport() { // closes writers then the pool, after the routes have stopped
                 @Override
                 protected void doStop() {
                     sendPool.shutdownNow();
+                    calendarSyncPool.shutdownNow();
                     outbox.close();
                     importJobs.shutdownNow();
                     validators.shutdownNow();

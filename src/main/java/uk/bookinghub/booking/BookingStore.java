@@ -61,6 +61,21 @@ public final class BookingStore {
         return json;
     }
 
+    /** The parsed settings (same 5-second cache). */
+    public BookingSettings settings(long clientId) {
+        Object[] cached = settingsCache.get(clientId);
+        if (cached != null && cached.length > 2 && System.nanoTime() - (Long) cached[1] < SETTINGS_TTL_NANOS) {
+            return (BookingSettings) cached[2];
+        }
+        String json = settingsJson(clientId);
+        BookingSettings parsed = BookingSettings.fromJson(json);
+        Object[] now = settingsCache.get(clientId);
+        if (now != null && json.equals(now[0])) {
+            settingsCache.put(clientId, new Object[] {json, now[1], parsed});
+        }
+        return parsed;
+    }
+
     public String settingsJson(Connection c, long clientId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("select booking_settings from clients where id = ?")) {
             ps.setLong(1, clientId);

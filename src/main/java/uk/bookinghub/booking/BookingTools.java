@@ -219,7 +219,7 @@ public final class BookingTools {
 
     private Answer checkAvailability(Client c, JsonNode args) {
         ZoneId zone = ZoneId.of(c.timezone());
-        BookingSettings s = BookingSettings.fromJson(store.settingsJson(c.id()));
+        BookingSettings s = store.settings(c.id());
         LocalDate from = date(args, "date", true);
         LocalDate to = Optional.ofNullable(date(args, "endDate", false)).orElse(from);
         if (to.isBefore(from)) {
@@ -258,7 +258,7 @@ public final class BookingTools {
     private Answer book(Client c, ToolCall tc, String vapiCallId, JsonNode message) {
         JsonNode args = tc.arguments();
         ZoneId zone = ZoneId.of(c.timezone());
-        BookingSettings s = BookingSettings.fromJson(store.settingsJson(c.id()));
+        BookingSettings s = store.settings(c.id());
         Instant start = dateTime(args, "start", zone);
         String name = text(args.get("name"));
         if (name == null) {

@@ -65,7 +65,7 @@ public final class CalendarSync implements BookingTools.CalendarBusy {
     }
 
     private String calendarId(Client c) {
-        return BookingSettings.fromJson(store.settingsJson(c.id())).googleCalendarId();
+        return store.settings(c.id()).googleCalendarId();
     }
 
     @Override
@@ -112,8 +112,11 @@ public final class CalendarSync implements BookingTools.CalendarBusy {
 
     // ---- the calendar-sync route ------------------------------------------------------------
 
-    public List<Appointment> due() {
-        return store.calendarDue(50);
+    /** Up to 200 appointments; {@code calendarMore} tells the route to go on at once when the batch was full. */
+    public List<Appointment> due(Exchange exchange) {
+        List<Appointment> due = store.calendarDue(200);
+        exchange.setProperty("calendarMore", due.size() >= 200);
+        return due;
     }
 
     /** Sets {@code calendarOp} (insert, patch, delete, none) and the component's headers for the appointment in the body. */

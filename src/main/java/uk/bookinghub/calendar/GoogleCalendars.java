@@ -65,6 +65,11 @@ public final class GoogleCalendars implements GoogleCalendarClientFactory {
     }
 
     private Calendar build() {
+        // HttpURLConnection keeps at most 5 idle connections per host unless told otherwise: every
+        // freeBusy call beyond that would open a new (TLS) connection to Google
+        if (System.getProperty("http.maxConnections") == null) {
+            System.setProperty("http.maxConnections", "64");
+        }
         HttpRequestInitializer auth;
         if (baseUrl != null) {
             auth = req -> {

@@ -22,6 +22,12 @@ public final class HealthReport {
     private final DatabaseHealth database;
     private final Integrations integrations;
     private final java.util.function.Supplier<Map<String, Object>> outbox;
+    private volatile java.util.function.BooleanSupplier started = () -> true;
+
+    /** Until every route has started, /health answers 503 "starting" (a load balancer must not send work yet). */
+    public void startedWhen(java.util.function.BooleanSupplier started) {
+        this.started = started;
+    }
 
     public HealthReport(DatabaseHealth database, Integrations integrations, java.util.function.Supplier<Map<String, Object>> outbox) {
         this.database = database;
@@ -31,9 +37,11 @@ public final class HealthReport {
 
     public Reply health() {
         Map<String, Object> db = database.check();
-        boolean up = "connected".equals(db.get("status"));
+        boolean connected = "connected".equals(db.get("status"));
+        boolean ready = started.getAsBoolean();
+        boolean up = connected && ready;
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("status", up ? "healthy" : "unhealthy");
+        out.put("status", !ready ? "starting" : up ? "healthy" : "unhealthy");
         out.put("uptime", uptime(Duration.ofMillis(ManagementFactory.getRuntimeMXBean().getUptime())));
         Map<String, Object> memory = new LinkedHashMap<>();
         Runtime rt = Runtime.getRuntime();
