@@ -43,10 +43,10 @@ create table messages (
 );
 create index messages_due_idx on messages (next_attempt_at, id) where status = 'queued';
 create index messages_claimed_idx on messages (claimed_at) where status = 'sending';
-create unique index messages_provider_idx on messages (provider_id);
+create unique index messages_provider_idx on messages (provider_id) where provider_id is not null;   -- partial: a new row has none yet
 create index messages_client_idx on messages (client_id, id);
 create index messages_client_to_idx on messages (client_id, to_address);
-create index messages_lead_idx on messages (lead_id);
+create index messages_lead_idx on messages (lead_id) where lead_id is not null;
 
 -- Every status callback Twilio sent, once per (MessageSid, status): the audit trail, and the
 -- bridge for a callback that arrives before the send's own result is recorded.

@@ -290,7 +290,7 @@ public final class Templates {
         List<String> broken = new ArrayList<>();
         Set<String> missing = new LinkedHashSet<>();
         t.parts().forEach((part, source) -> {
-            Parsed p = parse(source);
+            Parsed p = parsedOnce(source);
             parsed.put(part, p);
             if (!p.unclosed().isEmpty()) broken.add("unclosed {{ in " + part);
             for (String name : p.names()) {
@@ -418,6 +418,16 @@ public final class Templates {
         List<String> names() {
             return pieces.stream().map(Piece::name).filter(Objects::nonNull).toList();
         }
+    }
+
+    /** Templates are few and rendered often (100,000 reminders in a pass): each text is parsed once. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, Parsed> PARSED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static Parsed parsedOnce(String s) {
+        if (PARSED.size() > 2_000) {
+            PARSED.clear();
+        }
+        return PARSED.computeIfAbsent(s, Templates::parse);
     }
 
     private static Parsed parse(String s) {
