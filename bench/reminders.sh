@@ -51,7 +51,9 @@ BUILD=${BUILD:-0}
 HUB_JAR=${HUB_JAR:-target/booking-hub.jar}
 HUB_JAVA_OPTS=${HUB_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC}
 STUB_JAVA_OPTS=${STUB_JAVA_OPTS:--Xmx1g -XX:+UseParallelGC}
-HUB_DB=hub_reminders_bench
+# one database per invocation (two runs at once must not drop each other's), dropped at exit unless KEEP_DB=1
+HUB_DB=${HUB_DB:-hub_reminders_bench_$$}
+KEEP_DB=${KEEP_DB:-0}
 PGH=(-h 127.0.0.1 -p 5432 -U postgres)
 TS=$(date +%Y%m%d-%H%M%S)
 OUT="$REPO/bench/out"
@@ -76,6 +78,7 @@ done
 [[ "$SENDER" == on || "$SENDER" == paused ]] || { echo "SENDER must be on or paused" >&2; exit 2; }
 for m in $MODES; do [[ "$m" == manual || "$m" == cron ]] || { echo "MODES: manual and/or cron, not '$m'" >&2; exit 2; }; done
 [ -n "${MODES// /}" ] || { echo "MODES is empty" >&2; exit 2; }
+[[ "$HUB_DB" =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "HUB_DB must be a plain lower-case identifier" >&2; exit 2; }
 (( $(wc -w <<<"$CRON") >= 6 && $(wc -w <<<"$MANUAL_CRON") >= 6 )) || { echo "CRON / MANUAL_CRON: Quartz cron, 6 or 7 fields" >&2; exit 2; }
 STDBUF=$(command -v stdbuf >/dev/null && echo "stdbuf -oL" || true)   # the pg_stat_activity sampler's lines land at once
 ANALYZE_TXT=$( (( ANALYZE )) && echo " + ANALYZE" || true)
@@ -95,6 +98,30 @@ median() { tr ' ' '\n' | awk '/^-?[0-9.]+$/' | sort -g | awk '{a[NR]=$1} END {if
 num() { [[ "${1:-}" =~ ^-?[0-9]+([.][0-9]+)?$ ]]; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 host_ticks() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit}' /proc/stat; }
+# CPU ticks of every process ("pid comm ticks"), to tell who used the CPUs while a pass ran (the machine is shared)
+proc_snapshot() { awk '{c = $2; gsub(/[()]/, "", c); print $1, c, $14 + $15}' /proc/[0-9]*/stat 2>/dev/null || true; }
+# two snapshots + ms between them -> "hub 1.02 postgres 0.61 stub 0.05 other 0.12 (java:4711 0.10 ...)" in cores
+cpu_split() { # file before, file after, ms
+    awk -v ms="$3" -v hz="$CLK_TCK" -v hub="$HUB_PID" -v stub="$STUB_PID" -v self="$$" '
+        FNR == NR { t0[$1] = $3; next }
+        { d = $3 - (($1 in t0) ? t0[$1] : 0); if (d <= 0) next
+          g = ($1 == hub) ? "hub" : ($1 == stub) ? "stub" : ($2 == "postgres") ? "postgres" : "other"
+          c[g] += d; if (g == "other") o[$2 ":" $1] += d }
+        END { k = hz * ms / 1000; if (k <= 0) k = 1
+              printf "hub %.2f postgres %.2f stub %.2f other %.2f", c["hub"] / k, c["postgres"] / k, c["stub"] / k, c["other"] / k
+              n = 0; for (x in o) if (o[x] / k >= 0.05) { printf "%s%s %.2f", (n++ ? ", " : " ("), x, o[x] / k }
+              if (n) printf ")" }' "$1" "$2"
+}
+# other benchmark scripts or Maven builds running now (the machine is shared): "name:pid ..." or empty
+others_running() {
+    local p c out=""
+    for p in $(pgrep -f 'bench/[a-z0-9_]+\.sh|plexus-classworlds|surefirebooter' 2>/dev/null || true); do
+        [ "$p" = "$$" ] || [ "$p" = "$PPID" ] && continue
+        c=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -o -E 'bench/[a-z0-9_]+\.sh|plexus-classworlds|surefirebooter' | head -1 || true)
+        [ -n "$c" ] && [ "$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null)" != "$$" ] && out="$out${c/plexus-classworlds/mvn}:$p "
+    done
+    echo "${out% }"
+}
 
 # --- cleanup: stop only what this script started, by PID --------------------------------------
 HUB_PID="" STUB_PID="" PGACT_PID="" POST_PID="" WORK_DIR=""
@@ -114,6 +141,7 @@ cleanup() {
     stop_pid "$HUB_PID" 20
     stop_pid "$STUB_PID" 5
     wait 2>/dev/null || true
+    [ "$KEEP_DB" = 1 ] || psql_q -d postgres -c "drop database if exists $HUB_DB with (force)" >/dev/null 2>&1 || true
     [ -z "$WORK_DIR" ] || rm -rf "$WORK_DIR"
     exit "$rc"
 }
@@ -168,6 +196,9 @@ for n in ${NOTES[@]+"${NOTES[@]}"}; do log "$n"; done
 WORK_DIR=$(mktemp -d /tmp/reminders-bench.XXXXXX)
 cp -p "$HUB_JAR" "$WORK_DIR/reminders-bench-hub.jar" && cp -rp "$(dirname "$HUB_JAR")/lib" "$WORK_DIR/lib" || die "cannot copy the hub jar"
 JAR_DATE=$(date -r "$HUB_JAR" '+%Y-%m-%d %H:%M:%S')
+# read-only: the commit checked out when the run started, and whether src/main, routes/ or pom.xml differ from it
+GIT_HEAD=$(git --no-optional-locks rev-parse --short HEAD 2>/dev/null || echo '?')
+git --no-optional-locks diff --quiet HEAD -- src/main routes pom.xml 2>/dev/null || GIT_HEAD="$GIT_HEAD + uncommitted changes in src/main, routes/ or pom.xml"
 cp -rp routes "$WORK_DIR/routes" || die "cannot copy routes/"
 for m in manual cron; do
     mkdir -p "$WORK_DIR/conf-$m" && cp -p application*.properties "$WORK_DIR/conf-$m/" || die "cannot copy application*.properties"
@@ -255,13 +286,21 @@ start_hub() { # mode, run label
 stop_hub() { stop_pid "$HUB_PID" 20; wait "$HUB_PID" 2>/dev/null || true; HUB_PID=""; }
 
 CLIENT_ID="" CLIENT_FROM="" CLIENT_KEY=""
+ONBOARD_RETRIES=0
 onboard() {
-    local resp code body
-    resp=$(curl -s -m 10 -w '\n%{http_code}' -X POST "$BASE/api/clients/onboard" \
-        -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
-        -d "{\"businessName\":\"Bench Plumbing\",\"email\":\"bench@example.com\",\"phone\":\"0113 496 0000\",\"smsFromNumber\":\"$CLIENT_FROM_RAW\"}") \
-        || die "onboarding request failed"
-    code=${resp##*$'\n'} body=${resp%$'\n'*}
+    local resp code body deadline=$(( $(now_ms) + 30000 ))
+    while :; do
+        resp=$(curl -s -m 10 -w '\n%{http_code}' -X POST "$BASE/api/clients/onboard" \
+            -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+            -d "{\"businessName\":\"Bench Plumbing\",\"email\":\"bench@example.com\",\"phone\":\"0113 496 0000\",\"smsFromNumber\":\"$CLIENT_FROM_RAW\"}") \
+            || die "onboarding request failed"
+        code=${resp##*$'\n'} body=${resp%$'\n'*}
+        # /health can say 200 before the route controller has started every route: a 404 / 503 then is retried
+        [[ "$code" == 404 || "$code" == 503 ]] && (( $(now_ms) < deadline )) || break
+        ONBOARD_RETRIES=$((ONBOARD_RETRIES + 1))
+        log "onboarding answered $code ($(head -c 80 <<<"$body")): the route is not up yet although /health said 200; again in 0.2 s"
+        sleep 0.2
+    done
     [ "$code" = 201 ] || die "onboarding answered $code (201 expected): $body"
     CLIENT_KEY=$(jq -r '.clientKey // empty' <<<"$body")
     [ -n "$CLIENT_KEY" ] || die "no clientKey in the onboarding reply: $body"
@@ -340,7 +379,7 @@ jstack_summary() { # file
 # --- 4. one tick ---------------------------------------------------------------------------------
 # Per (mode, run), arrays indexed alike
 declare -a R_MODE R_LABEL R_STATUS R_QUEUED_MS R_QOBS_MS R_FIRE_LAG R_FIRST_MS R_SENT_MS R_DBSENT_MS R_RATE R_STUB_RATE \
-    R_SENT_AT_Q R_PASS_CPU R_PASS_HOST R_RERUN R_RERUN_MS R_INS_MS R_START_MS R_NEXT_FIRE R_CHECK R_PGACT R_JSTACK R_RESP
+    R_SENT_AT_Q R_PASS_CPU R_PASS_HOST R_CPU_SPLIT R_OTHERS R_RERUN R_RERUN_MS R_INS_MS R_START_MS R_NEXT_FIRE R_CHECK R_PGACT R_JSTACK R_RESP
 CHECK=PASS
 ABORTED=""
 tick_run() { # mode, label
@@ -349,7 +388,7 @@ tick_run() { # mode, label
     local samples="$pre-samples.txt" pgact="$pre-pgact.tsv" jst="$pre-jstack.txt" tmp="$WORK_DIR/tick-$mode-$label"
     local t_ins0 t_ins1 t_tick="" t_queued="" t_done="" status="" fire="" fired_at="" next_fire2="" prev_fire=""
     local deadline next now q nrem="" nmsg="" nsent="" npend="" fired="" resp_q="" resp_s="" http="" ttot="" logline="" cpu0="" host0="" host0t="" cpu1="" host1="" host1t=""
-    local start_at
+    local start_at others="" others2="" t_proc1="" t_proc0="" cpu_split_s="NA"
 
     start_hub "$mode" "$label"
     R_START_MS+=("$HUB_START_MS")
@@ -377,7 +416,7 @@ tick_run() { # mode, label
         if [ "$SENDER" = paused ]; then sender_route suspend; fi
         pgact_start "$pgact"
         jstack_start "$jst"
-        read -r cpu0 < <(cpu_ticks "$HUB_PID"); read -r host0 host0t < <(host_ticks)
+        read -r cpu0 < <(cpu_ticks "$HUB_PID"); read -r host0 host0t < <(host_ticks); proc_snapshot >"$tmp-proc0"; t_proc0=$(now_ms); others=$(others_running)
         t_tick=$(now_ms)
         post_run_bg "$tmp-run1"
         log "$mode/$label: tick: POST /api/admin/reminders/run"
@@ -393,7 +432,7 @@ tick_run() { # mode, label
         pgact_start "$pgact"
         now=$(now_ms); sleep_ms $(( fire - now - 300 ))
         jstack_start "$jst"
-        read -r cpu0 < <(cpu_ticks "$HUB_PID"); read -r host0 host0t < <(host_ticks)
+        read -r cpu0 < <(cpu_ticks "$HUB_PID"); read -r host0 host0t < <(host_ticks); proc_snapshot >"$tmp-proc0"; t_proc0=$(now_ms); others=$(others_running)
     fi
 
     # poll until all reminders are queued (manual: the POST answered; cron: the hub logged the pass) and sent
@@ -413,7 +452,7 @@ tick_run() { # mode, label
             if [ "$mode" = manual ]; then
                 if ! kill -0 "$POST_PID" 2>/dev/null; then
                     post_run_wait
-                    read -r cpu1 < <(cpu_ticks "$HUB_PID"); read -r host1 host1t < <(host_ticks)
+                    read -r cpu1 < <(cpu_ticks "$HUB_PID"); read -r host1 host1t < <(host_ticks); proc_snapshot >"$tmp-proc1"; t_proc1=$(now_ms); others2=$(others_running)
                     read -r http ttot <"$tmp-run1.w" || true
                     t_queued=$(awk -v t="$t_tick" -v s="${ttot:-0}" 'BEGIN {printf "%d", t + s * 1000}')
                     resp_q=$(jq -r '.remindersQueued // "NA"' "$tmp-run1.body" 2>/dev/null || echo NA)
@@ -424,7 +463,7 @@ tick_run() { # mode, label
             else
                 logline=$(grep -m1 -E 'INFO .*\[REMINDERS\] [0-9]+ reminder\(s\) queued' "$HUB_LOG" || true)
                 if [ -n "$logline" ]; then
-                    read -r cpu1 < <(cpu_ticks "$HUB_PID"); read -r host1 host1t < <(host_ticks)
+                    read -r cpu1 < <(cpu_ticks "$HUB_PID"); read -r host1 host1t < <(host_ticks); proc_snapshot >"$tmp-proc1"; t_proc1=$(now_ms); others2=$(others_running)
                     t_queued=$(iso_ms "${logline%% *}")
                     resp_q=$(sed -E 's/.*\[REMINDERS\] ([0-9]+) reminder\(s\) queued, ([0-9]+) skipped.*/\1/' <<<"$logline")
                     resp_s=$(sed -E 's/.*\[REMINDERS\] ([0-9]+) reminder\(s\) queued, ([0-9]+) skipped.*/\2/' <<<"$logline")
@@ -483,6 +522,9 @@ tick_run() { # mode, label
     db_last=$(psql_q -d "$HUB_DB" -c "select coalesce((extract(epoch from max(sent_at)) * 1000)::bigint, 0) from messages where status = 'sent'")
     (( db_last > 0 )) && dbsent_ms=$((db_last - t_tick))
     [ -n "$t_queued" ] && sent_at_q=$(psql_q -d "$HUB_DB" -c "select count(*) from messages where status = 'sent' and sent_at <= to_timestamp($t_queued / 1000.0)")
+    if [ -n "$t_proc1" ]; then
+        cpu_split_s=$(cpu_split "$tmp-proc0" "$tmp-proc1" "$((t_proc1 - t_proc0))")
+    fi
     if [ -n "$cpu1" ]; then
         pass_cpu=$(awk -v d="$((cpu1 - cpu0))" -v hz="$CLK_TCK" 'BEGIN {printf "%.1f", d / hz}')
         pass_host=$(awk -v b="$((host1 - host0))" -v t="$((host1t - host0t))" 'BEGIN {if (t > 0) printf "%.0f", 100 * b / t; else print "NA"}')
@@ -579,7 +621,8 @@ tick_run() { # mode, label
 
     R_MODE+=("$mode") R_LABEL+=("$label") R_STATUS+=("$status") R_QUEUED_MS+=("$queued_ms") R_QOBS_MS+=("$qobs_ms") R_FIRE_LAG+=("$fire_lag")
     R_FIRST_MS+=("$first_ms") R_SENT_MS+=("$sent_ms") R_DBSENT_MS+=("$dbsent_ms") R_RATE+=("$rate") R_STUB_RATE+=("$stub_rate")
-    R_SENT_AT_Q+=("$sent_at_q") R_PASS_CPU+=("$pass_cpu") R_PASS_HOST+=("$pass_host") R_RERUN+=("$rerun") R_RERUN_MS+=("$rerun_ms")
+    R_SENT_AT_Q+=("$sent_at_q") R_PASS_CPU+=("$pass_cpu") R_PASS_HOST+=("$pass_host") R_CPU_SPLIT+=("$cpu_split_s")
+    others="$others $others2"; others=$(tr ' ' '\n' <<<"$others" | awk 'NF && !seen[$0]++' | tr '\n' ' '); R_OTHERS+=("${others% }") R_RERUN+=("$rerun") R_RERUN_MS+=("$rerun_ms")
     R_INS_MS+=("$((t_ins1 - t_ins0))") R_NEXT_FIRE+=("${next_fire2:-}") R_CHECK+=("$chk") R_RESP+=("$resp_q/$resp_s")
     R_PGACT+=("$(pgact_summary "$pgact" "$t_tick" "${t_queued:-$(now_ms)}")")
     R_JSTACK+=("$( (( JSTACK_MS > 0 )) && jstack_summary "$jst")")
@@ -607,7 +650,7 @@ LOG_COUNTS() { printf '%s WARN, %s ERROR lines' "$(cat "$@" | grep -c -E '\bWARN
     echo "date: $(date -R)"
     echo "machine: $(nproc) cores ($CPU_MODEL), ${MEM_MB} MB memory, load $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; java $JAVA_VERSION, PostgreSQL $PG_VERSION ($PG_SETTINGS)"
     echo "settings: N=$N RUNS=$RUNS MODES=\"$MODES\" SENDER=$SENDER JSTACK_MS=$JSTACK_MS CRON=\"$CRON\" MANUAL_CRON=\"$MANUAL_CRON\" AHEAD_MIN=$AHEAD_MIN ANALYZE=$ANALYZE TIMEOUT=${TIMEOUT}s POLL_MS=$POLL_MS PGACT_MS=$PGACT_MS SAMPLE=$SAMPLE"
-    echo "hub: $HUB_JAR ($JAR_DATE) HUB_JAVA_OPTS=$HUB_JAVA_OPTS CAMEL_MAIN_PROFILE=prod HUB_SMS_PER_SECOND=0 hub.quartz.clustered=$QUARTZ_CLUSTERED;"
+    echo "hub: $HUB_JAR (built $JAR_DATE; checkout at $GIT_HEAD) HUB_JAVA_OPTS=$HUB_JAVA_OPTS CAMEL_MAIN_PROFILE=prod HUB_SMS_PER_SECOND=0 hub.quartz.clustered=$QUARTZ_CLUSTERED;"
     echo "     $(grep -E '^hub\.messaging\.(poll-ms|batch-size|send-threads) *=|^hub\.database\.pool-size *=' "$WORK_DIR/conf-cron/application.properties" | sed 's/ *= */=/' \
         | awk '{ while (match($0, /\{\{env:[A-Z_]+:[^}]*\}\}/)) { t = substr($0, RSTART + 6, RLENGTH - 8); n = t; sub(/:.*/, "", n); d = t; sub(/^[^:]*:/, "", d);
                  $0 = substr($0, 1, RSTART - 1) ((n in ENVIRON && ENVIRON[n] != "") ? ENVIRON[n] : d) substr($0, RSTART + RLENGTH) } print }' | tr '\n' ' ')"
@@ -615,6 +658,7 @@ LOG_COUNTS() { printf '%s WARN, %s ERROR lines' "$(cat "$@" | grep -c -E '\bWARN
     echo "     scheduled 3 days ago: the 1 h reminder is due (1 SMS each), the 24 h one skipped (late); hub start to /health 200: $(col manual R_START_MS; col cron R_START_MS) ms"
     echo "stub: $STUB_URL (STUB_JAVA_OPTS=$STUB_JAVA_OPTS)"
     for n in ${NOTES[@]+"${NOTES[@]}"}; do echo "$n"; done
+    (( ONBOARD_RETRIES == 0 )) || echo "note: POST /api/clients/onboard answered 404/503 $ONBOARD_RETRIES time(s) after /health had said 200 (routes still starting); retried"
     echo
     printf '%-6s %-3s %-8s %9s %9s %10s %9s %9s %9s %7s %7s %9s %7s %5s %8s %-22s %7s\n' \
         mode run status queued_ms polled_ms fire_lag first_ms sent_ms db_sent_ms msg/s stub/s sent@q pass_cpu host% ins_ms again rerun_ms
@@ -647,6 +691,11 @@ LOG_COUNTS() { printf '%s WARN, %s ERROR lines' "$(cat "$@" | grep -c -E '\bWARN
     echo "data check: $CHECK${ABORTED:+ (stopped early: $ABORTED)}"
     for i in "${!R_MODE[@]}"; do
         echo "  ${R_MODE[$i]}/${R_LABEL[$i]}: ${R_CHECK[$i]}"
+    done
+    echo
+    echo "CPU during the pass (cores, from the tick to all queued; /proc of every process; $(nproc) cores in all):"
+    for i in "${!R_MODE[@]}"; do
+        echo "  ${R_MODE[$i]}/${R_LABEL[$i]}: ${R_CPU_SPLIT[$i]}${R_OTHERS[$i]:+; WARNING other benchmark/build processes were running: ${R_OTHERS[$i]}}"
     done
     if (( PGACT_MS > 0 )); then
         echo

@@ -66,8 +66,19 @@ public final class MessageSender {
         return settings;
     }
 
+    /**
+     * A bulk pass (the reminder batch) is writing messages on this instance: the sender waits for it
+     * (at most a few seconds), so the pass gets both cores and every reminder is durably queued
+     * first; sending starts the moment it ends. Other instances keep sending.
+     */
+    public static final java.util.concurrent.atomic.AtomicInteger BULK_PASSES = new java.util.concurrent.atomic.AtomicInteger();
+
     /** Claims the next batch; sets {@code outboxMore} when the batch was full (the route loops at once). */
     public List<OutboxMessage> claim(Exchange exchange) {
+        if (BULK_PASSES.get() > 0) {
+            exchange.setProperty("outboxMore", false);
+            return List.of();
+        }
         Outbox.Claim claim = outbox.claim(settings.instanceId(), settings.batchSize(), settings.lease());
         List<OutboxMessage> claimed = claim.messages();
         exchange.setProperty("outboxMore", claimed.size() >= settings.batchSize());

@@ -72,6 +72,15 @@ public final class Reminders {
 
     /** One pass; returns what it did (logged and answered by the route). */
     public Map<String, Object> run() {
+        uk.bookinghub.messaging.MessageSender.BULK_PASSES.incrementAndGet();
+        try {
+            return pass();
+        } finally {
+            uk.bookinghub.messaging.MessageSender.BULK_PASSES.decrementAndGet();
+        }
+    }
+
+    private Map<String, Object> pass() {
         Instant now = clock.instant();
         Map<Long, BookingSettings> settings = new HashMap<>();
         // the longest offset any client uses bounds the window to look at
