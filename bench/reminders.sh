@@ -99,7 +99,11 @@ num() { [[ "${1:-}" =~ ^-?[0-9]+([.][0-9]+)?$ ]]; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 host_ticks() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit}' /proc/stat; }
 # CPU ticks of every process ("pid comm ticks"), to tell who used the CPUs while a pass ran (the machine is shared)
-proc_snapshot() { awk '{c = $2; gsub(/[()]/, "", c); print $1, c, $14 + $15}' /proc/[0-9]*/stat 2>/dev/null || true; }
+proc_snapshot() { # user processes only (kernel threads, children of kthreadd, are left out); comm may hold spaces
+    awk '{ i = index($0, "("); j = 0; for (k = length($0); k > 0; k--) if (substr($0, k, 1) == ")") { j = k; break }
+           c = substr($0, i + 1, j - i - 1); gsub(/[ \t]/, "_", c); n = split(substr($0, j + 2), f, " ")
+           if (f[2] != 2 && $1 != 2) print $1, c, f[12] + f[13] }' /proc/[0-9]*/stat 2>/dev/null || true
+}
 # two snapshots + ms between them -> "hub 1.02 postgres 0.61 stub 0.05 other 0.12 (java:4711 0.10 ...)" in cores
 cpu_split() { # file before, file after, ms
     awk -v ms="$3" -v hz="$CLK_TCK" -v hub="$HUB_PID" -v stub="$STUB_PID" -v self="$$" '
@@ -117,7 +121,7 @@ others_running() {
     local p c out=""
     for p in $(pgrep -f 'bench/[a-z0-9_]+\.sh|plexus-classworlds|surefirebooter' 2>/dev/null || true); do
         [ "$p" = "$$" ] || [ "$p" = "$PPID" ] && continue
-        c=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -o -E 'bench/[a-z0-9_]+\.sh|plexus-classworlds|surefirebooter' | head -1 || true)
+        c=$({ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -o -E 'bench/[a-z0-9_]+\.sh|plexus-classworlds|surefirebooter' | head -1 || true)
         [ -n "$c" ] && [ "$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null)" != "$$" ] && out="$out${c/plexus-classworlds/mvn}:$p "
     done
     echo "${out% }"

@@ -199,7 +199,8 @@ public class HubConfiguration implements CamelConfiguration {
                 mail.configured(),
                 configured(props, "vapi.private-key"),
                 google.configured()), outbox::backlog);
-        health.startedWhen(() -> camel.getStatus().isStarted());
+        // the supervising route controller starts the routes after the context: ready once it has finished
+        health.startedWhen(() -> camel.getStatus().isStarted() && !camel.getRouteController().isStartingRoutes());
         registry.bind("healthReport", health);
 
         try {
