@@ -163,7 +163,9 @@ public final class TwilioWebhooks {
         Optional<Client> client = owner(toE164, p.get("MessagingServiceSid"));
         boolean shared = client.isEmpty() && isHubSender(toE164, p.get("MessagingServiceSid"));
         String action = action(p.get("OptOutType"), body);
-        if (!recordInbound(sid, client.map(Client::id).orElse(null), fromE164, toE164, body, action, p)) {
+        // handled = recorded, and recorded only after its action committed: a failure in between makes
+        // Twilio's retry do it again (every action is idempotent), never lose a STOP
+        if (alreadyHandled(sid)) {
             LOG.info("[SMS] inbound {} already handled", sid);
             twiml(exchange, EMPTY_TWIML);
             return;
@@ -197,6 +199,7 @@ public final class TwilioWebhooks {
             }
             default -> LOG.info("[SMS] reply from {} to {}: stored for {}", fromE164, toE164, client.map(Client::clientKey).orElse("no client"));
         }
+        recordInbound(sid, clientId, fromE164, toE164, body, action, p);
         twiml(exchange, reply);
     }
 
@@ -223,6 +226,17 @@ public final class TwilioWebhooks {
 
     private boolean isHubSender(String to, String messagingServiceSid) {
         return to.equals(settings.defaultFrom()) || (messagingServiceSid != null && messagingServiceSid.equals(settings.defaultMessagingServiceSid()));
+    }
+
+    private boolean alreadyHandled(String sid) {
+        return outbox.database().read("reading an inbound SMS", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select 1 from inbound_messages where message_sid = ?")) {
+                ps.setString(1, sid);
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        });
     }
 
     private boolean recordInbound(String sid, Long clientId, String from, String to, String body, String action, Map<String, String> params) {
