@@ -159,12 +159,13 @@ public final class OptOutStore {
         String scope = scopeOf(clientId);
         try {
             return db.inTransaction("adding an opt-out", c -> {
-                Optional<OptOut> existing = active(c, scope, e164);
-                if (existing.isPresent()) {
-                    return Map.entry(existing.get(), false);
-                }
+                // write first: on SQLite a transaction that reads and then writes can fail at once with
+                // SQLITE_BUSY when another writer got in between; a leading write waits for the lock instead.
+                // An active entry already there is a conflict on the partial unique index: nothing inserted.
                 Instant now = clock.instant();
-                try (PreparedStatement ps = c.prepareStatement("insert into opt_outs (scope_key, client_id, phone_e164, reason, note, active, created_at, created_by) values (?,?,?,?,?,?,?,?)")) {
+                int inserted;
+                try (PreparedStatement ps = c.prepareStatement("insert into opt_outs (scope_key, client_id, phone_e164, reason, note, active, created_at, created_by) "
+                        + "values (?,?,?,?,?,?,?,?) on conflict do nothing")) {
                     ps.setString(1, scope);
                     if (clientId == null) {
                         ps.setNull(2, java.sql.Types.BIGINT);
@@ -177,7 +178,10 @@ public final class OptOutStore {
                     ps.setBoolean(6, true);
                     db.dialect().setInstant(ps, 7, now);
                     ps.setString(8, by);
-                    ps.executeUpdate();
+                    inserted = ps.executeUpdate();
+                }
+                if (inserted == 0) {
+                    return Map.entry(active(c, scope, e164).orElseThrow(), false);
                 }
                 String sql = "update leads set status = 'skipped', status_reason = 'opted_out', updated_at = ? where phone_e164 = ? and status in ('new', 'queued')"
                         + (clientId == null ? "" : " and client_id = ?");
