@@ -62,6 +62,7 @@ log() { printf '[import %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 psql_q() { PGOPTIONS='-c client_min_messages=warning' psql "${PGH[@]}" -X -qtA -v ON_ERROR_STOP=1 "$@"; }
+. "$REPO/bench/cpu.sh" # proc_snapshot, cpu_split
 sleep_ms() { (( $1 > 0 )) && sleep "$(printf '%d.%03d' $(( $1 / 1000 )) $(( $1 % 1000 )))" || true; }
 
 # --- cleanup: stop only what this script started, by PID --------------------------------------
@@ -162,7 +163,7 @@ HUB_MGMT_PORT=$(free_port "${HUB_MGMT_PORT:-19876}" "$HUB_PORT")
 BASE="http://127.0.0.1:$HUB_PORT"
 
 # --- 2. runs ---------------------------------------------------------------------------------------
-declare -a R_WU_MS R_WU_STATUS R_WU_COUNTS R_GC R_E2E R_RATE R_UPLOAD R_SERVER R_PROG R_POLLS R_RSS R_RSS_IDLE R_HEAP R_START R_STATUS R_COUNTS R_DB R_CHECK
+declare -a R_CPU R_WU_MS R_WU_STATUS R_WU_COUNTS R_GC R_E2E R_RATE R_UPLOAD R_SERVER R_PROG R_POLLS R_RSS R_RSS_IDLE R_HEAP R_START R_STATUS R_COUNTS R_DB R_CHECK
 CHECK=PASS
 onboard() { # business name, email, phone -> prints "apiKey clientKey"
     local resp code body key ck
@@ -263,6 +264,7 @@ run_once() { # run number
     # upload; "Expect:" off, or curl waits up to 1 s for a "100 Continue" before sending the body
     log "run $r: POST /api/import-leads $(basename "$FILE") ($ROWS rows, $(mb $((FILE_BYTES / 1024))) MB)"
     : >"$prog"
+    proc_snapshot >"$OUT/.import-$TS-proc0"
     t0=$(now_ms)
     curl -s -m "$TIMEOUT" -o "$OUT/.import-$TS-post" -w '%{http_code}' -X POST "$BASE/api/import-leads" \
         -H "X-API-Key: $API_KEY" -H 'Content-Type: text/csv' -H 'Expect:' \
@@ -310,7 +312,12 @@ run_once() { # run number
         if [ "$st" = running ] && [[ "$rdone" =~ ^[0-9]+$ && "$total" =~ ^[0-9]+$ ]] && (( rdone > 0 && rdone < total )); then
             n_prog=$((n_prog + 1))
         fi
-        if [ "$st" = completed ]; then t_done=$now; R_STATUS+=("completed"); break; fi
+        if [ "$st" = completed ]; then
+            t_done=$now; R_STATUS+=("completed")
+            proc_snapshot >"$OUT/.import-$TS-proc1"
+            R_CPU+=("$(cpu_split "$OUT/.import-$TS-proc0" "$OUT/.import-$TS-proc1" "$((t_done - t0))") over $((t_done - t0)) ms")
+            break
+        fi
         if [ "$st" = failed ]; then
             log "run $r: job failed: $(jq -c '.error' <<<"$body" 2>/dev/null)"; R_STATUS+=("failed"); break
         fi
@@ -442,6 +449,7 @@ PR_1=$(sed -n 's/^phonerate .*median_rows_per_s=\([0-9]*\).*/\1/p' <<<"$PR_OUT")
         echo "  run $((i + 1)): counts ${R_COUNTS[$i]}"
         echo "         leads: ${R_DB[$i]}"
         echo "         check: ${R_CHECK[$i]}"
+        echo "         CPU (cores, upload start to completed; 'other' includes curl, jstat and this script): ${R_CPU[$i]:-NA}"
     done
     echo "data check: $CHECK"
     echo

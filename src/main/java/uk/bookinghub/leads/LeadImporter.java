@@ -53,6 +53,8 @@ final class LeadImporter {
         private final int limit;
         private final java.util.List<java.util.concurrent.Future<?>> pending = new java.util.ArrayList<>();
         private volatile RuntimeException failure;
+        long blockedNanos;
+        final java.util.concurrent.atomic.AtomicLong txNanos = new java.util.concurrent.atomic.AtomicLong();
 
         ChunkWrites(ExecutorService pool, int limit) {
             this.pool = pool;
@@ -64,11 +66,15 @@ final class LeadImporter {
             if (failure != null) {
                 throw failure;
             }
+            long t0 = System.nanoTime();
             slots.acquireUninterruptibly();
+            blockedNanos += System.nanoTime() - t0;
             pending.removeIf(java.util.concurrent.Future::isDone);
             pending.add(pool.submit(() -> {
+                long t1 = System.nanoTime();
                 try {
                     write.run();
+                    txNanos.addAndGet(System.nanoTime() - t1);
                 } catch (RuntimeException e) {
                     failure = e;
                 } finally {
@@ -169,8 +175,8 @@ final class LeadImporter {
             writes.awaitAll();
             writeNanos = System.nanoTime() - loopStart - waitNanos;
             if (report.total >= 10_000) {
-                org.slf4j.LoggerFactory.getLogger(LeadImporter.class).info("Lead import {}: {} rows; writer waited {} ms for validated rows, wrote for {} ms",
-                        importId, report.total, waitNanos / 1_000_000, writeNanos / 1_000_000);
+                org.slf4j.LoggerFactory.getLogger(LeadImporter.class).info("Lead import {}: {} rows; writer waited {} ms for validated rows, wrote for {} ms (of which {} ms waiting for a free database stream; chunk transactions {} ms in all on {} streams)",
+                        importId, report.total, waitNanos / 1_000_000, writeNanos / 1_000_000, writes.blockedNanos / 1_000_000, writes.txNanos.get() / 1_000_000, writerThreads(store));
             }
             reader.join();
         } catch (InterruptedException e) {
@@ -215,24 +221,25 @@ final class LeadImporter {
         Instant now = clock.instant();
         // in-file duplicates first (sequential: the first line wins), collecting the keys to look up
         List<Checked> fresh = new ArrayList<>(chunk.size());
-        Set<String> keys = new LinkedHashSet<>();
+        Set<Long> keys = new LinkedHashSet<>();
         for (Checked c : chunk) {
             report.total++;
             if (c.phone() != null && c.phone().valid()) {
-                int first = seen.putIfAbsent(Long.parseLong(c.phone().e164().substring(1)), c.row().line());
+                long key = LeadKeys.ofE164(c.phone().e164());
+                int first = seen.putIfAbsent(key, c.row().line());
                 if (first >= 0) {
                     report.duplicateInFile++;
                     report.problem(c.row().line(), c.row().phone(), "duplicate of line " + first, false);
                     continue;
                 }
-                if (known.contains(c.phone().e164())) {
-                    keys.add(c.phone().e164());
+                if (known.contains(key)) {
+                    keys.add(key);
                 }
             }
             fresh.add(c);
         }
         Database db = store.database();
-        Map<String, LeadStore.Existing> existing = keys.isEmpty() ? Map.of()
+        Map<Long, LeadStore.Existing> existing = keys.isEmpty() ? Map.of()
                 : db.read("looking up existing leads", conn -> store.existing(conn, clientId, keys));
         List<LeadStore.NewLead> inserts = new ArrayList<>(fresh.size());
         List<LeadStore.Reactivation> reactivations = new ArrayList<>();
@@ -251,7 +258,7 @@ final class LeadImporter {
         }));
     }
 
-    private void decide(long clientId, Checked c, String importId, Map<String, LeadStore.Existing> existing, Map<String, Instant> calls,
+    private void decide(long clientId, Checked c, String importId, Map<Long, LeadStore.Existing> existing, Map<String, Instant> calls,
                         LeadStore.KnownKeys known, Set<String> optedOut,
                         LeadStore.ImportSettings settings, Instant now, ImportReport report, List<LeadStore.NewLead> inserts,
                         List<LeadStore.Reactivation> reactivations) {
@@ -266,14 +273,14 @@ final class LeadImporter {
         if (!p.valid()) {
             report.invalid++;
             report.problem(r.line(), r.phone(), "invalid phone: " + p.reason(), false);
-            String key = invalidKey(r);
-            if (known.invalid().add(key)) { // stored once, however often it is imported
+            long key = LeadKeys.ofInvalid(invalidKey(r));
+            if (known.add(key)) { // stored once, however often it is imported
                 inserts.add(new LeadStore.NewLead(key, r, null, "invalid", null, false, false, email, "invalid", p.reason(), null));
             }
             return;
         }
         String e164 = p.e164();
-        LeadStore.Existing ex = existing.get(e164);
+        LeadStore.Existing ex = existing.get(LeadKeys.ofE164(e164));
         if (optedOut.contains(e164)) {
             report.optedOut++;
             // the list's own reason (user_request, sms_stop, ... and whether it is global) for the rows the report lists
@@ -326,11 +333,11 @@ final class LeadImporter {
 
     private static String invalidKey(LeadRow r) {
         String email = normaliseEmail(r.email());
-        return "invalid:" + (r.phone() == null ? "" : r.phone().trim()) + "|" + (r.name() == null ? "" : r.name()) + "|" + (email == null ? "" : email);
+        return (r.phone() == null ? "" : r.phone().trim()) + "|" + (r.name() == null ? "" : r.name()) + "|" + (email == null ? "" : email);
     }
 
     private static LeadStore.NewLead lead(LeadRow r, PhoneCheck p, String email, String status, String reason, String warning) {
-        return new LeadStore.NewLead(p.e164(), r, p.e164(), p.type(), p.region(), p.smsCapable(), p.dialable(), email, status, reason, warning);
+        return new LeadStore.NewLead(LeadKeys.ofE164(p.e164()), r, p.e164(), p.type(), p.region(), p.smsCapable(), p.dialable(), email, status, reason, warning);
     }
 
     private static Instant latest(Instant a, Instant b) {
@@ -352,6 +359,15 @@ final class LeadImporter {
         }
         String e = email.trim();
         int at = e.lastIndexOf('@');
-        return at < 0 ? e : e.substring(0, at) + "@" + e.substring(at + 1).toLowerCase(Locale.ROOT);
+        if (at < 0) {
+            return e;
+        }
+        for (int i = at + 1; i < e.length(); i++) {
+            char ch = e.charAt(i);
+            if (ch >= 'A' && ch <= 'Z' || ch > 0x7F) {
+                return e.substring(0, at) + "@" + e.substring(at + 1).toLowerCase(Locale.ROOT);
+            }
+        }
+        return e; // the domain is lower-case already: no copy
     }
 }

@@ -25,7 +25,7 @@ public final class LeadStore {
     }
 
     /** A lead to insert (status new, queued, skipped or invalid). */
-    record NewLead(String dedupeKey, LeadRow row, String e164, String type, String region, boolean sms, boolean dialable,
+    record NewLead(long dedupeNo, LeadRow row, String e164, String type, String region, boolean sms, boolean dialable,
                    String email, String status, String reason, String warning) {
     }
 
@@ -37,7 +37,7 @@ public final class LeadStore {
     record ImportSettings(String country, int skipDays, int warnDays) {
     }
 
-    private static final String INSERT_HEAD = "insert into leads (client_id, dedupe_key, name, phone_raw, phone_e164, phone_type, phone_region, "
+    private static final String INSERT_HEAD = "insert into leads (client_id, dedupe_no, name, phone_raw, phone_e164, phone_type, phone_region, "
             + "sms_capable, dialable, email, source, consent, consent_at, consent_source, attributes, status, status_reason, warning, "
             + "import_id, import_line, instant, created_at, updated_at) values ";
     private static final String INSERT_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
@@ -65,32 +65,31 @@ public final class LeadStore {
         });
     }
 
-    /** Every valid number the client already has as a lead (E.164 digits), and the keys of its invalid rows. */
-    record KnownKeys(LongIntMap numbers, java.util.Set<String> invalid) {
-        boolean contains(String e164) {
-            return numbers.get(Long.parseLong(e164.substring(1))) >= 0;
+    /** The dedupe numbers ({@link LeadKeys}) of every lead the client already has: valid numbers and invalid rows. */
+    record KnownKeys(LongIntMap keys) {
+        boolean contains(long key) {
+            return keys.get(key) >= 0;
+        }
+
+        /** Records the key; false when it was known already. */
+        boolean add(long key) {
+            return keys.putIfAbsent(key, 1) < 0;
         }
     }
 
     KnownKeys knownKeys(long clientId, int expected) {
         return db.read("loading the client's lead keys", c -> {
-            LongIntMap numbers = new LongIntMap(Math.max(1024, expected));
-            java.util.Set<String> invalid = new java.util.HashSet<>();
-            try (PreparedStatement ps = c.prepareStatement("select dedupe_key from leads where client_id = ?")) {
+            LongIntMap keys = new LongIntMap(Math.max(1024, expected));
+            try (PreparedStatement ps = c.prepareStatement("select dedupe_no from leads where client_id = ?")) {
                 ps.setFetchSize(10_000);
                 ps.setLong(1, clientId);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        String k = rs.getString(1);
-                        if (k.startsWith("+")) {
-                            numbers.putIfAbsent(Long.parseLong(k.substring(1)), 1);
-                        } else {
-                            invalid.add(k);
-                        }
+                        keys.putIfAbsent(rs.getLong(1), 1);
                     }
                 }
             }
-            return new KnownKeys(numbers, invalid);
+            return new KnownKeys(keys);
         });
     }
 
@@ -112,21 +111,22 @@ public final class LeadStore {
         });
     }
 
-    Map<String, Existing> existing(Connection c, long clientId, Collection<String> keys) throws SQLException {
-        Map<String, Existing> out = new HashMap<>();
+    /** The client's leads for these dedupe numbers (valid numbers: {@link LeadKeys#ofE164}). */
+    Map<Long, Existing> existing(Connection c, long clientId, Collection<Long> keys) throws SQLException {
+        Map<Long, Existing> out = new HashMap<>();
         if (keys.isEmpty()) {
             return out;
         }
-        try (PreparedStatement ps = c.prepareStatement("select dedupe_key, id, status, status_reason, created_at, last_contacted_at from leads where client_id = ? and dedupe_key in ("
+        try (PreparedStatement ps = c.prepareStatement("select dedupe_no, id, status, status_reason, created_at, last_contacted_at from leads where client_id = ? and dedupe_no in ("
                 + placeholders(keys.size()) + ")")) {
             ps.setLong(1, clientId);
             int i = 2;
-            for (String k : keys) {
-                ps.setString(i++, k);
+            for (long k : keys) {
+                ps.setLong(i++, k);
             }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.put(rs.getString(1), new Existing(rs.getLong(2), rs.getString(3), rs.getString(4),
+                    out.put(rs.getLong(1), new Existing(rs.getLong(2), rs.getString(3), rs.getString(4),
                             db.dialect().getInstant(rs, "created_at"), db.dialect().getInstant(rs, "last_contacted_at")));
                 }
             }
@@ -135,6 +135,9 @@ public final class LeadStore {
     }
 
     void insert(Connection c, long clientId, String importId, List<NewLead> leads, Instant now) throws SQLException {
+        if (db.dialect() == Dialect.POSTGRESQL && !leads.isEmpty()) {
+            lockClient(c, clientId);
+        }
         if (db.dialect() == Dialect.POSTGRESQL && leads.size() >= 64) {
             java.sql.Savepoint sp = c.setSavepoint();
             try {
@@ -151,6 +154,22 @@ public final class LeadStore {
         insertRows(c, clientId, importId, leads, now);
     }
 
+    /**
+     * On PostgreSQL leads have no per-row foreign key to clients (it cost a query and a row lock per
+     * inserted lead): the chunk locks its client row once instead, as the key check would, so the
+     * client cannot be deleted under it (V8's delete guard then sees the committed leads).
+     */
+    private static void lockClient(Connection c, long clientId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select id from clients where id = ? for key share")) {
+            ps.setLong(1, clientId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException("client " + clientId + " does not exist", "23503");
+                }
+            }
+        }
+    }
+
     private void insertRows(Connection c, long clientId, String importId, List<NewLead> leads, Instant now) throws SQLException {
         Dialect d = db.dialect();
         for (int from = 0; from < leads.size(); from += INSERT_ROWS_PER_STATEMENT) {
@@ -159,13 +178,13 @@ public final class LeadStore {
             for (int i = 0; i < part.size(); i++) {
                 sql.append(i == 0 ? "" : ",").append(INSERT_ROW);
             }
-            sql.append(" on conflict (client_id, dedupe_key) do nothing");
+            sql.append(" on conflict (client_id, dedupe_no) do nothing");
             try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
                 int p = 1;
                 for (NewLead l : part) {
                     LeadRow r = l.row();
                     ps.setLong(p++, clientId);
-                    ps.setString(p++, l.dedupeKey());
+                    ps.setLong(p++, l.dedupeNo());
                     ps.setString(p++, r.name());
                     ps.setString(p++, r.phone());
                     ps.setString(p++, l.e164());
@@ -362,7 +381,7 @@ public final class LeadStore {
 
     Map<String, Object> leads(long clientId, String status, String e164, int page, int pageSize) {
         return db.read("listing leads", c -> {
-            String where = " where client_id = ?" + (status == null ? "" : " and status = ?") + (e164 == null ? "" : " and dedupe_key = ?") /* dedupe_key is the E.164 of a valid number */;
+            String where = " where client_id = ?" + (status == null ? "" : " and status = ?") + (e164 == null ? "" : " and dedupe_no = ?") /* a valid number's dedupe_no is its E.164 digits */;
             long total;
             try (PreparedStatement ps = c.prepareStatement("select count(*) from leads" + where)) {
                 bindFilter(ps, clientId, status, e164);
@@ -394,7 +413,7 @@ public final class LeadStore {
             ps.setString(i++, status);
         }
         if (e164 != null) {
-            ps.setString(i++, e164);
+            ps.setLong(i++, LeadKeys.ofE164(e164));
         }
         return i;
     }

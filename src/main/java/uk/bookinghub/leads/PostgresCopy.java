@@ -22,7 +22,7 @@ final class PostgresCopy {
     private PostgresCopy() {
     }
 
-    static final String COPY = "copy leads (client_id, dedupe_key, name, phone_raw, phone_e164, phone_type, phone_region, sms_capable, dialable, "
+    static final String COPY = "copy leads (client_id, dedupe_no, name, phone_raw, phone_e164, phone_type, phone_region, sms_capable, dialable, "
             + "email, source, consent, consent_at, consent_source, attributes, status, status_reason, warning, import_id, import_line, instant) "
             + "from stdin with (format csv)"; // created_at / updated_at: the column default, now() of the chunk's transaction
 
@@ -32,10 +32,11 @@ final class PostgresCopy {
         Utf8Buffer b = BUFFERS.get();
         b.reset();
         String client = Long.toString(clientId);
+        StringBuilder json = b.scratch;
         for (LeadStore.NewLead l : leads) {
             LeadRow r = l.row();
             b.ascii(client).comma();
-            b.field(l.dedupeKey()).comma();
+            b.ascii(Long.toString(l.dedupeNo())).comma();
             b.field(r.name()).comma();
             b.field(r.phone()).comma();
             b.field(l.e164()).comma();
@@ -48,7 +49,12 @@ final class PostgresCopy {
             b.field(r.consent()).comma();
             b.field(r.consentAt()).comma();
             b.field(r.consentSource()).comma();
-            b.field(json(r.attributes())).comma();
+            if (r.attributes().isEmpty()) {
+                b.ascii("{}").comma();
+            } else {
+                json.setLength(0);
+                b.field(json(json, r.attributes())).comma();
+            }
             b.field(l.status()).comma();
             b.field(l.reason()).comma();
             b.field(l.warning()).comma();
@@ -73,7 +79,11 @@ final class PostgresCopy {
         if (attributes.isEmpty()) {
             return "{}";
         }
-        StringBuilder sb = new StringBuilder(32);
+        return json(new StringBuilder(32), attributes).toString();
+    }
+
+    /** The attributes as a JSON object, appended to {@code sb}. */
+    static StringBuilder json(StringBuilder sb, Map<String, String> attributes) {
         sb.append('{');
         boolean first = true;
         for (Map.Entry<String, String> e : attributes.entrySet()) {
@@ -84,7 +94,7 @@ final class PostgresCopy {
             jsonString(sb, e.getKey()).append(':');
             jsonString(sb, e.getValue());
         }
-        return sb.append('}').toString();
+        return sb.append('}');
     }
 
     private static StringBuilder jsonString(StringBuilder sb, String s) {
@@ -113,6 +123,7 @@ final class PostgresCopy {
     static final class Utf8Buffer {
         byte[] bytes = new byte[1 << 20];
         int length;
+        final StringBuilder scratch = new StringBuilder(64); // a row's attributes JSON, reused
 
         void reset() {
             length = 0;
@@ -145,7 +156,7 @@ final class PostgresCopy {
         }
 
         /** A CSV field: null stays unquoted (NULL); anything else is quoted, so a formula-looking cell stays text. */
-        Utf8Buffer field(String s) {
+        Utf8Buffer field(CharSequence s) {
             if (s == null) {
                 return this;
             }

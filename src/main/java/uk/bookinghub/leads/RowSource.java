@@ -90,13 +90,18 @@ abstract class RowSource {
 
     private static LeadRow csvRow(int line, List<String> f, int[] at, List<Integer> extra, List<String> columns) {
         Map<String, String> attributes = Map.of();
-        for (int i : extra) {
-            String v = f.get(i);
-            if (!v.isEmpty()) {
-                if (attributes.isEmpty()) {
-                    attributes = new LinkedHashMap<>();
+        if (extra.size() == 1) { // the common case (one column we do not model): no map to build
+            String v = f.get(extra.get(0));
+            attributes = v.isEmpty() ? Map.of() : Map.of(columns.get(extra.get(0)), v);
+        } else {
+            for (int i : extra) {
+                String v = f.get(i);
+                if (!v.isEmpty()) {
+                    if (attributes.isEmpty()) {
+                        attributes = new LinkedHashMap<>();
+                    }
+                    attributes.put(columns.get(i), v);
                 }
-                attributes.put(columns.get(i), v);
             }
         }
         return new LeadRow(line, blankToNull(get(f, at, 0)), get(f, at, 1), blankToNull(get(f, at, 2)), blankToNull(get(f, at, 3)),

@@ -48,38 +48,25 @@ public final class PhoneClassifier {
     private PhoneClassifier(boolean allowTestNumbers, PhoneNumberUtil util) {
         this.allowTestNumbers = allowTestNumbers;
         this.util = util;
-        this.gbMetadata = gbMetadata(util);
-        this.gbTypeHelper = gbMetadata == null ? null : GB_TYPE_HELPER;
+        var gb = gbMetadata(util);
+        this.gbTypes = gb == null ? null : new GbTypes(gb);
     }
 
-    /** libphonenumber's own per-metadata type check (private there); null if this version lacks it. */
-    private static final java.lang.invoke.MethodHandle GB_TYPE_HELPER = typeHelper();
-    private final com.google.i18n.phonenumbers.Phonemetadata.PhoneMetadata gbMetadata;
-    private final java.lang.invoke.MethodHandle gbTypeHelper;
+    /** GB's type patterns, checked in one pass with reusable matchers; null if libphonenumber's metadata could not be read. */
+    private final GbTypes gbTypes;
 
-    /** Whether the one-pass GB check is in use (a libphonenumber upgrade could take its private method away). */
+    /** Whether the one-pass GB check is in use (a libphonenumber upgrade could take its private metadata accessor away). */
     boolean onePassGb() {
-        return gbTypeHelper != null;
+        return gbTypes != null;
     }
 
-    private static com.google.i18n.phonenumbers.Phonemetadata.PhoneMetadata gbMetadata(PhoneNumberUtil util) {
+    static com.google.i18n.phonenumbers.Phonemetadata.PhoneMetadata gbMetadata(PhoneNumberUtil util) {
         try {
             java.lang.reflect.Method m = PhoneNumberUtil.class.getDeclaredMethod("getMetadataForRegion", String.class);
             m.setAccessible(true);
             return (com.google.i18n.phonenumbers.Phonemetadata.PhoneMetadata) m.invoke(util, "GB");
         } catch (ReflectiveOperationException | RuntimeException e) {
             return null;
-        }
-    }
-
-    private static java.lang.invoke.MethodHandle typeHelper() {
-        try {
-            java.lang.reflect.Method m = PhoneNumberUtil.class.getDeclaredMethod("getNumberTypeHelper", String.class,
-                    com.google.i18n.phonenumbers.Phonemetadata.PhoneMetadata.class);
-            m.setAccessible(true);
-            return java.lang.invoke.MethodHandles.lookup().unreflect(m);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null; // the public three-pass path is used instead
         }
     }
 
@@ -100,7 +87,7 @@ public final class PhoneClassifier {
         String region = defaultRegion == null || defaultRegion.isBlank() ? "GB" : defaultRegion;
         Phonenumber.PhoneNumber fast = "GB".equals(region) ? ukDigits(raw) : null;
         if (fast != null) {
-            PhoneCheck c = gbTypeHelper != null ? classifyGb(fast) : classify(fast, region);
+            PhoneCheck c = gbTypes != null ? classifyGb(fast) : classify(fast, region);
             if (c != null && c.valid()) {
                 return c; // anything else goes through the full parse below, which says why
             }
@@ -185,12 +172,7 @@ public final class PhoneClassifier {
         if (drama != null) {
             return allowTestNumbers ? of(e164, drama.type(), "GB") : PhoneCheck.invalid("reserved for drama");
         }
-        PhoneNumberType type;
-        try {
-            type = (PhoneNumberType) gbTypeHelper.invoke(util, Long.toString(n.getNationalNumber()), gbMetadata);
-        } catch (Throwable e) {
-            return null;
-        }
+        PhoneNumberType type = gbTypes.type(n.getNationalNumber());
         return type == PhoneNumberType.UNKNOWN ? null : of(e164, typeName(type), "GB");
     }
 

@@ -111,6 +111,50 @@ class PhoneClassifierTest {
         }
     }
 
+    /**
+     * The one-pass GB type check (GbTypes: libphonenumber's patterns with reusable matchers) gives
+     * libphonenumber's public answer (region GB and getNumberType, else UNKNOWN) for every 4-digit
+     * prefix at every national length and for 200,000 more pseudo-random national numbers. The
+     * numbers exist only in memory for this comparison: nothing is stored, dialled or sent.
+     */
+    @Test
+    void theOnePassTypeCheckAgreesWithLibphonenumber() {
+        GbTypes gb = new GbTypes(PhoneClassifier.gbMetadata(UTIL));
+        java.util.Map<PhoneNumberType, Integer> seen = new java.util.EnumMap<>(PhoneNumberType.class);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(20261125);
+        int checked = 0;
+        for (int length = 7; length <= 10; length++) {
+            for (int prefix = 1000; prefix <= 9999; prefix++) {
+                checked += agree(gb, withTail(prefix, length, random), seen);
+            }
+        }
+        for (int i = 0; i < 200_000; i++) {
+            int length = 7 + random.nextInt(4);
+            checked += agree(gb, withTail(1 + random.nextInt(9), length, random), seen);
+        }
+        assertThat(checked).isEqualTo(4 * 9000 + 200_000);
+        assertThat(seen.keySet()).contains(PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE, PhoneNumberType.TOLL_FREE,
+                PhoneNumberType.PREMIUM_RATE, PhoneNumberType.VOIP, PhoneNumberType.PERSONAL_NUMBER, // GB has no shared-cost range
+                PhoneNumberType.PAGER, PhoneNumberType.UAN, PhoneNumberType.UNKNOWN);
+    }
+
+    private static long withTail(long head, int length, java.util.SplittableRandom random) {
+        long n = head;
+        while (Long.toString(n).length() < length) {
+            n = n * 10 + random.nextInt(10);
+        }
+        return n;
+    }
+
+    private static int agree(GbTypes gb, long national, java.util.Map<PhoneNumberType, Integer> seen) {
+        var number = new com.google.i18n.phonenumbers.Phonenumber.PhoneNumber().setCountryCode(44).setNationalNumber(national);
+        PhoneNumberType expected = "GB".equals(UTIL.getRegionCodeForNumber(number)) ? UTIL.getNumberType(number) : PhoneNumberType.UNKNOWN;
+        PhoneNumberType got = gb.type(national);
+        assertThat(got).as("+44 %d", national).isEqualTo(expected);
+        seen.merge(got, 1, Integer::sum);
+        return 1;
+    }
+
     @Test
     void invalidNumbersSayWhy() {
         assertThat(test.check("123", "GB").reason()).isEqualTo("too short");
