@@ -42,6 +42,56 @@ public record Upload(byte[] array, int offset, int length) {
         throw new IllegalArgumentException("unsupported body type " + body.getClass().getName());
     }
 
+    /**
+     * A streamed request body read into one array of its Content-Length (no growing copies); a
+     * declared length over {@code max} is refused before anything is read, and a body without a
+     * length is refused as soon as it passes {@code max}.
+     */
+    public static Upload read(InputStream in, String contentLength, long max) {
+        long declared = -1;
+        if (contentLength != null && !contentLength.isBlank()) {
+            try {
+                declared = Long.parseLong(contentLength.trim());
+            } catch (NumberFormatException e) {
+                throw HttpProblem.badRequest("Content-Length '" + contentLength + "' is not a number");
+            }
+        }
+        if (declared > max) {
+            throw new HttpProblem(413, "the file is " + declared + " bytes; the limit is " + max);
+        }
+        try (in) {
+            if (declared >= 0) {
+                byte[] bytes = new byte[(int) declared];
+                int n = in.readNBytes(bytes, 0, bytes.length);
+                if (n < bytes.length) {
+                    throw HttpProblem.badRequest("the upload ended after " + n + " of its " + declared + " bytes");
+                }
+                return whole(bytes);
+            }
+            byte[] bytes = new byte[1 << 16];
+            int n = 0;
+            while (true) {
+                if (n == bytes.length) {
+                    if (n > max) {
+                        throw new HttpProblem(413, "the file is over the limit of " + max + " bytes");
+                    }
+                    bytes = java.util.Arrays.copyOf(bytes, (int) Math.min(Integer.MAX_VALUE - 8, Math.max(2L * n, 1)));
+                }
+                int r = in.read(bytes, n, bytes.length - n);
+                if (r < 0) {
+                    break;
+                }
+                n += r;
+            }
+            if (n > max) {
+                throw new HttpProblem(413, "the file is " + n + " bytes; the limit is " + max);
+            }
+            return new Upload(bytes, 0, n);
+        } catch (IOException e) {
+            throw HttpProblem.badRequest("could not read the request body: " + e.getMessage());
+        }
+    }
+
     public static Upload whole(byte[] bytes) {
         return new Upload(bytes, 0, bytes.length);
     }

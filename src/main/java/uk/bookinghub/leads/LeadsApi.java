@@ -66,8 +66,8 @@ public final class LeadsApi {
     }
 
     /** {@code POST /api/import-leads}: 200 with the report, or 202 with a job id for files over the threshold. */
-    public Reply importLeads(Client client, Object rawBody, String contentType) {
-        Upload body = Upload.of(rawBody);
+    public Reply importLeads(Client client, Object rawBody, String contentType, String contentLength) {
+        Upload body = rawBody instanceof java.io.InputStream in ? Upload.read(in, contentLength, maxUploadBytes) : Upload.of(rawBody);
         if (body.length() > maxUploadBytes) {
             throw new HttpProblem(413, "the file is " + body.length() + " bytes; the limit is " + maxUploadBytes);
         }
