@@ -281,7 +281,7 @@ final class LeadImporter {
         }
         String e164 = p.e164();
         LeadStore.Existing ex = existing.get(LeadKeys.ofE164(e164));
-        if (optedOut.contains(e164)) {
+        if (!optedOut.isEmpty() && optedOut.contains(e164)) {
             report.optedOut++;
             // the list's own reason (user_request, sms_stop, ... and whether it is global) for the rows the report lists
             String why = report.listsMoreProblems() ? optOuts.reasonFor(clientId, e164).map(x -> "opted out: " + x).orElse("opted out") : "opted out";
@@ -291,7 +291,7 @@ final class LeadImporter {
             }
             return;
         }
-        Instant lastContact = latest(ex == null ? null : ex.lastContactedAt(), calls.get(e164));
+        Instant lastContact = latest(ex == null ? null : ex.lastContactedAt(), calls.isEmpty() ? null : calls.get(e164));
         String warning = null;
         if (lastContact != null) {
             Duration since = Duration.between(lastContact, now);

@@ -27,8 +27,13 @@ final class GbTypes {
     private final Desc mobile;
     private final boolean sameMobileAndFixedLine;
     private final ThreadLocal<Matcher[]> matchers;
+    private final ThreadLocal<StringBuilder> digits;
+    /** For an instance one thread owns (a bulk validator's): its matchers and buffer, no ThreadLocal look-ups. */
+    private final Matcher[] ownMatchers;
+    private final StringBuilder ownDigits;
 
-    GbTypes(PhoneMetadata m) {
+    /** @param oneThread the instance is used by one thread only (else each thread gets its own matchers) */
+    GbTypes(PhoneMetadata m, boolean oneThread) {
         general = desc(m.getGeneralDesc(), PhoneNumberType.UNKNOWN);
         special = new Desc[] {desc(m.getPremiumRate(), PhoneNumberType.PREMIUM_RATE), desc(m.getTollFree(), PhoneNumberType.TOLL_FREE),
                 desc(m.getSharedCost(), PhoneNumberType.SHARED_COST), desc(m.getVoip(), PhoneNumberType.VOIP),
@@ -37,7 +42,11 @@ final class GbTypes {
         fixedLine = desc(m.getFixedLine(), PhoneNumberType.FIXED_LINE);
         mobile = desc(m.getMobile(), PhoneNumberType.MOBILE);
         sameMobileAndFixedLine = m.getSameMobileAndFixedLinePattern();
-        matchers = ThreadLocal.withInitial(() -> new Matcher[special.length + 3]);
+        int slots = special.length + 3;
+        ownMatchers = oneThread ? new Matcher[slots] : null;
+        ownDigits = oneThread ? new StringBuilder(16) : null;
+        matchers = oneThread ? null : ThreadLocal.withInitial(() -> new Matcher[slots]);
+        digits = oneThread ? null : ThreadLocal.withInitial(() -> new StringBuilder(16));
     }
 
     private static Desc desc(PhoneNumberDesc d, PhoneNumberType type) {
@@ -46,18 +55,16 @@ final class GbTypes {
         return new Desc(lengths, regex.isEmpty() ? null : Pattern.compile(regex), type);
     }
 
-    private final ThreadLocal<StringBuilder> digits = ThreadLocal.withInitial(() -> new StringBuilder(16));
-
     /** The type of a national significant number, UNKNOWN when the region's patterns do not know it. */
     PhoneNumberType type(long nationalNumber) {
-        StringBuilder sb = digits.get();
+        StringBuilder sb = ownDigits != null ? ownDigits : digits.get();
         sb.setLength(0);
         return type(sb.append(nationalNumber));
     }
 
     /** The type of a national significant number (digits only), UNKNOWN when the region's patterns do not know it. */
     PhoneNumberType type(CharSequence nationalNumber) {
-        Matcher[] mine = matchers.get();
+        Matcher[] mine = ownMatchers != null ? ownMatchers : matchers.get();
         if (!matches(nationalNumber, general, mine, 0)) {
             return PhoneNumberType.UNKNOWN;
         }

@@ -46,10 +46,14 @@ public final class PhoneClassifier {
     }
 
     private PhoneClassifier(boolean allowTestNumbers, PhoneNumberUtil util) {
+        this(allowTestNumbers, util, false);
+    }
+
+    private PhoneClassifier(boolean allowTestNumbers, PhoneNumberUtil util, boolean oneThread) {
         this.allowTestNumbers = allowTestNumbers;
         this.util = util;
         var gb = gbMetadata(util);
-        this.gbTypes = gb == null ? null : new GbTypes(gb);
+        this.gbTypes = gb == null ? null : new GbTypes(gb, oneThread);
     }
 
     /** GB's type patterns, checked in one pass with reusable matchers; null if libphonenumber's metadata could not be read. */
@@ -71,13 +75,13 @@ public final class PhoneClassifier {
     }
 
     /**
-     * A classifier with a libphonenumber instance of its own, for one bulk-validation thread: the
-     * shared instance funnels every regex look-up through one synchronised cache, which halves
-     * the rate of two threads (measured: 93k/s shared vs 214k/s own, bench/leads/PhoneRate.java).
+     * A classifier with a libphonenumber instance of its own, for one bulk-validation thread (only
+     * that thread may use it: its type matchers are not shared). The shared instance funnels every
+     * regex look-up through one synchronised cache, which halves the rate of two threads (measured: 93k/s shared vs 214k/s own, bench/leads/PhoneRate.java).
      */
     public PhoneClassifier withOwnLibphonenumber() {
         return new PhoneClassifier(allowTestNumbers, PhoneNumberUtil.createInstance(
-                com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider.getInstance().getMetadataLoader()));
+                com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider.getInstance().getMetadataLoader()), true);
     }
 
     public PhoneCheck check(String raw, String defaultRegion) {

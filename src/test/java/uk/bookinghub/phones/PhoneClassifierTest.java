@@ -119,7 +119,7 @@ class PhoneClassifierTest {
      */
     @Test
     void theOnePassTypeCheckAgreesWithLibphonenumber() {
-        GbTypes gb = new GbTypes(PhoneClassifier.gbMetadata(UTIL));
+        GbTypes gb = new GbTypes(PhoneClassifier.gbMetadata(UTIL), false);
         java.util.Map<PhoneNumberType, Integer> seen = new java.util.EnumMap<>(PhoneNumberType.class);
         java.util.SplittableRandom random = new java.util.SplittableRandom(20261125);
         int checked = 0;
