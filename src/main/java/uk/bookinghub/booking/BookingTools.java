@@ -353,12 +353,12 @@ public final class BookingTools {
                 text(message.path("call").path("metadata").get("leadId")));
         return store.database().read("finding the lead", conn -> {
             try (PreparedStatement ps = conn.prepareStatement(fromCall != null && fromCall.matches("\\d{1,18}")
-                    ? "select id from leads where client_id = ? and id = ?" : "select id from leads where client_id = ? and phone_e164 = ? order by id desc limit 1")) {
+                    ? "select id from leads where client_id = ? and id = ?" : "select id from leads where " + uk.bookinghub.leads.LeadKeys.numberCondition(true) + " order by id desc limit 1")) {
                 ps.setLong(1, c.id());
                 if (fromCall != null && fromCall.matches("\\d{1,18}")) {
                     ps.setLong(2, Long.parseLong(fromCall));
                 } else {
-                    ps.setString(2, phone);
+                    ps.setLong(2, uk.bookinghub.leads.LeadKeys.ofE164OrZero(phone));
                 }
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? rs.getLong(1) : null;

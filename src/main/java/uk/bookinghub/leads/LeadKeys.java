@@ -28,6 +28,28 @@ public final class LeadKeys {
         return Long.parseLong(e164, 1, e164.length(), 10);
     }
 
+    /** The key of a number that should be E.164 ({@code +} and 1–15 digits), or 0, which no lead has. */
+    public static long ofE164OrZero(String e164) {
+        if (e164 == null || e164.length() < 2 || e164.length() > 16 || e164.charAt(0) != '+') {
+            return 0;
+        }
+        for (int i = 1; i < e164.length(); i++) {
+            if (e164.charAt(i) < '0' || e164.charAt(i) > '9') {
+                return 0;
+            }
+        }
+        return ofE164(e164);
+    }
+
+    /**
+     * SQL condition on {@code leads}: the leads with a number, of one client ({@code client_id = ?
+     * and dedupe_no = ?}) or of every client ({@code dedupe_no = ?} only), both through the unique
+     * index on (client_id, dedupe_no): a million-row leads table is never scanned for a STOP.
+     */
+    public static String numberCondition(boolean oneClient) {
+        return oneClient ? "client_id = ? and dedupe_no = ?" : "client_id in (select id from clients) and dedupe_no = ?";
+    }
+
     /** The E.164 form of a positive key. */
     public static String e164(long key) {
         return "+" + key;

@@ -183,14 +183,11 @@ public final class OptOutStore {
                 if (inserted == 0) {
                     return Map.entry(active(c, scope, e164).orElseThrow(), false);
                 }
-                String sql = "update leads set status = 'skipped', status_reason = 'opted_out', updated_at = ? where phone_e164 = ? and status in ('new', 'queued')"
-                        + (clientId == null ? "" : " and client_id = ?");
+                String sql = "update leads set status = 'skipped', status_reason = 'opted_out', updated_at = ? where "
+                        + LeadKeys.numberCondition(clientId != null) + " and status in ('new', 'queued')";
                 try (PreparedStatement ps = c.prepareStatement(sql)) {
                     db.dialect().setInstant(ps, 1, now);
-                    ps.setString(2, e164);
-                    if (clientId != null) {
-                        ps.setLong(3, clientId);
-                    }
+                    bindNumber(ps, 2, clientId, e164);
                     ps.executeUpdate();
                 }
                 cancelQueuedMessages(c, clientId, e164, reason, now);
@@ -199,6 +196,15 @@ public final class OptOutStore {
         } finally {
             cache.remove(scope); // takes effect at once on this instance
         }
+    }
+
+    /** Binds {@link LeadKeys#numberCondition}'s parameters from {@code at}; returns the next index. */
+    private static int bindNumber(PreparedStatement ps, int at, Long clientId, String e164) throws SQLException {
+        if (clientId != null) {
+            ps.setLong(at++, clientId);
+        }
+        ps.setLong(at++, LeadKeys.ofE164OrZero(e164));
+        return at;
     }
 
     /**
@@ -210,28 +216,24 @@ public final class OptOutStore {
         String why = "opted out: " + reason + (clientId == null ? " (global)" : "");
         try (PreparedStatement ps = c.prepareStatement("update messages set status = 'skipped', status_rank = 5, status_reason = ?, updated_at = ? "
                 + "where status = 'queued' and ((channel = 'sms' and to_address = ?) or (channel = 'email' and marketing = ? and lead_id in "
-                + "(select id from leads where phone_e164 = ?" + scope + ")))" + scope)) {
+                + "(select id from leads where " + LeadKeys.numberCondition(clientId != null) + ")))" + scope)) {
             int i = 1;
             ps.setString(i++, why);
             db.dialect().setInstant(ps, i++, now);
             ps.setString(i++, e164);
             ps.setBoolean(i++, true);
-            ps.setString(i++, e164);
+            i = bindNumber(ps, i, clientId, e164);
             if (clientId != null) {
-                ps.setLong(i++, clientId);
                 ps.setLong(i, clientId);
             }
             ps.executeUpdate();
         }
         // and the lead's follow-up sequence stops
         try (PreparedStatement ps = c.prepareStatement("update retry_queue set status = 'cancelled', reason = ?, updated_at = ? where status = 'pending' "
-                + "and lead_id in (select id from leads where phone_e164 = ?" + scope + ")")) {
+                + "and lead_id in (select id from leads where " + LeadKeys.numberCondition(clientId != null) + ")")) {
             ps.setString(1, why);
             db.dialect().setInstant(ps, 2, now);
-            ps.setString(3, e164);
-            if (clientId != null) {
-                ps.setLong(4, clientId);
-            }
+            bindNumber(ps, 3, clientId, e164);
             ps.executeUpdate();
         }
     }

@@ -287,10 +287,10 @@ public final class MessageSender {
 
     private void markNotSmsCapable(OutboxMessage m) {
         outbox.database().inTransaction("marking a number not SMS-capable", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update leads set sms_capable = ? where client_id = ? and phone_e164 = ?")) {
+            try (PreparedStatement ps = c.prepareStatement("update leads set sms_capable = ? where " + uk.bookinghub.leads.LeadKeys.numberCondition(true))) {
                 ps.setBoolean(1, false);
                 ps.setLong(2, m.clientId());
-                ps.setString(3, m.to());
+                ps.setLong(3, uk.bookinghub.leads.LeadKeys.ofE164OrZero(m.to()));
                 return ps.executeUpdate();
             }
         });
