@@ -173,7 +173,7 @@ public class HubConfiguration implements CamelConfiguration {
                 text(props, "hub.public-base-url", "") + "/webhooks/vapi");
         registry.bind("bookingApi", bookingApi);
         VapiWebhook vapiWebhook = new VapiWebhook(text(props, "vapi.webhook.secret", ""), maxBody, tenants, calls, clock, bookingTools::answer,
-                bookings::hasBooking);
+                callId -> uk.bookinghub.calls.CallFacts.lookup(db, callId));
         registry.bind("vapiWebhook", vapiWebhook);
 
         // --- dialler: queued leads become Vapi calls inside each client's calling rules
@@ -186,9 +186,9 @@ public class HubConfiguration implements CamelConfiguration {
         FollowUps followUps = new FollowUps(db, clients, messagesApi, optOuts, clock, integer(props, "hub.http.max-json-bytes", 65536));
         registry.bind("followUps", followUps);
         bookingTools.onBooked(followUps);
-        vapiWebhook.onEndOfCall(w -> {
-            dialler.callEnded(w.vapiCallId(), w.outcome(), w.endedReason(), w.startedAt(), w.endedAt());
-            followUps.callEnded(w.clientId(), w.vapiCallId(), w.leadId(), w.outcome(), w.endedAt(), w.structuredData());
+        vapiWebhook.onEndOfCall((w, facts) -> {
+            dialler.callEnded(facts.dialledLeadId(), w.vapiCallId(), w.outcome(), w.endedReason(), w.startedAt(), w.endedAt());
+            followUps.callEnded(w.clientId(), w.vapiCallId(), w.leadId(), facts.dialledLeadId(), w.outcome(), w.endedAt(), w.structuredData());
         });
         registry.bind("deadLettersApi", new DeadLettersApi(deadLetters, outbox));
         registry.bind("twilioWebhooks", new TwilioWebhooks(text(props, "twilio.auth-token", ""), text(props, "hub.public-base-url", ""), outbox,

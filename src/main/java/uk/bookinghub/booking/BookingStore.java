@@ -384,18 +384,6 @@ public final class BookingStore {
         }
     }
 
-    /** Whether this Vapi call booked an appointment that still stands. */
-    public boolean hasBooking(String vapiCallId) {
-        return db.read("checking a call's booking", c -> {
-            try (PreparedStatement ps = c.prepareStatement("select 1 from appointments where vapi_call_id = ? and status = 'booked' limit 1")) {
-                ps.setString(1, vapiCallId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next();
-                }
-            }
-        });
-    }
-
     /** The call produced a booking: the end-of-call report's outcome says so. */
     public void markCallBooked(String vapiCallId) {
         db.inTransaction("marking a call booked", c -> {

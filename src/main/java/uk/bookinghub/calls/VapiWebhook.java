@@ -38,23 +38,23 @@ public final class VapiWebhook {
     private final Clock clock;
     private final Map<String, LongAdder> received = new ConcurrentHashMap<>();
     private final java.util.function.BiFunction<JsonNode, TenantResolver.Resolution, Map<String, Object>> tools;
-    private final java.util.function.Predicate<String> bookedOnCall;
-    private volatile java.util.function.Consumer<CallWrite.EndOfCall> afterEndOfCall = w -> { };
+    private final java.util.function.Function<String, CallFacts> callFacts;
+    private volatile java.util.function.BiConsumer<CallWrite.EndOfCall, CallFacts> afterEndOfCall = (w, f) -> { };
 
     /**
      * @param tools        answers a tool-calls message for the resolved client (the booking tools)
-     * @param bookedOnCall whether a call (by Vapi id) produced an appointment: its report's outcome is then {@code booked}
+     * @param callFacts    what the hub knows of a call (by Vapi id): a booking made during it makes the report's outcome {@code booked}
      */
     public VapiWebhook(String secret, long maxBodyBytes, TenantResolver tenants, CallStore calls, Clock clock,
                        java.util.function.BiFunction<JsonNode, TenantResolver.Resolution, Map<String, Object>> tools,
-                       java.util.function.Predicate<String> bookedOnCall) {
+                       java.util.function.Function<String, CallFacts> callFacts) {
         this.secret = secret == null || secret.isBlank() ? null : secret;
         this.maxBodyBytes = maxBodyBytes;
         this.tenants = tenants;
         this.calls = calls;
         this.clock = clock;
         this.tools = tools;
-        this.bookedOnCall = bookedOnCall;
+        this.callFacts = callFacts;
     }
 
     /** Constant-time check of the shared secret header; with no secret configured every request is refused. */
@@ -86,8 +86,8 @@ public final class VapiWebhook {
         return m;
     }
 
-    /** Called with every committed end-of-call report (the dialler closes the attempt and updates the lead). */
-    public void onEndOfCall(java.util.function.Consumer<CallWrite.EndOfCall> listener) {
+    /** Called with every committed end-of-call report and the call's facts (the dialler closes the attempt, follow-ups start). */
+    public void onEndOfCall(java.util.function.BiConsumer<CallWrite.EndOfCall, CallFacts> listener) {
         this.afterEndOfCall = listener;
     }
 
@@ -102,7 +102,8 @@ public final class VapiWebhook {
         JsonNode structured = analysis.get("structuredData");
         String endedReason = firstText(msg.get("endedReason"), call.get("endedReason"));
         String outcome = OutcomeMapper.map(endedReason, structured);
-        if (!"booked".equals(outcome) && bookedOnCall.test(callId)) {
+        CallFacts facts = callFacts.apply(callId);
+        if (!"booked".equals(outcome) && facts.booked()) {
             outcome = "booked"; // the booking tool made an appointment during this call
         }
         Instant startedAt = instant(firstText(msg.get("startedAt"), call.get("startedAt")));
@@ -127,7 +128,7 @@ public final class VapiWebhook {
                 structured != null && structured.isObject() ? structured.toString() : null,
                 now);
         calls.write(write);
-        afterEndOfCall.accept(write);
+        afterEndOfCall.accept(write, facts);
         Map<String, Object> props = new LinkedHashMap<>();
         props.put("outcome", outcome);
         props.put("endedReason", endedReason);

@@ -381,25 +381,20 @@ public final class Dialler {
 
     // ---- after the call -----------------------------------------------------------------------
 
-    /** Vapi's end-of-call report for a dialled call: the attempt ended, the lead was contacted (or an abandoned call noted). */
-    public void callEnded(String vapiCallId, String outcome, String endedReason, Instant startedAt, Instant endedAt) {
+    /**
+     * Vapi's end-of-call report for a dialled call: the attempt ended, the lead was contacted (or an
+     * abandoned call noted). {@code leadId} is the dial attempt's lead ({@link uk.bookinghub.calls.CallFacts}),
+     * null for a call this hub did not place: nothing to do then, no transaction.
+     */
+    public void callEnded(Long leadId, String vapiCallId, String outcome, String endedReason, Instant startedAt, Instant endedAt) {
+        if (leadId == null) {
+            return; // not a call this hub placed (inbound, or placed elsewhere)
+        }
         Instant now = clock.instant();
         boolean abandoned = startedAt != null && endedReason != null
                 && (endedReason.startsWith("pipeline-error") || endedReason.startsWith("assistant-error") || endedReason.contains("silence-timed-out")
                 && endedAt != null && Duration.between(startedAt, endedAt).toSeconds() < 5);
         db.inTransaction("recording a dialled call's end", c -> {
-            Long leadId = null;
-            try (PreparedStatement ps = c.prepareStatement("select lead_id from dial_attempts where vapi_call_id = ?")) {
-                ps.setString(1, vapiCallId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        leadId = rs.getLong(1);
-                    }
-                }
-            }
-            if (leadId == null) {
-                return null; // not a call this hub placed (inbound, or placed elsewhere)
-            }
             try (PreparedStatement ps = c.prepareStatement("update dial_attempts set status = 'ended', detail = ?, updated_at = ? where vapi_call_id = ?")) {
                 ps.setString(1, outcome + (endedReason == null ? "" : " (" + endedReason + ")"));
                 db.dialect().setInstant(ps, 2, now);

@@ -185,11 +185,11 @@ public final class FollowUps {
     // ---- starting a sequence (end-of-call report) ---------------------------------------------
 
     /** The outcome of a call to a known lead starts the client's sequence for it (once per step and lead). */
-    public void callEnded(Long clientId, String vapiCallId, String leadIdText, String outcome, Instant endedAt, String structuredData) {
+    public void callEnded(Long clientId, String vapiCallId, String leadIdText, Long dialledLeadId, String outcome, Instant endedAt, String structuredData) {
         if (clientId == null || outcome == null || !OUTCOMES.contains(outcome)) {
             return;
         }
-        Long leadId = leadId(clientId, vapiCallId, leadIdText);
+        Long leadId = leadId(clientId, leadIdText, dialledLeadId);
         if (leadId == null) {
             return;
         }
@@ -244,26 +244,21 @@ public final class FollowUps {
         return null;
     }
 
-    private Long leadId(long clientId, String vapiCallId, String leadIdText) {
-        return db.read("finding the lead of a call", c -> {
-            if (leadIdText != null && leadIdText.matches("\\d{1,18}")) {
-                try (PreparedStatement ps = c.prepareStatement("select id from leads where id = ? and client_id = ?")) {
-                    ps.setLong(1, Long.parseLong(leadIdText));
-                    ps.setLong(2, clientId);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (rs.next()) {
-                            return rs.getLong(1);
-                        }
-                    }
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("select lead_id from dial_attempts where vapi_call_id = ?")) {
-                ps.setString(1, vapiCallId);
+    /** The lead the call was about: the leadId variable (if it is this client's lead), else the lead the dialler dialled. */
+    private Long leadId(long clientId, String leadIdText, Long dialledLeadId) {
+        if (leadIdText == null || !leadIdText.matches("\\d{1,18}")) {
+            return dialledLeadId;
+        }
+        Long named = db.read("finding the lead of a call", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select id from leads where id = ? and client_id = ?")) {
+                ps.setLong(1, Long.parseLong(leadIdText));
+                ps.setLong(2, clientId);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? rs.getLong(1) : null;
                 }
             }
         });
+        return named != null ? named : dialledLeadId;
     }
 
     // ---- stopping --------------------------------------------------------------------------
