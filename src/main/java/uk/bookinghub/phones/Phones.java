@@ -21,8 +21,15 @@ public final class Phones {
         if (raw == null || raw.isBlank()) {
             return Optional.empty();
         }
+        String region = defaultRegion == null ? "GB" : defaultRegion;
+        Phonenumber.PhoneNumber fast = "GB".equals(region) ? PhoneClassifier.ukDigits(raw) : null;
+        if (fast != null) {
+            // the common UK spellings without libphonenumber's parser, whose shared regex cache is one
+            // lock for every webhook thread; the same number (PhoneClassifierTest), the same length check
+            return UTIL.isPossibleNumber(fast) ? Optional.of("+44" + fast.getNationalNumber()) : Optional.empty();
+        }
         try {
-            Phonenumber.PhoneNumber n = UTIL.parse(raw.trim(), defaultRegion == null ? "GB" : defaultRegion);
+            Phonenumber.PhoneNumber n = UTIL.parse(raw.trim(), region);
             if (!UTIL.isPossibleNumber(n)) {
                 return Optional.empty();
             }

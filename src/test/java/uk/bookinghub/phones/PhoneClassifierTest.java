@@ -155,6 +155,24 @@ class PhoneClassifierTest {
         return 1;
     }
 
+    /** Phones.toE164 (call reports, inbound SMS): its UK fast path answers what libphonenumber's parser does. */
+    @Test
+    void toE164AgreesWithLibphonenumbersParser() throws Exception {
+        String[] samples = {"+447700900123", "07700 900123", "+44 (0)7700 900123", "0044 7700 900123", "447700900123", "(07700) 900-123",
+                "0113 496 0001", "+441134960001", "020 7946 0001", "0909 879 0001", "08081 570001", "0770090", "07700 9001234567",
+                "+4477009", "01632.960.001", "+1 202 555 0100", "tel:+44-7700-900123", "anonymous", "+44 7700 900123 ext 2"};
+        for (String raw : samples) {
+            java.util.Optional<String> expected;
+            try {
+                var n = UTIL.parse(raw.trim(), "GB");
+                expected = UTIL.isPossibleNumber(n) ? java.util.Optional.of(UTIL.format(n, PhoneNumberUtil.PhoneNumberFormat.E164)) : java.util.Optional.empty();
+            } catch (com.google.i18n.phonenumbers.NumberParseException e) {
+                expected = java.util.Optional.empty();
+            }
+            assertThat(Phones.toE164(raw, "GB")).as(raw).isEqualTo(expected);
+        }
+    }
+
     @Test
     void invalidNumbersSayWhy() {
         assertThat(test.check("123", "GB").reason()).isEqualTo("too short");
