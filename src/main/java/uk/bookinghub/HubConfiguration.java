@@ -156,6 +156,7 @@ public class HubConfiguration implements CamelConfiguration {
         registry.bind("outboxSendPool", sendPool);
         MessagesApi messagesApi = new MessagesApi(outbox, optOuts, messaging, clock, integer(props, "hub.http.max-json-bytes", 65536));
         registry.bind("messagesApi", messagesApi);
+        registry.bind("inboundMessages", new uk.bookinghub.messaging.InboundMessages(db));
 
         // --- booking: appointments, the assistant's tools, client booking settings
         BookingStore bookings = new BookingStore(db, clock);

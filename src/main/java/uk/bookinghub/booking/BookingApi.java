@@ -60,8 +60,8 @@ public final class BookingApi {
             throw HttpProblem.badRequest("status must be booked or cancelled");
         }
         ZoneId zone = ZoneId.of(client.timezone());
-        int pg = positive(page, 1, "page", Integer.MAX_VALUE);
-        int size = positive(pageSize, 50, "pageSize", 500);
+        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", Integer.MAX_VALUE);
+        int size = uk.bookinghub.http.QueryParams.positive(pageSize, 50, "pageSize", 500);
         List<Map<String, Object>> items = store.list(client.id(), status == null || status.isBlank() ? null : status, day(from, "from", zone),
                 day(to, "to", zone), size, (pg - 1) * size).stream().map(a -> a.view(zone)).toList();
         Map<String, Object> out = new LinkedHashMap<>();
@@ -194,18 +194,4 @@ public final class BookingApi {
         }
     }
 
-    private static int positive(String v, int fallback, String name, int max) {
-        if (v == null || v.isBlank()) {
-            return fallback;
-        }
-        try {
-            int n = Integer.parseInt(v.trim());
-            if (n < 1 || n > max) {
-                throw HttpProblem.badRequest(name + " must be between 1 and " + max);
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw HttpProblem.badRequest(name + " must be a whole number");
-        }
-    }
 }

@@ -379,6 +379,44 @@ public final class Dialler {
         return t == null ? "unknown" : t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 
+    // ---- GET /api/dial-attempts ----------------------------------------------------------------
+
+    static final java.util.Set<String> ATTEMPT_STATUSES = java.util.Set.of("dialling", "placed", "failed", "blocked", "unknown", "ended");
+
+    /**
+     * What the dialler decided for the client's leads, newest first: each call placed (Vapi's call
+     * id), each call that failed, and each dial the compliance gate blocked with the rule that did.
+     */
+    public Map<String, Object> attempts(Client client, String leadId, String status, String rule, String since, String until, String page, String pageSize) {
+        String st = uk.bookinghub.http.QueryParams.word(status);
+        if (st != null && !ATTEMPT_STATUSES.contains(st)) {
+            throw uk.bookinghub.http.HttpProblem.badRequest("status must be one of " + new java.util.TreeSet<>(ATTEMPT_STATUSES));
+        }
+        ZoneId zone = ZoneId.of(client.timezone());
+        uk.bookinghub.store.ListQuery q = new uk.bookinghub.store.ListQuery("client_id = ?", client.id())
+                .and("lead_id = ?", uk.bookinghub.http.QueryParams.id(leadId, "leadId")).and("status = ?", st)
+                .and("rule = ?", uk.bookinghub.http.QueryParams.word(rule))
+                .and("created_at >= ?", uk.bookinghub.http.QueryParams.instant(since, "since", zone))
+                .and("created_at < ?", uk.bookinghub.http.QueryParams.instant(until, "until", zone));
+        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", Integer.MAX_VALUE);
+        int size = uk.bookinghub.http.QueryParams.positive(pageSize, 50, "pageSize", 500);
+        return db.read("listing dial attempts", c -> q.page(db.dialect(), c, "dial_attempts",
+                "id, lead_id, attempt_no, status, rule, detail, vapi_call_id, created_at, updated_at", pg, size, rs -> {
+                    Map<String, Object> m = new java.util.LinkedHashMap<>();
+                    m.put("id", rs.getLong("id"));
+                    m.put("leadId", rs.getLong("lead_id"));
+                    int no = rs.getInt("attempt_no");
+                    m.put("attemptNo", rs.wasNull() ? null : no);
+                    m.put("status", rs.getString("status"));
+                    m.put("rule", rs.getString("rule"));
+                    m.put("detail", rs.getString("detail"));
+                    m.put("vapiCallId", rs.getString("vapi_call_id"));
+                    m.put("createdAt", java.util.Objects.toString(db.dialect().getInstant(rs, "created_at"), null));
+                    m.put("updatedAt", java.util.Objects.toString(db.dialect().getInstant(rs, "updated_at"), null));
+                    return m;
+                }));
+    }
+
     // ---- after the call -----------------------------------------------------------------------
 
     /**

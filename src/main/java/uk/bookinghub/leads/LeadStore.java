@@ -380,82 +380,53 @@ public final class LeadStore {
     }
 
     Map<String, Object> leads(long clientId, String status, String e164, int page, int pageSize) {
-        return db.read("listing leads", c -> {
-            String where = " where client_id = ?" + (status == null ? "" : " and status = ?") + (e164 == null ? "" : " and dedupe_no = ?") /* a valid number's dedupe_no is its E.164 digits */;
-            long total;
-            try (PreparedStatement ps = c.prepareStatement("select count(*) from leads" + where)) {
-                bindFilter(ps, clientId, status, e164);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    total = rs.getLong(1);
-                }
-            }
-            List<Map<String, Object>> items;
-            try (PreparedStatement ps = c.prepareStatement("select * from leads" + where + " order by id limit ? offset ?")) {
-                int i = bindFilter(ps, clientId, status, e164);
-                ps.setInt(i++, pageSize);
-                ps.setLong(i, (long) (page - 1) * pageSize);
-                items = views(ps);
-            }
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("items", items);
-            out.put("page", page);
-            out.put("pageSize", pageSize);
-            out.put("total", total);
-            return out;
-        });
-    }
-
-    private static int bindFilter(PreparedStatement ps, long clientId, String status, String e164) throws SQLException {
-        int i = 1;
-        ps.setLong(i++, clientId);
-        if (status != null) {
-            ps.setString(i++, status);
-        }
-        if (e164 != null) {
-            ps.setLong(i++, LeadKeys.ofE164(e164));
-        }
-        return i;
+        uk.bookinghub.store.ListQuery q = new uk.bookinghub.store.ListQuery("client_id = ?", clientId).and("status = ?", status)
+                .and("dedupe_no = ?", e164 == null ? null : LeadKeys.ofE164(e164)); // a valid number's dedupe_no is its E.164 digits
+        return db.read("listing leads", c -> q.page(db.dialect(), c, "leads", "*", "id", page, pageSize, this::view));
     }
 
     private List<Map<String, Object>> views(PreparedStatement ps) throws SQLException {
         List<Map<String, Object>> out = new ArrayList<>();
-        Dialect d = db.dialect();
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("id", rs.getLong("id"));
-                m.put("name", rs.getString("name"));
-                m.put("phone", rs.getString("phone_e164"));
-                m.put("phoneRaw", rs.getString("phone_raw"));
-                m.put("phoneType", rs.getString("phone_type"));
-                m.put("phoneRegion", rs.getString("phone_region"));
-                m.put("smsCapable", rs.getBoolean("sms_capable"));
-                m.put("dialable", rs.getBoolean("dialable"));
-                m.put("email", rs.getString("email"));
-                m.put("source", rs.getString("source"));
-                m.put("consent", rs.getString("consent"));
-                m.put("consentAt", rs.getString("consent_at"));
-                m.put("consentSource", rs.getString("consent_source"));
-                try {
-                    m.put("attributes", Json.MAPPER.readTree(rs.getString("attributes")));
-                } catch (java.io.IOException e) {
-                    m.put("attributes", Map.of());
-                }
-                m.put("status", rs.getString("status"));
-                m.put("statusReason", rs.getString("status_reason"));
-                m.put("warning", rs.getString("warning"));
-                m.put("instant", rs.getBoolean("instant"));
-                m.put("importId", rs.getString("import_id"));
-                m.put("importLine", rs.getObject("import_line") == null ? null : rs.getInt("import_line"));
-                Instant last = d.getInstant(rs, "last_contacted_at");
-                m.put("lastContactedAt", last == null ? null : last.toString());
-                m.put("createdAt", String.valueOf(d.getInstant(rs, "created_at")));
-                m.put("updatedAt", String.valueOf(d.getInstant(rs, "updated_at")));
-                out.add(m);
+                out.add(view(rs));
             }
         }
         return out;
+    }
+
+    private Map<String, Object> view(ResultSet rs) throws SQLException {
+        Dialect d = db.dialect();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", rs.getLong("id"));
+        m.put("name", rs.getString("name"));
+        m.put("phone", rs.getString("phone_e164"));
+        m.put("phoneRaw", rs.getString("phone_raw"));
+        m.put("phoneType", rs.getString("phone_type"));
+        m.put("phoneRegion", rs.getString("phone_region"));
+        m.put("smsCapable", rs.getBoolean("sms_capable"));
+        m.put("dialable", rs.getBoolean("dialable"));
+        m.put("email", rs.getString("email"));
+        m.put("source", rs.getString("source"));
+        m.put("consent", rs.getString("consent"));
+        m.put("consentAt", rs.getString("consent_at"));
+        m.put("consentSource", rs.getString("consent_source"));
+        try {
+            m.put("attributes", Json.MAPPER.readTree(rs.getString("attributes")));
+        } catch (java.io.IOException e) {
+            m.put("attributes", Map.of());
+        }
+        m.put("status", rs.getString("status"));
+        m.put("statusReason", rs.getString("status_reason"));
+        m.put("warning", rs.getString("warning"));
+        m.put("instant", rs.getBoolean("instant"));
+        m.put("importId", rs.getString("import_id"));
+        m.put("importLine", rs.getObject("import_line") == null ? null : rs.getInt("import_line"));
+        Instant last = d.getInstant(rs, "last_contacted_at");
+        m.put("lastContactedAt", last == null ? null : last.toString());
+        m.put("createdAt", String.valueOf(d.getInstant(rs, "created_at")));
+        m.put("updatedAt", String.valueOf(d.getInstant(rs, "updated_at")));
+        return m;
     }
 
     static String placeholders(int n) {

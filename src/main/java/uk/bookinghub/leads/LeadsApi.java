@@ -211,25 +211,11 @@ public final class LeadsApi {
             PhoneCheck p = phones.check(phone, client.country());
             e164 = p.valid() ? p.e164() : phone.trim();
         }
-        int pg = positive(page, 1, "page", Integer.MAX_VALUE);
-        int size = positive(pageSize, 50, "pageSize", 500);
+        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", Integer.MAX_VALUE);
+        int size = uk.bookinghub.http.QueryParams.positive(pageSize, 50, "pageSize", 500);
         return store.leads(client.id(), status == null || status.isBlank() ? null : status, e164, pg, size);
     }
 
-    static int positive(String v, int fallback, String name, int max) {
-        if (v == null || v.isBlank()) {
-            return fallback;
-        }
-        try {
-            int n = Integer.parseInt(v.trim());
-            if (n < 1 || n > max) {
-                throw HttpProblem.badRequest(name + " must be between 1 and " + max);
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw HttpProblem.badRequest(name + " must be a whole number");
-        }
-    }
 
     /**
      * Tells a re-upload of the same file (for the report's {@code sameFileAs} note only): CRC-32C

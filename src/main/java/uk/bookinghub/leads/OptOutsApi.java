@@ -64,8 +64,8 @@ public final class OptOutsApi {
 
     public Map<String, Object> list(Caller caller, String scope, String clientKey, String includeInactive, String page, String pageSize) {
         Long clientId = scope(caller, scope, clientKey);
-        int pg = LeadsApi.positive(page, 1, "page", Integer.MAX_VALUE);
-        int size = LeadsApi.positive(pageSize, 100, "pageSize", 1000);
+        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", Integer.MAX_VALUE);
+        int size = uk.bookinghub.http.QueryParams.positive(pageSize, 100, "pageSize", 1000);
         List<Map<String, Object>> items = store.list(clientId, "true".equalsIgnoreCase(includeInactive), size, (pg - 1) * size)
                 .stream().map(OptOutStore.OptOut::view).toList();
         Map<String, Object> out = new LinkedHashMap<>();

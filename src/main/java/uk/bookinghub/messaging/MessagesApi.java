@@ -6,6 +6,7 @@ import com.google.i18n.phonenumbers.PhoneNumberUtil;
 
 import uk.bookinghub.clients.Client;
 import uk.bookinghub.http.HttpProblem;
+import uk.bookinghub.http.QueryParams;
 import uk.bookinghub.http.JsonBodies;
 import uk.bookinghub.http.Reply;
 import uk.bookinghub.leads.OptOutStore;
@@ -78,13 +79,13 @@ public final class MessagesApi {
         if (phone != null && !phone.isBlank()) {
             to = Phones.toE164(phone, client.country()).orElse(phone.trim());
         }
-        return outbox.list(client.id(), new Outbox.Filter(id(leadId, "leadId"), id(appointmentId, "appointmentId"), to, blank(kind), blank(status),
-                blank(channel), instant(since, "since", client), instant(until, "until", client)), positive(page, 1, "page", Integer.MAX_VALUE),
-                positive(pageSize, 50, "pageSize", 500));
+        return outbox.list(client.id(), new Outbox.Filter(QueryParams.id(leadId, "leadId"), QueryParams.id(appointmentId, "appointmentId"), to, QueryParams.word(kind), QueryParams.word(status),
+                QueryParams.word(channel), QueryParams.instant(since, "since", ZoneId.of(client.timezone())), QueryParams.instant(until, "until", ZoneId.of(client.timezone()))), QueryParams.positive(page, 1, "page", Integer.MAX_VALUE),
+                QueryParams.positive(pageSize, 50, "pageSize", 500));
     }
 
     public Map<String, Object> get(Client client, String id) {
-        Long n = id(id, "id");
+        Long n = QueryParams.id(id, "id");
         return outbox.byId(client.id(), n).map(OutboxMessage::view).orElseThrow(() -> HttpProblem.notFound("no message " + id));
     }
 
@@ -134,7 +135,7 @@ public final class MessagesApi {
             } else {
                 String s = JsonBodies.text(appt, "start");
                 try {
-                    start = s == null ? null : dateTime(s, ZoneId.of(client.timezone()));
+                    start = s == null ? null : QueryParams.dateTime(s, ZoneId.of(client.timezone()));
                 } catch (DateTimeParseException e) {
                     problems.put("appointment.start", "ISO-8601 date-time (with offset, or local time in " + client.timezone() + "): " + s);
                 }
@@ -145,7 +146,7 @@ public final class MessagesApi {
         String at = JsonBodies.text(in, "sendAt");
         if (at != null) {
             try {
-                sendAt = dateTime(at, ZoneId.of(client.timezone()));
+                sendAt = QueryParams.dateTime(at, ZoneId.of(client.timezone()));
             } catch (DateTimeParseException e) {
                 problems.put("sendAt", "ISO-8601 date-time (with offset, or local time in " + client.timezone() + "): " + at);
             }
@@ -424,56 +425,8 @@ public final class MessagesApi {
 
     // ---- parsing helpers --------------------------------------------------------------------
 
-    static Instant dateTime(String s, ZoneId zone) {
-        try {
-            return OffsetDateTime.parse(s).toInstant();
-        } catch (DateTimeParseException e) {
-            return LocalDateTime.parse(s).atZone(zone).toInstant();
-        }
-    }
 
-    private static Instant instant(String s, String name, Client client) {
-        if (s == null || s.isBlank()) {
-            return null;
-        }
-        try {
-            return dateTime(s.trim(), ZoneId.of(client.timezone()));
-        } catch (DateTimeParseException e) {
-            try {
-                return java.time.LocalDate.parse(s.trim()).atStartOfDay(ZoneId.of(client.timezone())).toInstant();
-            } catch (DateTimeParseException e2) {
-                throw HttpProblem.badRequest(name + " must be an ISO-8601 date or date-time, got: " + s);
-            }
-        }
-    }
 
-    private static Long id(String s, String name) {
-        if (s == null || s.isBlank()) {
-            return null;
-        }
-        try {
-            return Long.parseLong(s.trim());
-        } catch (NumberFormatException e) {
-            throw HttpProblem.badRequest(name + " must be a whole number, got: " + s);
-        }
-    }
 
-    private static String blank(String s) {
-        return s == null || s.isBlank() ? null : s.trim().toLowerCase(Locale.ROOT);
-    }
 
-    static int positive(String v, int fallback, String name, int max) {
-        if (v == null || v.isBlank()) {
-            return fallback;
-        }
-        try {
-            int n = Integer.parseInt(v.trim());
-            if (n < 1 || n > max) {
-                throw HttpProblem.badRequest(name + " must be between 1 and " + max);
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw HttpProblem.badRequest(name + " must be a whole number");
-        }
-    }
 }

@@ -373,40 +373,11 @@ public final class Outbox {
     }
 
     public Map<String, Object> list(long clientId, Filter f, int page, int pageSize) {
-        StringBuilder where = new StringBuilder(" where client_id = ?");
-        List<Object> args = new ArrayList<>();
-        args.add(clientId);
-        condition(where, args, "lead_id = ?", f.leadId());
-        condition(where, args, "appointment_id = ?", f.appointmentId());
-        condition(where, args, "to_address = ?", f.to());
-        condition(where, args, "kind = ?", f.kind());
-        condition(where, args, "status = ?", f.status());
-        condition(where, args, "channel = ?", f.channel());
-        condition(where, args, "created_at >= ?", f.since());
-        condition(where, args, "created_at < ?", f.until());
-        return db.read("listing messages", c -> {
-            long total;
-            try (PreparedStatement ps = c.prepareStatement("select count(*) from messages" + where)) {
-                bind(ps, args);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    total = rs.getLong(1);
-                }
-            }
-            List<Map<String, Object>> items = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select " + COLUMNS + " from messages" + where + " order by id desc limit ? offset ?")) {
-                int n = bind(ps, args);
-                ps.setInt(n++, pageSize);
-                ps.setLong(n, (long) (page - 1) * pageSize);
-                map(ps).forEach(m -> items.add(m.view()));
-            }
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("items", items);
-            out.put("page", page);
-            out.put("pageSize", pageSize);
-            out.put("total", total);
-            return out;
-        });
+        uk.bookinghub.store.ListQuery q = new uk.bookinghub.store.ListQuery("client_id = ?", clientId)
+                .and("lead_id = ?", f.leadId()).and("appointment_id = ?", f.appointmentId()).and("to_address = ?", f.to())
+                .and("kind = ?", f.kind()).and("status = ?", f.status()).and("channel = ?", f.channel())
+                .and("created_at >= ?", f.since()).and("created_at < ?", f.until());
+        return db.read("listing messages", c -> q.page(db.dialect(), c, "messages", COLUMNS, page, pageSize, rs -> map(rs).view()));
     }
 
     /** For /health: how many wait (queued, due or not), how many are being sent, and how late the oldest due one is. */
@@ -446,13 +417,6 @@ public final class Outbox {
         });
     }
 
-    private static void condition(StringBuilder where, List<Object> args, String sql, Object value) {
-        if (value != null) {
-            where.append(" and ").append(sql);
-            args.add(value);
-        }
-    }
-
     private int bind(PreparedStatement ps, List<Object> args) throws SQLException {
         int i = 1;
         for (Object a : args) {
@@ -474,20 +438,24 @@ public final class Outbox {
     }
 
     private List<OutboxMessage> map(PreparedStatement ps) throws SQLException {
-        Dialect d = db.dialect();
         List<OutboxMessage> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                out.add(new OutboxMessage(rs.getLong("id"), rs.getLong("client_id"), nullableLong(rs, "lead_id"), nullableLong(rs, "appointment_id"),
+                out.add(map(rs));
+            }
+        }
+        return out;
+    }
+
+    private OutboxMessage map(ResultSet rs) throws SQLException {
+        Dialect d = db.dialect();
+        return new OutboxMessage(rs.getLong("id"), rs.getLong("client_id"), nullableLong(rs, "lead_id"), nullableLong(rs, "appointment_id"),
                         rs.getString("channel"), rs.getString("kind"), rs.getBoolean("marketing"), rs.getString("idempotency_key"),
                         rs.getString("to_address"), rs.getString("from_address"), rs.getString("reply_to"), rs.getString("subject"),
                         rs.getString("body"), rs.getString("html"), rs.getString("encoding"), (Integer) nullableInt(rs, "segments"),
                         rs.getString("status"), rs.getString("status_reason"), rs.getString("provider_id"), rs.getString("provider_status"),
                         rs.getString("error_code"), rs.getInt("attempts"), rs.getString("last_error"), d.getInstant(rs, "next_attempt_at"),
-                        d.getInstant(rs, "created_at"), d.getInstant(rs, "updated_at"), d.getInstant(rs, "sent_at"), d.getInstant(rs, "delivered_at")));
-            }
-        }
-        return out;
+                        d.getInstant(rs, "created_at"), d.getInstant(rs, "updated_at"), d.getInstant(rs, "sent_at"), d.getInstant(rs, "delivered_at"));
     }
 
     private static Long nullableLong(ResultSet rs, String column) throws SQLException {

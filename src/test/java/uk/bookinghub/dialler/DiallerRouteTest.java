@@ -150,6 +150,17 @@ abstract class DiallerRouteTest {
         assertThat(one("select last_contacted_at from leads where id = " + leadId)).isNotNull();
         Thread.sleep(600);
         assertThat(vapi.callsTo(phone)).hasSize(1); // dialled once
+
+        // the client sees the attempt through the API, with Vapi's call id and how it ended
+        JsonNode listed = Jsons.read(hub.get("/api/dial-attempts?leadId=" + leadId, "X-API-Key", key).body());
+        assertThat(listed.get("total").asInt()).isEqualTo(1);
+        JsonNode attempt = listed.get("items").get(0);
+        assertThat(attempt.get("status").asText()).isEqualTo("ended");
+        assertThat(attempt.get("attemptNo").asInt()).isEqualTo(1);
+        assertThat(attempt.get("vapiCallId").asText()).isEqualTo(call.callId());
+        assertThat(attempt.get("detail").asText()).contains("customer-ended-call");
+        assertThat(Jsons.read(hub.get("/api/dial-attempts?leadId=" + leadId, "X-API-Key", gatedKey).body()).get("total").asInt())
+                .as("another client sees none of them").isZero();
     }
 
     @Test
@@ -201,6 +212,18 @@ abstract class DiallerRouteTest {
         for (String p : new String[] {p1, p2, p4, p5, p6, p7}) {
             assertThat(vapi.callsTo(p)).as(p).isEmpty();
         }
+
+        // and through the API: the blocks by rule, for the client that owns the leads
+        JsonNode blocked = Jsons.read(hub.get("/api/dial-attempts?status=blocked&rule=tps", "X-API-Key", key).body());
+        assertThat(blocked.get("items")).extracting(n -> n.get("leadId").asLong()).contains(tps);
+        assertThat(blocked.get("items")).allSatisfy(n -> assertThat(n.get("rule").asText()).isEqualTo("tps"));
+        assertThat(blocked.get("items").get(0).get("attemptNo").isNull()).as("a block uses no attempt").isTrue();
+        JsonNode consent = Jsons.read(hub.get("/api/dial-attempts?leadId=" + noConsent, "X-API-Key", pairKey).body());
+        assertThat(consent.get("items").get(0).get("rule").asText()).isEqualTo("consent");
+        HttpResponse<String> bad = hub.get("/api/dial-attempts?status=ringing", "X-API-Key", key);
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("status must be one of");
+        assertThat(hub.get("/api/dial-attempts?leadId=abc", "X-API-Key", key).body()).contains("leadId must be a whole number");
     }
 
     @Test

@@ -426,6 +426,44 @@ abstract class MessagingRouteTest {
     }
 
     @Test
+    void customersRepliesAreListedForTheirClientWithTheLead() {
+        String phone = mobile();
+        HttpResponse<String> created = hub.post("/api/leads", "application/json", "{\"name\":\"Ann Reply\",\"phone\":\"" + phone + "\"}", "X-API-Key", key);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        long leadId = Jsons.read(created.body()).get("lead").get("id").asLong();
+        Map<String, String> chat = TwilioSigner.inbound(phone, CLIENT_NUMBER, "Can we make it Tuesday?", null, SID);
+        assertThat(postSigned("/webhooks/twilio/sms", chat).statusCode()).isEqualTo(200);
+        String stranger = mobile();
+        assertThat(postSigned("/webhooks/twilio/sms", TwilioSigner.inbound(stranger, CLIENT_NUMBER, "STOP", null, SID)).statusCode()).isEqualTo(200);
+
+        JsonNode all = Jsons.read(hub.get("/api/inbound-messages?pageSize=500", "X-API-Key", key).body());
+        JsonNode newest = all.get("items").get(0);
+        assertThat(newest.get("from").asText()).isEqualTo(stranger);
+        assertThat(newest.get("action").asText()).isEqualTo("opt_out");
+        assertThat(newest.get("leadId").isNull()).as("no lead with that number").isTrue();
+        JsonNode reply = all.get("items").get(1);
+        assertThat(reply.get("body").asText()).isEqualTo("Can we make it Tuesday?");
+        assertThat(reply.get("action").asText()).isEqualTo("message");
+        assertThat(reply.get("leadId").asLong()).isEqualTo(leadId);
+        assertThat(reply.get("messageSid").asText()).isEqualTo(chat.get("MessageSid"));
+        assertThat(reply.get("to").asText()).isEqualTo(CLIENT_NUMBER);
+
+        String national = "0" + phone.substring(3, 7) + " " + phone.substring(7); // the same number as a person types it
+        JsonNode filtered = Jsons.read(hub.get("/api/inbound-messages?action=message&phone=" + national.replace(" ", "%20"), "X-API-Key", key).body());
+        assertThat(filtered.get("total").asInt()).isEqualTo(1);
+        assertThat(filtered.get("items").get(0).get("id").asLong()).isEqualTo(reply.get("id").asLong());
+        assertThat(Jsons.read(hub.get("/api/inbound-messages?since=2999-01-01", "X-API-Key", key).body()).get("total").asInt()).isZero();
+        assertThat(Jsons.read(hub.get("/api/inbound-messages", "X-API-Key", otherKey).body()).get("total").asInt())
+                .as("another client sees none of them").isZero();
+
+        HttpResponse<String> bad = hub.get("/api/inbound-messages?action=shout", "X-API-Key", key);
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("action must be one of");
+        assertThat(hub.get("/api/inbound-messages?since=yesterday", "X-API-Key", key).body()).contains("since must be an ISO-8601 date");
+        assertThat(hub.get("/api/inbound-messages", "X-API-Key", "bh_wrong").statusCode()).isEqualTo(401);
+    }
+
+    @Test
     void templatesAreCheckedWhenSavedAndUsedWhenSending() {
         // a placeholder the client has no value for is refused at save time
         HttpResponse<String> noLink = hub.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(hub.url("/api/templates/follow_up/sms")))
