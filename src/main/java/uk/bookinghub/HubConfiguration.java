@@ -179,9 +179,11 @@ public class HubConfiguration implements CamelConfiguration {
 
         // --- dialler: queued leads become Vapi calls inside each client's calling rules
         Dialler dialler = new Dialler(db, clients, optOuts, new Dialler.VapiSettings(blankToNull(text(props, "vapi.private-key", "")),
-                blankToNull(text(props, "vapi.assistant-id", "")), blankToNull(text(props, "vapi.phone-number-id", ""))), clock,
+                blankToNull(text(props, "vapi.assistant-id", "")), blankToNull(text(props, "vapi.phone-number-id", "")),
+                blankToNull(text(props, "vapi.base-url", ""))), clock,
                 integer(props, "hub.dialler.batch-size", 100), java.time.Duration.ofSeconds(integer(props, "hub.dialler.call-timeout-seconds", 1800)));
         registry.bind("dialler", dialler);
+        registry.bind("diallerRetry", dialler.beforeRetry());
         registry.bind("reminders", new Reminders(db, clients, messagesApi, optOuts, outbox, clock));
         bookingApi.callingSettings(dialler);
         FollowUps followUps = new FollowUps(db, clients, messagesApi, optOuts, clock, integer(props, "hub.http.max-json-bytes", 65536));

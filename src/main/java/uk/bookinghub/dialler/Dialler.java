@@ -43,7 +43,7 @@ public final class Dialler {
     public static final String JOB = "dialJob";
 
     /** Hub-wide Vapi settings; a client's own assistant / phone number ids win. */
-    public record VapiSettings(String privateKey, String assistantId, String phoneNumberId) {
+    public record VapiSettings(String privateKey, String assistantId, String phoneNumberId, String baseUrl) {
         boolean configured() {
             return privateKey != null && !privateKey.isBlank();
         }
@@ -267,12 +267,81 @@ public final class Dialler {
         vars.put("clientKey", client.clientKey());
         vars.put("leadId", String.valueOf(job.leadId()));
         vars.put("attempt", String.valueOf(job.attemptNo()));
+        exchange.setProperty(SENT_AT, clock.instant());
+        exchange.setProperty(REQUEST, body);
         var m = exchange.getMessage();
         m.removeHeaders("*");
         m.setHeader(Exchange.HTTP_METHOD, "POST");
         m.setHeader(Exchange.CONTENT_TYPE, "application/json");
         m.setHeader("Authorization", "Bearer " + vapi.privateKey());
         m.setBody(body.toString());
+    }
+
+    private static final String SENT_AT = "hubDialSentAt";
+    private static final String REQUEST = "hubDialRequest";
+
+    /**
+     * Before each retry of {@code POST /call} (the dial route's onRedelivery): a request that failed
+     * with a 5xx, a timeout or a dropped connection may still have created the call at Vapi, and
+     * Vapi's create-call has no idempotency key. So the retry first asks Vapi (List Calls: this
+     * assistant and phone number, created since the first try) for a call to this lead's number
+     * carrying this lead and attempt in its variables; if there is one, the retry fetches that call
+     * ({@code GET /call/{id}}) instead of creating another, and it is recorded as placed. If the
+     * look-up itself fails, the retry creates the call as before.
+     */
+    public org.apache.camel.Processor beforeRetry() {
+        return exchange -> {
+            DialJob job = exchange.getProperty(JOB, DialJob.class);
+            ObjectNode request = exchange.getProperty(REQUEST, ObjectNode.class);
+            Instant sentAt = exchange.getProperty(SENT_AT, Instant.class);
+            if (job == null || request == null || sentAt == null || vapi.baseUrl() == null) {
+                return;
+            }
+            try {
+                Optional<String> existing = createdBefore(job, request, sentAt);
+                if (existing.isPresent()) {
+                    var m = exchange.getMessage();
+                    m.setHeader(Exchange.HTTP_METHOD, "GET");
+                    m.setHeader(Exchange.HTTP_URI, vapi.baseUrl() + "/call/" + existing.get());
+                    m.removeHeader(Exchange.CONTENT_TYPE);
+                    m.setBody(null);
+                    LOG.warn("[DIALLER] lead {} attempt {}: Vapi created call {} although the request failed; taken, not dialled again",
+                            job.leadId(), job.attemptNo(), existing.get());
+                }
+            } catch (Exception e) {
+                LOG.warn("[DIALLER] lead {} attempt {}: could not ask Vapi whether the failed request created the call ({}); retrying it",
+                        job.leadId(), job.attemptNo(), e.toString());
+            }
+        };
+    }
+
+    private final java.net.http.HttpClient lookups = java.net.http.HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(5)).build();
+
+    /** The id of a call Vapi created for this job since {@code sentAt} (a minute's clock skew allowed), if any. */
+    private Optional<String> createdBefore(DialJob job, ObjectNode request, Instant sentAt) throws Exception {
+        StringBuilder url = new StringBuilder(vapi.baseUrl()).append("/call?limit=100&createdAtGe=")
+                .append(java.net.URLEncoder.encode(sentAt.minusSeconds(60).toString(), java.nio.charset.StandardCharsets.UTF_8));
+        for (String f : List.of("assistantId", "phoneNumberId")) {
+            if (request.hasNonNull(f)) {
+                url.append('&').append(f).append('=').append(java.net.URLEncoder.encode(request.get(f).asText(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        var response = lookups.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url.toString()))
+                .header("Authorization", "Bearer " + vapi.privateKey()).timeout(java.time.Duration.ofSeconds(10)).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("Vapi List Calls answered " + response.statusCode());
+        }
+        for (JsonNode call : Json.MAPPER.readTree(response.body())) {
+            JsonNode vars = call.path("assistantOverrides").path("variableValues");
+            if (job.phone().equals(call.path("customer").path("number").asText(null))
+                    && String.valueOf(job.leadId()).equals(vars.path("leadId").asText(null))
+                    && String.valueOf(job.attemptNo()).equals(vars.path("attempt").asText(null))
+                    && call.hasNonNull("id")) {
+                return Optional.of(call.get("id").asText());
+            }
+        }
+        return Optional.empty();
     }
 
     /** Vapi answered 201 with the call: record its id on the attempt and open the call row. */

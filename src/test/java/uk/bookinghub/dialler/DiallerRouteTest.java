@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -245,6 +246,26 @@ abstract class DiallerRouteTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> vapi.acceptedCount() >= 4);
         Thread.sleep(500);
         assertThat(vapi.acceptedCount()).isEqualTo(4);
+    }
+
+    /** Vapi creates the call but the answer is lost (a 502 from a gateway): the retry finds it at Vapi and does not dial again. */
+    @Test
+    void aCallVapiCreatedDespiteAFailedAnswerIsTakenNotDialledTwice() throws Exception {
+        int listed = vapi.listQueries();
+        vapi.createThenFail(1, 502);
+        String phone = mobile();
+        long leadId = lead(key, "{\"name\":\"Jo\",\"phone\":\"" + phone + "\",\"instant\":true}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "placed".equals(one("select status from dial_attempts where lead_id = " + leadId)));
+        List<VapiStub.CallRequest> posts = vapi.callsTo(phone);
+        assertThat(posts).as("one POST /call: the retry fetched the call instead of creating another").hasSize(1);
+        assertThat(posts.get(0).httpStatus()).isEqualTo(502);
+        String created = posts.get(0).callId();
+        assertThat(created).isNotNull();
+        assertThat(one("select vapi_call_id from dial_attempts where lead_id = " + leadId)).isEqualTo(created);
+        assertThat(one("select count(*) from calls where vapi_call_id = '" + created + "'")).isEqualTo("1");
+        assertThat(vapi.listQueries()).as("the hub asked Vapi before retrying").isGreaterThan(listed);
+        Thread.sleep(600);
+        assertThat(vapi.callsTo(phone)).hasSize(1);
     }
 
     @Test

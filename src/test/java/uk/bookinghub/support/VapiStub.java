@@ -46,12 +46,13 @@ import java.util.zip.GZIPInputStream;
  * an array of strings for 400 (class-validator style) and a plain string otherwise; 401 always uses Vapi's
  * "Invalid Key. Hot tip, ..." text.
  *
- * <p>Extra endpoint: {@code GET /call/{id}} (same Bearer key) returns the stored Call, or 404.
+ * <p>Extra endpoints: {@code GET /call/{id}} (same Bearer key) returns the stored Call, or 404;
+ * {@code GET /call} lists the stored calls (List Calls: assistantId, phoneNumberId, createdAt filters, limit).
  * {@link #delay(Duration)} adds latency to {@code POST /call} without blocking worker threads.
  */
 public final class VapiStub implements AutoCloseable {
 
-    /** One {@code POST /call}, accepted (httpStatus 201, callId set) or refused (callId null). */
+    /** One {@code POST /call}, accepted (httpStatus 201, callId set), refused (callId null), or created but answered with an error (callId set). */
     public record CallRequest(JsonNode body, String authorization, String callId, int httpStatus, Instant at) {
         public boolean accepted() {
             return httpStatus == 201;
@@ -196,6 +197,31 @@ public final class VapiStub implements AutoCloseable {
         }
     }
 
+    /**
+     * The next {@code times} valid {@code POST /call}s create the call (it is stored, listed and can
+     * be fetched, as at Vapi) but the caller gets this error instead of the 201: what a gateway
+     * timeout or a dropped connection after Vapi accepted the request looks like to the hub.
+     */
+    public void createThenFail(int times, int httpStatus) {
+        synchronized (faultLock) {
+            createThenFailStatus = httpStatus;
+            createThenFailRemaining = times;
+        }
+    }
+
+    private int createThenFailStatus;
+    private int createThenFailRemaining;
+
+    private int takeCreateThenFail() {
+        synchronized (faultLock) {
+            if (createThenFailRemaining > 0) {
+                createThenFailRemaining--;
+                return createThenFailStatus;
+            }
+            return 0;
+        }
+    }
+
     /** Every authenticated {@code POST /call} gets this error until {@link #recover()}. */
     public void failAlways(int httpStatus, String message) {
         synchronized (faultLock) {
@@ -205,6 +231,9 @@ public final class VapiStub implements AutoCloseable {
 
     /** Ends {@link #failAlways} and any remaining {@link #failNext}. */
     public void recover() {
+        synchronized (faultLock) {
+            createThenFailRemaining = 0;
+        }
         synchronized (faultLock) {
             always = null;
             next = null;
@@ -229,6 +258,8 @@ public final class VapiStub implements AutoCloseable {
                 createCall(ex, raw);
             } else if ((m = CALL_ID.matcher(path)).matches() && "GET".equals(method)) {
                 getCall(ex, m.group(1));
+            } else if (CALL.matcher(path).matches() && "GET".equals(method)) {
+                listCalls(ex);
             } else {
                 respond(ex, 404, errorJson(404, "Cannot " + method + " " + path));
             }
@@ -267,8 +298,13 @@ public final class VapiStub implements AutoCloseable {
                     Instant now = Instant.now();
                     String json = callJson(id, (ObjectNode) body, now);
                     callsById.put(id, json);
-                    record(new CallRequest(body, authorization, id, 201, now));
-                    respond(ex, 201, json);
+                    int lost = takeCreateThenFail();
+                    record(new CallRequest(body, authorization, id, lost == 0 ? 201 : lost, now));
+                    if (lost == 0) {
+                        respond(ex, 201, json);
+                    } else {
+                        respond(ex, lost, errorJson(lost, "Bad Gateway"));
+                    }
                 }
             } catch (Throwable e) {
                 ex.close();
@@ -293,6 +329,54 @@ public final class VapiStub implements AutoCloseable {
         } else {
             respond(ex, 200, json);
         }
+    }
+
+    /**
+     * {@code GET /call} (List Calls): the stored calls, newest first, filtered by {@code assistantId},
+     * {@code phoneNumberId}, {@code createdAtGe/Gt/Le/Lt} (ISO-8601) and {@code limit} (default 100),
+     * as a JSON array of Call objects.
+     */
+    private void listCalls(HttpExchange ex) throws IOException {
+        if (!("Bearer " + privateKey).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            respond(ex, 401, errorJson(401, INVALID_KEY_MESSAGE));
+            return;
+        }
+        Map<String, String> q = new java.util.HashMap<>();
+        String raw = ex.getRequestURI().getRawQuery();
+        if (raw != null) {
+            for (String pair : raw.split("&")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0) {
+                    q.put(java.net.URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                            java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        listQueries.incrementAndGet();
+        int limit = q.containsKey("limit") ? (int) Double.parseDouble(q.get("limit")) : 100;
+        List<JsonNode> out = new ArrayList<>();
+        for (String json : callsById.values()) {
+            JsonNode call = JSON.readTree(json);
+            Instant created = Instant.parse(call.get("createdAt").asText());
+            if (q.containsKey("assistantId") && !q.get("assistantId").equals(call.path("assistantId").asText(null))
+                    || q.containsKey("phoneNumberId") && !q.get("phoneNumberId").equals(call.path("phoneNumberId").asText(null))
+                    || q.containsKey("createdAtGe") && created.isBefore(Instant.parse(q.get("createdAtGe")))
+                    || q.containsKey("createdAtGt") && !created.isAfter(Instant.parse(q.get("createdAtGt")))
+                    || q.containsKey("createdAtLe") && created.isAfter(Instant.parse(q.get("createdAtLe")))
+                    || q.containsKey("createdAtLt") && !created.isBefore(Instant.parse(q.get("createdAtLt")))) {
+                continue;
+            }
+            out.add(call);
+        }
+        out.sort((a, b) -> b.get("createdAt").asText().compareTo(a.get("createdAt").asText()));
+        respond(ex, 200, JSON.writeValueAsString(out.subList(0, Math.min(limit, out.size()))));
+    }
+
+    private final java.util.concurrent.atomic.AtomicInteger listQueries = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** How many {@code GET /call} list queries the stub answered. */
+    public int listQueries() {
+        return listQueries.get();
     }
 
     private Fault scriptedFault() {
