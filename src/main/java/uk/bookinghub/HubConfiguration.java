@@ -106,7 +106,8 @@ public class HubConfiguration implements CamelConfiguration {
         registry.bind("adminAuth", adminAuth);
         registry.bind("apiKeys", apiKeys);
         registry.bind("callers", new Callers(adminAuth, apiKeys));
-        registry.bind("leadsApi", new LeadsApi(new LeadStore(db), optOuts, phones, validators, validatorThreads, importJobs, clock,
+        LeadStore leadStore = new LeadStore(db);
+        registry.bind("leadsApi", new LeadsApi(leadStore, optOuts, phones, validators, validatorThreads, importJobs, clock,
                 integer(props, "hub.leads.max-upload-bytes", 209_715_200), integer(props, "hub.leads.async-threshold-rows", 5000),
                 integer(props, "hub.leads.chunk-size", 5000), integer(props, "hub.leads.max-problems", 100)));
         registry.bind("optOutsApi", new OptOutsApi(optOuts, clients, phones));
@@ -176,6 +177,8 @@ public class HubConfiguration implements CamelConfiguration {
         VapiWebhook vapiWebhook = new VapiWebhook(text(props, "vapi.webhook.secret", ""), maxBody, tenants, calls, clock, bookingTools::answer,
                 callId -> uk.bookinghub.calls.CallFacts.lookup(db, callId));
         registry.bind("vapiWebhook", vapiWebhook);
+        vapiWebhook.inboundCalls(text(props, "vapi.assistant-id", ""), (clientId, number) -> leadStore.newestByNumber(clientId, number)
+                .map(e -> new VapiWebhook.KnownCaller(e.getKey(), e.getValue())));
 
         // --- dialler: queued leads become Vapi calls inside each client's calling rules
         Dialler dialler = new Dialler(db, clients, optOuts, new Dialler.VapiSettings(blankToNull(text(props, "vapi.private-key", "")),

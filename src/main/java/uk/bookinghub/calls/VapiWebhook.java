@@ -3,6 +3,7 @@ package uk.bookinghub.calls;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import uk.bookinghub.analytics.AnalyticsEvent;
+import uk.bookinghub.clients.Client;
 import uk.bookinghub.clients.TenantResolver;
 import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.http.JsonBodies;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -169,6 +171,54 @@ public final class VapiWebhook {
         JsonNode call = m.message().path("call");
         TenantResolver.Resolution tenant = tenants.resolve(call, m.type());
         return tools.apply(m.message(), tenant);
+    }
+
+    /** The caller's lead at a client, for an inbound call: its id and name. */
+    public record KnownCaller(long leadId, String name) {
+    }
+
+    private volatile String defaultAssistantId;
+    private volatile java.util.function.BiFunction<Long, String, Optional<KnownCaller>> callers = (client, number) -> Optional.empty();
+
+    /**
+     * For inbound calls: the hub's own assistant when a client has none, and how to find the caller
+     * among the client's leads (by number).
+     */
+    public void inboundCalls(String defaultAssistantId, java.util.function.BiFunction<Long, String, Optional<KnownCaller>> callers) {
+        this.defaultAssistantId = defaultAssistantId == null || defaultAssistantId.isBlank() ? null : defaultAssistantId;
+        this.callers = callers;
+    }
+
+    /**
+     * {@code assistant-request}: a customer rings a client's Vapi number that has no assistant of its
+     * own. Answered at once (Vapi allows 7.5 s) with the client's assistant and the variables the
+     * booking tools need ({@code clientKey}, {@code businessName}, and the caller's {@code name} and
+     * {@code leadId} when the number is one of the client's leads); a number the hub cannot tie to a
+     * client gets an {@code error} that Vapi speaks to the caller.
+     */
+    public Map<String, Object> assistantRequest(VapiMessage m) {
+        JsonNode call = m.message().path("call");
+        TenantResolver.Resolution tenant = tenants.resolve(call, m.type());
+        if (tenant.client().isEmpty()) {
+            return Map.of("error", "Sorry, this number is not taking calls at the moment. Please try again later.");
+        }
+        Client client = tenant.client().get();
+        String assistant = client.vapiAssistantId() != null && !client.vapiAssistantId().isBlank() ? client.vapiAssistantId() : defaultAssistantId;
+        if (assistant == null) {
+            return Map.of("error", "Sorry, " + client.businessName() + " cannot take calls on this line at the moment. Please try again later.");
+        }
+        String caller = customerNumber(m.message(), call);
+        Optional<KnownCaller> known = caller == null ? Optional.empty() : callers.apply(client.id(), caller);
+        Map<String, Object> vars = new LinkedHashMap<>();
+        vars.put("name", known.map(KnownCaller::name).filter(n -> n != null).orElse(""));
+        vars.put("businessName", client.businessName());
+        vars.put("clientKey", client.clientKey());
+        known.ifPresent(k -> vars.put("leadId", String.valueOf(k.leadId())));
+        vars.put("direction", "inbound");
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("assistantId", assistant);
+        out.put("assistantOverrides", Map.of("variableValues", vars));
+        return out;
     }
 
     /** Any other message type: acknowledged and counted. */

@@ -437,6 +437,23 @@ public final class LeadStore {
         return sb.toString();
     }
 
+    /** The client's newest lead with this number (through the (client_id, dedupe_no) index): its id and name. */
+    public Optional<Map.Entry<Long, String>> newestByNumber(long clientId, String e164) {
+        long key = LeadKeys.ofE164OrZero(e164);
+        if (key == 0) {
+            return Optional.empty();
+        }
+        return db.read("finding a caller among the leads", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select id, name from leads where " + LeadKeys.numberCondition(true) + " order by id desc limit 1")) {
+                ps.setLong(1, clientId);
+                ps.setLong(2, key);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(Map.entry(rs.getLong(1), rs.getString(2) == null ? "" : rs.getString(2))) : Optional.empty();
+                }
+            }
+        });
+    }
+
     /** The client's calling settings say every new web-form lead is called at once. */
     boolean instantCalling(long clientId) {
         String json = db.read("reading calling settings", c -> {

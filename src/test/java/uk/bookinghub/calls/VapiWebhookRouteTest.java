@@ -41,6 +41,7 @@ abstract class VapiWebhookRouteTest {
 
     private TestDatabase db;
     private RunningHub hub;
+    private String acmeKey;
 
     abstract TestDatabase.Kind kind();
 
@@ -48,7 +49,7 @@ abstract class VapiWebhookRouteTest {
     void start() {
         db = TestDatabase.create(kind());
         hub = RunningHub.start(db.hubUrl(), Map.of());
-        hub.onboard("{\"businessName\":\"Acme Solar\",\"email\":\"ops@acme.example\",\"phone\":\"0113 496 0000\","
+        acmeKey = hub.onboard("{\"businessName\":\"Acme Solar\",\"email\":\"ops@acme.example\",\"phone\":\"0113 496 0000\","
                 + "\"vapiAssistantId\":\"asst-acme\",\"vapiPhoneNumberId\":\"pn-acme\"}");
     }
 
@@ -253,6 +254,38 @@ abstract class VapiWebhookRouteTest {
         assertThat(hub.postVapi(inProgress).statusCode()).isEqualTo(200);
         assertThat(scalar("select status from calls where vapi_call_id = '" + callId + "'")).isEqualTo("ended");
         assertThat(count("select count(*) from calls where vapi_call_id = '" + callId + "'")).isEqualTo(1);
+    }
+
+    private static String assistantRequest(String phoneNumberId, String caller) {
+        return "{\"message\":{\"type\":\"assistant-request\",\"call\":{\"id\":\"" + id() + "\",\"type\":\"inboundPhoneCall\",\"phoneNumberId\":\""
+                + phoneNumberId + "\",\"customer\":{\"number\":\"" + caller + "\"}},\"customer\":{\"number\":\"" + caller + "\"}}}";
+    }
+
+    @Test
+    void anInboundCallGetsTheClientsAssistantAndTheCallersLead() {
+        HttpResponse<String> lead = hub.post("/api/leads", "application/json", "{\"name\":\"Rosa Caller\",\"phone\":\"07700 900777\"}", "X-API-Key", acmeKey);
+        assertThat(lead.statusCode()).as(lead.body()).isEqualTo(201);
+        long leadId = Jsons.read(lead.body()).get("lead").get("id").asLong();
+
+        HttpResponse<String> r = hub.postVapi(assistantRequest("pn-acme", "+447700900777"));
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode answer = Jsons.read(r.body());
+        assertThat(answer.get("assistantId").asText()).isEqualTo("asst-acme");
+        JsonNode vars = answer.get("assistantOverrides").get("variableValues");
+        assertThat(vars.get("clientKey").asText()).isEqualTo("acme-solar");
+        assertThat(vars.get("businessName").asText()).isEqualTo("Acme Solar");
+        assertThat(vars.get("leadId").asText()).isEqualTo(String.valueOf(leadId));
+        assertThat(vars.get("name").asText()).isEqualTo("Rosa Caller");
+
+        JsonNode stranger = Jsons.read(hub.postVapi(assistantRequest("pn-acme", "+447700900778")).body());
+        assertThat(stranger.get("assistantId").asText()).isEqualTo("asst-acme");
+        assertThat(stranger.get("assistantOverrides").get("variableValues").has("leadId")).as("not a lead").isFalse();
+        assertThat(stranger.get("assistantOverrides").get("variableValues").get("name").asText()).isEmpty();
+
+        HttpResponse<String> nobody = hub.postVapi(assistantRequest("pn-unknown", "+447700900777"));
+        assertThat(nobody.statusCode()).isEqualTo(200);
+        assertThat(Jsons.read(nobody.body()).get("error").asText()).contains("not taking calls");
+        assertThat(Jsons.read(nobody.body()).has("assistantId")).isFalse();
     }
 
     @Test
