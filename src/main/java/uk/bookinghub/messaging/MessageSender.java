@@ -305,9 +305,11 @@ public final class MessageSender {
         Throwable error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         SendFailures.Failure f = error == null ? new SendFailures.Failure(false, "dead", null, "unknown error", null) : SendFailures.classify(error);
         int attempts = attempts(exchange);
-        outbox.finish(m.id(), "dead", "retries exhausted after " + attempts + " attempts: " + f.text(), f.code(), attempts, f.text());
+        OutboxMessage dead = m;
+        String reason = "retries exhausted after " + attempts + " attempts: " + f.text();
         deadLetters.storeMessage(m.id(), m.clientId(), exchange.getProperty(Exchange.FAILURE_ROUTE_ID, String.class),
-                exchange.getProperty(Exchange.FAILURE_ENDPOINT, String.class), m.view(), error);
+                exchange.getProperty(Exchange.FAILURE_ENDPOINT, String.class), m.view(), error,
+                c -> outbox.finish(c, dead.id(), "dead", reason, f.code(), attempts, f.text()));
         LOG.error("[{}] message {} ({}) to {} is dead after {} attempts: {}", tag(m), m.id(), m.kind(), m.to(), attempts, f.text());
     }
 

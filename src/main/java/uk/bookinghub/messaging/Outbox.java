@@ -277,22 +277,26 @@ public final class Outbox {
 
     /** A final state decided by the sender: failed, dead, skipped or not_configured. */
     public void finish(long id, String status, String reason, String errorCode, int attempts, String lastError) {
-        Instant now = clock.instant();
         db.inTransaction("recording a message result", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update messages set status = ?, status_rank = ?, status_reason = ?, error_code = ?, "
-                    + "attempts = ?, last_error = ?, updated_at = ?, claimed_at = null where id = ? and status = 'sending'")) {
-                ps.setString(1, status);
-                ps.setInt(2, rank(status));
-                ps.setString(3, reason);
-                ps.setString(4, errorCode);
-                ps.setInt(5, attempts);
-                ps.setString(6, lastError);
-                db.dialect().setInstant(ps, 7, now);
-                ps.setLong(8, id);
-                ps.executeUpdate();
-            }
+            finish(c, id, status, reason, errorCode, attempts, lastError);
             return null;
         });
+    }
+
+    /** The same, in the caller's transaction (a dead message and its dead letter commit together). */
+    public void finish(Connection c, long id, String status, String reason, String errorCode, int attempts, String lastError) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update messages set status = ?, status_rank = ?, status_reason = ?, error_code = ?, "
+                + "attempts = ?, last_error = ?, updated_at = ?, claimed_at = null where id = ? and status = 'sending'")) {
+            ps.setString(1, status);
+            ps.setInt(2, rank(status));
+            ps.setString(3, reason);
+            ps.setString(4, errorCode);
+            ps.setInt(5, attempts);
+            ps.setString(6, lastError);
+            db.dialect().setInstant(ps, 7, clock.instant());
+            ps.setLong(8, id);
+            ps.executeUpdate();
+        }
     }
 
     /**

@@ -71,9 +71,23 @@ public final class DeadLetters {
 
     /** A dead outbox message: its id is kept so a replay puts that very row back in the queue. */
     public void storeMessage(long messageId, long clientId, String routeId, String endpointUri, Object view, Throwable error) {
+        storeMessage(messageId, clientId, routeId, endpointUri, view, error, c -> { });
+    }
+
+    /** Work done in the dead letter's own transaction (the message's status 'dead'). */
+    public interface SameTransaction {
+        void run(java.sql.Connection c) throws java.sql.SQLException;
+    }
+
+    /**
+     * Stores a message's dead letter and, in the same transaction, {@code alsoDo} (the message marked
+     * dead): a reader never sees a dead message without its letter.
+     */
+    public void storeMessage(long messageId, long clientId, String routeId, String endpointUri, Object view, Throwable error, SameTransaction alsoDo) {
         String exception = error == null ? null : error.getClass().getName() + ": " + error.getMessage();
         try {
             db.inTransaction("storing a dead letter", c -> {
+                alsoDo.run(c);
                 try (PreparedStatement ps = c.prepareStatement("insert into dead_letters (route_id, endpoint_uri, body, headers, exception, status, "
                         + "created_at, message_id, client_id) values (?,?,?,'{}',?,'new',?,?,?)")) {
                     ps.setString(1, routeId);
