@@ -122,6 +122,42 @@ class RoutesLoadTest {
         assertThat(hub.get("/observe/health").statusCode()).as("not on the public port").isEqualTo(404);
     }
 
+    /** A client that asks first ({@code Expect: 100-continue}, as curl does for large uploads) is told to go on at once. */
+    @Test
+    void expectContinueIsAnsweredAtOnceUnlessTheBodyIsTooLarge() throws Exception {
+        URI u = URI.create(hub.url("/api/import-leads"));
+        try (Socket s = new Socket(u.getHost(), u.getPort())) {
+            s.setSoTimeout(3000);
+            var out = s.getOutputStream();
+            out.write(("POST /api/import-leads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nContent-Length: 11\r\n"
+                    + "Expect: 100-continue\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+            long t0 = System.nanoTime();
+            assertThat(in.readLine()).isEqualTo("HTTP/1.1 100 Continue");
+            assertThat((System.nanoTime() - t0) / 1_000_000).as("ms until the go-ahead").isLessThan(900);
+            in.readLine(); // the blank line after the interim response
+            out.write("phone\n07700\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, 11);
+            out.flush();
+            assertThat(in.readLine()).as("then the real answer: no API key").isEqualTo("HTTP/1.1 401 Unauthorized");
+        }
+        try (Socket s = new Socket(u.getHost(), u.getPort())) {
+            s.setSoTimeout(3000);
+            var out = s.getOutputStream();
+            out.write(("POST /api/import-leads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nContent-Length: 999999999999\r\n"
+                    + "Expect: 100-continue\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+            String first;
+            try {
+                first = in.readLine();
+            } catch (java.net.SocketTimeoutException e) {
+                first = "no answer";
+            }
+            assertThat(first).as("an oversized body is not invited").isNotEqualTo("HTTP/1.1 100 Continue");
+        }
+    }
+
     @Test
     void managementPortIsNotReachableFromOtherAddresses() throws Exception {
         Optional<InetAddress> external = Collections.list(NetworkInterface.getNetworkInterfaces()).stream()
