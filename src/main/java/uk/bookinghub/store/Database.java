@@ -108,7 +108,7 @@ public final class Database implements AutoCloseable {
      */
     public <T> T inTransaction(String what, Work<T> work) {
         try {
-            return attempt(work, true);
+            return dialect() == Dialect.SQLITE ? sqliteAttempts(work) : attempt(work, true);
         } catch (BrokenBeforeCommit e) {
             try {
                 return attempt(work, true);
@@ -137,6 +137,50 @@ public final class Database implements AutoCloseable {
         } catch (SQLException e) {
             throw StoreException.wrap(what, e);
         }
+    }
+
+    private static final int SQLITE_BUSY_TRIES = 12;
+
+    /**
+     * SQLite, WAL mode: a transaction that read first and then writes fails at once with
+     * SQLITE_BUSY when another connection committed a write after its read began (the busy timeout
+     * cannot help: its snapshot is stale). Nothing was committed, so the work runs again on a fresh
+     * snapshot after a short random pause, up to {@value #SQLITE_BUSY_TRIES} times. (Rare, but it
+     * answered a request 503 beside the outbox sender's and the timers' writes.)
+     */
+    private <T> T sqliteAttempts(Work<T> work) throws SQLException, BrokenBeforeCommit {
+        for (int tryNo = 1; ; tryNo++) {
+            try {
+                return attempt(work, true);
+            } catch (SQLException e) {
+                if (tryNo >= SQLITE_BUSY_TRIES || e instanceof CommitFailed || !sqliteBusy(e)) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(5 + java.util.concurrent.ThreadLocalRandom.current().nextInt(10 * tryNo));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** A failed commit: never run again, whatever the error says (it may have been committed). */
+    private static final class CommitFailed extends SQLException {
+        CommitFailed(SQLException e) {
+            super(e.getMessage(), e.getSQLState(), e.getErrorCode(), e);
+        }
+    }
+
+    /** SQLITE_BUSY (5) and its extended codes (BUSY_SNAPSHOT 517, BUSY_RECOVERY 261, ...), wherever in the cause chain. */
+    static boolean sqliteBusy(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException q && ((q.getErrorCode() & 0xFF) == 5 || String.valueOf(q.getMessage()).contains("SQLITE_BUSY"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The work failed on a connection that is broken, before anything was committed: safe to run again. */
@@ -173,7 +217,11 @@ public final class Database implements AutoCloseable {
                 throw e;
             }
             if (transaction) {
-                c.commit(); // a failure here is not retried: the commit may have happened
+                try {
+                    c.commit();
+                } catch (SQLException e) {
+                    throw new CommitFailed(e); // not retried: the commit may have happened
+                }
             }
             return result;
         }
