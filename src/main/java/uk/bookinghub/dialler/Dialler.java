@@ -348,8 +348,10 @@ public final class Dialler {
     public void placed(Exchange exchange) throws Exception {
         DialJob job = exchange.getProperty(JOB, DialJob.class);
         JsonNode call = Json.MAPPER.readTree(exchange.getMessage().getBody(String.class));
-        String vapiId = call.path("id").asText(null);
-        String status = call.path("status").asText("queued");
+        recordPlaced(job, call.path("id").asText(null), call.path("status").asText("queued"));
+    }
+
+    private void recordPlaced(DialJob job, String vapiId, String status) {
         Instant now = clock.instant();
         Client client = clients.byId(job.clientId()).orElseThrow();
         db.inTransaction("recording a placed call", c -> {
@@ -392,6 +394,24 @@ public final class Dialler {
 
     /** Retries exhausted (429, 5xx, timeouts): the attempt failed; the lead is queued again in 15 minutes. */
     public void dead(Exchange exchange) {
+        DialJob job = exchange.getProperty(JOB, DialJob.class);
+        ObjectNode request = exchange.getProperty(REQUEST, ObjectNode.class);
+        Instant sentAt = exchange.getProperty(SENT_AT, Instant.class);
+        if (job != null && request != null && sentAt != null && vapi.baseUrl() != null) {
+            // before giving up: did one of the failed requests create the call after all?
+            try {
+                Optional<String> existing = createdBefore(job, request, sentAt);
+                if (existing.isPresent()) {
+                    LOG.warn("[DIALLER] lead {} attempt {}: every request failed, but Vapi created call {}; taken, not dialled again",
+                            job.leadId(), job.attemptNo(), existing.get());
+                    recordPlaced(job, existing.get(), "queued");
+                    return;
+                }
+            } catch (Exception e) {
+                LOG.warn("[DIALLER] lead {} attempt {}: could not ask Vapi whether a failed request created the call ({})",
+                        job.leadId(), job.attemptNo(), e.toString());
+            }
+        }
         finishFailed(exchange.getProperty(JOB, DialJob.class), "retries exhausted: " + describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)),
                 "queued");
     }

@@ -268,6 +268,24 @@ abstract class DiallerRouteTest {
         assertThat(vapi.callsTo(phone)).hasSize(1);
     }
 
+    /** Vapi created the call, every retry failed and so did the look-ups before them: the last look-up, before giving up, still takes it. */
+    @Test
+    void aCallCreatedBeforeEveryRetryFailedIsTakenBeforeGivingUp() throws Exception {
+        vapi.createThenFail(1, 502);
+        vapi.failNext(2, 503, "Service Unavailable"); // the test profile retries twice
+        vapi.failListNext(2, 500); // and the look-ups before those retries fail too
+        String phone = mobile();
+        long leadId = lead(key, "{\"name\":\"Kit\",\"phone\":\"" + phone + "\",\"instant\":true}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "placed".equals(one("select status from dial_attempts where lead_id = " + leadId)));
+        List<VapiStub.CallRequest> posts = vapi.callsTo(phone);
+        assertThat(posts).hasSize(3);
+        assertThat(posts).extracting(VapiStub.CallRequest::httpStatus).containsExactly(502, 503, 503);
+        assertThat(one("select vapi_call_id from dial_attempts where lead_id = " + leadId)).isEqualTo(posts.get(0).callId());
+        assertThat(one("select status from leads where id = " + leadId)).isEqualTo("calling");
+        Thread.sleep(600);
+        assertThat(vapi.callsTo(phone)).as("not dialled again").hasSize(3);
+    }
+
     @Test
     void vapiRefusalsAndOutagesAreRecordedAndRetried() throws Exception {
         // 400: the attempt fails with Vapi's own words, no retry

@@ -38,9 +38,10 @@ import java.util.zip.GZIPInputStream;
  * ({@code Authorization: Bearer <private key>}, JSON {@code CreateCallDTO} in, 201 + {@code Call} JSON out, Vapi/NestJS
  * error JSON on failure), records every {@code POST /call}, and can be scripted to fail. Runs on 127.0.0.1, free port.
  *
- * <p>Order of checks per {@code POST /call}: Bearer key (401) → {@link #failAlways} → {@link #failNext} → body
- * validation (400: body must be a JSON object; {@code customer.number}, when present, must be E.164 unless
- * {@code customer.numberE164CheckEnabled} is {@code false}) → 201. A refused request never creates a call.
+ * <p>Order of checks per {@code POST /call}: Bearer key (401) → body validation (400: body must be a JSON
+ * object; {@code customer.number}, when present, must be E.164 unless {@code customer.numberE164CheckEnabled}
+ * is {@code false}) → {@link #createThenFail} (the call is created, the answer is an error) → {@link #failAlways}
+ * → {@link #failNext} → 201. A refused request never creates a call.
  *
  * <p>Error bodies: {@code {"message":...,"error":"<reason phrase>","statusCode":<status>}} where {@code message} is
  * an array of strings for 400 (class-validator style) and a plain string otherwise; 401 always uses Vapi's
@@ -233,6 +234,7 @@ public final class VapiStub implements AutoCloseable {
     public void recover() {
         synchronized (faultLock) {
             createThenFailRemaining = 0;
+            listFailRemaining = 0;
         }
         synchronized (faultLock) {
             always = null;
@@ -278,14 +280,19 @@ public final class VapiStub implements AutoCloseable {
         JsonNode body = parseOrText(text);
 
         Fault fault;
+        int lost = 0;
         if (!("Bearer " + privateKey).equals(authorization)) {
             fault = new Fault(401, INVALID_KEY_MESSAGE);
         } else {
-            fault = scriptedFault();
+            fault = validate(body);
             if (fault == null) {
-                fault = validate(body);
+                lost = takeCreateThenFail(); // scripted before failNext: "created, then the next ones fail"
+            }
+            if (fault == null && lost == 0) {
+                fault = scriptedFault();
             }
         }
+        final int lostStatus = lost;
 
         final Fault f = fault;
         Runnable reply = () -> {
@@ -298,12 +305,11 @@ public final class VapiStub implements AutoCloseable {
                     Instant now = Instant.now();
                     String json = callJson(id, (ObjectNode) body, now);
                     callsById.put(id, json);
-                    int lost = takeCreateThenFail();
-                    record(new CallRequest(body, authorization, id, lost == 0 ? 201 : lost, now));
-                    if (lost == 0) {
+                    record(new CallRequest(body, authorization, id, lostStatus == 0 ? 201 : lostStatus, now));
+                    if (lostStatus == 0) {
                         respond(ex, 201, json);
                     } else {
-                        respond(ex, lost, errorJson(lost, "Bad Gateway"));
+                        respond(ex, lostStatus, errorJson(lostStatus, "Bad Gateway"));
                     }
                 }
             } catch (Throwable e) {
@@ -353,6 +359,13 @@ public final class VapiStub implements AutoCloseable {
             }
         }
         listQueries.incrementAndGet();
+        synchronized (faultLock) {
+            if (listFailRemaining > 0) {
+                listFailRemaining--;
+                respond(ex, listFailStatus, errorJson(listFailStatus, "Internal server error"));
+                return;
+            }
+        }
         int limit = q.containsKey("limit") ? (int) Double.parseDouble(q.get("limit")) : 100;
         List<JsonNode> out = new ArrayList<>();
         for (String json : callsById.values()) {
@@ -373,6 +386,16 @@ public final class VapiStub implements AutoCloseable {
     }
 
     private final java.util.concurrent.atomic.AtomicInteger listQueries = new java.util.concurrent.atomic.AtomicInteger();
+    private int listFailStatus;
+    private int listFailRemaining;
+
+    /** The next {@code times} {@code GET /call} list queries get this error. */
+    public void failListNext(int times, int httpStatus) {
+        synchronized (faultLock) {
+            listFailStatus = httpStatus;
+            listFailRemaining = times;
+        }
+    }
 
     /** How many {@code GET /call} list queries the stub answered. */
     public int listQueries() {
