@@ -10,7 +10,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * A request body as a slice of a byte array, taken from the HTTP server's own buffer without a
  * copy: a million-row lead file is ~100 MB, and a copy per layer would not fit the heap budget.
- * (Stream caching is off in application.properties, so the body is still the Vert.x buffer.)
+ * (Stream caching is off in application.properties, so a body is the Vert.x buffer; the lead upload
+ * endpoint streams instead and is read once into an array of its size, see {@link #read}.)
  */
 public record Upload(byte[] array, int offset, int length) {
 

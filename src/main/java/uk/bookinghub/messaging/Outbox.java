@@ -73,36 +73,11 @@ public final class Outbox {
     public Enqueued enqueue(Connection c, NewMessage m) throws SQLException {
         Instant now = clock.instant();
         SmsText.Info sms = "sms".equals(m.channel()) ? SmsText.measure(m.body()) : null;
-        Dialect d = db.dialect();
         try (PreparedStatement ps = c.prepareStatement("insert into messages (client_id, lead_id, appointment_id, channel, kind, marketing, "
                 + "idempotency_key, to_address, reply_to, subject, body, html, encoding, segments, status, status_rank, status_reason, attempts, "
                 + "next_attempt_at, created_at, updated_at) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?) "
                 + "on conflict (idempotency_key) do nothing")) {
-            int i = 1;
-            ps.setLong(i++, m.clientId());
-            setLong(ps, i++, m.leadId());
-            setLong(ps, i++, m.appointmentId());
-            ps.setString(i++, m.channel());
-            ps.setString(i++, m.kind());
-            ps.setBoolean(i++, m.marketing());
-            ps.setString(i++, m.idempotencyKey());
-            ps.setString(i++, m.to());
-            ps.setString(i++, m.replyTo());
-            ps.setString(i++, m.subject());
-            ps.setString(i++, m.body());
-            ps.setString(i++, m.html());
-            ps.setString(i++, sms == null ? null : sms.encoding());
-            if (sms == null) {
-                ps.setNull(i++, Types.INTEGER);
-            } else {
-                ps.setInt(i++, sms.segments());
-            }
-            ps.setString(i++, m.status());
-            ps.setInt(i++, rank(m.status()));
-            ps.setString(i++, m.statusReason());
-            d.setInstant(ps, i++, m.notBefore() == null ? now : m.notBefore());
-            d.setInstant(ps, i++, now);
-            d.setInstant(ps, i, now);
+            bind(ps, 1, m, sms, now);
             int inserted = ps.executeUpdate();
             OutboxMessage row = one(c, "idempotency_key = ?", m.idempotencyKey()).orElseThrow();
             return new Enqueued(row, inserted == 1);
@@ -118,7 +93,6 @@ public final class Outbox {
             return 0;
         }
         Instant now = clock.instant();
-        Dialect d = db.dialect();
         String head = "insert into messages (client_id, lead_id, appointment_id, channel, kind, marketing, idempotency_key, to_address, reply_to, subject, "
                 + "body, html, encoding, segments, status, status_rank, status_reason, attempts, next_attempt_at, created_at, updated_at) values ";
         String row = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?)";
@@ -130,31 +104,7 @@ public final class Outbox {
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 int i = 1;
                 for (NewMessage m : chunk) {
-                    SmsText.Info sms = "sms".equals(m.channel()) ? SmsText.measure(m.body()) : null;
-                    ps.setLong(i++, m.clientId());
-                    setLong(ps, i++, m.leadId());
-                    setLong(ps, i++, m.appointmentId());
-                    ps.setString(i++, m.channel());
-                    ps.setString(i++, m.kind());
-                    ps.setBoolean(i++, m.marketing());
-                    ps.setString(i++, m.idempotencyKey());
-                    ps.setString(i++, m.to());
-                    ps.setString(i++, m.replyTo());
-                    ps.setString(i++, m.subject());
-                    ps.setString(i++, m.body());
-                    ps.setString(i++, m.html());
-                    ps.setString(i++, sms == null ? null : sms.encoding());
-                    if (sms == null) {
-                        ps.setNull(i++, Types.INTEGER);
-                    } else {
-                        ps.setInt(i++, sms.segments());
-                    }
-                    ps.setString(i++, m.status());
-                    ps.setInt(i++, rank(m.status()));
-                    ps.setString(i++, m.statusReason());
-                    d.setInstant(ps, i++, m.notBefore() == null ? now : m.notBefore());
-                    d.setInstant(ps, i++, now);
-                    d.setInstant(ps, i++, now);
+                    i = bind(ps, i, m, "sms".equals(m.channel()) ? SmsText.measure(m.body()) : null, now);
                 }
                 n += ps.executeUpdate();
             }
@@ -460,6 +410,36 @@ public final class Outbox {
                         rs.getString("status"), rs.getString("status_reason"), rs.getString("provider_id"), rs.getString("provider_status"),
                         rs.getString("error_code"), rs.getInt("attempts"), rs.getString("last_error"), d.getInstant(rs, "next_attempt_at"),
                         d.getInstant(rs, "created_at"), d.getInstant(rs, "updated_at"), d.getInstant(rs, "sent_at"), d.getInstant(rs, "delivered_at"));
+    }
+
+    /** One row's 20 insert parameters from {@code i} (both insert paths); returns the next index. */
+    private int bind(PreparedStatement ps, int i, NewMessage m, SmsText.Info sms, Instant now) throws SQLException {
+        Dialect d = db.dialect();
+        ps.setLong(i++, m.clientId());
+        setLong(ps, i++, m.leadId());
+        setLong(ps, i++, m.appointmentId());
+        ps.setString(i++, m.channel());
+        ps.setString(i++, m.kind());
+        ps.setBoolean(i++, m.marketing());
+        ps.setString(i++, m.idempotencyKey());
+        ps.setString(i++, m.to());
+        ps.setString(i++, m.replyTo());
+        ps.setString(i++, m.subject());
+        ps.setString(i++, m.body());
+        ps.setString(i++, m.html());
+        ps.setString(i++, sms == null ? null : sms.encoding());
+        if (sms == null) {
+            ps.setNull(i++, Types.INTEGER);
+        } else {
+            ps.setInt(i++, sms.segments());
+        }
+        ps.setString(i++, m.status());
+        ps.setInt(i++, rank(m.status()));
+        ps.setString(i++, m.statusReason());
+        d.setInstant(ps, i++, m.notBefore() == null ? now : m.notBefore());
+        d.setInstant(ps, i++, now);
+        d.setInstant(ps, i++, now);
+        return i;
     }
 
     private static Long nullableLong(ResultSet rs, String column) throws SQLException {
