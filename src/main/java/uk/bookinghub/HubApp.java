@@ -80,7 +80,15 @@ public final class HubApp {
                     m.getCamelContext().addStartupListener(new org.apache.camel.StartupListener() {
                         @Override
                         public void onCamelContextStarted(org.apache.camel.CamelContext context, boolean alreadyStarted) {
-                            // the HTTP server is up only once every route has started
+                            // every REST endpoint must declare how it is authenticated, or the hub does not start
+                            var catalog = context.getRegistry().lookupByNameAndType("apiCatalog", uk.bookinghub.api.ApiCatalog.class);
+                            if (catalog != null && !alreadyStarted) {
+                                var problems = catalog.problems();
+                                if (!problems.isEmpty()) {
+                                    throw new IllegalStateException("the API declarations in routes/ cannot be enforced by the front door: "
+                                            + String.join("; ", problems));
+                                }
+                            }
                         }
 
                         @Override
@@ -116,6 +124,7 @@ public final class HubApp {
             return;
         }
         LOG.info("HTTP: 'Expect: 100-continue' answered at once on port {} (bodies up to {} bytes)", port, max);
+        jsonErrors(mainRouter(router));
         router.route().order(Integer.MIN_VALUE).handler(ctx -> {
             var request = ctx.request();
             if ("100-continue".equalsIgnoreCase(request.getHeader("Expect")) && declaredAtMost(request.getHeader("Content-Length"), max)) {
@@ -123,6 +132,56 @@ public final class HubApp {
             }
             ctx.next();
         });
+    }
+
+    /**
+     * What the HTTP server answers by itself (no such path, a method the path does not take, a
+     * content type the endpoint does not consume, a body over the limit) is JSON like every other
+     * error of the API, never an HTML page or an empty body.
+     */
+    /**
+     * The server's top router: Camel mounts the application's routes on a sub-router, and Vert.x sends
+     * a sub-router's unmatched requests to the top router's error handlers. Camel 4.17 keeps it in a
+     * private field (no getter), so it is read by reflection; without it the errors stay Vert.x's own.
+     */
+    static io.vertx.ext.web.Router mainRouter(org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter router) {
+        try {
+            var field = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer.class.getDeclaredField("router");
+            field.setAccessible(true);
+            return (io.vertx.ext.web.Router) field.get(router.getServer());
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.warn("HTTP: cannot reach the server's top router ({}); unmatched paths answer Vert.x's own pages", e.toString());
+            return router;
+        }
+    }
+
+    static void jsonErrors(io.vertx.ext.web.Router router) {
+        java.util.Map<Integer, String> words = java.util.Map.of(
+                400, "bad request",
+                404, "no such endpoint; GET /api/openapi.json lists them",
+                405, "this endpoint does not take that method",
+                406, "this endpoint cannot answer in a type the Accept header allows (it answers application/json)",
+                413, "the body is larger than this endpoint accepts",
+                415, "this endpoint does not accept that Content-Type");
+        words.forEach((status, text) -> router.errorHandler(status, ctx -> {
+            var response = ctx.response();
+            if (response.ended() || response.headWritten()) {
+                return;
+            }
+            String message = text;
+            if (status == 405) {
+                String allow = response.headers().get("Allow");
+                if (allow != null && !allow.isBlank()) {
+                    message = text + " (it takes " + allow + ")";
+                }
+            } else if (status == 415) {
+                String ct = ctx.request().getHeader("Content-Type");
+                message = ct == null ? "Content-Type is missing; see GET /api/openapi.json for what this endpoint accepts"
+                        : "Content-Type " + ct.split(";")[0].trim() + " is not accepted here; see GET /api/openapi.json for what this endpoint accepts";
+            }
+            response.setStatusCode(status).putHeader("Content-Type", "application/json")
+                    .end(uk.bookinghub.http.Json.write(java.util.Map.of("error", message)));
+        }));
     }
 
     private static boolean declaredAtMost(String contentLength, long max) {

@@ -46,7 +46,6 @@ import uk.bookinghub.leads.LeadsApi;
 import uk.bookinghub.leads.OptOutStore;
 import uk.bookinghub.leads.OptOutsApi;
 import uk.bookinghub.phones.PhoneClassifier;
-import uk.bookinghub.security.Callers;
 
 import java.time.Clock;
 import java.util.concurrent.ExecutorService;
@@ -105,7 +104,6 @@ public class HubConfiguration implements CamelConfiguration {
         registry.bind("httpErrorReply", JsonReply.error());
         registry.bind("adminAuth", adminAuth);
         registry.bind("apiKeys", apiKeys);
-        registry.bind("callers", new Callers(adminAuth, apiKeys));
         LeadStore leadStore = new LeadStore(db);
         registry.bind("leadsApi", new LeadsApi(leadStore, optOuts, phones, validators, validatorThreads, importJobs, clock,
                 integer(props, "hub.leads.max-upload-bytes", 209_715_200), integer(props, "hub.leads.async-threshold-rows", 5000),
@@ -199,6 +197,36 @@ public class HubConfiguration implements CamelConfiguration {
         registry.bind("deadLettersApi", new DeadLettersApi(deadLetters, outbox));
         registry.bind("twilioWebhooks", new TwilioWebhooks(text(props, "twilio.auth-token", ""), text(props, "hub.public-base-url", ""), outbox,
                 optOuts, clients, messaging, clock));
+
+        // --- the front door: every REST route is checked and authenticated by its declaration
+        String vapiHeader = text(props, "vapi.webhook.secret-header", "X-Vapi-Secret");
+        uk.bookinghub.api.ApiCatalog apiCatalog = new uk.bookinghub.api.ApiCatalog(camel, vapiHeader);
+        registry.bind("apiCatalog", apiCatalog);
+        camel.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
+            @Override
+            public void onEndpointAdd(org.apache.camel.Endpoint endpoint) {
+                if (endpoint instanceof org.apache.camel.component.platform.http.PlatformHttpEndpoint http && apiCatalog.streamsUploads(http.getPath())) {
+                    http.setUseStreaming(true);
+                }
+            }
+        });
+        camel.getManagementStrategy().addEventNotifier(new org.apache.camel.support.EventNotifierSupport() {
+            {
+                setIgnoreExchangeEvents(true);
+                setIgnoreCamelContextEvents(true);
+                setIgnoreServiceEvents(true);
+                setIgnoreStepEvents(true);
+            }
+
+            @Override
+            public void notify(org.apache.camel.spi.CamelEvent event) {
+                if (event instanceof org.apache.camel.spi.CamelEvent.RouteAddedEvent || event instanceof org.apache.camel.spi.CamelEvent.RouteReloadedEvent) {
+                    apiCatalog.invalidate(); // a route file was (re)loaded: read the declarations again
+                }
+            }
+        });
+        registry.bind("frontDoor", new uk.bookinghub.api.FrontDoor(apiCatalog, adminAuth, apiKeys, vapiWebhook, vapiHeader,
+                (TwilioWebhooks) registry.lookupByName("twilioWebhooks")));
 
         HealthReport health = new HealthReport(dbHealth, new HealthReport.Integrations(
                 twilio && (configured(props, "twilio.from-number") || configured(props, "twilio.messaging-service-sid")),

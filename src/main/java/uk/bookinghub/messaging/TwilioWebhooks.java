@@ -60,7 +60,17 @@ public final class TwilioWebhooks {
         this.clock = clock;
     }
 
-    /** Verifies the signature and leaves the form parameters (in arrival order) as the body. */
+    /** Where the front door leaves the parameters of a request whose signature it verified. */
+    public static final String VERIFIED_PARAMS = "twilioParams";
+
+    /** The parameters the front door verified, or (called directly) verified here. */
+    @SuppressWarnings("unchecked")
+    private Map<String, String> verified(Exchange exchange, String path) {
+        Object done = exchange.getProperty(VERIFIED_PARAMS);
+        return done instanceof Map<?, ?> m ? (Map<String, String>) m : verify(exchange, path);
+    }
+
+    /** Verifies the signature (before anything else is read) and returns the form parameters in arrival order. */
     public Map<String, String> verify(Exchange exchange, String path) {
         if (validator == null) {
             throw new HttpProblem(403, "Twilio webhooks are refused: TWILIO_AUTH_TOKEN is not set on this hub");
@@ -132,7 +142,7 @@ public final class TwilioWebhooks {
 
     /** {@code POST /webhooks/twilio/status}: forward-only status of the message with this sid. */
     public void status(Exchange exchange) {
-        Map<String, String> p = verify(exchange, "/webhooks/twilio/status");
+        Map<String, String> p = verified(exchange, "/webhooks/twilio/status");
         String sid = p.get("MessageSid") != null ? p.get("MessageSid") : p.get("SmsSid");
         String status = p.get("MessageStatus") != null ? p.get("MessageStatus") : p.get("SmsStatus");
         if (sid == null || status == null) {
@@ -150,7 +160,7 @@ public final class TwilioWebhooks {
 
     /** {@code POST /webhooks/twilio/sms}: STOP / START / HELP or a reply, stored once per MessageSid. */
     public void inbound(Exchange exchange) {
-        Map<String, String> p = verify(exchange, "/webhooks/twilio/sms");
+        Map<String, String> p = verified(exchange, "/webhooks/twilio/sms");
         String sid = first(p, "MessageSid", "SmsMessageSid", "SmsSid");
         String from = p.get("From");
         String to = p.get("To");

@@ -1,0 +1,262 @@
+package uk.bookinghub.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.Processor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import uk.bookinghub.calls.VapiWebhook;
+import uk.bookinghub.http.HttpProblem;
+import uk.bookinghub.http.Json;
+import uk.bookinghub.http.JsonReply;
+import uk.bookinghub.http.Upload;
+import uk.bookinghub.messaging.TwilioWebhooks;
+import uk.bookinghub.security.AdminAuth;
+import uk.bookinghub.security.ApiKeys;
+import uk.bookinghub.security.Caller;
+
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The one front door of the HTTP API. Every REST route passes through it by declaration (the
+ * global route configuration in {@code routes/front-door.camel.yaml} intercepts every
+ * {@code rest:} consumer), before its handler runs:
+ * <ol>
+ *   <li>the endpoint's declaration is found ({@link ApiCatalog}); an endpoint without a declared
+ *       auth rule is refused (fail closed);</li>
+ *   <li>query and path parameters are checked against the declared ones (unknown, repeated,
+ *       wrongly typed, credentials in the URL: 400 naming the parameter) and left typed in the
+ *       exchange property {@code params} (and, as text, in the headers of the same names);</li>
+ *   <li>the body's content type against what the endpoint consumes (415);</li>
+ *   <li>the caller against the endpoint's auth rules: {@code apiKey} (X-API-Key), {@code adminToken}
+ *       (Authorization: Bearer HUB_ADMIN_TOKEN), {@code vapiSecret}, {@code twilioSignature} or
+ *       {@code public}; the caller is left in the property {@code caller} (and {@code client});</li>
+ *   <li>a JSON body with a control character (NUL and friends, which PostgreSQL refuses) in a
+ *       string: 400 naming the field.</li>
+ * </ol>
+ * A refused request is answered here with its JSON error and the route stops.
+ */
+public final class FrontDoor implements Processor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FrontDoor.class);
+
+    /** The auth rules a verb may name in its {@code security} list (several = any one of them). */
+    public enum Rule {
+        PUBLIC("public"), API_KEY("apiKey"), ADMIN_TOKEN("adminToken"), VAPI_SECRET("vapiSecret"), TWILIO_SIGNATURE("twilioSignature");
+
+        public final String key;
+
+        Rule(String key) {
+            this.key = key;
+        }
+
+        public static Rule of(String key) {
+            for (Rule r : values()) {
+                if (r.key.equals(key)) {
+                    return r;
+                }
+            }
+            return null;
+        }
+    }
+
+    private final ApiCatalog catalog;
+    private final AdminAuth admin;
+    private final ApiKeys apiKeys;
+    private final VapiWebhook vapi;
+    private final String vapiHeader;
+    private final TwilioWebhooks twilio;
+    private final JsonReply errorReply = JsonReply.error();
+
+    public FrontDoor(ApiCatalog catalog, AdminAuth admin, ApiKeys apiKeys, VapiWebhook vapi, String vapiHeader, TwilioWebhooks twilio) {
+        this.catalog = catalog;
+        this.admin = admin;
+        this.apiKeys = apiKeys;
+        this.vapi = vapi;
+        this.vapiHeader = vapiHeader;
+        this.twilio = twilio;
+    }
+
+    @Override
+    public void process(Exchange exchange) throws Exception {
+        try {
+            admit(exchange);
+        } catch (RuntimeException refused) {
+            exchange.setProperty(Exchange.EXCEPTION_CAUGHT, refused);
+            errorReply.process(exchange);
+            exchange.removeProperty(Exchange.EXCEPTION_CAUGHT);
+            exchange.setRouteStop(true);
+        }
+    }
+
+    void admit(Exchange exchange) {
+        ApiEndpoint e = catalog.endpoint(exchange.getFromRouteId());
+        if (e == null) {
+            LOG.error("[CRITICAL ALERT] route {} serves HTTP without a declared endpoint and auth rule: refused", exchange.getFromRouteId());
+            throw new HttpProblem(500, "this endpoint has no declared auth rule and is closed");
+        }
+        Message m = exchange.getMessage();
+        String uri = m.getHeader(Exchange.HTTP_URI, String.class);
+        String rawPath = uri == null ? "" : uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
+        Map<String, String> query = e.query(m.getHeader(Exchange.HTTP_RAW_QUERY, String.class));
+        Params params = e.typed(query, e.pathValues(rawPath));
+        // platform-http copies query parameters into headers (and merges them with path parameters):
+        // the handlers see only the checked values
+        for (String name : e.params().keySet()) {
+            m.removeHeader(name);
+        }
+        params.text().forEach(m::setHeader);
+        if (e.hasBody() && !e.consumes().isEmpty()) {
+            contentType(e, m.getHeader(Exchange.CONTENT_TYPE, String.class));
+        }
+        Caller caller = authenticate(e, exchange);
+        exchange.setProperty("caller", caller);
+        if (caller.client() != null) {
+            exchange.setProperty("client", caller.client());
+        }
+        exchange.setProperty("params", params);
+        if (e.hasBody() && !e.tolerantBody() && e.consumes().contains("application/json")) {
+            controlCharacters(m.getBody());
+        }
+    }
+
+    private static void contentType(ApiEndpoint e, String contentType) {
+        String accepted = String.join(" or ", e.consumes());
+        if (contentType == null || contentType.isBlank()) {
+            throw new HttpProblem(415, "Content-Type is missing; this endpoint accepts " + accepted,
+                    Map.of("accepted", e.consumes()));
+        }
+        String mime = contentType.toLowerCase(Locale.ROOT);
+        int semi = mime.indexOf(';');
+        mime = (semi < 0 ? mime : mime.substring(0, semi)).trim();
+        for (String c : e.consumes()) {
+            if (c.equals(mime) || (c.equals("application/json") && mime.startsWith("application/") && mime.endsWith("+json"))) {
+                return;
+            }
+        }
+        throw new HttpProblem(415, "Content-Type " + mime + " is not accepted here; this endpoint accepts " + accepted,
+                Map.of("accepted", e.consumes()));
+    }
+
+    private Caller authenticate(ApiEndpoint e, Exchange exchange) {
+        Message m = exchange.getMessage();
+        List<String> rules = e.auth();
+        // with several rules, the credential that was sent decides which one applies
+        for (String key : rules) {
+            Rule rule = Rule.of(key);
+            switch (rule) {
+                case PUBLIC -> {
+                    return Caller.ANONYMOUS;
+                }
+                case ADMIN_TOKEN -> {
+                    String auth = m.getHeader("Authorization", String.class);
+                    if (auth != null && !auth.isBlank()) {
+                        admin.check(auth);
+                        return Caller.ADMIN;
+                    }
+                }
+                case API_KEY -> {
+                    String key1 = m.getHeader("X-API-Key", String.class);
+                    if (key1 != null && !key1.isBlank()) {
+                        return Caller.of(apiKeys.authenticate(key1));
+                    }
+                }
+                case VAPI_SECRET -> {
+                    vapi.authenticate(m.getHeader(vapiHeader, String.class));
+                    return Caller.partner("vapi");
+                }
+                case TWILIO_SIGNATURE -> {
+                    exchange.setProperty(TwilioWebhooks.VERIFIED_PARAMS, twilio.verify(exchange, e.path()));
+                    return Caller.partner("twilio");
+                }
+            }
+        }
+        if (rules.size() == 1 && rules.get(0).equals(Rule.ADMIN_TOKEN.key)) {
+            admin.check(null);
+        }
+        throw HttpProblem.unauthorized("missing credentials: send " + String.join(" or ", rules.stream().map(FrontDoor::credential).toList()));
+    }
+
+    private static String credential(String rule) {
+        return switch (Rule.of(rule)) {
+            case API_KEY -> "X-API-Key: <your API key>";
+            case ADMIN_TOKEN -> "Authorization: Bearer <admin token>";
+            default -> rule;
+        };
+    }
+
+    /** A JSON string with a C0 control character other than tab, newline and carriage return. */
+    static void controlCharacters(Object body) {
+        Upload u = Upload.of(body);
+        byte[] b = u.array();
+        int end = u.offset() + u.length();
+        boolean found = false;
+        for (int i = u.offset(); i < end && !found; i++) {
+            byte c = b[i];
+            if (c == '\\' && i + 5 < end && b[i + 1] == 'u' && b[i + 2] == '0' && b[i + 3] == '0' && (b[i + 4] == '0' || b[i + 4] == '1')) {
+                int low = Character.digit(b[i + 5], 16);
+                int code = (b[i + 4] - '0') * 16 + low;
+                found = low >= 0 && code != 0x09 && code != 0x0a && code != 0x0d;
+                i++; // skip the 'u' so "\\u0000" (an escaped backslash) is not read as an escape
+            } else if (c == '\\') {
+                i++; // any other escape: its next character is not the start of an escape
+            } else if (c >= 0 && c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+                found = true;
+            }
+        }
+        if (!found) {
+            return;
+        }
+        JsonNode root;
+        try {
+            root = Json.MAPPER.readTree(b, u.offset(), u.length());
+        } catch (Exception malformed) {
+            throw HttpProblem.badRequest("the body has a control character (such as NUL) outside a JSON string, or is malformed JSON");
+        }
+        String where = find(root, "");
+        throw HttpProblem.badRequest((where == null || where.isEmpty() ? "a value" : "field '" + where + "'")
+                + " contains a control character (such as NUL, U+0000); remove it", Map.of("field", where == null ? "" : where));
+    }
+
+    private static String find(JsonNode node, String path) {
+        if (node.isTextual()) {
+            return hasControl(node.asText()) ? path : null;
+        }
+        if (node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> f = it.next();
+                String p = path.isEmpty() ? f.getKey() : path + "." + f.getKey();
+                if (hasControl(f.getKey())) {
+                    return p;
+                }
+                String found = find(f.getValue(), p);
+                if (found != null) {
+                    return found;
+                }
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                String found = find(node.get(i), path + "[" + i + "]");
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean hasControl(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+                return true;
+            }
+        }
+        return false;
+    }
+}
