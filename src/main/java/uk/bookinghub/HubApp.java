@@ -76,19 +76,20 @@ public final class HubApp {
         main.addMainListener(new org.apache.camel.main.MainListenerSupport() {
             @Override
             public void afterConfigure(org.apache.camel.main.BaseMainSupport m) {
+                // the routes are loaded: every REST endpoint must declare how it is authenticated, or the hub does not start
+                var catalog = m.getCamelContext().getRegistry().lookupByNameAndType("apiCatalog", uk.bookinghub.api.ApiCatalog.class);
+                if (catalog != null) {
+                    var problems = catalog.problems();
+                    if (!problems.isEmpty()) {
+                        throw new IllegalStateException("the API declared in the route files cannot be enforced by the front door: "
+                                + String.join("; ", problems));
+                    }
+                }
                 try {
                     m.getCamelContext().addStartupListener(new org.apache.camel.StartupListener() {
                         @Override
                         public void onCamelContextStarted(org.apache.camel.CamelContext context, boolean alreadyStarted) {
-                            // every REST endpoint must declare how it is authenticated, or the hub does not start
-                            var catalog = context.getRegistry().lookupByNameAndType("apiCatalog", uk.bookinghub.api.ApiCatalog.class);
-                            if (catalog != null && !alreadyStarted) {
-                                var problems = catalog.problems();
-                                if (!problems.isEmpty()) {
-                                    throw new IllegalStateException("the API declarations in routes/ cannot be enforced by the front door: "
-                                            + String.join("; ", problems));
-                                }
-                            }
+                            // the HTTP server is up only once every route has started
                         }
 
                         @Override
@@ -124,7 +125,7 @@ public final class HubApp {
             return;
         }
         LOG.info("HTTP: 'Expect: 100-continue' answered at once on port {} (bodies up to {} bytes)", port, max);
-        jsonErrors(mainRouter(router));
+        jsonErrors(mainRouter(router), context.getRegistry().lookupByNameAndType("apiCatalog", uk.bookinghub.api.ApiCatalog.class));
         router.route().order(Integer.MIN_VALUE).handler(ctx -> {
             var request = ctx.request();
             if ("100-continue".equalsIgnoreCase(request.getHeader("Expect")) && declaredAtMost(request.getHeader("Content-Length"), max)) {
@@ -155,7 +156,7 @@ public final class HubApp {
         }
     }
 
-    static void jsonErrors(io.vertx.ext.web.Router router) {
+    static void jsonErrors(io.vertx.ext.web.Router router, uk.bookinghub.api.ApiCatalog catalog) {
         java.util.Map<Integer, String> words = java.util.Map.of(
                 400, "bad request",
                 404, "no such endpoint; GET /api/openapi.json lists them",
@@ -176,6 +177,15 @@ public final class HubApp {
                 }
             } else if (status == 415) {
                 String ct = ctx.request().getHeader("Content-Type");
+                var endpoint = catalog == null ? null : catalog.match(ctx.request().method().name(), ctx.request().path());
+                if (endpoint != null && !endpoint.consumes().isEmpty()) {
+                    var problem = uk.bookinghub.api.FrontDoor.unsupported(endpoint.consumes(), ct == null ? null : ct.split(";")[0].trim());
+                    var body = new java.util.LinkedHashMap<String, Object>();
+                    body.put("error", problem.getMessage());
+                    body.putAll(problem.details());
+                    response.setStatusCode(415).putHeader("Content-Type", "application/json").end(uk.bookinghub.http.Json.write(body));
+                    return;
+                }
                 message = ct == null ? "Content-Type is missing; see GET /api/openapi.json for what this endpoint accepts"
                         : "Content-Type " + ct.split(";")[0].trim() + " is not accepted here; see GET /api/openapi.json for what this endpoint accepts";
             }

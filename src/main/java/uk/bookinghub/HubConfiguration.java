@@ -202,6 +202,16 @@ public class HubConfiguration implements CamelConfiguration {
         String vapiHeader = text(props, "vapi.webhook.secret-header", "X-Vapi-Secret");
         uk.bookinghub.api.ApiCatalog apiCatalog = new uk.bookinghub.api.ApiCatalog(camel, vapiHeader);
         registry.bind("apiCatalog", apiCatalog);
+        // the REST DSL inlines each verb's direct: route into the route that serves it; give that route the verb's words
+        camel.getCamelContextExtension().getContextPlugin(org.apache.camel.model.Model.class)
+                .addModelLifecycleStrategy(new org.apache.camel.model.ModelLifecycleStrategySupport() {
+                    @Override
+                    public void onAddRouteDefinition(org.apache.camel.model.RouteDefinition route) {
+                        if (Boolean.TRUE.equals(route.isRest()) && route.getDescriptionText() == null && route.getInput() != null) {
+                            route.setDescription(uk.bookinghub.api.ApiCatalog.describe(route.getInput().getUri()));
+                        }
+                    }
+                });
         camel.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
             @Override
             public void onEndpointAdd(org.apache.camel.Endpoint endpoint) {

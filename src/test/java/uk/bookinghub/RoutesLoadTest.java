@@ -51,14 +51,16 @@ class RoutesLoadTest {
             Map.entry("lead-intake.camel.yaml", Set.of("lead-intake", "lead-intake-job", "lead-intake-single", "lead-intake-list", "lead-intake-get")),
             Map.entry("opt-outs.camel.yaml", Set.of("opt-outs", "opt-outs-list", "opt-outs-remove")),
             Map.entry("messaging.camel.yaml", Set.of("outbox-sender", "message-send", "message-dead", "messages-list", "messages-get", "messages-queue",
-                    "templates-list", "templates-save", "dead-letters-list", "dead-letters-replay", "twilio-status", "twilio-inbound",
+                    "templates-list", "templates-save", "templates-reset", "dead-letters-list", "dead-letters-replay", "twilio-status", "twilio-inbound",
                     "inbound-messages-list")),
-            Map.entry("booking.camel.yaml", Set.of("vapi-tools", "appointments-list", "appointments-item", "client-settings")),
+            Map.entry("booking.camel.yaml", Set.of("vapi-tools", "appointments-list", "appointments-get", "appointments-patch",
+                    "client-settings-get", "client-settings-put")),
             Map.entry("calendar.camel.yaml", Set.of("calendar-sync", "calendar-sync-one")),
             Map.entry("reminders.camel.yaml", Set.of("reminders", "reminders-run", "reminders-run-now", "follow-ups",
-                    "follow-ups-run", "follow-ups-run-now", "follow-up-sequences")),
+                    "follow-ups-run", "follow-ups-run-now", "follow-up-sequences-get", "follow-up-sequences-put")),
             Map.entry("dialler.camel.yaml", Set.of("dialler", "dial", "dial-dead", "dialler-reconcile", "dial-attempts-list")),
-            Map.entry("error-handling.camel.yaml", Set.of()));
+            Map.entry("error-handling.camel.yaml", Set.of()),
+            Map.entry("front-door.camel.yaml", Set.of("api-description")));
 
     private TestDatabase db;
     private RunningHub hub;

@@ -81,6 +81,28 @@ public final class ApiCatalog {
                 .anyMatch(e -> e.method().equals("POST") && e.path().equals(p) && e.consumes().contains("text/csv"));
     }
 
+    /** The endpoint that serves {@code method} on {@code rawPath} (template segments match any value), or null. */
+    public ApiEndpoint match(String method, String rawPath) {
+        String[] actual = rawPath.split("/", -1);
+        for (ApiEndpoint e : current().byRoute.values()) {
+            if (!e.method().equalsIgnoreCase(method)) {
+                continue;
+            }
+            String[] template = e.path().split("/", -1);
+            if (template.length != actual.length) {
+                continue;
+            }
+            boolean same = true;
+            for (int i = 0; i < template.length && same; i++) {
+                same = template[i].startsWith("{") || template[i].equals(actual[i]);
+            }
+            if (same) {
+                return e;
+            }
+        }
+        return null;
+    }
+
     /** What is wrong with the declarations (empty when every endpoint has a route id and a known auth rule). */
     public List<String> problems() {
         return refresh().problems;
@@ -181,6 +203,25 @@ public final class ApiCatalog {
         Snapshot s = new Snapshot(rests, byRoute, problems);
         snapshot.set(s);
         return s;
+    }
+
+    /** "GET /api/leads - the client's leads" from a REST consumer URI ({@code rest:get:/api:/leads?description=...}). */
+    public static String describe(String restUri) {
+        String u = restUri.replaceFirst("^rest:(//)?", "");
+        int q = u.indexOf('?');
+        String head = q < 0 ? u : u.substring(0, q);
+        String[] parts = head.split(":", 3);
+        String method = parts[0].toUpperCase(Locale.ROOT);
+        String path = join(parts.length > 1 ? parts[1] : "", parts.length > 2 ? parts[2] : "");
+        String words = null;
+        if (q >= 0) {
+            for (String pair : u.substring(q + 1).split("&")) {
+                if (pair.startsWith("description=")) {
+                    words = java.net.URLDecoder.decode(pair.substring("description=".length()), java.nio.charset.StandardCharsets.UTF_8);
+                }
+            }
+        }
+        return method + " " + path.replace("%7B", "{").replace("%7D", "}") + (words == null ? "" : " - " + words);
     }
 
     private String text(String s) {

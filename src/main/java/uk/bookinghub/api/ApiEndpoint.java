@@ -104,7 +104,7 @@ public record ApiEndpoint(String routeId, String method, String path, List<Strin
             String raw = p.in().equals("path") ? pathValues.get(p.name()) : query.get(p.name());
             if (raw == null || (raw.isBlank() && !p.in().equals("path"))) {
                 if (p.required()) {
-                    throw HttpProblem.badRequest(p.in() + " parameter '" + p.name() + "' is required");
+                    throw HttpProblem.badRequest(p.name() + " is required");
                 }
                 continue;
             }
@@ -116,7 +116,7 @@ public record ApiEndpoint(String routeId, String method, String path, List<Strin
     }
 
     static Object check(Param p, String raw) {
-        String where = p.in() + " parameter '" + p.name() + "'";
+        String where = p.in().equals("path") ? p.name() + " (in the path)" : p.name();
         String v = raw.trim();
         if (v.isEmpty()) {
             throw HttpProblem.badRequest(where + " is empty");

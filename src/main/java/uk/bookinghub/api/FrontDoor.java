@@ -126,10 +126,8 @@ public final class FrontDoor implements Processor {
     }
 
     private static void contentType(ApiEndpoint e, String contentType) {
-        String accepted = String.join(" or ", e.consumes());
         if (contentType == null || contentType.isBlank()) {
-            throw new HttpProblem(415, "Content-Type is missing; this endpoint accepts " + accepted,
-                    Map.of("accepted", e.consumes()));
+            throw unsupported(e.consumes(), null);
         }
         String mime = contentType.toLowerCase(Locale.ROOT);
         int semi = mime.indexOf(';');
@@ -139,8 +137,13 @@ public final class FrontDoor implements Processor {
                 return;
             }
         }
-        throw new HttpProblem(415, "Content-Type " + mime + " is not accepted here; this endpoint accepts " + accepted,
-                Map.of("accepted", e.consumes()));
+        throw unsupported(e.consumes(), mime);
+    }
+
+    /** The 415 of an endpoint that consumes {@code accepted}, for a request that sent {@code given} (null: none). */
+    public static HttpProblem unsupported(List<String> accepted, String given) {
+        return new HttpProblem(415, "Content-Type must be " + String.join(" or ", accepted) + ", got "
+                + (given == null ? "none" : "'" + given + "'"), Map.of("accepted", accepted));
     }
 
     private Caller authenticate(ApiEndpoint e, Exchange exchange) {

@@ -415,7 +415,7 @@ abstract class LeadIntakeRouteTest {
         assertError(hub.post("/api/import-leads", "application/json", "{\"phone\":\"07700 900999\"}", "X-API-Key", keyA), 400, "JSON array");
         assertError(hub.post("/api/import-leads", "application/json", "[{\"phone\":\"07700 900999\"}, 5]", "X-API-Key", keyA), 400, "item 2 is number");
         assertError(hub.post("/api/import-leads", "application/json", "[{\"phone\":", "X-API-Key", keyA), 400, "malformed JSON");
-        assertError(hub.post("/api/import-leads", "application/xml", "<leads/>", "X-API-Key", keyA), 415, "unsupported Content-Type");
+        assertError(hub.post("/api/import-leads", "application/xml", "<leads/>", "X-API-Key", keyA), 415, "Content-Type must be text/csv or application/json");
         assertError(hub.postBytes("/api/import-leads", "text/csv", new byte[400_001], "X-API-Key", keyA), 413, "limit is 400000");
         assertError(hub.post("/api/import-leads", "text/csv", "name,phone\nA,07700 900999\n"), 401, "X-API-Key");
         assertThat(count("select count(*) from leads")).isEqualTo(leads);
