@@ -126,9 +126,28 @@ public final class HubApp {
         }
         LOG.info("HTTP: 'Expect: 100-continue' answered at once on port {} (bodies up to {} bytes)", port, max);
         jsonErrors(mainRouter(router), context.getRegistry().lookupByNameAndType("apiCatalog", uk.bookinghub.api.ApiCatalog.class));
+        var catalog = context.getRegistry().lookupByNameAndType("apiCatalog", uk.bookinghub.api.ApiCatalog.class);
+        long uploadMax = Long.parseLong(context.resolvePropertyPlaceholders("{{hub.leads.max-upload-bytes}}"));
+        long jsonMax = Long.parseLong(context.resolvePropertyPlaceholders("{{hub.http.max-json-bytes}}"));
+        long vapiMax = Long.parseLong(context.resolvePropertyPlaceholders("{{vapi.webhook.max-body-bytes}}"));
         router.route().order(Integer.MIN_VALUE).handler(ctx -> {
             var request = ctx.request();
-            if ("100-continue".equalsIgnoreCase(request.getHeader("Expect")) && declaredAtMost(request.getHeader("Content-Length"), max)) {
+            // the endpoint's own limit, known from its declaration: a body declared larger is refused
+            // straight after the headers (before it is sent, with Expect: 100-continue, or read)
+            long limit = max;
+            var endpoint = catalog == null ? null : catalog.match(request.method().name(), request.path());
+            if (endpoint != null && endpoint.hasBody()) {
+                limit = Math.min(max, endpoint.consumes().contains("text/csv") ? uploadMax
+                        : endpoint.auth().contains("vapiSecret") ? vapiMax : endpoint.auth().contains("twilioSignature") ? vapiMax : jsonMax);
+            }
+            if (!declaredAtMost(request.getHeader("Content-Length"), limit)) {
+                ctx.response().setStatusCode(413).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
+                        .end(uk.bookinghub.http.Json.write(java.util.Map.of("error", "the body is declared as " + request.getHeader("Content-Length")
+                                + " bytes; this endpoint takes at most " + limit)))
+                        .onComplete(done -> request.connection().close());
+                return;
+            }
+            if ("100-continue".equalsIgnoreCase(request.getHeader("Expect"))) {
                 request.response().writeContinue();
             }
             ctx.next();

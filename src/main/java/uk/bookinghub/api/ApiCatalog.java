@@ -280,6 +280,14 @@ public final class ApiCatalog {
             e.auth().forEach(a -> security.add(new SecurityRequirement().addList(a)));
             op.setSecurity(security);
         }
+        if (e.hasBody() && !e.consumes().isEmpty() && op.getRequestBody() == null) {
+            Content content = new Content();
+            for (String type : e.consumes()) {
+                content.addMediaType(type, new MediaType().schema(type.equals("application/json") ? new ObjectSchema() : new StringSchema()));
+            }
+            op.setRequestBody(new io.swagger.v3.oas.models.parameters.RequestBody().required(true).content(content)
+                    .description("the fields are described in the README; a field of the wrong type, or a control character in a string, is a 400 naming it"));
+        }
         ApiResponses responses = op.getResponses() == null ? new ApiResponses() : op.getResponses();
         if (responses.keySet().stream().noneMatch(k -> k.startsWith("2"))) {
             responses.addApiResponse(method == PathItem.HttpMethod.POST ? "201" : "200", new ApiResponse().description("done; the JSON body says what"));

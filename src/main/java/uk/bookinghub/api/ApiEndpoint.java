@@ -37,6 +37,25 @@ public record ApiEndpoint(String routeId, String method, String path, List<Strin
         return method.equals("POST") || method.equals("PUT") || method.equals("PATCH");
     }
 
+    /** A 400 when the raw query string names a credential ({@code ?X-API-Key=}, {@code ?Authorization=}, ...). */
+    public static void refuseCredentials(String rawQuery) {
+        if (rawQuery == null || rawQuery.isEmpty()) {
+            return;
+        }
+        for (String pair : rawQuery.split("&")) {
+            int eq = pair.indexOf('=');
+            String name;
+            try {
+                name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                continue; // reported with the other parameters
+            }
+            if (CREDENTIALS.contains(name.trim().toLowerCase(Locale.ROOT))) {
+                throw HttpProblem.badRequest("credentials are not accepted in the URL ('" + name + "'); send them as a header");
+            }
+        }
+    }
+
     /** The query string (raw, as sent) checked against the declared query parameters. */
     public Map<String, String> query(String rawQuery) {
         Map<String, String> values = new LinkedHashMap<>();

@@ -101,9 +101,15 @@ public final class FrontDoor implements Processor {
             throw new HttpProblem(500, "this endpoint has no declared auth rule and is closed");
         }
         Message m = exchange.getMessage();
+        // credentials in the URL (where proxies and logs keep them) are refused before anything else; platform-http
+        // would also merge them into the headers of the same name
+        String rawQuery = m.getHeader(Exchange.HTTP_RAW_QUERY, String.class);
+        ApiEndpoint.refuseCredentials(rawQuery);
+        // then who is calling: an unauthenticated request learns nothing about parameters or bodies
+        Caller caller = authenticate(e, exchange);
         String uri = m.getHeader(Exchange.HTTP_URI, String.class);
         String rawPath = uri == null ? "" : uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
-        Map<String, String> query = e.query(m.getHeader(Exchange.HTTP_RAW_QUERY, String.class));
+        Map<String, String> query = e.query(rawQuery);
         Params params = e.typed(query, e.pathValues(rawPath));
         // platform-http copies query parameters into headers (and merges them with path parameters):
         // the handlers see only the checked values
@@ -114,7 +120,6 @@ public final class FrontDoor implements Processor {
         if (e.hasBody() && !e.consumes().isEmpty()) {
             contentType(e, m.getHeader(Exchange.CONTENT_TYPE, String.class));
         }
-        Caller caller = authenticate(e, exchange);
         exchange.setProperty("caller", caller);
         if (caller.client() != null) {
             exchange.setProperty("client", caller.client());

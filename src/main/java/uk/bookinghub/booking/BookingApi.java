@@ -60,7 +60,7 @@ public final class BookingApi {
             throw HttpProblem.badRequest("status must be booked or cancelled");
         }
         ZoneId zone = ZoneId.of(client.timezone());
-        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", Integer.MAX_VALUE);
+        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", uk.bookinghub.http.QueryParams.MAX_PAGE);
         int size = uk.bookinghub.http.QueryParams.positive(pageSize, 50, "pageSize", 500);
         List<Map<String, Object>> items = store.list(client.id(), status == null || status.isBlank() ? null : status, day(from, "from", zone),
                 day(to, "to", zone), size, (pg - 1) * size).stream().map(a -> a.view(zone)).toList();
@@ -174,7 +174,7 @@ public final class BookingApi {
     /** A client may read and change only its own settings; an admin any client's. */
     private Client target(Caller caller, String clientKey) {
         if (!caller.admin() && !caller.client().clientKey().equals(clientKey)) {
-            throw new HttpProblem(403, "a client key may only read or change its own settings");
+            throw HttpProblem.notFound("no client " + clientKey); // another client's settings: a wrong guess is a 404, never a 403 that says it exists
         }
         return clients.byKey(clientKey).orElseThrow(() -> HttpProblem.notFound("no client " + clientKey));
     }

@@ -487,7 +487,7 @@ public final class Dialler {
                 .and("rule = ?", uk.bookinghub.http.QueryParams.word(rule))
                 .and("created_at >= ?", uk.bookinghub.http.QueryParams.instant(since, "since", zone))
                 .and("created_at < ?", uk.bookinghub.http.QueryParams.instant(until, "until", zone));
-        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", Integer.MAX_VALUE);
+        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", uk.bookinghub.http.QueryParams.MAX_PAGE);
         int size = uk.bookinghub.http.QueryParams.positive(pageSize, 50, "pageSize", 500);
         return db.read("listing dial attempts", c -> q.page(db.dialect(), c, "dial_attempts",
                 "id, lead_id, attempt_no, status, rule, detail, vapi_call_id, created_at, updated_at", pg, size, rs -> {

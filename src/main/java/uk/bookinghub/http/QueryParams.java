@@ -10,6 +10,9 @@ import java.util.Locale;
 
 /** Query-string parameters of the list endpoints: each bad value is a 400 that names the parameter. */
 public final class QueryParams {
+    /** The highest page number a list answers (100,000 pages of up to 500 rows); a higher one is a 400, not a scan past the end. */
+    public static final int MAX_PAGE = 100_000;
+
     private QueryParams() {
     }
 

@@ -211,7 +211,7 @@ public final class LeadsApi {
             PhoneCheck p = phones.check(phone, client.country());
             e164 = p.valid() ? p.e164() : phone.trim();
         }
-        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", Integer.MAX_VALUE);
+        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", uk.bookinghub.http.QueryParams.MAX_PAGE);
         int size = uk.bookinghub.http.QueryParams.positive(pageSize, 50, "pageSize", 500);
         return store.leads(client.id(), status == null || status.isBlank() ? null : status, e164, pg, size);
     }

@@ -64,7 +64,7 @@ public final class OptOutsApi {
 
     public Map<String, Object> list(Caller caller, String scope, String clientKey, String includeInactive, String page, String pageSize) {
         Long clientId = scope(caller, scope, clientKey);
-        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", Integer.MAX_VALUE);
+        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", uk.bookinghub.http.QueryParams.MAX_PAGE);
         int size = uk.bookinghub.http.QueryParams.positive(pageSize, 100, "pageSize", 1000);
         List<Map<String, Object>> items = store.list(clientId, "true".equalsIgnoreCase(includeInactive), size, (pg - 1) * size)
                 .stream().map(OptOutStore.OptOut::view).toList();

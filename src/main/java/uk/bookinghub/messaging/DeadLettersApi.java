@@ -47,7 +47,7 @@ public final class DeadLettersApi {
                 throw HttpProblem.badRequest("since must be an ISO-8601 instant such as 2026-11-25T09:00:00Z");
             }
         }
-        return letters.list(blank(status), blank(routeId), client, from, uk.bookinghub.http.QueryParams.positive(page, 1, "page", Integer.MAX_VALUE),
+        return letters.list(blank(status), blank(routeId), client, from, uk.bookinghub.http.QueryParams.positive(page, 1, "page", uk.bookinghub.http.QueryParams.MAX_PAGE),
                 uk.bookinghub.http.QueryParams.positive(pageSize, 50, "pageSize", 500));
     }
 

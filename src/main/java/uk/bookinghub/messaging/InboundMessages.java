@@ -43,7 +43,7 @@ public final class InboundMessages {
         String from = phone == null || phone.isBlank() ? null : Phones.toE164(phone, client.country()).orElse(phone.trim());
         Instant after = QueryParams.instant(since, "since", zone);
         Instant before = QueryParams.instant(until, "until", zone);
-        int pg = QueryParams.positive(page, 1, "page", Integer.MAX_VALUE);
+        int pg = QueryParams.positive(page, 1, "page", QueryParams.MAX_PAGE);
         int size = QueryParams.positive(pageSize, 50, "pageSize", 500);
         uk.bookinghub.store.ListQuery q = new uk.bookinghub.store.ListQuery("client_id = ?", client.id())
                 .and("from_number = ?", from).and("action = ?", act).and("received_at >= ?", after).and("received_at < ?", before);

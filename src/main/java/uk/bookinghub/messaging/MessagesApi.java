@@ -80,7 +80,7 @@ public final class MessagesApi {
             to = Phones.toE164(phone, client.country()).orElse(phone.trim());
         }
         return outbox.list(client.id(), new Outbox.Filter(QueryParams.id(leadId, "leadId"), QueryParams.id(appointmentId, "appointmentId"), to, QueryParams.word(kind), QueryParams.word(status),
-                QueryParams.word(channel), QueryParams.instant(since, "since", ZoneId.of(client.timezone())), QueryParams.instant(until, "until", ZoneId.of(client.timezone()))), QueryParams.positive(page, 1, "page", Integer.MAX_VALUE),
+                QueryParams.word(channel), QueryParams.instant(since, "since", ZoneId.of(client.timezone())), QueryParams.instant(until, "until", ZoneId.of(client.timezone()))), QueryParams.positive(page, 1, "page", uk.bookinghub.http.QueryParams.MAX_PAGE),
                 QueryParams.positive(pageSize, 50, "pageSize", 500));
     }
 

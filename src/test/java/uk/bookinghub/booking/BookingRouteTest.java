@@ -295,8 +295,8 @@ abstract class BookingRouteTest {
                 + "\"slotMinutes\":7,\"services\":[{\"minutes\":30}]}", key);
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(bad.body()).contains("businessHours.mon", "funday", "slotMinutes", "services[0].name");
-        assertThat(put("/api/clients/leeds-plumbing/settings", "{}", otherKey).statusCode()).isEqualTo(403);
-        assertThat(hub.get("/api/clients/leeds-plumbing/settings", "X-API-Key", otherKey).statusCode()).isEqualTo(403);
+        assertThat(put("/api/clients/leeds-plumbing/settings", "{}", otherKey).statusCode()).isEqualTo(404);
+        assertThat(hub.get("/api/clients/leeds-plumbing/settings", "X-API-Key", otherKey).statusCode()).isEqualTo(404);
         JsonNode mine = Jsons.read(hub.get("/api/clients/leeds-plumbing/settings", "X-API-Key", key).body());
         assertThat(mine.get("slotMinutes").asInt()).isEqualTo(30);
         assertThat(mine.get("businessHours").get("sat").toString()).contains("09:00", "12:00");
