@@ -348,18 +348,19 @@ for h in "${HUBS[@]}"; do [ "${H_CHECK[$h]}" = PASS ] || ALL_PASS=0; done
     echo
     mp=$(col peer R_RPS | median)
     for h in "${HUBS[@]}"; do echo "$h/peer median rps: $(ratio "$(col "$h" R_RPS | median)" "$mp")"; done
-    if [ "$RELOAD" != 0 ]; then
-        echo "hub-reload/hub median rps: $(ratio "$(col hub-reload R_RPS | median)" "$(col hub R_RPS | median)") (reload's cost; per round: $(
+    for h in "${HUBS[@]}"; do
+        [ "$h" != hub ] || continue
+        echo "$h/hub median rps: $(ratio "$(col "$h" R_RPS | median)" "$(col hub R_RPS | median)") (per round: $(
             for ((r = 1; r <= ROUNDS; r++)); do
                 a="" b=""
                 for i in "${!R_SIDE[@]}"; do
                     [ "${R_ROUND[$i]}" = "$r" ] || continue
                     [ "${R_SIDE[$i]}" = hub ] && a=${R_RPS[$i]}
-                    [ "${R_SIDE[$i]}" = hub-reload ] && b=${R_RPS[$i]}
+                    [ "${R_SIDE[$i]}" = "$h" ] && b=${R_RPS[$i]}
                 done
                 printf '%s ' "$(ratio "$b" "$a")"
-            done))"
-    fi
+            done | sed 's/ $//'))"
+    done
     [ -z "$JAR_NOTE" ] || echo "$JAR_NOTE"
     for h in "${HUBS[@]}"; do
         echo "$h startup: ${H_START_MS[$h]} ms (process start to GET /health 200); RSS idle $(mb "${H_RSS_IDLE[$h]}") MB, max under load $(mb "${H_RSS_MAX[$h]}") MB"
