@@ -128,7 +128,7 @@ fi
 # Run a private copy of the jar and its lib/: a build started meanwhile (mvn package/verify by
 # someone else) rewrites target/ under a running JVM and breaks it with NoClassDefFoundError.
 HUB_DIR=$(mktemp -d /tmp/w1-hub.XXXXXX)
-cp -p target/booking-hub.jar "$HUB_DIR/" && cp -rp target/lib "$HUB_DIR/lib" || die "cannot copy the hub jar"
+cp -p target/booking-hub.jar "$HUB_DIR/booking-hub.jar" && cp -rp target/lib "$HUB_DIR/lib" || die "cannot copy the hub jar"
 
 PEER_PORT=$(free_port "${PEER_PORT:-3000}")
 HUBS=(hub); [ "$RELOAD" = 0 ] || HUBS+=(hub-reload); [ "$DEV" = 0 ] || HUBS+=(hub-dev)
