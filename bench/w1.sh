@@ -10,7 +10,8 @@
 # environment variables every deployment sets (port, database, admin token, webhook secret) are
 # given. A second hub, "hub-reload", is the same start plus HUB_ROUTES_RELOAD=true (the operator's
 # live route reload switch); both run side by side on their own databases and are measured in the
-# same rounds (peer, hub, hub-reload), so their ratio is taken under the same machine load.
+# same rounds (peer, then the hubs, taking turns to go first), so their ratio is taken under the
+# same machine load.
 #
 # Knobs (environment): D (wrk duration per measurement, 20s), C (connections, 64),
 # ROUNDS (alternating peer/hub/hub-reload rounds, 3), WARMUP (one unmeasured load run per side
@@ -225,7 +226,10 @@ fi
 for ((r = 1; r <= ROUNDS; r++)); do
     kill -0 "$PEER_PID" 2>/dev/null || die "peer died (see $PEER_LOG)"
     run_load peer "$r" "$PEER_URL"
-    for h in "${HUBS[@]}"; do
+    # the hubs take turns going first after the peer (round 1: hub, hub-reload, ...; round 2: hub-reload, ..., hub),
+    # so neither always meets the database just after the peer's writes
+    ORDER=("${HUBS[@]:$(( (r - 1) % ${#HUBS[@]} ))}" "${HUBS[@]:0:$(( (r - 1) % ${#HUBS[@]} ))}")
+    for h in "${ORDER[@]}"; do
         kill -0 "${H_PID[$h]}" 2>/dev/null || die "$h died (see ${H_LOG[$h]})"
         sample_rss "${H_PID[$h]}" "$OUT/.w1-$TS-rssmax-$h" & SAMPLER_PID=$!
         run_load "$h" "$r" "$(hub_url "$h")"
