@@ -14,12 +14,19 @@ import java.util.Map;
  *
  * <p>Locations can be moved (for a container mount): {@code HUB_CONFIG} / {@code -Dhub.config}
  * is the properties file, {@code HUB_ROUTES_DIR} / {@code -Dhub.routes-dir} the routes folder.
- * The profile ({@code CAMEL_MAIN_PROFILE} / {@code -Dcamel.main.profile}, default {@code dev})
- * adds {@code application-<profile>.properties} from beside the main file when present.
+ * The profile ({@code CAMEL_MAIN_PROFILE} / {@code -Dcamel.main.profile}, default {@code prod})
+ * adds {@code application-<profile>.properties} from beside the main file when present. Profile
+ * {@code dev} is for developers only: camel-main itself turns on the backlog tracer (standby),
+ * message history, the dev console, extended JMX statistics and more, which together halve the
+ * webhook throughput. Live route reload is a separate switch, {@code hub.routes.reload}
+ * ({@code HUB_ROUTES_RELOAD=true}), that costs nothing measurable and works in any profile.
  */
 public final class HubApp {
 
     private static final Logger LOG = LoggerFactory.getLogger(HubApp.class);
+
+    /** What {@code java -jar target/booking-hub.jar} runs without CAMEL_MAIN_PROFILE: the production configuration. */
+    public static final String DEFAULT_PROFILE = "prod";
 
     private HubApp() {
     }
@@ -57,7 +64,7 @@ public final class HubApp {
     public static Main create(Map<String, String> overrides) {
         String config = setting("hub.config", "HUB_CONFIG", "application.properties");
         String routesDir = overrides.getOrDefault("hub.routes-dir", setting("hub.routes-dir", "HUB_ROUTES_DIR", "routes"));
-        String profile = overrides.getOrDefault("camel.main.profile", setting("camel.main.profile", "CAMEL_MAIN_PROFILE", "dev"));
+        String profile = overrides.getOrDefault("camel.main.profile", setting("camel.main.profile", "CAMEL_MAIN_PROFILE", DEFAULT_PROFILE));
         Path configFile = Path.of(config).toAbsolutePath().normalize();
         if (!Files.isReadable(configFile)) {
             throw new IllegalStateException("configuration file not found: " + configFile + " (set HUB_CONFIG or run from the repository root)");
@@ -85,6 +92,8 @@ public final class HubApp {
                                 + String.join("; ", problems));
                     }
                 }
+                LOG.info("Profile {}; live route reload {} ({})", profile, m.configure().isRoutesReloadEnabled() ? "on" : "off",
+                        m.configure().isRoutesReloadEnabled() ? "watching " + routes : "HUB_ROUTES_RELOAD=true turns it on");
                 try {
                     m.getCamelContext().addStartupListener(new org.apache.camel.StartupListener() {
                         @Override

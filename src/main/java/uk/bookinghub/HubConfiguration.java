@@ -107,7 +107,8 @@ public class HubConfiguration implements CamelConfiguration {
         LeadStore leadStore = new LeadStore(db);
         registry.bind("leadsApi", new LeadsApi(leadStore, optOuts, phones, validators, validatorThreads, importJobs, clock,
                 integer(props, "hub.leads.max-upload-bytes", 209_715_200), integer(props, "hub.leads.async-threshold-rows", 5000),
-                integer(props, "hub.leads.chunk-size", 5000), integer(props, "hub.leads.max-problems", 100)));
+                integer(props, "hub.leads.chunk-size", 5000), integer(props, "hub.leads.max-problems", 100),
+                integer(props, "hub.leads.copy-streams", 2)));
         registry.bind("optOutsApi", new OptOutsApi(optOuts, clients, phones));
         registry.bind("clientStore", clients);
         registry.bind("clientView", new ClientView());

@@ -14,8 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Ops edit routes live (dev profile): adding or changing a file in the routes folder changes the
- * running route, and the other routes keep serving.
+ * Ops edit routes live (the hub.routes.reload switch, here in profile prod): adding or changing a
+ * file in the routes folder changes the running route, and the other routes keep serving.
  */
 class RouteReloadTest {
 
@@ -39,8 +39,8 @@ class RouteReloadTest {
             }
         }
         try (TestDatabase db = TestDatabase.create(TestDatabase.Kind.SQLITE);
-             RunningHub hub = RunningHub.start(db.hubUrl(), Map.of("camel.main.profile", "dev",
-                     "camel.main.routes-reload-enabled", "true", "hub.routes-dir", routes.toString()))) {
+             RunningHub hub = RunningHub.start(db.hubUrl(), Map.of("camel.main.profile", "prod",
+                     "hub.routes.reload", "true", "hub.routes-dir", routes.toString()))) {
             Path probe = routes.resolve("ops-probe.camel.yaml");
             Files.writeString(probe, PROBE.formatted("version-1"));
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))

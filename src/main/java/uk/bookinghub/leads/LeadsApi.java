@@ -42,13 +42,21 @@ public final class LeadsApi {
 
     public LeadsApi(LeadStore store, OptOutStore optOuts, PhoneClassifier phones, ExecutorService validators, int validatorThreads,
                     ExecutorService jobs, Clock clock, long maxUploadBytes, int asyncThresholdRows, int chunkSize, int maxProblems) {
+        this(store, optOuts, phones, validators, validatorThreads, jobs, clock, maxUploadBytes, asyncThresholdRows, chunkSize, maxProblems,
+                LeadImporter.DEFAULT_COPY_STREAMS);
+    }
+
+    /** {@code copyStreams}: PostgreSQL COPY streams per import ({@code hub.leads.copy-streams}). */
+    public LeadsApi(LeadStore store, OptOutStore optOuts, PhoneClassifier phones, ExecutorService validators, int validatorThreads,
+                    ExecutorService jobs, Clock clock, long maxUploadBytes, int asyncThresholdRows, int chunkSize, int maxProblems,
+                    int copyStreams) {
         this.store = store;
         this.phones = phones;
         this.jobs = jobs;
         this.clock = clock;
         this.maxUploadBytes = maxUploadBytes;
         this.asyncThresholdRows = asyncThresholdRows;
-        this.importer = new LeadImporter(store, optOuts, phones, validators, validatorThreads, clock, chunkSize, maxProblems);
+        this.importer = new LeadImporter(store, optOuts, phones, validators, validatorThreads, clock, chunkSize, maxProblems, copyStreams);
         sweepInterrupted();
         heartbeat.scheduleAtFixedRate(this::beat, 1, 1, java.util.concurrent.TimeUnit.MINUTES);
     }

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import uk.bookinghub.support.GoogleCalendarStub;
+import uk.bookinghub.support.RouteTicks;
 import uk.bookinghub.support.Jsons;
 import uk.bookinghub.support.RunningHub;
 import uk.bookinghub.support.TestDatabase;
@@ -185,7 +186,7 @@ abstract class CalendarSyncTest {
         }
         assertThat(answers.stream().filter(a -> a.contains("Booked"))).hasSize(1);
         await().atMost(Duration.ofSeconds(10)).until(() -> racers() == 1);
-        Thread.sleep(1000);
+        RouteTicks.await(hub.camel(), "calendar-sync", 3); // the sync has run again: still one event
         assertThat(racers()).isEqualTo(1);
     }
 }

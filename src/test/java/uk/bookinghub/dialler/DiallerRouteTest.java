@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import uk.bookinghub.support.Jsons;
+import uk.bookinghub.support.RouteTicks;
 import uk.bookinghub.support.RunningHub;
 import uk.bookinghub.support.TestDatabase;
 import uk.bookinghub.support.VapiReports;
@@ -149,8 +150,8 @@ abstract class DiallerRouteTest {
         assertThat(one("select status from dial_attempts where lead_id = " + leadId)).isEqualTo("ended");
         assertThat(one("select status from leads where id = " + leadId)).isEqualTo("contacted");
         assertThat(one("select last_contacted_at from leads where id = " + leadId)).isNotNull();
-        Thread.sleep(600);
-        assertThat(vapi.callsTo(phone)).hasSize(1); // dialled once
+        RouteTicks.await(hub.camel(), "dialler", 3); // more dialler runs: still dialled once
+        assertThat(vapi.callsTo(phone)).hasSize(1);
 
         // the client sees the attempt through the API, with Vapi's call id and how it ended
         JsonNode listed = Jsons.read(hub.get("/api/dial-attempts?leadId=" + leadId, "X-API-Key", key).body());
@@ -236,7 +237,7 @@ abstract class DiallerRouteTest {
             leads[i] = lead(pairKey, "{\"name\":\"P" + i + "\",\"phone\":\"" + phones[i] + "\",\"consent\":\"yes\",\"instant\":true}");
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> vapi.acceptedCount() >= 2);
-        Thread.sleep(800); // several ticks: still two lines busy
+        RouteTicks.await(hub.camel(), "dialler", 4); // several dialler runs: still two lines busy
         assertThat(vapi.acceptedCount()).isEqualTo(2);
         // the two calls end: two more go out
         for (VapiStub.CallRequest c : vapi.accepted()) {
@@ -244,7 +245,7 @@ abstract class DiallerRouteTest {
                     "customer-ended-call", null));
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> vapi.acceptedCount() >= 4);
-        Thread.sleep(500);
+        RouteTicks.await(hub.camel(), "dialler", 3);
         assertThat(vapi.acceptedCount()).isEqualTo(4);
     }
 
@@ -264,7 +265,7 @@ abstract class DiallerRouteTest {
         assertThat(one("select vapi_call_id from dial_attempts where lead_id = " + leadId)).isEqualTo(created);
         assertThat(one("select count(*) from calls where vapi_call_id = '" + created + "'")).isEqualTo("1");
         assertThat(vapi.listQueries()).as("the hub asked Vapi before retrying").isGreaterThan(listed);
-        Thread.sleep(600);
+        RouteTicks.await(hub.camel(), "dialler", 3);
         assertThat(vapi.callsTo(phone)).hasSize(1);
     }
 
@@ -282,7 +283,7 @@ abstract class DiallerRouteTest {
         assertThat(posts).extracting(VapiStub.CallRequest::httpStatus).containsExactly(502, 503, 503);
         assertThat(one("select vapi_call_id from dial_attempts where lead_id = " + leadId)).isEqualTo(posts.get(0).callId());
         assertThat(one("select status from leads where id = " + leadId)).isEqualTo("calling");
-        Thread.sleep(600);
+        RouteTicks.await(hub.camel(), "dialler", 3);
         assertThat(vapi.callsTo(phone)).as("not dialled again").hasSize(3);
     }
 

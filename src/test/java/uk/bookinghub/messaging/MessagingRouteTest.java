@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import uk.bookinghub.support.Jsons;
+import uk.bookinghub.support.RouteTicks;
 import uk.bookinghub.support.RunningHub;
 import uk.bookinghub.support.TestDatabase;
 import uk.bookinghub.support.TwilioSigner;
@@ -182,7 +183,7 @@ abstract class MessagingRouteTest {
                 "X-API-Key", key);
         assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
         assertThat(Jsons.read(again.body()).get("messages").get(0).get("id").asLong()).isEqualTo(smsId);
-        Thread.sleep(300);
+        RouteTicks.await(hub.camel(), "outbox-sender", 3); // the sender has looked again: still one SMS
         assertThat(twilio.sentTo(phone)).hasSize(1);
 
         // what a business asks first: what did we send to this number?
@@ -278,7 +279,7 @@ abstract class MessagingRouteTest {
         assertThat(second.statusCode()).as(second.body()).isEqualTo(409);
         assertThat(second.body()).contains("already replayed");
         awaitStatus(id, "sent");
-        Thread.sleep(300);
+        RouteTicks.await(hub.camel(), "outbox-sender", 3); // the sender has looked again: the replay went once
         assertThat(twilio.sentTo(phone)).hasSize(1);
         assertThat(hub.post("/api/dead-letters/999999/replay", "application/json", "", "Authorization", admin).statusCode()).isEqualTo(404);
     }

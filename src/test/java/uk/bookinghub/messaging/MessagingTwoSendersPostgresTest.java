@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import uk.bookinghub.support.RunningHub;
+import uk.bookinghub.support.RouteTicks;
 import uk.bookinghub.support.TestDatabase;
 import uk.bookinghub.support.TwilioStub;
 
@@ -76,7 +77,9 @@ class MessagingTwoSendersPostgresTest {
                     + "'Reminder ' || i, 'queued', 0, 0, now(), now(), now() from generate_series(100001, 102000) i");
         }
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> count("status = 'sent'") == 2050);
-        Thread.sleep(500); // anything sent twice would show up now
+        // both senders have looked again: anything sent twice would show up now
+        RouteTicks.await(a.camel(), "outbox-sender", 3);
+        RouteTicks.await(b.camel(), "outbox-sender", 3);
         assertThat(twilio.sentCount()).isEqualTo(2050);
         Map<String, Long> perNumber = twilio.sent().stream().collect(Collectors.groupingBy(TwilioStub.Received::to, Collectors.counting()));
         assertThat(perNumber).hasSize(2050);

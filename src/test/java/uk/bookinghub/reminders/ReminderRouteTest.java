@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import uk.bookinghub.support.Jsons;
+import uk.bookinghub.support.RouteTicks;
 import uk.bookinghub.support.RunningHub;
 import uk.bookinghub.support.TestDatabase;
 
@@ -173,7 +174,7 @@ abstract class ReminderRouteTest {
         runNow();
         runNow();
         assertThat(reminders(dueDay).size() + reminders(late).size()).isEqualTo(before);
-        Thread.sleep(300);
+        RouteTicks.await(hub.camel(), "outbox-sender", 3); // the sender has looked again: still one SMS
         assertThat(twilio.sentTo(sms.get("to").asText())).hasSize(1);
     }
 
@@ -214,7 +215,7 @@ abstract class ReminderRouteTest {
         assertThat(reminders(id)).allMatch(s -> s.endsWith("/skipped"));
         JsonNode m = Jsons.read(hub.get("/api/messages?appointmentId=" + id, "X-API-Key", key).body()).get("items").get(0);
         assertThat(m.get("statusReason").asText()).isEqualTo("appointment cancelled");
-        Thread.sleep(2500); // a cron tick later: nothing new for a cancelled appointment
+        runNow(); // the batch again (as its cron would): nothing new for a cancelled appointment
         assertThat(reminders(id)).allMatch(s -> s.endsWith("/skipped"));
     }
 }

@@ -108,7 +108,10 @@ class TwoInstanceRemindersTest {
     void twoInstancesSendEachReminderOnceAndASigkilledOneLosesNothing() throws Exception {
         appointments("A", 1000);
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> received("A").size() == 1000);
-        Thread.sleep(3000); // a few more ticks on both instances: nothing twice
+        // the batch has run twice more (on whichever instance fired it) and the outbox is drained: nothing twice
+        reminderBatchesRun(2);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> count("select count(*) from messages where kind = 'reminder_1h' and status <> 'sent'") == 0);
         Map<String, Long> a = received("A");
         assertThat(a).hasSize(1000);
         assertThat(a.values()).allMatch(n -> n == 1);
@@ -131,7 +134,9 @@ class TwoInstanceRemindersTest {
         int killedAt = received("B").size();
         hubs.get(victim).destroyForcibly().waitFor();
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> received("B").size() == 1000);
-        Thread.sleep(6000); // past the lease: anything sent twice shows up now
+        // every claim the dead instance left has been taken over after the lease and finished: anything sent twice has shown up
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .until(() -> count("select count(*) from messages where kind = 'reminder_1h' and status = 'sent'") == 2000);
         Map<String, Long> b = received("B");
         long duplicates = b.values().stream().mapToLong(n -> n - 1).sum();
         System.out.printf("[TWO-INSTANCE] batch B: killed instance %d (pid %d) after %d of 1000 reminders had reached Twilio; "
@@ -140,6 +145,15 @@ class TwoInstanceRemindersTest {
         assertThat(count("select count(*) from messages where kind = 'reminder_1h' and status = 'sent'")).isEqualTo(2000);
         // messages the dead instance had handed to Twilio but not yet recorded are found at Twilio, not sent again
         assertThat(duplicates).isZero();
+    }
+
+    /** Waits until the clustered reminders trigger has fired {@code n} more times (Quartz records each fire in qrtz_triggers). */
+    private void reminderBatchesRun(int n) throws Exception {
+        String sql = "select coalesce(max(prev_fire_time), 0) from qrtz_triggers where trigger_group = 'reminders' and trigger_name = 'due'";
+        for (int i = 0; i < n; i++) {
+            long before = count(sql);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> count(sql) > before);
+        }
     }
 
     private String claimant() throws Exception {

@@ -6,14 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
@@ -36,17 +31,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Local stand-in for {@code www.googleapis.com} serving the Google Calendar API v3 paths that the
@@ -83,7 +72,7 @@ import java.util.zip.GZIPInputStream;
  * status). Note that {@code HttpURLConnection} may silently resend a POST once on such a failure, so one client
  * call can produce two recordings. For an HTTP 503 instead, use {@code failAlways(503, "backendError")}.
  */
-public final class GoogleCalendarStub implements AutoCloseable {
+public final class GoogleCalendarStub extends StubServer {
 
     /**
      * One request. {@code path} is the raw request target as sent (path plus {@code ?query} if any);
@@ -126,11 +115,7 @@ public final class GoogleCalendarStub implements AutoCloseable {
     private static final DateTimeFormatter RFC3339_OFFSET = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssXXX");
     private static final AtomicLong ETAG = new AtomicLong(3_181_161_784_712_000L);
 
-    private final HttpServer server;
-    private final ExecutorService workers;
-    private final ScheduledExecutorService delayer;
-
-    private final List<Request> requests = new ArrayList<>(); // guarded by itself
+    private final Recording<Request> requests = new Recording<>(); // reset() also locks it: insertCount moves with it
     private final AtomicInteger insertCount = new AtomicInteger();
 
     private final Object store = new Object();
@@ -138,23 +123,12 @@ public final class GoogleCalendarStub implements AutoCloseable {
     private final Map<String, List<Interval>> busy = new HashMap<>();                       // guarded by store
     private final Set<String> notFoundCalendars = new HashSet<>();                          // guarded by store
 
-    private final Object faultLock = new Object();
-    private Fault always;                      // guarded by faultLock
-    private Fault next;                        // guarded by faultLock
-    private int nextRemaining;                 // guarded by faultLock
+    private final Script<Fault> faults = new Script<>();
     private volatile boolean down;
-    private volatile Duration delay = Duration.ZERO;
 
     private GoogleCalendarStub(int port, int threads) throws IOException {
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
-        }
-        this.workers = Executors.newFixedThreadPool(threads, daemon("gcal-stub-"));
-        this.delayer = Executors.newScheduledThreadPool(2, daemon("gcal-stub-delay-"));
-        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 1024);
-        server.setExecutor(workers);
-        server.createContext("/", this::handle);
-        server.start();
+        super("gcal", port, threads, 2);
+        serve();
     }
 
     /** Starts on 127.0.0.1, a free port. */
@@ -173,23 +147,12 @@ public final class GoogleCalendarStub implements AutoCloseable {
 
     /** {@code http://127.0.0.1:PORT} (no trailing slash). */
     public String baseUrl() {
-        return "http://127.0.0.1:" + port();
+        return url("127.0.0.1");
     }
 
     /** {@code baseUrl() + "/"} — the value for {@code Calendar.Builder.setRootUrl(..)}. */
     public String rootUrl() {
         return baseUrl() + "/";
-    }
-
-    public int port() {
-        return server.getAddress().getPort();
-    }
-
-    @Override
-    public void close() {
-        server.stop(0);
-        delayer.shutdownNow();
-        workers.shutdownNow();
     }
 
     // ---------------------------------------------------------------- test data
@@ -212,16 +175,12 @@ public final class GoogleCalendarStub implements AutoCloseable {
 
     /** Every request (any path), in order of response. */
     public List<Request> requests() {
-        synchronized (requests) {
-            return List.copyOf(requests);
-        }
+        return requests.all();
     }
 
     /** Recorded requests with this (effective) method whose path (without query) equals {@code path}. */
     public List<Request> requests(String method, String path) {
-        synchronized (requests) {
-            return requests.stream().filter(r -> r.method().equals(method) && r.pathOnly().equals(path)).toList();
-        }
+        return requests.where(r -> r.method().equals(method) && r.pathOnly().equals(path));
     }
 
     /**
@@ -252,7 +211,7 @@ public final class GoogleCalendarStub implements AutoCloseable {
     public void reset() {
         recover();
         down = false;
-        delay = Duration.ZERO;
+        delay(Duration.ZERO);
         synchronized (store) {
             events.clear();
             busy.clear();
@@ -277,26 +236,17 @@ public final class GoogleCalendarStub implements AutoCloseable {
 
     /** As {@link #failNext(int, int, String)} with an explicit message. */
     public void failNext(int times, int httpStatus, String reason, String message) {
-        synchronized (faultLock) {
-            next = new Fault(httpStatus, reason, message);
-            nextRemaining = times;
-        }
+        faults.next(times, new Fault(httpStatus, reason, message));
     }
 
     /** Every authenticated request gets this Google error until {@link #recover()}. */
     public void failAlways(int httpStatus, String reason) {
-        synchronized (faultLock) {
-            always = new Fault(httpStatus, reason, defaultMessage(reason));
-        }
+        faults.always(new Fault(httpStatus, reason, defaultMessage(reason)));
     }
 
     /** Ends {@link #failAlways} and any remaining {@link #failNext} (not {@link #down()}). */
     public void recover() {
-        synchronized (faultLock) {
-            always = null;
-            next = null;
-            nextRemaining = 0;
-        }
+        faults.clear();
     }
 
     /** From now on every connection is closed without an answer (see class doc), until {@link #up()}. */
@@ -308,17 +258,13 @@ public final class GoogleCalendarStub implements AutoCloseable {
         down = false;
     }
 
-    /** Simulated latency added to every request (default none). Does not block worker threads. */
-    public void delay(Duration latency) {
-        this.delay = latency == null ? Duration.ZERO : latency;
-    }
-
     // ---------------------------------------------------------------- HTTP
 
     private record Answer(int status, String json) {
     }
 
-    private void handle(HttpExchange ex) throws IOException {
+    @Override
+    protected void handle(HttpExchange ex) throws IOException {
         String target = ex.getRequestURI().getRawPath()
                 + (ex.getRequestURI().getRawQuery() == null ? "" : "?" + ex.getRequestURI().getRawQuery());
         String method = ex.getRequestMethod();
@@ -352,12 +298,7 @@ public final class GoogleCalendarStub implements AutoCloseable {
                 ex.close();
             }
         };
-        Duration d = delay;
-        if (d.isZero() || d.isNegative()) {
-            reply.run();
-        } else {
-            delayer.schedule(() -> workers.execute(reply), d.toNanos(), TimeUnit.NANOSECONDS);
-        }
+        reply(reply);
     }
 
     private Answer route(String method, String path, String rawQuery, String body, String authorization) {
@@ -382,7 +323,7 @@ public final class GoogleCalendarStub implements AutoCloseable {
                 || authorization.substring(7).isBlank()) {
             return new Answer(401, authErrorJson());
         }
-        Fault f = scriptedFault();
+        Fault f = faults.take();
         if (f != null) {
             return new Answer(f.httpStatus, errorJson(f.httpStatus, f.reason, f.message));
         }
@@ -619,22 +560,6 @@ public final class GoogleCalendarStub implements AutoCloseable {
         return null;
     }
 
-    private Fault scriptedFault() {
-        synchronized (faultLock) {
-            if (always != null) {
-                return always;
-            }
-            if (next != null && nextRemaining > 0) {
-                Fault f = next;
-                if (--nextRemaining == 0) {
-                    next = null;
-                }
-                return f;
-            }
-            return null;
-        }
-    }
-
     private void record(Request r) {
         synchronized (requests) {
             requests.add(r);
@@ -840,39 +765,7 @@ public final class GoogleCalendarStub implements AutoCloseable {
     }
 
     private static void respond(HttpExchange ex, int status, String json) throws IOException {
-        if (json == null) {
-            ex.sendResponseHeaders(status, -1);
-            ex.close();
-            return;
-        }
-        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", "application/json; charset=UTF-8");
-        ex.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(bytes);
-        }
-    }
-
-    private static byte[] readBody(HttpExchange ex) throws IOException {
-        try (InputStream in = ex.getRequestBody()) {
-            byte[] raw = in.readAllBytes();
-            String enc = ex.getRequestHeaders().getFirst("Content-Encoding");
-            if (enc != null && enc.toLowerCase(Locale.ROOT).contains("gzip") && raw.length > 0) {
-                try (InputStream gz = new GZIPInputStream(new ByteArrayInputStream(raw))) {
-                    return gz.readAllBytes();
-                }
-            }
-            return raw;
-        }
-    }
-
-    private static ThreadFactory daemon(String prefix) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
+        respond(ex, status, "application/json; charset=UTF-8", json);
     }
 
     /**
@@ -922,8 +815,8 @@ public final class GoogleCalendarStub implements AutoCloseable {
 
         // the stand-in's own time per request: a filter in front of the Calendar handler, stopped when the answer's
         // body is closed (with a latency the answer is written later, on another thread)
-        stub.server.removeContext("/");
-        com.sun.net.httpserver.HttpContext calendarContext = stub.server.createContext("/", stub::handle);
+        stub.httpServer().removeContext("/");
+        com.sun.net.httpserver.HttpContext calendarContext = stub.httpServer().createContext("/", stub::handle);
         calendarContext.getFilters().add(new com.sun.net.httpserver.Filter() {
             @Override
             public void doFilter(HttpExchange ex, Chain chain) throws IOException {
@@ -970,7 +863,7 @@ public final class GoogleCalendarStub implements AutoCloseable {
             }
         });
 
-        stub.server.createContext("/stub/", ex -> {
+        stub.httpServer().createContext("/stub/", ex -> {
             try {
                 String path = ex.getRequestURI().getRawPath();
                 String method = ex.getRequestMethod();
@@ -1003,7 +896,7 @@ public final class GoogleCalendarStub implements AutoCloseable {
                         }
                     }
                     res.put("inserts", stub.insertCount());
-                    res.put("latencyMs", stub.delay.toMillis());
+                    res.put("latencyMs", stub.delay().toMillis());
                     ObjectNode cals = res.putObject("calendars");
                     List<String> ids;
                     synchronized (stub.store) {

@@ -48,7 +48,7 @@ public final class RunningHub implements AutoCloseable {
         o.put("vapi.webhook.secret", VAPI_SECRET);
         o.put("hub.retry.initial-delay-ms", "20");
         o.put("hub.retry.max-redeliveries", "2");
-        o.put("camel.main.routes-reload-enabled", "false");
+        o.put("hub.routes.reload", "false");
         o.putAll(extra);
         Main main = HubApp.create(o);
         try {

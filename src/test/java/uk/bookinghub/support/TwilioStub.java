@@ -1,13 +1,8 @@
 package uk.bookinghub.support;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -24,12 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -50,7 +40,7 @@ import java.util.regex.Pattern;
  * <p>Extra endpoints: {@code GET /2010-04-01/Accounts/{sid}/Messages/{MessageSid}.json} (fetch a created
  * message), {@code GET /stub/stats}, {@code POST /stub/reset}.
  */
-public final class TwilioStub implements AutoCloseable {
+public final class TwilioStub extends StubServer {
 
     /** One request to Messages.json, accepted (httpStatus 201, sid set) or refused (sid null). */
     public record Received(String to, String from, String messagingServiceSid, String body, String statusCallback,
@@ -75,37 +65,20 @@ public final class TwilioStub implements AutoCloseable {
     private final String accountSid;
     private final String authToken;
     private final String expectedAuthorization;
-    private final HttpServer server;
-    private final ExecutorService workers;
-    private final ScheduledExecutorService delayer;
-
-    private final List<Received> received = new ArrayList<>(); // guarded by itself
+    private final Recording<Received> received = new Recording<>(); // record() and reset() also lock it: sentCount moves with it
     private final Map<String, String> messagesBySid = new ConcurrentHashMap<>();
     private final AtomicInteger sentCount = new AtomicInteger();
 
-    private final Object faultLock = new Object();
-    private Fault always;                      // guarded by faultLock
-    private Fault next;                        // guarded by faultLock
-    private int nextRemaining;                 // guarded by faultLock
-    private final Map<String, Fault> perRecipient = new HashMap<>(); // guarded by faultLock
-    private volatile Duration delay = Duration.ZERO;
+    private final Script<Fault> faults = new Script<>();
+    private final Map<String, Fault> perRecipient = new HashMap<>(); // guarded by itself
 
     private TwilioStub(String accountSid, String authToken, int port, int threads) throws IOException {
+        super("twilio", port, threads, 4);
         this.accountSid = accountSid;
         this.authToken = authToken;
         this.expectedAuthorization = "Basic " + Base64.getEncoder()
                 .encodeToString((accountSid + ":" + authToken).getBytes(StandardCharsets.UTF_8));
-        // small responses written as headers + body: without TCP_NODELAY, Nagle + delayed ACK stall keep-alive
-        // clients for ~40 ms per request. Read once by the JDK when its HTTP server is first used.
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
-        }
-        this.workers = Executors.newFixedThreadPool(threads, daemon("twilio-stub-"));
-        this.delayer = Executors.newScheduledThreadPool(4, daemon("twilio-stub-delay-"));
-        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 1024);
-        server.setExecutor(workers);
-        server.createContext("/", this::handle);
-        server.start();
+        serve();
     }
 
     /** Starts on 127.0.0.1, a free port, 16 worker threads. */
@@ -124,38 +97,23 @@ public final class TwilioStub implements AutoCloseable {
 
     /** {@code http://localhost:PORT} — what replaces {@code https://api.twilio.com}. */
     public String baseUrl() {
-        return "http://localhost:" + port();
-    }
-
-    public int port() {
-        return server.getAddress().getPort();
+        return url("localhost");
     }
 
     public String accountSid() {
         return accountSid;
     }
 
-    @Override
-    public void close() {
-        server.stop(0);
-        delayer.shutdownNow();
-        workers.shutdownNow();
-    }
-
     // ---------------------------------------------------------------- recordings
 
     /** Every Messages.json request, accepted or refused, in arrival-of-response order. */
     public List<Received> received() {
-        synchronized (received) {
-            return List.copyOf(received);
-        }
+        return received.all();
     }
 
     /** Only the accepted (201) requests. */
     public List<Received> sent() {
-        synchronized (received) {
-            return received.stream().filter(Received::accepted).toList();
-        }
+        return received.where(Received::accepted);
     }
 
     public int sentCount() {
@@ -164,20 +122,16 @@ public final class TwilioStub implements AutoCloseable {
 
     /** Accepted requests whose To equals {@code e164}. */
     public List<Received> sentTo(String e164) {
-        synchronized (received) {
-            return received.stream().filter(r -> r.accepted() && e164.equals(r.to())).toList();
-        }
+        return received.where(r -> r.accepted() && e164.equals(r.to()));
     }
 
     /** Clears recordings and every script (faults and delay). */
     public void reset() {
-        synchronized (faultLock) {
-            always = null;
-            next = null;
-            nextRemaining = 0;
+        faults.clear();
+        synchronized (perRecipient) {
             perRecipient.clear();
         }
-        delay = Duration.ZERO;
+        delay(Duration.ZERO);
         synchronized (received) {
             received.clear();
             sentCount.set(0);
@@ -189,45 +143,32 @@ public final class TwilioStub implements AutoCloseable {
 
     /** The next {@code times} authenticated requests get this error, then normal behaviour resumes. */
     public void failNext(int times, int httpStatus, int twilioCode, String message) {
-        synchronized (faultLock) {
-            next = new Fault(httpStatus, twilioCode, message);
-            nextRemaining = times;
-        }
+        faults.next(times, new Fault(httpStatus, twilioCode, message));
     }
 
     /** Every authenticated request gets this error until {@link #recover()}. */
     public void failAlways(int httpStatus, int twilioCode, String message) {
-        synchronized (faultLock) {
-            always = new Fault(httpStatus, twilioCode, message);
-        }
+        faults.always(new Fault(httpStatus, twilioCode, message));
     }
 
     /** Ends {@link #failAlways} and any remaining {@link #failNext}; {@link #failFor} scripts stay. */
     public void recover() {
-        synchronized (faultLock) {
-            always = null;
-            next = null;
-            nextRemaining = 0;
-        }
+        faults.clear();
     }
 
     /** Every (otherwise valid) request to this recipient gets this error, until {@link #reset()}. */
     public void failFor(String toE164, int httpStatus, int twilioCode, String message) {
-        synchronized (faultLock) {
+        synchronized (perRecipient) {
             perRecipient.put(toE164, new Fault(httpStatus, twilioCode, message));
         }
     }
 
-    /** Simulated latency added to every request (default none). Does not block worker threads. */
-    public void delay(Duration latency) {
-        this.delay = latency == null ? Duration.ZERO : latency;
-    }
-
     // ---------------------------------------------------------------- HTTP
 
-    private void handle(HttpExchange ex) throws IOException {
+    @Override
+    protected void handle(HttpExchange ex) throws IOException {
         try {
-            byte[] raw = readAll(ex.getRequestBody());
+            byte[] raw = readRaw(ex);
             String path = ex.getRequestURI().getRawPath();
             String method = ex.getRequestMethod();
             Matcher m;
@@ -273,12 +214,12 @@ public final class TwilioStub implements AutoCloseable {
         if (!expectedAuthorization.equals(authorization) || !accountSid.equals(pathSid)) {
             fault = new Fault(401, 20003, "Authenticate");
         } else {
-            fault = scriptedFault();
+            fault = faults.take();
             if (fault == null) {
                 fault = validate(to, from, mss, body);
             }
             if (fault == null && to != null) {
-                synchronized (faultLock) {
+                synchronized (perRecipient) {
                     fault = perRecipient.get(to);
                 }
             }
@@ -303,12 +244,7 @@ public final class TwilioStub implements AutoCloseable {
                 ex.close();
             }
         };
-        Duration d = delay;
-        if (d.isZero() || d.isNegative()) {
-            reply.run();
-        } else {
-            delayer.schedule(() -> workers.execute(reply), d.toNanos(), TimeUnit.NANOSECONDS);
-        }
+        reply(reply);
     }
 
     /**
@@ -352,22 +288,6 @@ public final class TwilioStub implements AutoCloseable {
                     + "/Messages/" + messageSid + ".json was not found"));
         } else {
             respond(ex, 200, json);
-        }
-    }
-
-    private Fault scriptedFault() {
-        synchronized (faultLock) {
-            if (always != null) {
-                return always;
-            }
-            if (next != null && nextRemaining > 0) {
-                Fault f = next;
-                if (--nextRemaining == 0) {
-                    next = null;
-                }
-                return f;
-            }
-            return null;
         }
     }
 
@@ -432,7 +352,7 @@ public final class TwilioStub implements AutoCloseable {
         Instant firstSent = null;
         Instant lastSent = null;
         synchronized (received) {
-            for (Received r : received) {
+            for (Received r : received.all()) {
                 if (r.accepted()) {
                     sent++;
                     firstSent = min(firstSent, r.at);
@@ -460,13 +380,8 @@ public final class TwilioStub implements AutoCloseable {
     }
 
     private static void respond(HttpExchange ex, int status, String json) throws IOException {
-        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
         ex.getResponseHeaders().set("Twilio-Request-Id", newSid("RQ"));
-        ex.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(bytes);
-        }
+        respond(ex, status, "application/json", json);
     }
 
     /** Twilio's REST error body: {"code":..,"message":..,"more_info":..,"status":..}. */
@@ -542,12 +457,6 @@ public final class TwilioStub implements AutoCloseable {
         return Collections.unmodifiableMap(params);
     }
 
-    private static byte[] readAll(InputStream in) throws IOException {
-        try (in) {
-            return in.readAllBytes();
-        }
-    }
-
     private static boolean isBlank(String s) {
         return s == null || s.isBlank();
     }
@@ -582,15 +491,6 @@ public final class TwilioStub implements AutoCloseable {
             }
         }
         return b.append('"').toString();
-    }
-
-    private static ThreadFactory daemon(String prefix) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 
     // ---------------------------------------------------------------- stand-alone

@@ -5,13 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,16 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Local stand-in for {@code api.vapi.ai} (protocols.md §1.1): serves {@code POST /call} with Vapi's wire format
@@ -51,7 +40,7 @@ import java.util.zip.GZIPInputStream;
  * {@code GET /call} lists the stored calls (List Calls: assistantId, phoneNumberId, createdAt filters, limit).
  * {@link #delay(Duration)} adds latency to {@code POST /call} without blocking worker threads.
  */
-public final class VapiStub implements AutoCloseable {
+public final class VapiStub extends StubServer {
 
     /** One {@code POST /call}, accepted (httpStatus 201, callId set), refused (callId null), or created but answered with an error (callId set). */
     public record CallRequest(JsonNode body, String authorization, String callId, int httpStatus, Instant at) {
@@ -82,31 +71,17 @@ public final class VapiStub implements AutoCloseable {
 
     private final String privateKey;
     private final String orgId = UUID.randomUUID().toString();
-    private final HttpServer server;
-    private final ExecutorService workers;
-    private final ScheduledExecutorService delayer;
-
-    private final List<CallRequest> calls = new ArrayList<>(); // guarded by itself
+    private final Recording<CallRequest> calls = new Recording<>(); // record() and reset() also lock it: acceptedCount moves with it
     private final Map<String, String> callsById = new ConcurrentHashMap<>();
     private final AtomicInteger acceptedCount = new AtomicInteger();
 
-    private final Object faultLock = new Object();
-    private Fault always;                      // guarded by faultLock
-    private Fault next;                        // guarded by faultLock
-    private int nextRemaining;                 // guarded by faultLock
-    private volatile Duration delay = Duration.ZERO;
+    private final Script<Fault> faults = new Script<>();
+    private final Object faultLock = new Object(); // guards the create-then-fail and list-failure counters
 
     private VapiStub(String privateKey, int port, int threads) throws IOException {
+        super("vapi", port, threads, 2);
         this.privateKey = privateKey;
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
-        }
-        this.workers = Executors.newFixedThreadPool(threads, daemon("vapi-stub-"));
-        this.delayer = Executors.newScheduledThreadPool(2, daemon("vapi-stub-delay-"));
-        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 1024);
-        server.setExecutor(workers);
-        server.createContext("/", this::handle);
-        server.start();
+        serve();
     }
 
     /** Starts on 127.0.0.1, a free port; {@code POST /call} requires {@code Authorization: Bearer <privateKey>}. */
@@ -125,11 +100,7 @@ public final class VapiStub implements AutoCloseable {
 
     /** {@code http://127.0.0.1:PORT} — what replaces {@code https://api.vapi.ai}. */
     public String baseUrl() {
-        return "http://127.0.0.1:" + port();
-    }
-
-    public int port() {
-        return server.getAddress().getPort();
+        return url("127.0.0.1");
     }
 
     /** The orgId this stub puts on every Call. */
@@ -137,34 +108,21 @@ public final class VapiStub implements AutoCloseable {
         return orgId;
     }
 
-    @Override
-    public void close() {
-        server.stop(0);
-        delayer.shutdownNow();
-        workers.shutdownNow();
-    }
-
     // ---------------------------------------------------------------- recordings
 
     /** Every {@code POST /call}, accepted or refused, in order of response. */
     public List<CallRequest> calls() {
-        synchronized (calls) {
-            return List.copyOf(calls);
-        }
+        return calls.all();
     }
 
     /** Only the accepted (201) requests. */
     public List<CallRequest> accepted() {
-        synchronized (calls) {
-            return calls.stream().filter(CallRequest::accepted).toList();
-        }
+        return calls.where(CallRequest::accepted);
     }
 
     /** Every request (accepted or refused) whose {@code customer.number} equals {@code e164}. */
     public List<CallRequest> callsTo(String e164) {
-        synchronized (calls) {
-            return calls.stream().filter(c -> e164.equals(c.customerNumber())).toList();
-        }
+        return calls.where(c -> e164.equals(c.customerNumber()));
     }
 
     public int acceptedCount() {
@@ -180,7 +138,7 @@ public final class VapiStub implements AutoCloseable {
     /** Clears recordings, stored calls and every script (faults and delay). */
     public void reset() {
         recover();
-        delay = Duration.ZERO;
+        delay(Duration.ZERO);
         synchronized (calls) {
             calls.clear();
             acceptedCount.set(0);
@@ -192,10 +150,7 @@ public final class VapiStub implements AutoCloseable {
 
     /** The next {@code times} authenticated {@code POST /call}s get this error, then normal behaviour resumes. */
     public void failNext(int times, int httpStatus, String message) {
-        synchronized (faultLock) {
-            next = new Fault(httpStatus, message);
-            nextRemaining = times;
-        }
+        faults.next(times, new Fault(httpStatus, message));
     }
 
     /**
@@ -225,9 +180,7 @@ public final class VapiStub implements AutoCloseable {
 
     /** Every authenticated {@code POST /call} gets this error until {@link #recover()}. */
     public void failAlways(int httpStatus, String message) {
-        synchronized (faultLock) {
-            always = new Fault(httpStatus, message);
-        }
+        faults.always(new Fault(httpStatus, message));
     }
 
     /** Ends {@link #failAlways} and any remaining {@link #failNext}. */
@@ -236,21 +189,13 @@ public final class VapiStub implements AutoCloseable {
             createThenFailRemaining = 0;
             listFailRemaining = 0;
         }
-        synchronized (faultLock) {
-            always = null;
-            next = null;
-            nextRemaining = 0;
-        }
-    }
-
-    /** Simulated latency added to every {@code POST /call} (default none). Does not block worker threads. */
-    public void delay(Duration latency) {
-        this.delay = latency == null ? Duration.ZERO : latency;
+        faults.clear();
     }
 
     // ---------------------------------------------------------------- HTTP
 
-    private void handle(HttpExchange ex) throws IOException {
+    @Override
+    protected void handle(HttpExchange ex) throws IOException {
         try {
             byte[] raw = readBody(ex);
             String path = ex.getRequestURI().getRawPath();
@@ -289,7 +234,7 @@ public final class VapiStub implements AutoCloseable {
                 lost = takeCreateThenFail(); // scripted before failNext: "created, then the next ones fail"
             }
             if (fault == null && lost == 0) {
-                fault = scriptedFault();
+                fault = faults.take();
             }
         }
         final int lostStatus = lost;
@@ -316,12 +261,7 @@ public final class VapiStub implements AutoCloseable {
                 ex.close();
             }
         };
-        Duration d = delay;
-        if (d.isZero() || d.isNegative()) {
-            reply.run();
-        } else {
-            delayer.schedule(() -> workers.execute(reply), d.toNanos(), TimeUnit.NANOSECONDS);
-        }
+        reply(reply);
     }
 
     private void getCall(HttpExchange ex, String id) throws IOException {
@@ -400,22 +340,6 @@ public final class VapiStub implements AutoCloseable {
     /** How many {@code GET /call} list queries the stub answered. */
     public int listQueries() {
         return listQueries.get();
-    }
-
-    private Fault scriptedFault() {
-        synchronized (faultLock) {
-            if (always != null) {
-                return always;
-            }
-            if (next != null && nextRemaining > 0) {
-                Fault f = next;
-                if (--nextRemaining == 0) {
-                    next = null;
-                }
-                return f;
-            }
-            return null;
-        }
     }
 
     private static Fault validate(JsonNode body) {
@@ -509,25 +433,7 @@ public final class VapiStub implements AutoCloseable {
     // ---------------------------------------------------------------- helpers
 
     private static void respond(HttpExchange ex, int status, String json) throws IOException {
-        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-        ex.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(bytes);
-        }
-    }
-
-    private static byte[] readBody(HttpExchange ex) throws IOException {
-        try (InputStream in = ex.getRequestBody()) {
-            byte[] raw = in.readAllBytes();
-            String enc = ex.getRequestHeaders().getFirst("Content-Encoding");
-            if (enc != null && enc.toLowerCase().contains("gzip") && raw.length > 0) {
-                try (InputStream gz = new GZIPInputStream(new java.io.ByteArrayInputStream(raw))) {
-                    return gz.readAllBytes();
-                }
-            }
-            return raw;
-        }
+        respond(ex, status, "application/json; charset=utf-8", json);
     }
 
     private static JsonNode parse(String json) {
@@ -546,14 +452,5 @@ public final class VapiStub implements AutoCloseable {
         } catch (IOException e) {
             return JsonNodeFactory.instance.textNode(text);
         }
-    }
-
-    private static ThreadFactory daemon(String prefix) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 }
