@@ -7,6 +7,7 @@ import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.http.Json;
 import uk.bookinghub.http.JsonBodies;
+import uk.bookinghub.monitoring.UnreadableSettings;
 import uk.bookinghub.security.Caller;
 
 import java.time.Clock;
@@ -106,6 +107,8 @@ public final class BookingApi {
             }
             try {
                 store.database().inTransaction("moving an appointment", c -> tools.move(c, client, a, at));
+            } catch (BookingTools.OutOfRange p) {
+                throw HttpProblem.badRequest(p.getMessage(), Map.of("fields", List.of(Map.of("field", "start", "reason", p.getMessage()))));
             } catch (BookingTools.Problem p) {
                 throw new HttpProblem(409, p.getMessage());
             }
@@ -126,7 +129,13 @@ public final class BookingApi {
 
     public Map<String, Object> settings(Caller caller, String clientKey) {
         Client c = target(caller, clientKey);
-        return view(c, BookingSettings.fromJson(store.settingsJson(c.id())));
+        BookingSettings s;
+        try {
+            s = BookingSettings.fromJson(store.settingsJson(c.id()));
+        } catch (UnreadableSettings e) {
+            s = null; // shown as unreadable; a PUT replaces it
+        }
+        return view(c, s);
     }
 
     public Map<String, Object> saveSettings(Caller caller, String clientKey, byte[] body, String contentType) {
@@ -160,13 +169,31 @@ public final class BookingApi {
         return view(c, s);
     }
 
+    /** The settings as stored; a part that cannot be read back is listed under {@code unreadable} (a PUT of that part replaces it). */
     private Map<String, Object> view(Client c, BookingSettings s) {
         Map<String, Object> out = new LinkedHashMap<>();
+        List<Map<String, Object>> unreadable = new java.util.ArrayList<>();
         out.put("clientKey", c.clientKey());
         out.put("timezone", c.timezone());
-        out.putAll(s.view());
+        if (s != null) {
+            out.putAll(s.view());
+        } else {
+            try {
+                BookingSettings.fromJson(store.settingsJson(c.id()));
+            } catch (UnreadableSettings e) {
+                unreadable.add(Map.of("setting", e.setting(), "reason", e.reason(), "stopped", "booking and reminders"));
+            }
+        }
         if (dialler != null) {
-            out.put("calling", Json.MAPPER.convertValue(dialler.settings(c).toJson(), Map.class));
+            try {
+                out.put("calling", Json.MAPPER.convertValue(dialler.settings(c).toJson(), Map.class));
+            } catch (UnreadableSettings e) {
+                out.put("calling", null);
+                unreadable.add(Map.of("setting", e.setting(), "reason", e.reason(), "stopped", "dialling"));
+            }
+        }
+        if (!unreadable.isEmpty()) {
+            out.put("unreadable", unreadable);
         }
         return out;
     }

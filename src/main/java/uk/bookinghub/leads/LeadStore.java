@@ -47,6 +47,7 @@ public final class LeadStore {
 
     public LeadStore(Database db) {
         this.db = db;
+        this.alarm = new uk.bookinghub.monitoring.SettingsAlarm(db, java.time.Clock.systemUTC());
     }
 
     public Database database() {
@@ -465,9 +466,13 @@ public final class LeadStore {
             }
         });
         try {
-            return json != null && uk.bookinghub.http.Json.MAPPER.readTree(json).path("instantCalling").asBoolean(false);
-        } catch (Exception e) {
+            return uk.bookinghub.dialler.DiallerSettings.fromStored(json, java.time.ZoneOffset.UTC).instantCalling();
+        } catch (uk.bookinghub.monitoring.UnreadableSettings e) {
+            // fail closed: not queued for an instant call (the dialler would not dial this client now anyway)
+            alarm.raise("leads", clientId, null, e, "instant calling");
             return false;
         }
     }
+
+    private final uk.bookinghub.monitoring.SettingsAlarm alarm;
 }

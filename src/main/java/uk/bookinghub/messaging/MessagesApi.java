@@ -42,7 +42,28 @@ import java.util.regex.Pattern;
  * recipient and an appointment into outbox rows ({@link #queue}), for the booking and reminder
  * flows to call.
  */
-public final class MessagesApi {
+public final class MessagesApi implements org.apache.camel.CamelContextAware {
+
+    private org.apache.camel.CamelContext camel;
+    /** The hub's one phone check (drama ranges only with hub.leads.allow-test-numbers), as for leads. */
+    private volatile uk.bookinghub.phones.PhoneClassifier phones = uk.bookinghub.phones.HubPhones.STRICT;
+
+    @Override
+    public void setCamelContext(org.apache.camel.CamelContext camel) {
+        this.camel = camel;
+        this.phones = uk.bookinghub.phones.HubPhones.of(camel);
+    }
+
+    @Override
+    public org.apache.camel.CamelContext getCamelContext() {
+        return camel;
+    }
+
+    /** The phone check the booking tools share. */
+    public uk.bookinghub.phones.PhoneClassifier phones() {
+        return phones;
+    }
+
 
     private static final Pattern EMAIL = Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");
     private static final Set<String> STATUSES = Set.of("queued", "sending", "sent", "delivered", "undelivered", "failed", "dead", "skipped", "not_configured");
@@ -175,8 +196,15 @@ public final class MessagesApi {
     public List<Outbox.Enqueued> queue(Connection c, Client client, Request r) throws SQLException {
         Lead lead = r.leadId() == null ? null : lead(c, client.id(), r.leadId())
                 .orElseThrow(() -> HttpProblem.notFound("no lead " + r.leadId()));
-        String phone = r.phone() != null ? Phones.toE164(r.phone(), client.country())
-                .orElseThrow(() -> HttpProblem.badRequest("not a valid phone number: " + r.phone())) : lead == null ? null : lead.phone();
+        String phone = lead == null ? null : lead.phone();
+        if (r.phone() != null) {
+            uk.bookinghub.phones.PhoneCheck check = phones.check(r.phone(), client.country());
+            if (!check.valid()) {
+                String why = uk.bookinghub.phones.HubPhones.refusal(r.phone(), check);
+                throw HttpProblem.badRequest("phone: " + why, Map.of("fields", List.of(Map.of("field", "phone", "reason", why))));
+            }
+            phone = check.e164();
+        }
         String email = r.email() != null ? r.email().trim() : lead == null ? null : lead.email();
         if (email != null && !EMAIL.matcher(email).matches()) {
             throw HttpProblem.badRequest("not an email address: " + email);
@@ -194,7 +222,7 @@ public final class MessagesApi {
             throw HttpProblem.badRequest("no recipient: give leadId, phone or email");
         }
         String customer = r.customerName() != null ? r.customerName() : lead == null ? null : lead.name();
-        Map<String, String> values = values(client, customer, r.appointmentStart(), r.service());
+        Map<String, String> values = values(client, customer, r.appointmentStart(), r.service(), clock.instant());
         boolean marketing = Templates.isMarketing(r.kind());
         List<Outbox.Enqueued> out = new ArrayList<>();
         for (String channel : channels) {
@@ -235,8 +263,13 @@ public final class MessagesApi {
         return out;
     }
 
-    /** The placeholder values for this client, customer and appointment (times in the client's zone). */
+    /** The placeholder values for this client, customer and appointment (times in the client's zone; the date with its year when it is not this year). */
     public static Map<String, String> values(Client client, String customerName, Instant start, String service) {
+        return values(client, customerName, start, service, Instant.now());
+    }
+
+    /** The same, with "this year" as of {@code now} (the caller's clock). */
+    public static Map<String, String> values(Client client, String customerName, Instant start, String service, Instant now) {
         Map<String, String> v = new LinkedHashMap<>();
         v.put("businessName", client.businessName());
         v.put("businessPhone", nationalFormat(client.phone(), client.country()));
@@ -244,7 +277,7 @@ public final class MessagesApi {
         v.put("customerName", customerName != null && !customerName.isBlank() ? customerName.strip() : "there"); // "Hi there,"
         if (start != null) {
             ZoneId zone = ZoneId.of(client.timezone());
-            v.put("appointmentDate", Templates.date(start, zone));
+            v.put("appointmentDate", Templates.date(start, zone, now));
             v.put("appointmentTime", Templates.time(start, zone));
         }
         if (start != null) {

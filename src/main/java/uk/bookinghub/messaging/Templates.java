@@ -56,6 +56,7 @@ public final class Templates {
     private static final Pattern BODY_CLOSE = Pattern.compile("</body\\s*>", Pattern.CASE_INSENSITIVE);
 
     private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("EEEE d MMMM", Locale.UK);
+    private static final DateTimeFormatter DATE_WITH_YEAR = DateTimeFormatter.ofPattern("EEEE d MMMM uuuu", Locale.UK);
 
     /**
      * One template. An SMS template has a {@code body} only; an email template has {@code subject},
@@ -389,6 +390,15 @@ public final class Templates {
     /** The appointment's day in the client's zone, as a customer reads it: "Tuesday 1 December". */
     public static String date(Instant at, ZoneId zone) {
         return DATE.format(at.atZone(zone));
+    }
+
+    /**
+     * The same, with the year when the appointment is not in the current year (the client's zone, as of
+     * {@code now}): "Friday 1 January 2027" written in December 2026.
+     */
+    public static String date(Instant at, ZoneId zone, Instant now) {
+        ZonedDateTime local = at.atZone(zone);
+        return now != null && local.getYear() != now.atZone(zone).getYear() ? DATE_WITH_YEAR.format(local) : DATE.format(local);
     }
 
     /**
