@@ -166,6 +166,10 @@ public record BookingSettings(Map<DayOfWeek, List<Hours>> businessHours, int slo
                         problems.put("services[" + i + "].name", "required");
                         continue;
                     }
+                    if (name.length() > uk.bookinghub.messaging.Templates.MAX_NAME_CHARS) {
+                        problems.put("services[" + i + "].name", "at most " + uk.bookinghub.messaging.Templates.MAX_NAME_CHARS + " characters");
+                        continue;
+                    }
                     int mins = minutes(s, "minutes", slot, 5, 480, problems);
                     int buffer = minutes(s, "bufferMinutes", 0, 0, 240, problems);
                     if (mins % 5 != 0 || buffer % 5 != 0) {

@@ -310,6 +310,9 @@ public final class BookingTools {
         if (name == null) {
             throw new Problem("name is required: ask the caller for their name");
         }
+        if (name.length() > Templates.MAX_NAME_CHARS) {
+            throw new Problem("name is " + name.length() + " characters; at most " + Templates.MAX_NAME_CHARS + ": ask for the name the booking should be under");
+        }
         String rawPhone = first(text(args.get("phone")), text(message.path("customer").get("number")), text(message.path("call").path("customer").get("number")));
         if (rawPhone == null) {
             throw new Problem("phone is required: ask the caller for their phone number");
@@ -324,6 +327,9 @@ public final class BookingTools {
             throw new Problem("'" + email + "' is not an email address");
         }
         BookingSettings.Service service = service(s, text(args.get("service")));
+        if (service.name() != null && service.name().length() > Templates.MAX_NAME_CHARS) {
+            throw new Problem("service is " + service.name().length() + " characters; at most " + Templates.MAX_NAME_CHARS);
+        }
         Instant end = start.plus(Duration.ofMinutes(service.minutes()));
         LocalDate day = start.atZone(zone).toLocalDate();
         if (!Availability.isCandidate(s, zone, start, service) || start.isBefore(clock.instant().plus(Duration.ofMinutes(s.minNoticeMinutes())))) {

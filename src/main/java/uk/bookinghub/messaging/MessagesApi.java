@@ -172,8 +172,17 @@ public final class MessagesApi implements org.apache.camel.CamelContextAware {
                 problems.put("sendAt", "ISO-8601 date-time (with offset, or local time in " + client.timezone() + "): " + at);
             }
         }
+        JsonNode name = in.get("customerName");
+        if (name != null && !name.isNull() && !name.isTextual()) {
+            problems.put("customerName", "text (the customer's name)");
+        } else if (name != null && name.isTextual() && name.asText().strip().length() > Templates.MAX_NAME_CHARS) {
+            problems.put("customerName", "at most " + Templates.MAX_NAME_CHARS + " characters, got " + name.asText().strip().length());
+        }
+        if (service != null && service.length() > Templates.MAX_NAME_CHARS) {
+            problems.put("appointment.service", "at most " + Templates.MAX_NAME_CHARS + " characters, got " + service.length());
+        }
         if (!problems.isEmpty()) {
-            throw HttpProblem.badRequest("invalid message request", Map.of("fields", problems));
+            throw HttpProblem.badRequest("invalid message request: " + String.join(", ", problems.keySet()), Map.of("fields", problems));
         }
         String key = JsonBodies.text(in, "idempotencyKey");
         Request r = new Request(kind, channels, leadId, JsonBodies.text(in, "phone"), JsonBodies.text(in, "email"),
@@ -353,7 +362,7 @@ public final class MessagesApi implements org.apache.camel.CamelContextAware {
                     Templates.Template t = template(c, client.id(), kind, channel);
                     Map<String, Object> m = view(t);
                     m.put("source", t.equals(Templates.defaultFor(kind, channel)) ? "default" : "client");
-                    List<String> problems = Templates.problems(t, available(client));
+                    List<String> problems = Templates.problems(t, available(client), values(client, null, null, null));
                     if (!problems.isEmpty()) {
                         m.put("problems", problems);
                     }
@@ -371,7 +380,7 @@ public final class MessagesApi implements org.apache.camel.CamelContextAware {
         Templates.Template t = Templates.SMS.equals(channel)
                 ? Templates.Template.sms(kind, JsonBodies.text(in, "body"))
                 : Templates.Template.email(kind, JsonBodies.text(in, "subject"), JsonBodies.text(in, "html"), JsonBodies.text(in, "text"));
-        List<String> problems = Templates.problems(t, available(client));
+        List<String> problems = Templates.problems(t, available(client), values(client, null, null, null));
         if (!problems.isEmpty()) {
             throw HttpProblem.badRequest("template not saved: " + String.join("; ", problems), Map.of("problems", problems));
         }
