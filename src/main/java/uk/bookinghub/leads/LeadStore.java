@@ -295,6 +295,22 @@ public final class LeadStore {
         });
     }
 
+    /** An import that stopped part-way: rows and counts of what its committed chunks stored, rows_total kept. */
+    void finishStopped(String id, String status, int rowsDone, Map<String, Object> counts, String error, Instant now) {
+        db.inTransaction("finishing an import", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = ?, rows_done = ?, counts = ?, error = ?, finished_at = ? where id = ?")) {
+                ps.setString(1, status);
+                ps.setInt(2, rowsDone);
+                ps.setString(3, Json.write(counts));
+                ps.setString(4, error);
+                db.dialect().setInstant(ps, 5, now);
+                ps.setString(6, id);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
     /**
      * Jobs whose instance stopped mid-import (no sign of life since {@code staleBefore}): marked
      * failed with what to do. Jobs that other live instances are running are left alone.
