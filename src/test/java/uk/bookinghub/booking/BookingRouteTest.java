@@ -377,4 +377,38 @@ abstract class BookingRouteTest {
         assertThat(messages).isNotEmpty();
         messages.forEach(m -> assertThat(m.toString()).contains(expected));
     }
+
+    @Test
+    void aSettingsDocumentNamesEveryProblemAndSavesNothingWhenAnyIsWrong() {
+        String before = hub.get("/api/clients/other-business/settings", "X-API-Key", otherKey).body();
+        for (String[] c : new String[][] {
+                {"{\"timezone\":\"Mars/Olympus\"}", "timezone", "not an IANA time zone"},
+                {"{\"foo\":1}", "foo", "unknown setting"},
+                {"{\"calling\":\"yes\"}", "calling", "JSON object"},
+                {"{\"calling\":{\"requireConsent\":\"yes\"}}", "calling.requireConsent", ""}}) {
+            HttpResponse<String> r = put("/api/clients/other-business/settings", c[0], otherKey);
+            assertThat(r.statusCode()).as(c[0] + ": " + r.body()).isEqualTo(400);
+            JsonNode problems = Jsons.read(r.body()).get("problems");
+            assertThat(problems).as(r.body()).hasSize(1);
+            assertThat(problems.get(0).get("field").asText()).isEqualTo(c[1]);
+            assertThat(problems.get(0).get("reason").asText()).isNotBlank().contains(c[2]);
+        }
+        // several at once: each named; a good part next to a bad one is not saved either
+        HttpResponse<String> many = put("/api/clients/other-business/settings", "{\"slotMinutes\":30,\"horizonDays\":0,\"timezone\":\"Mars/Olympus\","
+                + "\"foo\":1,\"calling\":{\"maxAttempts\":0}}", otherKey);
+        assertThat(many.statusCode()).isEqualTo(400);
+        List<String> fields = new ArrayList<>();
+        Jsons.read(many.body()).get("problems").forEach(p -> fields.add(p.get("field").asText()));
+        assertThat(fields).containsExactlyInAnyOrder("foo", "timezone", "horizonDays", "calling.maxAttempts");
+        assertThat(hub.get("/api/clients/other-business/settings", "X-API-Key", otherKey).body()).isEqualTo(before);
+
+        // a valid time zone is a setting like the others; what GET shows can be PUT back
+        HttpResponse<String> dublin = put("/api/clients/other-business/settings", "{\"timezone\":\"Europe/Dublin\"}", otherKey);
+        assertThat(dublin.statusCode()).as(dublin.body()).isEqualTo(200);
+        JsonNode shown = Jsons.read(hub.get("/api/clients/other-business/settings", "X-API-Key", otherKey).body());
+        assertThat(shown.get("timezone").asText()).isEqualTo("Europe/Dublin");
+        HttpResponse<String> back = put("/api/clients/other-business/settings", shown.toString().replace("Europe/Dublin", "Europe/London"), otherKey);
+        assertThat(back.statusCode()).as(back.body()).isEqualTo(200);
+        assertThat(Jsons.read(back.body()).get("timezone").asText()).isEqualTo("Europe/London");
+    }
 }
