@@ -556,4 +556,19 @@ abstract class MessagingRouteTest {
         assertThat(twilio.sentTo(phone)).isEmpty();
         hub.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(hub.url("/api/templates/follow_up/sms"))).DELETE(), "X-API-Key", key);
     }
+
+    @Test
+    void bothTwilioWebhooksCheckTheSignatureBeforeReadingTheBody() {
+        for (String path : List.of("/webhooks/twilio/status", "/webhooks/twilio/sms")) {
+            // malformed and not signed by Twilio: 403, whatever the body
+            HttpResponse<String> r1 = hub.post(path, "application/json", "[1, 2", TwilioSigner.HEADER, "bm90LWEtc2lnbmF0dXJl");
+            assertThat(r1.statusCode()).as(path + " json, wrong signature: " + r1.body()).isEqualTo(403);
+            HttpResponse<String> r2 = hub.post(path, "application/json", "[1, 2");
+            assertThat(r2.statusCode()).as(path + " json, unsigned: " + r2.body()).isEqualTo(403);
+            // (a form body with broken %-escapes is refused with 400 by the HTTP server's form decoding, before any bean runs)
+        }
+        // signed but incomplete: now it is read, and is a 400
+        HttpResponse<String> signedButEmpty = postSigned("/webhooks/twilio/status", Map.of("AccountSid", SID));
+        assertThat(signedButEmpty.statusCode()).as(signedButEmpty.body()).isEqualTo(400);
+    }
 }
