@@ -73,6 +73,9 @@ final class LeadImporter {
             pending.add(pool.submit(() -> {
                 long t1 = System.nanoTime();
                 try {
+                    if (stopped) {
+                        return; // the import failed before this chunk started: not written
+                    }
                     write.run();
                     txNanos.addAndGet(System.nanoTime() - t1);
                 } catch (RuntimeException e) {
@@ -95,21 +98,26 @@ final class LeadImporter {
             pending.forEach(f -> f.cancel(false));
         }
 
-        /** After a failure: chunks not started are dropped, chunks being written are waited for (they commit or fail on their own). */
+        /**
+         * After a failure: chunks not started yet are not written, chunks being written are waited for (they
+         * commit or fail on their own), so what {@link Committed} holds is final. (Future.cancel would not do:
+         * it reports a running chunk cancelled while it goes on to commit.)
+         */
         void drain() {
+            stopped = true;
             for (java.util.concurrent.Future<?> f : pending) {
-                if (!f.cancel(false)) {
-                    try {
-                        f.get();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
-                        // its failure is recorded in the task itself
-                    }
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+                    // its failure is recorded in the task itself
                 }
             }
         }
+
+        private volatile boolean stopped;
 
         RuntimeException failure() {
             return failure;
