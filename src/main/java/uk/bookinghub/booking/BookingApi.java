@@ -7,6 +7,7 @@ import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.http.Json;
 import uk.bookinghub.http.JsonBodies;
+import uk.bookinghub.monitoring.UnreadableSettings;
 import uk.bookinghub.security.Caller;
 
 import java.time.Clock;
@@ -106,6 +107,8 @@ public final class BookingApi {
             }
             try {
                 store.database().inTransaction("moving an appointment", c -> tools.move(c, client, a, at));
+            } catch (BookingTools.OutOfRange p) {
+                throw HttpProblem.badRequest(p.getMessage(), Map.of("fields", List.of(Map.of("field", "start", "reason", p.getMessage()))));
             } catch (BookingTools.Problem p) {
                 throw new HttpProblem(409, p.getMessage());
             }
@@ -126,32 +129,101 @@ public final class BookingApi {
 
     public Map<String, Object> settings(Caller caller, String clientKey) {
         Client c = target(caller, clientKey);
-        return view(c, BookingSettings.fromJson(store.settingsJson(c.id())));
+        BookingSettings s;
+        try {
+            s = BookingSettings.fromJson(store.settingsJson(c.id()));
+        } catch (UnreadableSettings e) {
+            s = null; // shown as unreadable; a PUT replaces it
+        }
+        return view(c, s);
     }
 
+    /** The keys a settings document may have: the booking rules, {@code calling}, {@code timezone} (and {@code clientKey} as GET shows it). */
+    static final List<String> SETTINGS_KEYS = List.of("businessHours", "slotMinutes", "services", "minNoticeMinutes", "horizonDays", "googleCalendarId",
+            "reminders", "serviceEmailsAfterOptOut", "calling", "timezone", "clientKey");
+
+    /**
+     * {@code PUT /api/clients/{clientKey}/settings}: every problem is named (a list of {@code field} and
+     * {@code reason}: an unknown key, a bad value, a time zone that is not an IANA id, calling rules that are
+     * not an object, ...) and nothing is saved when anything is wrong.
+     */
     public Map<String, Object> saveSettings(Caller caller, String clientKey, byte[] body, String contentType) {
         Client c = target(caller, clientKey);
         JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
-        BookingSettings s;
-        uk.bookinghub.dialler.DiallerSettings calling = null;
-        Map<String, Object> problems = new LinkedHashMap<>();
+        List<Map<String, Object>> problems = new java.util.ArrayList<>();
+        in.fieldNames().forEachRemaining(k -> {
+            if (!SETTINGS_KEYS.contains(k)) {
+                problem(problems, k, "unknown setting; the settings are " + String.join(", ", SETTINGS_KEYS));
+            }
+        });
+        JsonNode key = in.get("clientKey");
+        if (key != null && !key.isNull() && !(key.isTextual() && key.asText().equals(c.clientKey()))) {
+            problem(problems, "clientKey", "is " + c.clientKey() + " and cannot be changed");
+        }
+        String timezone = null;
+        JsonNode tz = in.get("timezone");
+        if (tz != null && !tz.isNull()) {
+            if (!tz.isTextual()) {
+                problem(problems, "timezone", "an IANA time zone such as Europe/London, as text");
+            } else {
+                try {
+                    timezone = ZoneId.of(tz.asText().strip()).getId();
+                    if (!java.time.zone.ZoneRulesProvider.getAvailableZoneIds().contains(timezone)) {
+                        throw new java.time.DateTimeException("not a region");
+                    }
+                } catch (java.time.DateTimeException e) {
+                    problem(problems, "timezone", "not an IANA time zone (such as Europe/London): " + tz.asText());
+                    timezone = null;
+                }
+            }
+        }
         com.fasterxml.jackson.databind.node.ObjectNode booking = ((com.fasterxml.jackson.databind.node.ObjectNode) in).deepCopy();
-        JsonNode callingIn = booking.remove("calling");
+        booking.remove(List.of("calling", "timezone", "clientKey"));
+        booking.retain(SETTINGS_KEYS); // unknown keys are reported above
+        BookingSettings s = null;
         try {
             s = BookingSettings.parse(booking);
         } catch (HttpProblem p) {
-            problems.putAll(p.details());
-            s = null;
+            Object fields = p.details().get("fields");
+            if (fields instanceof Map<?, ?> m) {
+                m.forEach((f, why) -> problem(problems, String.valueOf(f), String.valueOf(why)));
+            } else {
+                problem(problems, "(settings)", p.getMessage());
+            }
         }
+        uk.bookinghub.dialler.DiallerSettings calling = null;
+        JsonNode callingIn = in.get("calling");
+        ZoneId zone = ZoneId.of(timezone != null ? timezone : c.timezone());
         if (callingIn != null && !callingIn.isNull()) {
-            try {
-                calling = uk.bookinghub.dialler.DiallerSettings.parse(callingIn, ZoneId.of(c.timezone()));
-            } catch (HttpProblem p) {
-                problems.put("calling", p.details().get("fields"));
+            if (!callingIn.isObject()) {
+                problem(problems, "calling", "the calling rules as a JSON object, e.g. {\"requireConsent\": true}");
+            } else {
+                try {
+                    calling = uk.bookinghub.dialler.DiallerSettings.parse(callingIn, zone);
+                } catch (HttpProblem p) {
+                    Object fields = p.details().get("fields");
+                    if (fields instanceof List<?> list) {
+                        for (Object f : list) {
+                            String text = String.valueOf(f);
+                            int colon = text.indexOf(": ");
+                            String field = colon < 0 ? "" : text.substring(0, colon);
+                            problem(problems, field.isEmpty() || field.equals("(root)") ? "calling" : "calling." + field,
+                                    colon < 0 ? text : text.substring(colon + 2));
+                        }
+                    } else {
+                        problem(problems, "calling", p.getMessage());
+                    }
+                }
             }
         }
         if (!problems.isEmpty()) {
-            throw HttpProblem.badRequest("invalid settings", problems);
+            List<String> said = problems.stream().map(p -> p.get("field") + ": " + p.get("reason")).toList();
+            throw HttpProblem.badRequest("invalid settings: " + String.join("; ", said), Map.of("problems", problems));
+        }
+        // everything checked: now saved (time zone first, so the calling rules are read in the new zone)
+        if (timezone != null && !timezone.equals(c.timezone())) {
+            clients.updateTimezone(c.id(), timezone);
+            c = clients.byId(c.id()).orElse(c);
         }
         store.saveSettings(c.id(), Json.write(s.view()));
         if (calling != null) {
@@ -160,13 +232,38 @@ public final class BookingApi {
         return view(c, s);
     }
 
+    private static void problem(List<Map<String, Object>> problems, String field, String reason) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("field", field);
+        p.put("reason", reason);
+        problems.add(p);
+    }
+
+    /** The settings as stored; a part that cannot be read back is listed under {@code unreadable} (a PUT of that part replaces it). */
     private Map<String, Object> view(Client c, BookingSettings s) {
         Map<String, Object> out = new LinkedHashMap<>();
+        List<Map<String, Object>> unreadable = new java.util.ArrayList<>();
         out.put("clientKey", c.clientKey());
         out.put("timezone", c.timezone());
-        out.putAll(s.view());
+        if (s != null) {
+            out.putAll(s.view());
+        } else {
+            try {
+                BookingSettings.fromJson(store.settingsJson(c.id()));
+            } catch (UnreadableSettings e) {
+                unreadable.add(Map.of("setting", e.setting(), "reason", e.reason(), "stopped", "booking and reminders"));
+            }
+        }
         if (dialler != null) {
-            out.put("calling", Json.MAPPER.convertValue(dialler.settings(c).toJson(), Map.class));
+            try {
+                out.put("calling", Json.MAPPER.convertValue(dialler.settings(c).toJson(), Map.class));
+            } catch (UnreadableSettings e) {
+                out.put("calling", null);
+                unreadable.add(Map.of("setting", e.setting(), "reason", e.reason(), "stopped", "dialling"));
+            }
+        }
+        if (!unreadable.isEmpty()) {
+            out.put("unreadable", unreadable);
         }
         return out;
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.http.Json;
+import uk.bookinghub.monitoring.UnreadableSettings;
 
 import java.time.DayOfWeek;
 import java.time.LocalTime;
@@ -71,17 +72,36 @@ public record BookingSettings(Map<DayOfWeek, List<Hours>> businessHours, int slo
         return services.stream().map(Service::name).toList();
     }
 
-    /** Reads stored JSON (empty or partial = defaults for what is missing). Stored settings were validated on save. */
+    /**
+     * Reads stored JSON (empty or partial = defaults for what is missing). Stored settings were validated
+     * on save; a document that cannot be read back fails closed with {@link UnreadableSettings}, never the
+     * defaults (its reminders, notice and hours are unknown).
+     */
     public static BookingSettings fromJson(String json) {
         if (json == null || json.isBlank() || json.strip().equals("{}")) {
             return defaults();
         }
+        JsonNode tree;
         try {
-            return parse(Json.MAPPER.readTree(json));
+            tree = Json.MAPPER.readTree(json);
         } catch (Exception e) {
-            return defaults();
+            throw new UnreadableSettings(SETTING, "not JSON: " + UnreadableSettings.describe(e));
+        }
+        if (tree == null || !tree.isObject()) {
+            throw new UnreadableSettings(SETTING, "not a JSON object");
+        }
+        try {
+            return parse(tree);
+        } catch (HttpProblem p) {
+            Object fields = p.details().get("fields");
+            throw new UnreadableSettings(SETTING, p.getMessage() + (fields == null ? "" : ": " + fields));
+        } catch (RuntimeException e) {
+            throw new UnreadableSettings(SETTING, UnreadableSettings.describe(e));
         }
     }
+
+    /** The column the booking rules are stored in. */
+    public static final String SETTING = "booking_settings";
 
     /** Validates a settings document; a bad one is a 400 naming each field. */
     public static BookingSettings parse(JsonNode in) {
@@ -144,6 +164,10 @@ public record BookingSettings(Map<DayOfWeek, List<Hours>> businessHours, int slo
                     String name = s.hasNonNull("name") ? s.get("name").asText().strip() : "";
                     if (name.isEmpty()) {
                         problems.put("services[" + i + "].name", "required");
+                        continue;
+                    }
+                    if (name.length() > uk.bookinghub.messaging.Templates.MAX_NAME_CHARS) {
+                        problems.put("services[" + i + "].name", "at most " + uk.bookinghub.messaging.Templates.MAX_NAME_CHARS + " characters");
                         continue;
                     }
                     int mins = minutes(s, "minutes", slot, 5, 480, problems);

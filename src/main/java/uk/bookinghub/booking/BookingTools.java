@@ -10,7 +10,6 @@ import uk.bookinghub.clients.TenantResolver;
 import uk.bookinghub.http.Json;
 import uk.bookinghub.messaging.MessagesApi;
 import uk.bookinghub.messaging.Templates;
-import uk.bookinghub.phones.Phones;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -201,7 +200,22 @@ public final class BookingTools {
                 remember(tc, vapiCallId, c.id(), a);
             }
             return a;
+        } catch (uk.bookinghub.monitoring.UnreadableSettings e) {
+            // fail closed: no booking from opening hours and notice the hub cannot read. Not remembered: once
+            // the settings are saved again, Vapi's retry of this tool call is answered properly
+            alarm().raise("booking", c.id(), c.clientKey(), e, "booking");
+            return Answer.error("the booking diary of " + c.businessName() + " cannot be read right now, so nothing was booked;"
+                    + " take the caller's details and say the business will call back to arrange a time");
         }
+    }
+
+    private volatile uk.bookinghub.monitoring.SettingsAlarm alarm;
+
+    private uk.bookinghub.monitoring.SettingsAlarm alarm() {
+        if (alarm == null) {
+            alarm = new uk.bookinghub.monitoring.SettingsAlarm(store.database(), clock);
+        }
+        return alarm;
     }
 
     private void remember(ToolCall tc, String vapiCallId, Long clientId, Answer a) {
@@ -209,9 +223,32 @@ public final class BookingTools {
     }
 
     /** A caller's mistake the assistant can correct (wrong date format, unknown service, ...). */
-    static final class Problem extends RuntimeException {
+    static class Problem extends RuntimeException {
         Problem(String message) {
             super(message, null, false, false);
+        }
+    }
+
+    /** A time outside what the client takes bookings for: in the past, or beyond its {@code horizonDays}. */
+    static final class OutOfRange extends Problem {
+        OutOfRange(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Refuses a start in the past or past the client's booking horizon ({@code horizonDays}, 60 by default:
+     * the last bookable day is today plus that many days, in the client's zone).
+     */
+    void withinHorizon(BookingSettings s, ZoneId zone, Instant start, String field) {
+        Instant now = clock.instant();
+        if (!start.isAfter(now)) {
+            throw new OutOfRange(field + " " + start.atZone(zone).toLocalDateTime() + " is in the past: ask for a future time");
+        }
+        LocalDate last = now.atZone(zone).toLocalDate().plusDays(s.horizonDays());
+        if (start.atZone(zone).toLocalDate().isAfter(last)) {
+            throw new OutOfRange(field + " is too far ahead: bookings are taken up to " + s.horizonDays() + " days ahead, until "
+                    + Templates.date(last.atStartOfDay(zone).toInstant(), zone, now) + "; ask for an earlier date");
         }
     }
 
@@ -227,6 +264,14 @@ public final class BookingTools {
         }
         if (Duration.between(from.atStartOfDay(), to.atStartOfDay()).toDays() > 31) {
             throw new Problem("ask for at most 31 days at a time");
+        }
+        LocalDate today = clock.instant().atZone(zone).toLocalDate();
+        if (to.isBefore(today)) {
+            throw new OutOfRange("those days are in the past: ask about a date from today on");
+        }
+        if (from.isAfter(today.plusDays(s.horizonDays()))) {
+            throw new OutOfRange("bookings are taken up to " + s.horizonDays() + " days ahead, until "
+                    + Templates.date(today.plusDays(s.horizonDays()).atStartOfDay(zone).toInstant(), zone, clock.instant()) + "; ask about an earlier date");
         }
         BookingSettings.Service service = service(s, text(args.get("service")));
         List<Availability.Slot> slots = free(c, s, zone, from, to, service, OFFER);
@@ -260,20 +305,31 @@ public final class BookingTools {
         ZoneId zone = ZoneId.of(c.timezone());
         BookingSettings s = store.settings(c.id());
         Instant start = dateTime(args, "start", zone);
+        withinHorizon(s, zone, start, "start");
         String name = text(args.get("name"));
         if (name == null) {
             throw new Problem("name is required: ask the caller for their name");
+        }
+        if (name.length() > Templates.MAX_NAME_CHARS) {
+            throw new Problem("name is " + name.length() + " characters; at most " + Templates.MAX_NAME_CHARS + ": ask for the name the booking should be under");
         }
         String rawPhone = first(text(args.get("phone")), text(message.path("customer").get("number")), text(message.path("call").path("customer").get("number")));
         if (rawPhone == null) {
             throw new Problem("phone is required: ask the caller for their phone number");
         }
-        String phone = Phones.toE164(rawPhone, c.country()).orElseThrow(() -> new Problem("'" + rawPhone + "' is not a valid phone number"));
+        uk.bookinghub.phones.PhoneCheck phoneCheck = messages.phones().check(rawPhone, c.country());
+        if (!phoneCheck.valid()) {
+            throw new Problem("phone " + uk.bookinghub.phones.HubPhones.refusal(rawPhone, phoneCheck) + "; ask the caller to say their number again, nothing was booked");
+        }
+        String phone = phoneCheck.e164();
         String email = text(args.get("email"));
         if (email != null && !EMAIL.matcher(email).matches()) {
             throw new Problem("'" + email + "' is not an email address");
         }
         BookingSettings.Service service = service(s, text(args.get("service")));
+        if (service.name() != null && service.name().length() > Templates.MAX_NAME_CHARS) {
+            throw new Problem("service is " + service.name().length() + " characters; at most " + Templates.MAX_NAME_CHARS);
+        }
         Instant end = start.plus(Duration.ofMinutes(service.minutes()));
         LocalDate day = start.atZone(zone).toLocalDate();
         if (!Availability.isCandidate(s, zone, start, service) || start.isBefore(clock.instant().plus(Duration.ofMinutes(s.minNoticeMinutes())))) {
@@ -304,7 +360,7 @@ public final class BookingTools {
                     }
                 }
                 Answer a = Answer.ok("Booked " + (service.name() == null ? "an appointment" : service.name()) + " for " + name + " on "
-                        + Templates.date(start, zone) + " at " + Templates.time(start, zone) + ". Reference " + appt.id()
+                        + Templates.date(start, zone, clock.instant()) + " at " + Templates.time(start, zone) + ". Reference " + appt.id()
                         + ". A confirmation is on its way" + (email == null ? " by text." : " by text and email."));
                 if (!store.recordTool(conn, tc.id(), vapiCallId, c.id(), tc.name(), tc.rawArguments(), a.json())) {
                     throw new RetriedToolCall();
@@ -376,7 +432,7 @@ public final class BookingTools {
             cancel(conn, found);
             return found;
         });
-        return Answer.ok("Cancelled the " + (a.service() == null ? "appointment" : a.service()) + " on " + Templates.date(a.start(), zone) + " at "
+        return Answer.ok("Cancelled the " + (a.service() == null ? "appointment" : a.service()) + " on " + Templates.date(a.start(), zone, clock.instant()) + " at "
                 + Templates.time(a.start(), zone) + ".");
     }
 
@@ -392,7 +448,7 @@ public final class BookingTools {
         ZoneId zone = ZoneId.of(c.timezone());
         Instant start = dateTime(tc.arguments(), "start", zone);
         Appointment moved = store.database().inTransaction("rescheduling an appointment", conn -> move(conn, c, find(conn, c, tc.arguments()), start));
-        return Answer.ok("Moved to " + Templates.date(moved.start(), zone) + " at " + Templates.time(moved.start(), zone) + ". A new confirmation is on its way.");
+        return Answer.ok("Moved to " + Templates.date(moved.start(), zone, clock.instant()) + " at " + Templates.time(moved.start(), zone) + ". A new confirmation is on its way.");
     }
 
     /** Moves the appointment (same service and buffer) in the caller's transaction; {@link Problem} if the new time is not free. */
@@ -402,6 +458,7 @@ public final class BookingTools {
         BookingSettings.Service service = s.service(a.service()).orElse(new BookingSettings.Service(a.service(),
                 (int) Duration.between(a.start(), a.end()).toMinutes(), 0));
         int minutes = (int) Duration.between(a.start(), a.end()).toMinutes();
+        withinHorizon(s, zone, start, "start");
         if (!Availability.isCandidate(s, zone, start, new BookingSettings.Service(service.name(), minutes, service.bufferMinutes()))
                 || start.isBefore(clock.instant().plus(Duration.ofMinutes(s.minNoticeMinutes())))) {
             throw new Problem("that time cannot be booked: outside opening hours, off the slot grid or too soon");
@@ -431,7 +488,11 @@ public final class BookingTools {
         if (phone == null) {
             throw new Problem("give appointmentId or phone");
         }
-        String e164 = Phones.toE164(phone, c.country()).orElseThrow(() -> new Problem("'" + phone + "' is not a valid phone number"));
+        uk.bookinghub.phones.PhoneCheck check = messages.phones().check(phone, c.country());
+        if (!check.valid()) {
+            throw new Problem("phone " + uk.bookinghub.phones.HubPhones.refusal(phone, check) + "; ask the caller to say their number again");
+        }
+        String e164 = check.e164();
         return store.nextFor(conn, c.id(), e164, clock.instant()).orElseThrow(() -> new Problem("no upcoming appointment for " + phone));
     }
 
@@ -457,6 +518,9 @@ public final class BookingTools {
         String v = text(args.get(field));
         if (v == null) {
             throw new Problem(field + " is required, as an ISO-8601 date-time such as 2026-12-01T14:30");
+        }
+        if (v.startsWith("+") || v.startsWith("-")) {
+            throw new Problem(field + " must be an ISO-8601 date-time with a four-digit year, such as 2026-12-01T14:30, got '" + v + "'");
         }
         try {
             return OffsetDateTime.parse(v).toInstant();

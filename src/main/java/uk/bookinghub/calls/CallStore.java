@@ -57,6 +57,22 @@ public final class CallStore implements AutoCloseable {
         this.writer = new BatchWriter<>("calls", db, writers, maxBatch, this::writeBatch);
     }
 
+    /** Whether the lead (its id as text) is one of this client's leads. */
+    public boolean leadOfClient(long clientId, String leadId) {
+        if (leadId == null || !leadId.matches("\\d{1,18}")) {
+            return false;
+        }
+        return db.read("checking a call's lead", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select 1 from leads where id = ? and client_id = ?")) {
+                ps.setLong(1, Long.parseLong(leadId));
+                ps.setLong(2, clientId);
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        });
+    }
+
     /** Stores the write durably; returns after commit. */
     public void write(CallWrite w) {
         writer.write(w, writeTimeoutMs);

@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -29,6 +30,8 @@ import java.util.concurrent.atomic.LongAdder;
  * and for each message type turn it into a durable write or a reply.
  */
 public final class VapiWebhook {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(VapiWebhook.class);
 
     private static final Map<String, Integer> STATUS_RANK = Map.of("scheduled", 10, "queued", 20, "ringing", 30,
             "in-progress", 40, "forwarding", 50, "not-found", 90, "deletion-failed", 90, "ended", 100);
@@ -83,6 +86,7 @@ public final class VapiWebhook {
         if (type == null || !type.isTextual() || type.asText().isBlank()) {
             throw HttpProblem.badRequest("not a Vapi server message: message.type is missing");
         }
+        clean((com.fasterxml.jackson.databind.node.ObjectNode) message, "message");
         VapiMessage m = new VapiMessage(type.asText(), message);
         received.computeIfAbsent(m.type(), k -> new LongAdder()).increment();
         return m;
@@ -110,17 +114,26 @@ public final class VapiWebhook {
         }
         Instant startedAt = instant(firstText(msg.get("startedAt"), call.get("startedAt")));
         Instant endedAt = instant(firstText(msg.get("endedAt"), call.get("endedAt")));
-        BigDecimal duration = decimal(msg.get("durationSeconds"), 2);
-        if (duration == null && msg.path("durationMs").isNumber()) {
-            duration = BigDecimal.valueOf(msg.get("durationMs").asDouble() / 1000.0).setScale(2, RoundingMode.HALF_UP);
+        BigDecimal duration = possible(decimal(msg.get("durationSeconds"), 2), MAX_DURATION_SECONDS, "durationSeconds", callId);
+        if (duration == null) {
+            BigDecimal ms = decimal(msg.get("durationMs"), 0);
+            duration = ms == null ? null : possible(ms.movePointLeft(3).setScale(2, RoundingMode.HALF_UP), MAX_DURATION_SECONDS, "durationMs", callId);
         }
         if (duration == null && startedAt != null && endedAt != null && !endedAt.isBefore(startedAt)) {
-            duration = BigDecimal.valueOf(Duration.between(startedAt, endedAt).toMillis()).movePointLeft(3).setScale(2, RoundingMode.HALF_UP);
+            duration = possible(BigDecimal.valueOf(Duration.between(startedAt, endedAt).toMillis()).movePointLeft(3).setScale(2, RoundingMode.HALF_UP),
+                    MAX_DURATION_SECONDS, "startedAt..endedAt", callId);
         }
-        BigDecimal cost = decimal(msg.has("cost") ? msg.get("cost") : call.get("cost"), 4);
+        BigDecimal cost = possible(decimal(msg.has("cost") ? msg.get("cost") : call.get("cost"), 4), MAX_COST, "cost", callId);
+        String leadId = leadId(call);
+        if (leadId != null && (tenant.clientId() == null || !calls.leadOfClient(tenant.clientId(), leadId))) {
+            // another client's lead (or no client to check it against): never stored on this call
+            LOG.warn("[VAPI] call {}: leadId {} dropped: not a lead of {}", callId, leadId,
+                    tenant.clientId() == null ? "any client this report matched" : "client " + tenant.clientKey());
+            leadId = null;
+        }
         Instant now = clock.instant();
         CallWrite.EndOfCall write = new CallWrite.EndOfCall(callId, tenant.clientId(), tenant.clientKey(), tenant.rule(),
-                leadId(call), customerNumber(msg, call), endedReason, outcome,
+                leadId, customerNumber(msg, call), endedReason, outcome,
                 firstText(analysis.get("successEvaluation")),
                 startedAt, endedAt, duration, cost,
                 firstText(analysis.get("summary"), msg.get("summary")),
@@ -267,6 +280,18 @@ public final class VapiWebhook {
     }
 
     private static Instant instant(String s) {
+        Instant t = parsedInstant(s);
+        if (t != null && (t.isBefore(EARLIEST) || t.isAfter(LATEST))) {
+            LOG.warn("[VAPI] impossible timestamp {} dropped; the report is stored without it", s);
+            return null;
+        }
+        return t;
+    }
+
+    private static final Instant EARLIEST = Instant.parse("2000-01-01T00:00:00Z");
+    private static final Instant LATEST = Instant.parse("2100-01-01T00:00:00Z");
+
+    private static Instant parsedInstant(String s) {
         if (s == null) {
             return null;
         }
@@ -275,7 +300,7 @@ public final class VapiWebhook {
         } catch (RuntimeException e) {
             try {
                 return Instant.ofEpochMilli(Long.parseLong(s));
-            } catch (NumberFormatException nfe) {
+            } catch (RuntimeException nfe) {
                 return null; // Vapi's data; an odd timestamp must not lose the report
             }
         }
@@ -285,6 +310,135 @@ public final class VapiWebhook {
         if (n == null || !n.isNumber()) {
             return null;
         }
-        return n.decimalValue().setScale(scale, RoundingMode.HALF_UP);
+        if ((n.isDouble() || n.isFloat()) && !Double.isFinite(n.doubleValue())) {
+            return INFINITE; // 1e400: past what a double holds
+        }
+        BigDecimal d = n.decimalValue();
+        if (d.precision() - d.scale() > 30) {
+            return INFINITE; // 1e15 and up: no call lasts or costs that; not worth a huge number
+        }
+        return d.setScale(scale, RoundingMode.HALF_UP);
+    }
+
+    /** Stands for a number too large to carry (dropped by {@link #possible}). */
+    private static final BigDecimal INFINITE = BigDecimal.valueOf(-1, 0).movePointRight(40);
+
+    /** A call lasts at most a week (Vapi's limit is hours). */
+    static final BigDecimal MAX_DURATION_SECONDS = BigDecimal.valueOf(7L * 24 * 3600);
+    /** No call costs ten thousand (Vapi's costs are cents to a few units). */
+    static final BigDecimal MAX_COST = BigDecimal.valueOf(10_000);
+
+    /**
+     * The value when a call could have it (0 to {@code max}); an impossible one (negative, past the max,
+     * infinite) is dropped with a WARN: the report is stored without it rather than lost.
+     */
+    private static BigDecimal possible(BigDecimal v, BigDecimal max, String field, String callId) {
+        if (v == null) {
+            return null;
+        }
+        if (v == INFINITE || v.signum() < 0 || v.compareTo(max) > 0) {
+            LOG.warn("[VAPI] call {}: impossible {} {} dropped (kept 0 to {}); the report is stored without it", callId, field,
+                    v == INFINITE ? "(too large)" : v.toPlainString(), max.toPlainString());
+            return null;
+        }
+        return v;
+    }
+
+    // ---- control characters ------------------------------------------------------------------
+
+    /** Fields that identify something (ids, numbers, keys): a control character in them is refused, never stripped. */
+    static final Set<String> IDENTIFIERS = Set.of("id", "callId", "toolCallId", "number", "phoneNumber", "phoneNumberId", "assistantId", "squadId",
+            "workflowId", "orgId", "customerId", "clientKey", "leadId", "twilioPhoneNumber", "sipUri");
+
+    /**
+     * NUL and the other C0 control characters (but tab, newline and CR) are stripped from every text of
+     * the message (transcript, summary, messages, structured data, ...: PostgreSQL refuses NUL in text,
+     * SQLite would store it, and neither is anything a person said); in an identifier they are a 400 naming
+     * the field. Both databases then store the same thing.
+     */
+    static void clean(com.fasterxml.jackson.databind.node.ObjectNode o, String path) {
+        List<String> renamed = null;
+        var fields = o.fields();
+        while (fields.hasNext()) {
+            var f = fields.next();
+            String name = f.getKey();
+            JsonNode v = f.getValue();
+            if (strippable(name)) {
+                (renamed == null ? renamed = new ArrayList<>() : renamed).add(name);
+            }
+            if (v.isTextual()) {
+                String t = v.textValue();
+                if (IDENTIFIERS.contains(name) && hasControl(t)) {
+                    throw HttpProblem.badRequest(path + "." + name + ": an identifier with a control character (" + describeControl(t) + ") is refused",
+                            Map.of("fields", List.of(Map.of("field", path + "." + name, "reason", "contains a control character"))));
+                }
+                if (strippable(t)) {
+                    f.setValue(com.fasterxml.jackson.databind.node.TextNode.valueOf(strip(t)));
+                }
+            } else if (v.isObject()) {
+                clean((com.fasterxml.jackson.databind.node.ObjectNode) v, path + "." + name);
+            } else if (v.isArray()) {
+                clean((com.fasterxml.jackson.databind.node.ArrayNode) v, path + "." + name);
+            }
+        }
+        if (renamed != null) {
+            for (String name : renamed) {
+                o.set(strip(name), o.remove(name));
+            }
+        }
+    }
+
+    private static void clean(com.fasterxml.jackson.databind.node.ArrayNode a, String path) {
+        for (int i = 0; i < a.size(); i++) {
+            JsonNode v = a.get(i);
+            if (v.isTextual() && strippable(v.textValue())) {
+                a.set(i, com.fasterxml.jackson.databind.node.TextNode.valueOf(strip(v.textValue())));
+            } else if (v.isObject()) {
+                clean((com.fasterxml.jackson.databind.node.ObjectNode) v, path + "[" + i + "]");
+            } else if (v.isArray()) {
+                clean((com.fasterxml.jackson.databind.node.ArrayNode) v, path + "[" + i + "]");
+            }
+        }
+    }
+
+    /** A C0 control other than tab, newline and CR. */
+    private static boolean strippable(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean hasControl(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < 0x20) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Without C0 controls except tab, newline and CR (in an identifier even those are refused, by {@link #clean}). */
+    static String strip(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
+    private static String describeControl(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < 0x20) {
+                return String.format("U+%04X at character %d", (int) s.charAt(i), i + 1);
+            }
+        }
+        return "none";
     }
 }

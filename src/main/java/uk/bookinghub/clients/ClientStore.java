@@ -93,6 +93,18 @@ public final class ClientStore {
         }
     }
 
+    /** A client's time zone (an IANA id, checked by the caller); this instance's cache forgets the old one at once. */
+    public void updateTimezone(long clientId, String timezone) {
+        db.inTransaction("changing a client's time zone", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update clients set timezone = ? where id = ?")) {
+                ps.setString(1, timezone);
+                ps.setLong(2, clientId);
+                return ps.executeUpdate();
+            }
+        });
+        cache.clear();
+    }
+
     public boolean clientKeyTaken(String clientKey) {
         return db.read("checking a client key", conn -> exists(conn, clientKey));
     }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.http.JsonBodies;
 import uk.bookinghub.http.Reply;
-import uk.bookinghub.phones.Phones;
 import uk.bookinghub.security.ApiKeys;
 
 import java.text.Normalizer;
@@ -23,7 +22,23 @@ import java.util.regex.Pattern;
  * {@code POST /api/clients/onboard}: validates the business, gives it a unique client key (a slug
  * of the business name) and an API key shown once.
  */
-public final class Onboarding {
+public final class Onboarding implements org.apache.camel.CamelContextAware {
+
+    private org.apache.camel.CamelContext camel;
+    /** The hub's one phone check (drama ranges only with hub.leads.allow-test-numbers), as for leads. */
+    private volatile uk.bookinghub.phones.PhoneClassifier phones = uk.bookinghub.phones.HubPhones.STRICT;
+
+    @Override
+    public void setCamelContext(org.apache.camel.CamelContext camel) {
+        this.camel = camel;
+        this.phones = uk.bookinghub.phones.HubPhones.of(camel);
+    }
+
+    @Override
+    public org.apache.camel.CamelContext getCamelContext() {
+        return camel;
+    }
+
 
     private static final Pattern EMAIL = Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");
     private final ClientStore clients;
@@ -50,16 +65,6 @@ public final class Onboarding {
             problems.put("email", "required");
         } else if (!EMAIL.matcher(email).matches()) {
             problems.put("email", "not an email address: " + email);
-        }
-        String rawPhone = JsonBodies.text(in, "phone");
-        String phone = null;
-        if (rawPhone == null) {
-            problems.put("phone", "required");
-        } else {
-            phone = Phones.toE164(rawPhone, "GB").orElse(null);
-            if (phone == null) {
-                problems.put("phone", "not a valid phone number: " + rawPhone);
-            }
         }
         List<String> services = new ArrayList<>();
         JsonNode s = in.get("services");
@@ -93,12 +98,25 @@ public final class Onboarding {
         if (!com.google.i18n.phonenumbers.PhoneNumberUtil.getInstance().getSupportedRegions().contains(country)) {
             problems.put("country", "not an ISO 3166 region code libphonenumber knows: " + country);
         }
+        String region = problems.containsKey("country") ? "GB" : country;
+        String rawPhone = JsonBodies.text(in, "phone");
+        String phone = null;
+        if (rawPhone == null) {
+            problems.put("phone", "required");
+        } else {
+            uk.bookinghub.phones.PhoneCheck check = phones.check(rawPhone, region);
+            if (check.valid()) {
+                phone = check.e164();
+            } else {
+                problems.put("phone", uk.bookinghub.phones.HubPhones.refusal(rawPhone, check));
+            }
+        }
         int skipDays = days(in, "recentContactSkipDays", 7, problems);
         int warnDays = days(in, "recentContactWarnDays", 30, problems);
         if (warnDays < skipDays) {
             problems.put("recentContactWarnDays", "must be at least recentContactSkipDays (" + skipDays + ")");
         }
-        Client.Messaging messaging = messaging(in, problems);
+        Client.Messaging messaging = messaging(in, problems, region);
         if (!problems.isEmpty()) {
             throw HttpProblem.badRequest("invalid client", Map.of("fields", problems));
         }
@@ -128,7 +146,7 @@ public final class Onboarding {
     private static final Pattern MESSAGING_SERVICE_SID = Pattern.compile("^MG[0-9a-fA-F]{32}$");
 
     /** bookingLink (http/https URL), smsFromNumber (the client's Twilio number), messagingServiceSid (MG + 32 hex). */
-    private static Client.Messaging messaging(JsonNode in, Map<String, Object> problems) {
+    private Client.Messaging messaging(JsonNode in, Map<String, Object> problems, String region) {
         String link = JsonBodies.text(in, "bookingLink");
         if (link != null) {
             try {
@@ -143,9 +161,11 @@ public final class Onboarding {
         String rawFrom = JsonBodies.text(in, "smsFromNumber");
         String from = null;
         if (rawFrom != null) {
-            from = Phones.toE164(rawFrom, "GB").orElse(null);
-            if (from == null) {
-                problems.put("smsFromNumber", "not a valid phone number: " + rawFrom);
+            uk.bookinghub.phones.PhoneCheck check = phones.check(rawFrom, region);
+            if (check.valid()) {
+                from = check.e164();
+            } else {
+                problems.put("smsFromNumber", uk.bookinghub.phones.HubPhones.refusal(rawFrom, check));
             }
         }
         String service = JsonBodies.text(in, "messagingServiceSid");

@@ -61,6 +61,10 @@ public final class Dialler {
     private final int batch;
     private final Duration callTimeout;
     private volatile boolean warnedNotConfigured;
+    private final uk.bookinghub.monitoring.SettingsAlarm alarm;
+    private final uk.bookinghub.monitoring.ErrorLog errors;
+    /** Reservation failures already written to error_log (lead + error), so a broken lead does not write a row every tick. */
+    private final Map<String, Instant> reported = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Dialler(Database db, ClientStore clients, OptOutStore optOuts, VapiSettings vapi, Clock clock, int batch, Duration callTimeout) {
         this.db = db;
@@ -70,6 +74,8 @@ public final class Dialler {
         this.clock = clock;
         this.batch = batch;
         this.callTimeout = callTimeout;
+        this.alarm = new uk.bookinghub.monitoring.SettingsAlarm(db, clock);
+        this.errors = new uk.bookinghub.monitoring.ErrorLog(db, clock);
     }
 
     public boolean configured() {
@@ -134,7 +140,14 @@ public final class Dialler {
             if (client.isEmpty()) {
                 continue;
             }
-            DiallerSettings s = settings(client.get());
+            DiallerSettings s;
+            try {
+                s = settings(client.get());
+            } catch (uk.bookinghub.monitoring.UnreadableSettings e) {
+                // fail closed: none of this client's leads is dialled until its calling rules can be read; others carry on
+                alarm.raise("dialler", client.get().id(), client.get().clientKey(), e, "dialling");
+                continue;
+            }
             String optedOut = lead.phone() == null ? null : optOuts.activeReasons(lead.clientId(), List.of(lead.phone())).get(lead.phone());
             CallingRules.Decision d = CallingRules.check(s.rules(), new CallingRules.Lead(lead.phone(), lead.phoneType(), lead.dialable(), optedOut != null,
                     optedOut, lead.tps(), lead.ctps(), consented(lead.consent()), lead.attempts(), lead.lastAbandonedAt()), now);
@@ -217,7 +230,27 @@ public final class Dialler {
                 return Optional.of(new DialJob(id, lead.clientId(), lead.id(), attemptNo, lead.phone(), lead.name()));
             });
         } catch (RuntimeException e) {
-            LOG.info("[DIALLER] lead {} attempt {} already taken: {}", lead.id(), attemptNo, e.getMessage());
+            if (uk.bookinghub.store.UniqueViolation.in(e)) {
+                // the unique (lead, attempt) key: another instance reserved this attempt first
+                LOG.info("[DIALLER] lead {} attempt {} already taken: {}", lead.id(), attemptNo, e.getMessage());
+                return Optional.empty();
+            }
+            // anything else is a failure, not a race: the lead stays queued (the transaction rolled back) and is tried next tick
+            LOG.error("[DIALLER] lead {} attempt {}: could not reserve the attempt: {}", lead.id(), attemptNo, e.toString());
+            String key = lead.id() + "/" + e.getMessage();
+            Instant last = reported.get(key);
+            if (last == null || Duration.between(last, now).toMinutes() >= 15) {
+                if (reported.size() > 10_000) {
+                    reported.clear();
+                }
+                reported.put(key, now);
+                Map<String, Object> context = new java.util.LinkedHashMap<>();
+                context.put("clientId", lead.clientId());
+                context.put("leadId", lead.id());
+                context.put("attemptNo", attemptNo);
+                errors.record("error", "dialler", "could not reserve dial attempt " + attemptNo + " of lead " + lead.id() + ": " + e,
+                        "dialler", context);
+            }
             return Optional.empty();
         }
     }

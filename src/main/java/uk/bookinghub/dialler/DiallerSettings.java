@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.http.Json;
+import uk.bookinghub.monitoring.UnreadableSettings;
 
 import java.time.ZoneId;
 import java.util.ArrayList;
@@ -31,17 +32,36 @@ public record DiallerSettings(CallingRules.Settings rules, int maxConcurrentCall
                 s.abandonedRedialWait(), s.allowTps());
     }
 
-    /** Stored JSON (validated when saved); anything unreadable falls back to the defaults. */
+    /**
+     * Stored JSON (validated when saved); none stored = the defaults. Anything unreadable fails closed:
+     * {@link UnreadableSettings}, never the defaults (a client that requires consent must not be dialled
+     * without it because its row broke).
+     */
     public static DiallerSettings fromStored(String json, ZoneId clientZone) {
         if (json == null || json.isBlank() || json.strip().equals("{}")) {
             return defaults(clientZone);
         }
+        JsonNode tree;
         try {
-            return parse(Json.MAPPER.readTree(json), clientZone);
+            tree = Json.MAPPER.readTree(json);
         } catch (Exception e) {
-            return defaults(clientZone);
+            throw new UnreadableSettings(SETTING, "not JSON: " + UnreadableSettings.describe(e));
+        }
+        if (tree == null || !tree.isObject()) {
+            throw new UnreadableSettings(SETTING, "not a JSON object");
+        }
+        try {
+            return parse(tree, clientZone);
+        } catch (HttpProblem p) {
+            Object fields = p.details().get("fields");
+            throw new UnreadableSettings(SETTING, p.getMessage() + (fields == null ? "" : ": " + fields));
+        } catch (RuntimeException e) {
+            throw new UnreadableSettings(SETTING, UnreadableSettings.describe(e));
         }
     }
+
+    /** The column the calling rules are stored in. */
+    public static final String SETTING = "calling_settings";
 
     /** Validates a settings document; every problem is named in one 400. */
     public static DiallerSettings parse(JsonNode in, ZoneId clientZone) {

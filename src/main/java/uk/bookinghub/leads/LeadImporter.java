@@ -79,6 +79,9 @@ final class LeadImporter {
             pending.add(pool.submit(() -> {
                 long t1 = System.nanoTime();
                 try {
+                    if (stopped) {
+                        return; // the import failed before this chunk started: not written
+                    }
                     write.run();
                     txNanos.addAndGet(System.nanoTime() - t1);
                 } catch (RuntimeException e) {
@@ -99,6 +102,88 @@ final class LeadImporter {
 
         void abandon() {
             pending.forEach(f -> f.cancel(false));
+        }
+
+        /**
+         * After a failure: chunks not started yet are not written, chunks being written are waited for (they
+         * commit or fail on their own), so what {@link Committed} holds is final. (Future.cancel would not do:
+         * it reports a running chunk cancelled while it goes on to commit.)
+         */
+        void drain() {
+            stopped = true;
+            for (java.util.concurrent.Future<?> f : pending) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+                    // its failure is recorded in the task itself
+                }
+            }
+        }
+
+        private volatile boolean stopped;
+
+        RuntimeException failure() {
+            return failure;
+        }
+    }
+
+    /**
+     * What committed chunks stored, exactly: each chunk's transaction writes the import's progress as
+     * (committed so far + this chunk) under the lock, and adds itself here only once it has committed.
+     * With two PostgreSQL COPY streams chunks can commit out of order; this stays exact either way.
+     */
+    static final class Committed {
+        private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+        private int rows;
+        private final Map<String, Object> counts = new java.util.LinkedHashMap<>();
+
+        Map<String, Object> plus(Map<String, Integer> delta) {
+            Map<String, Object> out = new java.util.LinkedHashMap<>(counts);
+            delta.forEach((k, v) -> out.merge(k, v, (a, b) -> ((Integer) a) + ((Integer) b)));
+            return out;
+        }
+
+        synchronized int rows() {
+            return rows;
+        }
+
+        synchronized Map<String, Object> counts() {
+            return new java.util.LinkedHashMap<>(counts);
+        }
+
+        synchronized void add(int chunkRows, Map<String, Integer> delta) {
+            rows += chunkRows;
+            delta.forEach((k, v) -> counts.merge(k, v, (a, b) -> ((Integer) a) + ((Integer) b)));
+        }
+    }
+
+    /** A chunk the database would not store, with the lines it held. */
+    static final class ChunkFailed extends RuntimeException {
+        final int firstLine;
+        final int lastLine;
+
+        ChunkFailed(int firstLine, int lastLine, RuntimeException cause) {
+            super("storing lines " + firstLine + " to " + lastLine + " failed: " + cause.getMessage(), cause);
+            this.firstLine = firstLine;
+            this.lastLine = lastLine;
+        }
+    }
+
+    /**
+     * An import that stopped part-way: what committed chunks stored ({@code rowsDone}, {@code counts}), in
+     * the hub's own words for the client; the database's own text is for the log only ({@link #getCause()}).
+     */
+    static final class ImportFailed extends RuntimeException {
+        final int rowsDone;
+        final Map<String, Object> counts;
+
+        ImportFailed(String words, int rowsDone, Map<String, Object> counts, Throwable cause) {
+            super(words, cause);
+            this.rowsDone = rowsDone;
+            this.counts = counts;
         }
     }
     private final ExecutorService validators;
@@ -175,6 +260,7 @@ final class LeadImporter {
             }
         }, readers);
         ChunkWrites writes = new ChunkWrites(writers, writerThreads(store));
+        Committed committed = new Committed();
         long loopStart = System.nanoTime();
         try {
             while (true) {
@@ -185,7 +271,7 @@ final class LeadImporter {
                 if (chunk.isEmpty()) {
                     break;
                 }
-                write(importId, clientId, chunk, settings, optedOut, seen, known, calls, report, source.estimatedRows(), startedAt, writes);
+                write(importId, clientId, chunk, settings, optedOut, seen, known, calls, report, source.estimatedRows(), startedAt, writes, committed);
                 onProgress.accept(report);
             }
             writes.awaitAll();
@@ -197,13 +283,49 @@ final class LeadImporter {
             reader.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("import interrupted", e);
+            throw failed(importId, committed, writes, new IllegalStateException("import interrupted", e));
+        } catch (RuntimeException e) {
+            throw failed(importId, committed, writes, e);
         } finally {
             stop.set(true); // a reader still running (the writer failed) stops at its next chunk
             ready.clear();
             writes.abandon();
         }
         return report;
+    }
+
+    /** The import stopped: waits for chunks still being written, then says what is stored and what is not. */
+    private ImportFailed failed(String importId, Committed committed, ChunkWrites writes, RuntimeException e) {
+        writes.drain();
+        RuntimeException cause = writes.failure() != null ? writes.failure() : e;
+        Throwable root = cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null ? cause.getCause() : cause;
+        int rows = committed.rows();
+        Map<String, Object> counts = committed.counts();
+        Object imported = counts.getOrDefault("imported", 0);
+        String what;
+        if (root instanceof ChunkFailed f) {
+            boolean unavailable = hasCause(f, uk.bookinghub.store.DatabaseUnavailableException.class);
+            what = unavailable ? "the database became unreachable while storing lines " + f.firstLine + " to " + f.lastLine
+                    : "the database refused to store lines " + f.firstLine + " to " + f.lastLine + " (a row it would not accept; the details are in the hub's log)";
+        } else if (root instanceof uk.bookinghub.http.HttpProblem p) {
+            what = p.getMessage();
+        } else {
+            what = "the import stopped unexpectedly (the details are in the hub's log)";
+        }
+        String words = "import stopped: " + what + ". " + (rows == 0 ? "Nothing from this file was stored"
+                : rows + " rows were processed and stored as the counts show (" + imported + " leads imported); the rest of the file was not")
+                + ". Fix the rows and upload the file again: leads already stored report as already imported.";
+        org.slf4j.LoggerFactory.getLogger(LeadImporter.class).error("Lead import {} stopped after {} committed rows: {}", importId, rows, root.toString());
+        return new ImportFailed(words, rows, counts, root);
+    }
+
+    private static boolean hasCause(Throwable t, Class<?> type) {
+        for (Throwable x = t; x != null; x = x.getCause() == x ? null : x.getCause()) {
+            if (type.isInstance(x)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private CompletableFuture<List<Checked>> validate(List<LeadRow> rows, String country) {
@@ -233,8 +355,9 @@ final class LeadImporter {
 
     private void write(String importId, long clientId, List<Checked> chunk, LeadStore.ImportSettings settings, Set<String> optedOut,
                        LongIntMap seen, LeadStore.KnownKeys known, Map<String, Instant> calls, ImportReport report, int estimatedRows,
-                       Instant startedAt, ChunkWrites writes) {
+                       Instant startedAt, ChunkWrites writes, Committed committed) {
         Instant now = clock.instant();
+        Map<String, Object> before = report.counts();
         // in-file duplicates first (sequential: the first line wins), collecting the keys to look up
         List<Checked> fresh = new ArrayList<>(chunk.size());
         Set<Long> keys = new LinkedHashSet<>();
@@ -262,16 +385,38 @@ final class LeadImporter {
         for (Checked c : fresh) {
             decide(clientId, c, importId, existing, calls, known, optedOut, settings, now, report, inserts, reactivations);
         }
-        Map<String, Object> counts = report.counts();
+        Map<String, Integer> delta = new java.util.LinkedHashMap<>();
+        report.counts().forEach((k, v) -> {
+            if (v instanceof Integer after) {
+                delta.put(k, after - (before.get(k) instanceof Integer b ? b : 0));
+            }
+        });
         int rows = chunk.size();
         int total = Math.max(estimatedRows, report.total);
-        writes.submit(() -> db.inTransaction("importing leads", conn -> {
-            store.relaxCommit(conn);
-            store.insert(conn, clientId, importId, inserts, now);
-            store.reactivate(conn, reactivations, now);
-            store.progress(conn, importId, "running", rows, total, counts, startedAt);
-            return null;
-        }));
+        int firstLine = chunk.get(0).row().line();
+        int lastLine = chunk.get(chunk.size() - 1).row().line();
+        writes.submit(() -> {
+            try {
+                db.inTransaction("importing leads", conn -> {
+                    store.relaxCommit(conn);
+                    store.insert(conn, clientId, importId, inserts, now);
+                    store.reactivate(conn, reactivations, now);
+                    // held to the commit: the progress row says committed chunks + this one, never a chunk that then fails
+                    committed.lock.lock();
+                    if (importId != null) {
+                        store.progress(conn, importId, "running", rows, total, committed.plus(delta), startedAt);
+                    }
+                    return null;
+                });
+                committed.add(rows, delta);
+            } catch (RuntimeException e) {
+                throw new ChunkFailed(firstLine, lastLine, e);
+            } finally {
+                while (committed.lock.isHeldByCurrentThread()) {
+                    committed.lock.unlock();
+                }
+            }
+        });
     }
 
     private void decide(long clientId, Checked c, String importId, Map<Long, LeadStore.Existing> existing, Map<String, Instant> calls,

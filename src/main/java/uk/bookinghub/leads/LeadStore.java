@@ -47,6 +47,7 @@ public final class LeadStore {
 
     public LeadStore(Database db) {
         this.db = db;
+        this.alarm = new uk.bookinghub.monitoring.SettingsAlarm(db, java.time.Clock.systemUTC());
     }
 
     public Database database() {
@@ -294,6 +295,22 @@ public final class LeadStore {
         });
     }
 
+    /** An import that stopped part-way: rows and counts of what its committed chunks stored, rows_total kept. */
+    void finishStopped(String id, String status, int rowsDone, Map<String, Object> counts, String error, Instant now) {
+        db.inTransaction("finishing an import", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = ?, rows_done = ?, counts = ?, error = ?, finished_at = ? where id = ?")) {
+                ps.setString(1, status);
+                ps.setInt(2, rowsDone);
+                ps.setString(3, Json.write(counts));
+                ps.setString(4, error);
+                db.dialect().setInstant(ps, 5, now);
+                ps.setString(6, id);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
     /**
      * Jobs whose instance stopped mid-import (no sign of life since {@code staleBefore}): marked
      * failed with what to do. Jobs that other live instances are running are left alone.
@@ -465,9 +482,13 @@ public final class LeadStore {
             }
         });
         try {
-            return json != null && uk.bookinghub.http.Json.MAPPER.readTree(json).path("instantCalling").asBoolean(false);
-        } catch (Exception e) {
+            return uk.bookinghub.dialler.DiallerSettings.fromStored(json, java.time.ZoneOffset.UTC).instantCalling();
+        } catch (uk.bookinghub.monitoring.UnreadableSettings e) {
+            // fail closed: not queued for an instant call (the dialler would not dial this client now anyway)
+            alarm.raise("leads", clientId, null, e, "instant calling");
             return false;
         }
     }
+
+    private final uk.bookinghub.monitoring.SettingsAlarm alarm;
 }

@@ -115,11 +115,29 @@ public final class LeadsApi {
             LOG.info("Lead import {} for {}: {} rows in {} ms, {} imported", id, client.clientKey(), report.total,
                     (System.nanoTime() - started) / 1_000_000, report.imported);
             return summary;
+        } catch (LeadImporter.ImportFailed f) {
+            // what committed chunks stored, in the hub's words; the database's own text only in the log
+            LOG.error("Lead import {} for {} failed after {} stored rows: {}", id, client.clientKey(), f.rowsDone, String.valueOf(f.getCause()));
+            String status = f.rowsDone > 0 ? "partial" : "failed";
+            try {
+                store.finishStopped(id, status, f.rowsDone, f.counts, f.getMessage(), clock.instant());
+            } catch (RuntimeException ignored) {
+                // the database is down: once this instance stops beating for it, a sweep marks it failed
+            }
+            if (f.getCause() instanceof RuntimeException r && hasCause(r, uk.bookinghub.store.DatabaseUnavailableException.class)) {
+                throw (RuntimeException) firstOf(r, uk.bookinghub.store.DatabaseUnavailableException.class); // 503: try again
+            }
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("jobId", id);
+            details.put("status", status);
+            details.put("rowsDone", f.rowsDone);
+            details.put("counts", f.counts);
+            throw new HttpProblem(500, f.getMessage(), details);
         } catch (RuntimeException e) {
             LOG.error("Lead import {} for {} failed: {}", id, client.clientKey(), e.toString());
             try {
                 store.finish(id, "failed", report == null ? 0 : report.total, report == null ? Map.of() : report.counts(), null,
-                        e.getMessage(), clock.instant());
+                        "import stopped unexpectedly (the details are in the hub's log); upload the file again", clock.instant());
             } catch (RuntimeException ignored) {
                 // the database is down: once this instance stops beating for it, a sweep marks it failed
             }
@@ -127,6 +145,19 @@ public final class LeadsApi {
         } finally {
             liveJobs.remove(id);
         }
+    }
+
+    private static boolean hasCause(Throwable t, Class<?> type) {
+        return firstOf(t, type) != null;
+    }
+
+    private static Throwable firstOf(Throwable t, Class<?> type) {
+        for (Throwable x = t; x != null; x = x.getCause() == x ? null : x.getCause()) {
+            if (type.isInstance(x)) {
+                return x;
+            }
+        }
+        return null;
     }
 
     /** Imports this instance has queued or is running: their heartbeat tells other instances they are alive. */
@@ -155,6 +186,7 @@ public final class LeadsApi {
     /** {@code POST /api/leads}: one lead (the web-form path). */
     public Reply createLead(Client client, byte[] body, String contentType) {
         JsonNode in = JsonBodies.object(body, contentType, 65536);
+        checkTypes(in);
         LeadRow parsed = RowSource.fromJson(1, in);
         // a client with instant calling on has every web-form lead called at once (queued for the dialler)
         LeadRow row = !parsed.instant() && store.instantCalling(client.id()) ? new LeadRow(parsed.line(), parsed.name(), parsed.phone(), parsed.email(),
@@ -191,6 +223,93 @@ public final class LeadsApi {
         out.put("result", result);
         out.put("lead", lead);
         return new Reply(report.imported > 0 ? 201 : 200, out);
+    }
+
+    private static final java.util.regex.Pattern EMAIL = java.util.regex.Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");
+    static final int MAX_NAME = uk.bookinghub.messaging.Templates.MAX_NAME_CHARS;
+
+    /**
+     * The web form's fields, each of the type it must be: name, phone, email, source and consentSource as
+     * text (an email that is an address, a name of at most 100 characters), consent as text or true / false,
+     * consentAt an ISO-8601 date or date-time, instant a JSON boolean (not 1, not "yes"). Every wrong one
+     * is named in one 400; nothing is stored. Other keys are kept as the lead's attributes.
+     */
+    static void checkTypes(JsonNode in) {
+        Map<String, Object> problems = new LinkedHashMap<>();
+        var it = in.fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            String field = e.getKey();
+            String key = field.trim().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
+            JsonNode v = e.getValue();
+            boolean absent = v == null || v.isNull();
+            switch (key) {
+                case "name" -> {
+                    if (!absent && !v.isTextual()) {
+                        problems.put(field, "text (the lead's name), not " + kind(v));
+                    } else if (!absent && v.asText().strip().length() > MAX_NAME) {
+                        problems.put(field, "at most " + MAX_NAME + " characters, got " + v.asText().strip().length());
+                    }
+                }
+                case "phone" -> {
+                    if (!absent && !v.isTextual()) {
+                        problems.put(field, "text (the phone number as written, e.g. \"07700 900123\"), not " + kind(v));
+                    }
+                }
+                case "email" -> {
+                    if (!absent && !v.isTextual()) {
+                        problems.put(field, "text (an email address), not " + kind(v));
+                    } else if (!absent && !v.asText().isBlank() && !EMAIL.matcher(v.asText().strip()).matches()) {
+                        problems.put(field, "not an email address: " + v.asText());
+                    }
+                }
+                case "source", "consent_source" -> {
+                    if (!absent && !v.isTextual()) {
+                        problems.put(field, "text, not " + kind(v));
+                    } else if (!absent && v.asText().length() > 200) {
+                        problems.put(field, "at most 200 characters");
+                    }
+                }
+                case "consent" -> {
+                    if (!absent && !v.isTextual() && !v.isBoolean()) {
+                        problems.put(field, "true, false or text such as \"web form\", not " + kind(v));
+                    }
+                }
+                case "consent_at" -> {
+                    if (!absent && (!v.isTextual() || !isDateTime(v.asText().strip()))) {
+                        problems.put(field, "an ISO-8601 date or date-time such as 2026-11-30T14:05:00Z, got " + (v.isTextual() ? "'" + v.asText() + "'" : kind(v)));
+                    }
+                }
+                case "instant" -> {
+                    if (!absent && !v.isBoolean()) {
+                        problems.put(field, "true or false (a JSON boolean), not " + (v.isTextual() ? "'" + v.asText() + "'" : v.toString()));
+                    }
+                }
+                default -> {
+                    // kept as an attribute, whatever it is
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw HttpProblem.badRequest("invalid lead: " + String.join(", ", problems.keySet()), Map.of("fields", problems));
+        }
+    }
+
+    private static String kind(JsonNode v) {
+        return v.isArray() ? "a list" : v.isObject() ? "an object" : v.isNumber() ? "a number" : v.isBoolean() ? "true/false" : v.getNodeType().name().toLowerCase(Locale.ROOT);
+    }
+
+    private static boolean isDateTime(String s) {
+        for (java.util.function.Consumer<String> p : List.<java.util.function.Consumer<String>>of(java.time.OffsetDateTime::parse, java.time.LocalDateTime::parse,
+                java.time.LocalDate::parse, Instant::parse)) {
+            try {
+                p.accept(s);
+                return true;
+            } catch (java.time.format.DateTimeParseException e) {
+                // the next form
+            }
+        }
+        return false;
     }
 
     @SuppressWarnings("unchecked")

@@ -42,7 +42,28 @@ import java.util.regex.Pattern;
  * recipient and an appointment into outbox rows ({@link #queue}), for the booking and reminder
  * flows to call.
  */
-public final class MessagesApi {
+public final class MessagesApi implements org.apache.camel.CamelContextAware {
+
+    private org.apache.camel.CamelContext camel;
+    /** The hub's one phone check (drama ranges only with hub.leads.allow-test-numbers), as for leads. */
+    private volatile uk.bookinghub.phones.PhoneClassifier phones = uk.bookinghub.phones.HubPhones.STRICT;
+
+    @Override
+    public void setCamelContext(org.apache.camel.CamelContext camel) {
+        this.camel = camel;
+        this.phones = uk.bookinghub.phones.HubPhones.of(camel);
+    }
+
+    @Override
+    public org.apache.camel.CamelContext getCamelContext() {
+        return camel;
+    }
+
+    /** The phone check the booking tools share. */
+    public uk.bookinghub.phones.PhoneClassifier phones() {
+        return phones;
+    }
+
 
     private static final Pattern EMAIL = Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");
     private static final Set<String> STATUSES = Set.of("queued", "sending", "sent", "delivered", "undelivered", "failed", "dead", "skipped", "not_configured");
@@ -151,8 +172,17 @@ public final class MessagesApi {
                 problems.put("sendAt", "ISO-8601 date-time (with offset, or local time in " + client.timezone() + "): " + at);
             }
         }
+        JsonNode name = in.get("customerName");
+        if (name != null && !name.isNull() && !name.isTextual()) {
+            problems.put("customerName", "text (the customer's name)");
+        } else if (name != null && name.isTextual() && name.asText().strip().length() > Templates.MAX_NAME_CHARS) {
+            problems.put("customerName", "at most " + Templates.MAX_NAME_CHARS + " characters, got " + name.asText().strip().length());
+        }
+        if (service != null && service.length() > Templates.MAX_NAME_CHARS) {
+            problems.put("appointment.service", "at most " + Templates.MAX_NAME_CHARS + " characters, got " + service.length());
+        }
         if (!problems.isEmpty()) {
-            throw HttpProblem.badRequest("invalid message request", Map.of("fields", problems));
+            throw HttpProblem.badRequest("invalid message request: " + String.join(", ", problems.keySet()), Map.of("fields", problems));
         }
         String key = JsonBodies.text(in, "idempotencyKey");
         Request r = new Request(kind, channels, leadId, JsonBodies.text(in, "phone"), JsonBodies.text(in, "email"),
@@ -175,8 +205,15 @@ public final class MessagesApi {
     public List<Outbox.Enqueued> queue(Connection c, Client client, Request r) throws SQLException {
         Lead lead = r.leadId() == null ? null : lead(c, client.id(), r.leadId())
                 .orElseThrow(() -> HttpProblem.notFound("no lead " + r.leadId()));
-        String phone = r.phone() != null ? Phones.toE164(r.phone(), client.country())
-                .orElseThrow(() -> HttpProblem.badRequest("not a valid phone number: " + r.phone())) : lead == null ? null : lead.phone();
+        String phone = lead == null ? null : lead.phone();
+        if (r.phone() != null) {
+            uk.bookinghub.phones.PhoneCheck check = phones.check(r.phone(), client.country());
+            if (!check.valid()) {
+                String why = uk.bookinghub.phones.HubPhones.refusal(r.phone(), check);
+                throw HttpProblem.badRequest("phone: " + why, Map.of("fields", List.of(Map.of("field", "phone", "reason", why))));
+            }
+            phone = check.e164();
+        }
         String email = r.email() != null ? r.email().trim() : lead == null ? null : lead.email();
         if (email != null && !EMAIL.matcher(email).matches()) {
             throw HttpProblem.badRequest("not an email address: " + email);
@@ -194,7 +231,7 @@ public final class MessagesApi {
             throw HttpProblem.badRequest("no recipient: give leadId, phone or email");
         }
         String customer = r.customerName() != null ? r.customerName() : lead == null ? null : lead.name();
-        Map<String, String> values = values(client, customer, r.appointmentStart(), r.service());
+        Map<String, String> values = values(client, customer, r.appointmentStart(), r.service(), clock.instant());
         boolean marketing = Templates.isMarketing(r.kind());
         List<Outbox.Enqueued> out = new ArrayList<>();
         for (String channel : channels) {
@@ -235,8 +272,13 @@ public final class MessagesApi {
         return out;
     }
 
-    /** The placeholder values for this client, customer and appointment (times in the client's zone). */
+    /** The placeholder values for this client, customer and appointment (times in the client's zone; the date with its year when it is not this year). */
     public static Map<String, String> values(Client client, String customerName, Instant start, String service) {
+        return values(client, customerName, start, service, Instant.now());
+    }
+
+    /** The same, with "this year" as of {@code now} (the caller's clock). */
+    public static Map<String, String> values(Client client, String customerName, Instant start, String service, Instant now) {
         Map<String, String> v = new LinkedHashMap<>();
         v.put("businessName", client.businessName());
         v.put("businessPhone", nationalFormat(client.phone(), client.country()));
@@ -244,7 +286,7 @@ public final class MessagesApi {
         v.put("customerName", customerName != null && !customerName.isBlank() ? customerName.strip() : "there"); // "Hi there,"
         if (start != null) {
             ZoneId zone = ZoneId.of(client.timezone());
-            v.put("appointmentDate", Templates.date(start, zone));
+            v.put("appointmentDate", Templates.date(start, zone, now));
             v.put("appointmentTime", Templates.time(start, zone));
         }
         if (start != null) {
@@ -320,7 +362,7 @@ public final class MessagesApi {
                     Templates.Template t = template(c, client.id(), kind, channel);
                     Map<String, Object> m = view(t);
                     m.put("source", t.equals(Templates.defaultFor(kind, channel)) ? "default" : "client");
-                    List<String> problems = Templates.problems(t, available(client));
+                    List<String> problems = Templates.problems(t, available(client), values(client, null, null, null));
                     if (!problems.isEmpty()) {
                         m.put("problems", problems);
                     }
@@ -338,7 +380,7 @@ public final class MessagesApi {
         Templates.Template t = Templates.SMS.equals(channel)
                 ? Templates.Template.sms(kind, JsonBodies.text(in, "body"))
                 : Templates.Template.email(kind, JsonBodies.text(in, "subject"), JsonBodies.text(in, "html"), JsonBodies.text(in, "text"));
-        List<String> problems = Templates.problems(t, available(client));
+        List<String> problems = Templates.problems(t, available(client), values(client, null, null, null));
         if (!problems.isEmpty()) {
             throw HttpProblem.badRequest("template not saved: " + String.join("; ", problems), Map.of("problems", problems));
         }

@@ -51,6 +51,7 @@ public final class Outbox {
             + "from_address, reply_to, subject, body, html, encoding, segments, status, status_reason, provider_id, provider_status, error_code, "
             + "attempts, last_error, next_attempt_at, created_at, updated_at, sent_at, delivered_at";
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Outbox.class);
     private final Database db;
     private final Clock clock;
 
@@ -415,6 +416,15 @@ public final class Outbox {
     /** One row's 20 insert parameters from {@code i} (both insert paths); returns the next index. */
     private int bind(PreparedStatement ps, int i, NewMessage m, SmsText.Info sms, Instant now) throws SQLException {
         Dialect d = db.dialect();
+        String status = m.status();
+        String reason = m.statusReason();
+        if (sms != null && m.body() != null && m.body().length() > Templates.SMS_MAX_CHARS && "queued".equals(status)) {
+            // never sent as is (cut short it could lose the opt-out line or the appointment): failed, with why
+            status = "failed";
+            reason = String.format(java.util.Locale.UK, "not sent: the SMS came out at %,d characters (%d segments); the limit is %,d",
+                    m.body().length(), sms.segments(), Templates.SMS_MAX_CHARS);
+            LOG.warn("[SMS] {} {} for client {} not queued: {}", m.kind(), m.idempotencyKey(), m.clientId(), reason);
+        }
         ps.setLong(i++, m.clientId());
         setLong(ps, i++, m.leadId());
         setLong(ps, i++, m.appointmentId());
@@ -433,9 +443,9 @@ public final class Outbox {
         } else {
             ps.setInt(i++, sms.segments());
         }
-        ps.setString(i++, m.status());
-        ps.setInt(i++, rank(m.status()));
-        ps.setString(i++, m.statusReason());
+        ps.setString(i++, status);
+        ps.setInt(i++, rank(status));
+        ps.setString(i++, reason);
         d.setInstant(ps, i++, m.notBefore() == null ? now : m.notBefore());
         d.setInstant(ps, i++, now);
         d.setInstant(ps, i++, now);

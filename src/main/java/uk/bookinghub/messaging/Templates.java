@@ -49,6 +49,18 @@ public final class Templates {
     public static final int SMS_MAX_CHARS = 1600;
 
     static final String SMS_OPT_OUT = "\nReply STOP to opt out";
+
+    /** The longest customer name or service name the hub takes (the API refuses longer ones with a 400). */
+    public static final int MAX_NAME_CHARS = 100;
+
+    /**
+     * The longest a placeholder's value can be when a message is written: names and services as capped on
+     * the way in, "Wednesday 30 September 2026", "12:30pm". The client's own values are known when a
+     * template is saved and are measured as they are.
+     */
+    static final Map<String, Integer> LONGEST_VALUE = Map.of("customerName", MAX_NAME_CHARS, "service", MAX_NAME_CHARS,
+            "appointmentDate", "Wednesday 30 September 2026".length(), "appointmentTime", "12:30pm".length(),
+            "businessName", 200, "businessPhone", 20, "bookingLink", 2000);
     static final String EMAIL_OPT_OUT = "Reply STOP to opt out of these messages.";
 
     /** The word STOP on its own, any case: "nonstop" or "stopping" is not an opt-out instruction. */
@@ -56,6 +68,7 @@ public final class Templates {
     private static final Pattern BODY_CLOSE = Pattern.compile("</body\\s*>", Pattern.CASE_INSENSITIVE);
 
     private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("EEEE d MMMM", Locale.UK);
+    private static final DateTimeFormatter DATE_WITH_YEAR = DateTimeFormatter.ofPattern("EEEE d MMMM uuuu", Locale.UK);
 
     /**
      * One template. An SMS template has a {@code body} only; an email template has {@code subject},
@@ -252,6 +265,42 @@ public final class Templates {
         return List.copyOf(problems);
     }
 
+    /**
+     * The longest an SMS from this template can come out: its own text, each placeholder at the longest
+     * its value can be ({@code clientValues} for the client's business name, phone and booking link, as
+     * they are now), and the "Reply STOP" line a marketing kind gets. Null for a template that is not an SMS.
+     */
+    public static Integer longestSms(Template t, Map<String, String> clientValues) {
+        if (!SMS.equals(t.channel()) || t.body() == null) {
+            return null;
+        }
+        Parsed parsed = parse(t.body());
+        int n = 0;
+        for (Piece piece : parsed.pieces()) {
+            if (piece.name() == null) {
+                n += piece.literal().length();
+            } else {
+                String own = clientValues == null ? null : clientValues.get(piece.name());
+                n += own != null && CLIENT_PLACEHOLDERS.containsKey(piece.name()) ? own.length() : LONGEST_VALUE.getOrDefault(piece.name(), 0);
+            }
+        }
+        if (isMarketing(t.kind()) && !saysStop(parsed)) {
+            n += SMS_OPT_OUT.length();
+        }
+        return n;
+    }
+
+    /** The same problems as {@link #problems(Template, Set)}, plus an SMS whose longest rendering would be over {@link #SMS_MAX_CHARS}. */
+    public static List<String> problems(Template t, Set<String> clientValuesAvailable, Map<String, String> clientValues) {
+        List<String> out = new ArrayList<>(problems(t, clientValuesAvailable));
+        Integer longest = longestSms(t, clientValues);
+        if (longest != null && longest > SMS_MAX_CHARS && (t.body() == null || t.body().length() <= SMS_MAX_CHARS)) {
+            out.add(String.format(Locale.UK, "body can come out at %,d characters (names up to %d characters%s); an SMS may be at most %,d",
+                    longest, MAX_NAME_CHARS, isMarketing(t.kind()) ? ", with the \"Reply STOP to opt out\" line" : "", SMS_MAX_CHARS));
+        }
+        return List.copyOf(out);
+    }
+
     private static void requirePart(Set<String> problems, String part, String value, String channel) {
         if (isBlank(value)) {
             problems.add(part + " is empty; every " + channel + " template needs one");
@@ -389,6 +438,15 @@ public final class Templates {
     /** The appointment's day in the client's zone, as a customer reads it: "Tuesday 1 December". */
     public static String date(Instant at, ZoneId zone) {
         return DATE.format(at.atZone(zone));
+    }
+
+    /**
+     * The same, with the year when the appointment is not in the current year (the client's zone, as of
+     * {@code now}): "Friday 1 January 2027" written in December 2026.
+     */
+    public static String date(Instant at, ZoneId zone, Instant now) {
+        ZonedDateTime local = at.atZone(zone);
+        return now != null && local.getYear() != now.atZone(zone).getYear() ? DATE_WITH_YEAR.format(local) : DATE.format(local);
     }
 
     /**

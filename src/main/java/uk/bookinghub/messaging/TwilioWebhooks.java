@@ -10,6 +10,7 @@ import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.http.Json;
 import uk.bookinghub.http.Upload;
+import com.fasterxml.jackson.databind.JsonNode;
 import uk.bookinghub.leads.OptOutStore;
 import uk.bookinghub.phones.Phones;
 import uk.bookinghub.store.Database;
@@ -82,36 +83,45 @@ public final class TwilioWebhooks {
         }
         String query = in.getHeader(Exchange.HTTP_RAW_QUERY, String.class);
         String url = publicBaseUrl + path + (query == null || query.isEmpty() ? "" : "?" + query);
+        // the signature first: nothing of an unsigned body is read beyond what the check itself needs,
+        // so a malformed body that is not signed is a 403 like any other, never a 400 or a 500
         Object raw = in.getBody();
         String text = "";
-        if (!(raw instanceof Map)) {
-            Upload body = Upload.of(raw);
-            text = new String(body.array(), body.offset(), body.length(), StandardCharsets.UTF_8);
-        }
         String contentType = in.getHeader(Exchange.CONTENT_TYPE, String.class);
         boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("application/json");
-        Map<String, String> params;
+        Map<String, String> params = null;
         boolean valid;
-        if (json) {
-            try {
-                valid = validator.validate(url, text, signature);
-            } catch (java.net.URISyntaxException e) {
-                valid = false;
+        try {
+            if (!(raw instanceof Map)) {
+                Upload body = Upload.of(raw);
+                text = new String(body.array(), body.offset(), body.length(), StandardCharsets.UTF_8);
             }
-            params = new LinkedHashMap<>();
-            try {
-                Json.MAPPER.readTree(text).fields().forEachRemaining(f -> params.put(f.getKey(), f.getValue().asText()));
-            } catch (Exception e) {
-                throw HttpProblem.badRequest("JSON body that is not an object");
+            if (json) {
+                valid = validator.validate(url, text, signature); // bodySHA256 in the URL: the raw text, unparsed
+            } else {
+                // platform-http has already parsed a form body into a map: every parameter Twilio posted is in it
+                params = raw instanceof Map<?, ?> map ? formMap(map) : form(text);
+                valid = validator.validate(url, params, signature);
             }
-        } else {
-            // platform-http has already parsed a form body into a map: every parameter Twilio posted is in it
-            params = raw instanceof Map<?, ?> map ? formMap(map) : form(text);
-            valid = validator.validate(url, params, signature);
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            valid = false; // a body the check cannot even read was not signed by Twilio
         }
         if (!valid) {
             LOG.warn("[SMS] refused a Twilio webhook on {} with a wrong signature (is PUBLIC_BASE_URL {} the URL Twilio calls?)", path, publicBaseUrl);
             throw new HttpProblem(403, "invalid X-Twilio-Signature for " + url);
+        }
+        if (json) {
+            Map<String, String> fromJson = new LinkedHashMap<>();
+            try {
+                JsonNode tree = Json.MAPPER.readTree(text);
+                if (tree == null || !tree.isObject()) {
+                    throw new IllegalArgumentException("not an object");
+                }
+                tree.fields().forEachRemaining(f -> fromJson.put(f.getKey(), f.getValue().asText()));
+            } catch (Exception e) {
+                throw HttpProblem.badRequest("JSON body that is not an object");
+            }
+            params = fromJson;
         }
         return params;
     }

@@ -11,6 +11,8 @@ import uk.bookinghub.http.Json;
 import uk.bookinghub.http.JsonBodies;
 import uk.bookinghub.leads.OptOutStore;
 import uk.bookinghub.messaging.MessagesApi;
+import uk.bookinghub.monitoring.SettingsAlarm;
+import uk.bookinghub.monitoring.UnreadableSettings;
 import uk.bookinghub.store.Database;
 import uk.bookinghub.store.Dialect;
 
@@ -75,6 +77,7 @@ public final class FollowUps {
     private final OptOutStore optOuts;
     private final Clock clock;
     private final long maxBodyBytes;
+    private final SettingsAlarm alarm;
 
     public FollowUps(Database db, ClientStore clients, MessagesApi messages, OptOutStore optOuts, Clock clock, long maxBodyBytes) {
         this.db = db;
@@ -83,6 +86,7 @@ public final class FollowUps {
         this.optOuts = optOuts;
         this.clock = clock;
         this.maxBodyBytes = maxBodyBytes;
+        this.alarm = new SettingsAlarm(db, clock);
     }
 
     // ---- the client's sequences ------------------------------------------------------------
@@ -96,19 +100,47 @@ public final class FollowUps {
                 }
             }
         });
+        return fromStored(json);
+    }
+
+    /** The column the sequences are stored in. */
+    public static final String SETTING = "follow_up_sequences";
+
+    /**
+     * Stored sequences (validated when saved); none stored = the defaults. A document that cannot be read
+     * back fails closed with {@link UnreadableSettings}: no follow-up is started or sent from sequences the
+     * hub cannot read (nor from the defaults in their place).
+     */
+    static Sequences fromStored(String json) {
         if (json == null || json.isBlank()) {
             return defaults();
         }
+        JsonNode tree;
         try {
-            return parse(Json.MAPPER.readTree(json));
+            tree = Json.MAPPER.readTree(json);
         } catch (Exception e) {
-            return defaults();
+            throw new UnreadableSettings(SETTING, "not JSON: " + UnreadableSettings.describe(e));
+        }
+        if (tree == null || !tree.isObject()) {
+            throw new UnreadableSettings(SETTING, "not a JSON object");
+        }
+        try {
+            return parse(tree);
+        } catch (HttpProblem p) {
+            throw new UnreadableSettings(SETTING, p.getMessage());
+        } catch (RuntimeException e) {
+            throw new UnreadableSettings(SETTING, UnreadableSettings.describe(e));
         }
     }
 
-    /** {@code GET /api/follow-up-sequences}. */
+    /** {@code GET /api/follow-up-sequences}; unreadable stored sequences are a 409 that says so (a PUT replaces them). */
     public Map<String, Object> get(Client client) {
-        return sequences(client.id()).view();
+        try {
+            return sequences(client.id()).view();
+        } catch (UnreadableSettings e) {
+            alarm.raise("follow-ups", client.id(), client.clientKey(), e, "follow-ups");
+            throw new HttpProblem(409, e.getMessage() + "; follow-ups are stopped for this client: PUT new sequences to replace them");
+        }
     }
 
     /** {@code PUT /api/follow-up-sequences}: validated; pausing cancels every pending step at once. */
@@ -193,7 +225,14 @@ public final class FollowUps {
         if (leadId == null) {
             return;
         }
-        Sequences s = sequences(clientId);
+        Sequences s;
+        try {
+            s = sequences(clientId);
+        } catch (UnreadableSettings e) {
+            alarm.raise("follow-ups", clientId, clients.byId(clientId).map(Client::clientKey).orElse(null), e, "follow-ups");
+            LOG.error("[FOLLOW-UP] lead {}: no {} sequence started after call {}: {}", leadId, outcome, vapiCallId, e.getMessage());
+            return;
+        }
         if (s.paused()) {
             return;
         }
@@ -283,15 +322,22 @@ public final class FollowUps {
     public Map<String, Object> run() {
         Instant now = clock.instant();
         boolean pg = db.dialect() == Dialect.POSTGRESQL;
+        // clients whose stored sequences cannot be read: their steps stay pending (none is sent, none is
+        // cancelled) until the sequences are saved again, and they do not take the batch from other clients
+        List<Long> held = unreadableSequences();
+        String notHeld = held.isEmpty() ? "" : " and client_id not in (" + String.join(",", java.util.Collections.nCopies(held.size(), "?")) + ")";
         List<DueStep> due = db.inTransaction("claiming follow-up steps", c -> {
             List<DueStep> out = new ArrayList<>();
             // claimed_at marks a step taken; another instance skips locked rows (PostgreSQL) or claimed ones
             try (PreparedStatement ps = c.prepareStatement("update retry_queue set status = 'running', claimed_at = ?, updated_at = ? where id in "
-                    + "(select id from retry_queue where status = 'pending' and due_at <= ? order by due_at, id limit 500" + (pg ? " for update skip locked" : "")
-                    + ") returning id, client_id, lead_id, outcome, action, step_key")) {
+                    + "(select id from retry_queue where status = 'pending' and due_at <= ?" + notHeld + " order by due_at, id limit 500"
+                    + (pg ? " for update skip locked" : "") + ") returning id, client_id, lead_id, outcome, action, step_key")) {
                 db.dialect().setInstant(ps, 1, now);
                 db.dialect().setInstant(ps, 2, now);
                 db.dialect().setInstant(ps, 3, now);
+                for (int i = 0; i < held.size(); i++) {
+                    ps.setLong(4 + i, held.get(i));
+                }
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.add(new DueStep(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getString(4), rs.getString(5), rs.getString(6)));
@@ -303,7 +349,20 @@ public final class FollowUps {
         int done = 0;
         int stopped = 0;
         for (DueStep d : due) {
-            String result = db.inTransaction("running a follow-up step", c -> step(c, d));
+            String result;
+            try {
+                result = db.inTransaction("running a follow-up step", c -> step(c, d));
+            } catch (UnreadableSettings e) {
+                // the sequences broke between the claim and the step: the step waits, untouched
+                alarm.raise("follow-ups", d.clientId(), clients.byId(d.clientId()).map(Client::clientKey).orElse(null), e, "follow-ups");
+                db.inTransaction("holding a follow-up step", c -> {
+                    try (PreparedStatement ps = c.prepareStatement("update retry_queue set status = 'pending', claimed_at = null where id = ? and status = 'running'")) {
+                        ps.setLong(1, d.id());
+                        return ps.executeUpdate();
+                    }
+                });
+                continue;
+            }
             if ("done".equals(result)) {
                 done++;
             } else {
@@ -377,16 +436,39 @@ public final class FollowUps {
         }
     }
 
+    /** Whether the client paused follow-ups; {@link UnreadableSettings} when its stored sequences cannot be read (never "not paused"). */
     private boolean sequencesPaused(Connection c, long clientId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("select follow_up_sequences from clients where id = ?")) {
             ps.setLong(1, clientId);
             try (ResultSet rs = ps.executeQuery()) {
                 String json = rs.next() ? rs.getString(1) : null;
-                return json != null && Json.MAPPER.readTree(json).path("paused").asBoolean(false);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                return false;
+                return fromStored(json).paused();
             }
         }
+    }
+
+    /** Clients whose stored sequences cannot be read (each alerted). */
+    private List<Long> unreadableSequences() {
+        List<Object[]> stored = db.read("reading follow-up sequences", c -> {
+            List<Object[]> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("select id, client_key, follow_up_sequences from clients where follow_up_sequences is not null");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Object[] {rs.getLong(1), rs.getString(2), rs.getString(3)});
+                }
+            }
+            return out;
+        });
+        List<Long> held = new ArrayList<>();
+        for (Object[] row : stored) {
+            try {
+                fromStored((String) row[2]);
+            } catch (UnreadableSettings e) {
+                held.add((Long) row[0]);
+                alarm.raise("follow-ups", (Long) row[0], (String) row[1], e, "follow-ups");
+            }
+        }
+        return held;
     }
 
     private void finish(Connection c, long id, String status, String reason) throws SQLException {

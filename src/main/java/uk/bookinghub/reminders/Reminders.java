@@ -10,6 +10,8 @@ import uk.bookinghub.leads.OptOutStore;
 import uk.bookinghub.messaging.MessagesApi;
 import uk.bookinghub.messaging.Outbox;
 import uk.bookinghub.messaging.Templates;
+import uk.bookinghub.monitoring.SettingsAlarm;
+import uk.bookinghub.monitoring.UnreadableSettings;
 import uk.bookinghub.store.Database;
 
 import java.sql.Connection;
@@ -56,6 +58,7 @@ public final class Reminders {
     private final OptOutStore optOuts;
     private final Outbox outbox;
     private final Clock clock;
+    private final SettingsAlarm alarm;
 
     public Reminders(Database db, ClientStore clients, MessagesApi messages, OptOutStore optOuts, Outbox outbox, Clock clock) {
         this.db = db;
@@ -64,6 +67,7 @@ public final class Reminders {
         this.optOuts = optOuts;
         this.outbox = outbox;
         this.clock = clock;
+        this.alarm = new SettingsAlarm(db, clock);
     }
 
     private record Due(long id, long clientId, Long leadId, String name, String phone, String email, String service, Instant start,
@@ -116,11 +120,15 @@ public final class Reminders {
     private int maxOffsetMinutes() {
         return db.read("reading reminder offsets", c -> {
             int max = 24 * 60;
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select distinct booking_settings from clients where active = "
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select id, client_key, booking_settings from clients where active = "
                     + (db.dialect() == uk.bookinghub.store.Dialect.POSTGRESQL ? "true" : "1"))) {
                 while (rs.next()) {
-                    for (BookingSettings.Reminder r : BookingSettings.fromJson(rs.getString(1)).reminders().values()) {
-                        max = Math.max(max, r.minutesBefore());
+                    try {
+                        for (BookingSettings.Reminder r : BookingSettings.fromJson(rs.getString(3)).reminders().values()) {
+                            max = Math.max(max, r.minutesBefore());
+                        }
+                    } catch (UnreadableSettings e) {
+                        alarm.raise("reminders", rs.getLong(1), rs.getString(2), e, "reminders");
                     }
                 }
             }
@@ -155,6 +163,7 @@ public final class Reminders {
 
     /** Decides and queues a page in one transaction; returns {queued, skipped}. */
     private int[] queue(Connection c, List<Due> page, Map<Long, BookingSettings> settings, Instant now) throws SQLException {
+        Set<Long> held = new java.util.HashSet<>();
         record Pick(Due due, String kind, BookingSettings.Reminder rule, String status, String reason) {
         }
         List<Pick> picks = new ArrayList<>();
@@ -162,13 +171,22 @@ public final class Reminders {
             if (!d.start().isAfter(now)) {
                 continue; // started: no reminder is useful now
             }
-            BookingSettings s = settings.computeIfAbsent(d.clientId(), id -> {
+            if (held.contains(d.clientId())) {
+                continue;
+            }
+            BookingSettings s = settings.get(d.clientId());
+            if (s == null) {
                 try {
-                    return BookingSettings.fromJson(settingsJson(c, id));
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
+                    s = BookingSettings.fromJson(settingsJson(c, d.clientId()));
+                } catch (UnreadableSettings e) {
+                    // fail closed: no reminder is decided (or recorded as skipped) from rules the hub cannot read;
+                    // they are decided once the settings are saved again. Other clients carry on.
+                    held.add(d.clientId());
+                    alarm.raise("reminders", d.clientId(), clients.byId(d.clientId()).map(Client::clientKey).orElse(null), e, "reminders");
+                    continue;
                 }
-            });
+                settings.put(d.clientId(), s);
+            }
             // the due kinds, nearest first; only the nearest is sent, the others are recorded as skipped
             List<Map.Entry<String, BookingSettings.Reminder>> due = new ArrayList<>();
             for (var e : s.reminders().entrySet()) {
@@ -258,7 +276,7 @@ public final class Reminders {
             if (client == null) {
                 continue;
             }
-            Map<String, String> values = MessagesApi.values(client, d.name(), d.start(), d.service());
+            Map<String, String> values = MessagesApi.values(client, d.name(), d.start(), d.service(), now);
             String optOut = d.phone() == null ? null : optedOut.getOrDefault(d.clientId(), Map.of()).get(d.phone());
             for (String channel : p.rule().channels()) {
                 boolean sms = Templates.SMS.equals(channel);

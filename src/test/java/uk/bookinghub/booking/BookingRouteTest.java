@@ -61,7 +61,7 @@ abstract class BookingRouteTest {
         HttpResponse<String> s = put("/api/clients/leeds-plumbing/settings", "{\"businessHours\":{\"mon\":[[\"09:00\",\"17:00\"]],\"tue\":[[\"09:00\",\"17:00\"]],"
                 + "\"wed\":[[\"09:00\",\"17:00\"]],\"thu\":[[\"09:00\",\"17:00\"]],\"fri\":[[\"09:00\",\"17:00\"]],\"sat\":[[\"09:00\",\"12:00\"]],\"sun\":[]},"
                 + "\"slotMinutes\":30,\"services\":[{\"name\":\"Boiler service\",\"minutes\":60,\"bufferMinutes\":30},{\"name\":\"Quote\",\"minutes\":30}],"
-                + "\"minNoticeMinutes\":60}", key);
+                + "\"minNoticeMinutes\":60,\"horizonDays\":365}", key);
         assertThat(s.statusCode()).as(s.body()).isEqualTo(200);
         baseMonday = LocalDate.now(LONDON).plusDays(14).with(TemporalAdjusters.next(DayOfWeek.MONDAY));
     }
@@ -280,7 +280,7 @@ abstract class BookingRouteTest {
                 .get("result").asText();
         assertThat(free).contains("Friday 26 March at 9am", "2027-03-26T09:00");
         JsonNode booked = one("call-dst", "bookAppointment", "{\"start\":\"2027-03-29T09:00\",\"name\":\"Gus\",\"phone\":\"" + mobile() + "\",\"service\":\"Quote\"}");
-        assertThat(booked.get("result").asText()).contains("Monday 29 March at 9am");
+        assertThat(booked.get("result").asText()).containsPattern("Monday 29 March( 2027)? at 9am"); // the year when 2027 is not this year
         JsonNode a = appointments("?from=2027-03-29&to=2027-03-30").get(0);
         assertThat(a.get("start").asText()).isEqualTo("2027-03-29T08:00:00Z");
         assertThat(a.get("localStart").asText()).isEqualTo("2027-03-29T09:00");
@@ -309,5 +309,106 @@ abstract class BookingRouteTest {
         JsonNode schemas = Jsons.read(hub.get("/api/vapi/tools").body()).get("tools");
         assertThat(schemas).hasSize(4);
         assertThat(schemas.toString()).contains("checkAvailability", "bookAppointment", "cancelAppointment", "rescheduleAppointment", "\"required\":[\"start\",\"name\",\"phone\"]");
+    }
+
+    /** A tool call for other-business (the default settings: Mon-Fri 09:00-17:00, 60-minute slots, 60 days ahead). */
+    private JsonNode otherTool(String callId, String name, String argsJson) {
+        String body = "{\"message\":{\"type\":\"tool-calls\",\"call\":{\"id\":\"" + callId + "\",\"assistantOverrides\":{\"variableValues\":"
+                + "{\"clientKey\":\"other-business\"}}},\"toolCallList\":[{\"id\":\"tc-" + UUID.randomUUID() + "\",\"type\":\"function\",\"function\":"
+                + "{\"name\":\"" + name + "\",\"arguments\":" + Jsons.quote(argsJson) + "}}]}}";
+        return tools(body).get(0);
+    }
+
+    private static LocalDate weekday(LocalDate d) {
+        while (d.getDayOfWeek() == DayOfWeek.SATURDAY || d.getDayOfWeek() == DayOfWeek.SUNDAY) {
+            d = d.plusDays(1);
+        }
+        return d;
+    }
+
+    private int otherAppointments() {
+        return Jsons.read(hub.get("/api/appointments?pageSize=500", "X-API-Key", otherKey).body()).get("items").size();
+    }
+
+    @Test
+    void timesPastTheHorizonOrInThePastAndBadPhonesAreRefusedAndBookNothing() {
+        LocalDate today = LocalDate.now(LONDON);
+        int before = otherAppointments();
+        JsonNode year999999 = otherTool("call-horizon", "bookAppointment", "{\"start\":\"+999999-01-01T10:00\",\"name\":\"Max\",\"phone\":\"" + mobile() + "\"}");
+        assertThat(year999999.has("result")).as(year999999.toString()).isFalse();
+        assertThat(year999999.get("error").asText()).contains("start", "four-digit year");
+        LocalDate tooFar = weekday(today.plusDays(61));
+        JsonNode far = otherTool("call-horizon", "bookAppointment", "{\"start\":\"" + tooFar + "T10:00\",\"name\":\"Max\",\"phone\":\"" + mobile() + "\"}");
+        assertThat(far.get("error").asText()).as(far.toString()).contains("start", "60 days ahead");
+        JsonNode farDay = otherTool("call-horizon", "checkAvailability", "{\"date\":\"" + tooFar + "\"}");
+        assertThat(farDay.get("error").asText()).as(farDay.toString()).contains("60 days ahead");
+        // a phone of 12345 (it used to be stored as +4412345 and texted): refused like the lead intake refuses it
+        LocalDate ok = weekday(today.plusDays(20));
+        JsonNode badPhone = otherTool("call-horizon", "bookAppointment", "{\"start\":\"" + ok + "T10:00\",\"name\":\"Max\",\"phone\":\"12345\"}");
+        assertThat(badPhone.get("error").asText()).as(badPhone.toString()).contains("phone", "'12345' is not a valid phone number");
+        assertThat(otherAppointments()).as("nothing booked").isEqualTo(before);
+
+        // the API's move: the same limits, a 400 naming start
+        JsonNode booked = otherTool("call-horizon", "bookAppointment", "{\"start\":\"" + ok + "T11:00\",\"name\":\"Max\",\"phone\":\"" + mobile() + "\"}");
+        assertThat(booked.get("result").asText()).as(booked.toString()).startsWith("Booked");
+        long id = Long.parseLong(booked.get("result").asText().replaceAll(".*Reference (\\d+).*", "$1"));
+        for (String start : List.of("+999999-01-01T10:00", tooFar + "T10:00", today.minusDays(3) + "T10:00")) {
+            HttpResponse<String> r = hub.send(HttpRequest.newBuilder(URI.create(hub.url("/api/appointments/" + id)))
+                    .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"start\":\"" + start + "\"}")).header("Content-Type", "application/json"),
+                    "X-API-Key", otherKey);
+            assertThat(r.statusCode()).as(start + ": " + r.body()).isEqualTo(400);
+            assertThat(Jsons.read(r.body()).get("error").asText()).contains("start");
+        }
+        JsonNode after = Jsons.read(hub.get("/api/appointments/" + id, "X-API-Key", otherKey).body());
+        assertThat(after.get("localStart").asText()).isEqualTo(ok + "T11:00");
+    }
+
+    @Test
+    void messagesWriteTheYearWhenTheAppointmentIsNotThisYear() {
+        int nextYear = LocalDate.now(LONDON).getYear() + 1;
+        LocalDate saturday = LocalDate.of(nextYear, 1, 1).with(TemporalAdjusters.nextOrSame(DayOfWeek.SATURDAY));
+        JsonNode booked = one("call-year", "bookAppointment", "{\"start\":\"" + saturday + "T11:30\",\"name\":\"Ned\",\"phone\":\"" + mobile()
+                + "\",\"service\":\"Quote\"}");
+        String expected = saturday.getDayOfWeek().getDisplayName(java.time.format.TextStyle.FULL, java.util.Locale.UK) + " " + saturday.getDayOfMonth()
+                + " January " + nextYear;
+        assertThat(booked.get("result").asText()).as(booked.toString()).contains(expected);
+        long id = Long.parseLong(booked.get("result").asText().replaceAll(".*Reference (\\d+).*", "$1"));
+        JsonNode messages = Jsons.read(hub.get("/api/messages?appointmentId=" + id, "X-API-Key", key).body()).get("items");
+        assertThat(messages).isNotEmpty();
+        messages.forEach(m -> assertThat(m.toString()).contains(expected));
+    }
+
+    @Test
+    void aSettingsDocumentNamesEveryProblemAndSavesNothingWhenAnyIsWrong() {
+        String before = hub.get("/api/clients/other-business/settings", "X-API-Key", otherKey).body();
+        for (String[] c : new String[][] {
+                {"{\"timezone\":\"Mars/Olympus\"}", "timezone", "not an IANA time zone"},
+                {"{\"foo\":1}", "foo", "unknown setting"},
+                {"{\"calling\":\"yes\"}", "calling", "JSON object"},
+                {"{\"calling\":{\"requireConsent\":\"yes\"}}", "calling.requireConsent", ""}}) {
+            HttpResponse<String> r = put("/api/clients/other-business/settings", c[0], otherKey);
+            assertThat(r.statusCode()).as(c[0] + ": " + r.body()).isEqualTo(400);
+            JsonNode problems = Jsons.read(r.body()).get("problems");
+            assertThat(problems).as(r.body()).hasSize(1);
+            assertThat(problems.get(0).get("field").asText()).isEqualTo(c[1]);
+            assertThat(problems.get(0).get("reason").asText()).isNotBlank().contains(c[2]);
+        }
+        // several at once: each named; a good part next to a bad one is not saved either
+        HttpResponse<String> many = put("/api/clients/other-business/settings", "{\"slotMinutes\":30,\"horizonDays\":0,\"timezone\":\"Mars/Olympus\","
+                + "\"foo\":1,\"calling\":{\"maxAttempts\":0}}", otherKey);
+        assertThat(many.statusCode()).isEqualTo(400);
+        List<String> fields = new ArrayList<>();
+        Jsons.read(many.body()).get("problems").forEach(p -> fields.add(p.get("field").asText()));
+        assertThat(fields).containsExactlyInAnyOrder("foo", "timezone", "horizonDays", "calling.maxAttempts");
+        assertThat(hub.get("/api/clients/other-business/settings", "X-API-Key", otherKey).body()).isEqualTo(before);
+
+        // a valid time zone is a setting like the others; what GET shows can be PUT back
+        HttpResponse<String> dublin = put("/api/clients/other-business/settings", "{\"timezone\":\"Europe/Dublin\"}", otherKey);
+        assertThat(dublin.statusCode()).as(dublin.body()).isEqualTo(200);
+        JsonNode shown = Jsons.read(hub.get("/api/clients/other-business/settings", "X-API-Key", otherKey).body());
+        assertThat(shown.get("timezone").asText()).isEqualTo("Europe/Dublin");
+        HttpResponse<String> back = put("/api/clients/other-business/settings", shown.toString().replace("Europe/Dublin", "Europe/London"), otherKey);
+        assertThat(back.statusCode()).as(back.body()).isEqualTo(200);
+        assertThat(Jsons.read(back.body()).get("timezone").asText()).isEqualTo("Europe/London");
     }
 }

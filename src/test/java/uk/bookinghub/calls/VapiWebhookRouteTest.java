@@ -84,7 +84,7 @@ abstract class VapiWebhookRouteTest {
                 assertThat(rs.getString("client_key")).isEqualTo("acme-solar");
                 assertThat(rs.getString("tenant_rule")).isEqualTo("variableValues.clientKey");
                 assertThat(rs.getString("customer_number")).isEqualTo("+447700900123");
-                assertThat(rs.getString("lead_id")).isEqualTo("lead-7");
+                assertThat(rs.getString("lead_id")).as("lead-7 is none of acme-solar's leads: dropped").isNull();
                 assertThat(rs.getString("ended_reason")).isEqualTo("customer-ended-call");
                 assertThat(rs.getString("outcome")).isEqualTo("booked");
                 assertThat(rs.getString("status")).isEqualTo("ended");
@@ -359,5 +359,84 @@ abstract class VapiWebhookRouteTest {
         try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             return rs.next() ? rs.getString(1) : null;
         }
+    }
+
+    private Map<String, String> callRow(String callId) throws Exception {
+        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement("select * from calls where vapi_call_id = ?")) {
+            ps.setString(1, callId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                Map<String, String> m = new java.util.HashMap<>();
+                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                    m.put(rs.getMetaData().getColumnName(i).toLowerCase(java.util.Locale.ROOT), rs.getString(i));
+                }
+                return m;
+            }
+        }
+    }
+
+    @Test
+    void impossibleCostOrDurationIsDroppedAndTheReportIsStored() throws Exception {
+        String callId = id();
+        HttpResponse<String> r = hub.postVapi(VapiReports.forClient(callId, "acme-solar").replace("\"cost\":0.21", "\"cost\":1e400,\"durationSeconds\":1e15"));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        Map<String, String> row = callRow(callId);
+        assertThat(row).isNotNull();
+        assertThat(row.get("cost")).isNull();
+        // durationSeconds dropped: the duration comes from the timestamps instead (93.4 s)
+        assertThat(new BigDecimal(row.get("duration_seconds"))).isEqualByComparingTo("93.40");
+        assertThat(row.get("summary")).isEqualTo("Agreed to a survey on Thursday.");
+
+        String negative = id();
+        assertThat(hub.postVapi(VapiReports.forClient(negative, "acme-solar").replace("\"cost\":0.21", "\"cost\":-5,\"durationMs\":1e300")).statusCode())
+                .isEqualTo(200);
+        assertThat(callRow(negative).get("cost")).isNull();
+    }
+
+    @Test
+    void aLeadIdOfAnotherClientIsDroppedFromTheCall() throws Exception {
+        String betaKey = hub.onboard("{\"businessName\":\"Beta Windows\",\"email\":\"b@beta.example\",\"phone\":\"0113 496 0007\"}");
+        HttpResponse<String> lead = hub.post("/api/leads", "application/json", "{\"name\":\"Ann\",\"phone\":\"07700 900444\"}", "X-API-Key", acmeKey);
+        assertThat(lead.statusCode()).as(lead.body()).isIn(200, 201);
+        String acmeLead = Jsons.read(lead.body()).get("lead").get("id").asText();
+        assertThat(betaKey).isNotBlank();
+        String underBeta = id();
+        assertThat(hub.postVapi(VapiReports.endOfCall(underBeta, "\"assistantOverrides\":{\"variableValues\":{\"clientKey\":\"beta-windows\",\"leadId\":\""
+                + acmeLead + "\"}}", "customer-ended-call", null)).statusCode()).isEqualTo(200);
+        Map<String, String> row = callRow(underBeta);
+        assertThat(row.get("lead_id")).as("acme-solar's lead on beta-windows' call").isNull();
+        String underAcme = id();
+        assertThat(hub.postVapi(VapiReports.endOfCall(underAcme, "\"metadata\":{\"clientKey\":\"acme-solar\",\"leadId\":\"" + acmeLead + "\"}",
+                "customer-ended-call", null)).statusCode()).isEqualTo(200);
+        assertThat(callRow(underAcme).get("lead_id")).isEqualTo(acmeLead);
+    }
+
+    @Test
+    void controlCharactersAreStrippedFromFreeTextAndRefusedInIdentifiers() throws Exception {
+        String callId = id();
+        String json = VapiReports.endOfCall(callId, "\"assistantOverrides\":{\"variableValues\":{\"clientKey\":\"acme-solar\"}}", "customer-ended-call",
+                        "{\"note\":\"call\\u0000back\",\"bad\\u0000key\":1}")
+                .replace("\"AI: Hello\\nUser: Hi\"", "\"AI: Hello\\u0000\\nUser: Hi\\u0007\\tthere\"")
+                .replace("\"Agreed to a survey on Thursday.\"", "\"Agreed\\u0000 to a survey.\"")
+                .replace("\"costBreakdown\"", "\"messages\":[{\"role\":\"user\",\"message\":\"a\\u0000b\"}],\"costBreakdown\"");
+        HttpResponse<String> r = hub.postVapi(json);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        Map<String, String> row = callRow(callId);
+        assertThat(row.get("transcript")).isEqualTo("AI: Hello\nUser: Hi\tthere");
+        assertThat(row.get("summary")).isEqualTo("Agreed to a survey.");
+        assertThat(row.get("structured_data")).contains("callback", "badkey").doesNotContain("\u0000");
+
+        // in an identifier it is refused, naming the field, and nothing is stored
+        String bad = "call-\\u0000" + UUID.randomUUID();
+        HttpResponse<String> badId = hub.postVapi(VapiReports.forClient(bad, "acme-solar"));
+        assertThat(badId.statusCode()).isEqualTo(400);
+        assertThat(Jsons.read(badId.body()).get("error").asText()).startsWith("message.call.id");
+        String numberCall = id();
+        HttpResponse<String> badNumber = hub.postVapi(VapiReports.forClient(numberCall, "acme-solar").replace("07700 900123", "07700\\u0000900123"));
+        assertThat(badNumber.statusCode()).isEqualTo(400);
+        assertThat(Jsons.read(badNumber.body()).get("error").asText()).startsWith("message.call.customer.number");
+        assertThat(callRow(numberCall)).isNull();
     }
 }

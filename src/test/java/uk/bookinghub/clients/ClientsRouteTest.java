@@ -128,4 +128,17 @@ abstract class ClientsRouteTest {
             return rs.getLong(1);
         }
     }
+
+    @Test
+    void aPhoneTheLeadIntakeWouldRefuseIsRefusedAtOnboardingToo() throws Exception {
+        long before = clients();
+        HttpResponse<String> r = onboard("{\"businessName\":\"Short Number Ltd\",\"email\":\"a@short.example\",\"phone\":\"12345\"}", RunningHub.ADMIN_TOKEN);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(Jsons.read(r.body()).get("fields").get("phone").asText()).contains("'12345' is not a valid phone number");
+        HttpResponse<String> from = onboard("{\"businessName\":\"Short Number Ltd\",\"email\":\"a@short.example\",\"phone\":\"0113 496 0000\","
+                + "\"smsFromNumber\":\"12345\"}", RunningHub.ADMIN_TOKEN);
+        assertThat(from.statusCode()).as(from.body()).isEqualTo(400);
+        assertThat(Jsons.read(from.body()).get("fields").get("smsFromNumber").asText()).contains("not a valid phone number");
+        assertThat(clients()).isEqualTo(before);
+    }
 }

@@ -328,4 +328,75 @@ abstract class DiallerRouteTest {
         assertThat(defaults.get("maxAttempts").asInt()).isEqualTo(3);
         assertThat(defaults.get("maxConcurrentCalls").asInt()).isEqualTo(10);
     }
+
+    private boolean sqlite() {
+        return kind() == TestDatabase.Kind.SQLITE;
+    }
+
+    @Test
+    void unreadableCallingSettingsStopThatClientsDiallingWithACriticalAlertWhileOthersAreCalled() throws Exception {
+        String consentKey = hub.onboard("{\"businessName\":\"Consent First\",\"email\":\"c@consent.example\",\"phone\":\"0113 496 0004\"}");
+        settings("consent-first", consentKey, "{\"calling\":{" + ALWAYS_OPEN + ",\"requireConsent\":true}}");
+        // the row breaks (a bad manual edit, a half-written migration): the defaults would call without consent
+        exec("update clients set calling_settings = '{\"requireConsent\": tru' where client_key = 'consent-first'");
+        String theirs = mobile();
+        String mine = mobile();
+        long theirLead = lead(consentKey, "{\"name\":\"Ivy\",\"phone\":\"" + theirs + "\",\"instant\":true}");
+        lead(key, "{\"name\":\"Jay\",\"phone\":\"" + mine + "\",\"instant\":true}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> !vapi.callsTo(mine).isEmpty()); // other clients carry on
+        await().atMost(Duration.ofSeconds(5)).until(() -> !"0".equals(one("select count(*) from error_log where severity = 'critical' and service = 'dialler' "
+                + "and message like '%consent-first%' and message like '%calling_settings%'")));
+        Thread.sleep(2500); // a tick or two more
+        assertThat(vapi.callsTo(theirs)).as("never dialled from defaults in place of its own rules").isEmpty();
+        assertThat(one("select count(*) from dial_attempts where lead_id = " + theirLead)).isEqualTo("0");
+        assertThat(one("select status from leads where id = " + theirLead)).isEqualTo("queued");
+        assertThat(one("select count(*) from error_log where service = 'dialler' and message like '%consent-first%'"))
+                .as("alerted once, not on every tick").isEqualTo("1");
+        assertThat(one("select context from error_log where service = 'dialler' and message like '%consent-first%'")).contains("calling_settings");
+        JsonNode shown = Jsons.read(hub.get("/api/clients/consent-first/settings", "X-API-Key", consentKey).body());
+        assertThat(shown.get("unreadable").toString()).contains("calling_settings");
+
+        // saved again: its own rules apply (consent required and missing: skipped, not dialled)
+        settings("consent-first", consentKey, "{\"calling\":{" + ALWAYS_OPEN + ",\"requireConsent\":true}}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "consent".equals(one("select rule from dial_attempts where lead_id = " + theirLead)));
+        assertThat(vapi.callsTo(theirs)).isEmpty();
+    }
+
+    @Test
+    void aReservationThatFailsForAnyOtherReasonIsAnErrorNotAlreadyTaken() throws Exception {
+        // the database refuses the attempt row (here a trigger: think disk full, a permissions change)
+        if (sqlite()) {
+            exec("create trigger refuse_attempt before insert on dial_attempts when new.status = 'dialling' and new.lead_id in "
+                    + "(select id from leads where name = 'Refused') begin select raise(abort, 'no space left on device'); end");
+        } else {
+            exec("create function refuse_attempt() returns trigger language plpgsql as $$ begin if new.status = 'dialling' and new.lead_id in "
+                    + "(select id from leads where name = 'Refused') then raise exception 'no space left on device'; end if; return new; end $$");
+            exec("create trigger refuse_attempt before insert on dial_attempts for each row execute function refuse_attempt()");
+        }
+        try {
+            String refused = mobile();
+            long lead = lead(key, "{\"name\":\"Refused\",\"phone\":\"" + refused + "\",\"instant\":true}");
+            await().atMost(Duration.ofSeconds(10)).until(() -> !"0".equals(one("select count(*) from error_log where severity = 'error' and service = 'dialler' "
+                    + "and message like '%lead " + lead + "%'")));
+            assertThat(one("select message from error_log where service = 'dialler' and message like '%lead " + lead + "%'"))
+                    .contains("could not reserve", "no space left on device");
+            assertThat(vapi.callsTo(refused)).isEmpty();
+            assertThat(one("select status from leads where id = " + lead)).as("rolled back: still waiting for its call").isEqualTo("queued");
+        } finally {
+            exec("drop trigger refuse_attempt" + (sqlite() ? "" : " on dial_attempts"));
+            if (!sqlite()) {
+                exec("drop function refuse_attempt()");
+            }
+        }
+
+        // the unique (lead, attempt) key: another instance has this attempt. Already taken: no error row
+        String raced = mobile();
+        long other = lead(key, "{\"name\":\"Raced\",\"phone\":\"" + raced + "\"}");
+        exec("insert into dial_attempts (client_id, lead_id, attempt_no, status, created_at, updated_at) select client_id, id, 1, 'placed', "
+                + "'2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' from leads where id = " + other);
+        exec("update leads set status = 'queued' where id = " + other);
+        Thread.sleep(3000);
+        assertThat(vapi.callsTo(raced)).isEmpty();
+        assertThat(one("select count(*) from error_log where message like '%lead " + other + "%'")).isEqualTo("0");
+    }
 }

@@ -439,4 +439,94 @@ abstract class LeadIntakeRouteTest {
             return rs.getLong(1);
         }
     }
+
+    private void exec(String sql) throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    @Test
+    void aJobThatFailsPartWaySaysExactlyWhatWasStoredInTheHubsWords() throws Exception {
+        // a row the database refuses at line ~650 (here a trigger; in life a constraint, a full disk, a value out of range)
+        if (kind() == TestDatabase.Kind.SQLITE) {
+            exec("create trigger refuse_lead before insert on leads when new.name = 'Refuse me' "
+                    + "begin select raise(abort, 'value too long for type character varying(40)'); end");
+        } else {
+            exec("create function refuse_lead() returns trigger language plpgsql as $$ begin if new.name = 'Refuse me' then "
+                    + "raise exception 'value too long for type character varying(40)'; end if; return new; end $$");
+            exec("create trigger refuse_lead before insert on leads for each row execute function refuse_lead()");
+        }
+        StringBuilder csv = new StringBuilder("name,phone\n");
+        for (int i = 0; i < 1000; i++) { // 0115 496 0000-0499 and 0116 496 0000-0499: drama ranges no other test uses
+            csv.append(i == 648 ? "Refuse me" : "Part " + i).append(",011").append(5 + i / 500).append(" 496 ").append(String.format("%04d", i % 500)).append('\n');
+        }
+        JsonNode job;
+        String jobId;
+        try {
+            HttpResponse<String> r = hub.post("/api/import-leads", "text/csv", csv.toString(), "X-API-Key", keyA);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+            jobId = Jsons.read(r.body()).get("jobId").asText();
+            await().atMost(Duration.ofSeconds(60)).until(() -> !List.of("queued", "running").contains(
+                    Jsons.read(hub.get("/api/import-leads/" + jobId, "X-API-Key", keyA).body()).get("status").asText()));
+            job = Jsons.read(hub.get("/api/import-leads/" + jobId, "X-API-Key", keyA).body());
+        } finally {
+            exec("drop trigger refuse_lead" + (kind() == TestDatabase.Kind.SQLITE ? "" : " on leads"));
+            if (kind() == TestDatabase.Kind.POSTGRESQL) {
+                exec("drop function refuse_lead()");
+            }
+        }
+        long stored = count("select count(*) from leads where import_id = '" + jobId + "'");
+        assertThat(stored).as("the chunks before the refused one were committed").isGreaterThanOrEqualTo(600);
+        assertThat(job.get("status").asText()).as(job.toString()).isEqualTo("partial");
+        assertThat(job.get("counts").get("imported").asLong()).isEqualTo(stored);
+        assertThat(job.get("rowsDone").asInt()).isEqualTo(job.get("counts").get("total").asInt()).isLessThan(1000);
+        assertThat(job.get("rowsTotal").asInt()).isEqualTo(1000);
+        String error = job.get("error").asText();
+        assertThat(error).contains("refused to store lines", "upload the file again", stored + " leads imported")
+                .doesNotContain("character varying", "SQLITE", "ERROR:", "trigger", "RAISE");
+        assertThat(count("select count(*) from leads where name = 'Refuse me'")).isZero();
+
+        // fixed (the trigger is gone): the same file again imports exactly the rest
+        HttpResponse<String> again = hub.post("/api/import-leads", "text/csv", csv.toString(), "X-API-Key", keyA);
+        String againId = Jsons.read(again.body()).get("jobId").asText();
+        await().atMost(Duration.ofSeconds(60)).until(() -> "completed".equals(
+                Jsons.read(hub.get("/api/import-leads/" + againId, "X-API-Key", keyA).body()).get("status").asText()));
+        JsonNode summary = Jsons.read(hub.get("/api/import-leads/" + againId, "X-API-Key", keyA).body()).get("summary");
+        assertThat(summary.get("imported").asLong()).isEqualTo(1000 - stored);
+        assertThat(summary.get("alreadyImported").asLong()).isEqualTo(stored);
+    }
+
+    @Test
+    void aWebFormLeadWithWrongTypesIsA400NamingEachFieldAndStoresNothing() throws Exception {
+        long before = count("select count(*) from leads");
+        String n = mobile();
+        HttpResponse<String> r = hub.post("/api/leads", "application/json", "{\"name\":[\"Ann\"],\"phone\":\"" + n + "\",\"email\":\"not-an-email\","
+                + "\"consentAt\":\"abc\",\"instant\":-1}", "X-API-Key", keyA);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        JsonNode fields = Jsons.read(r.body()).get("fields");
+        assertThat(fields.get("name").asText()).contains("text");
+        assertThat(fields.get("email").asText()).contains("not an email address");
+        assertThat(fields.get("consentAt").asText()).contains("ISO-8601", "'abc'");
+        assertThat(fields.get("instant").asText()).contains("JSON boolean");
+        for (String instant : List.of("12345", "\"yes\"", "1", "\"true\"")) {
+            HttpResponse<String> i = hub.post("/api/leads", "application/json", "{\"name\":\"Ann\",\"phone\":\"" + n + "\",\"instant\":" + instant + "}",
+                    "X-API-Key", keyA);
+            assertThat(i.statusCode()).as(instant + ": " + i.body()).isEqualTo(400);
+            assertThat(Jsons.read(i.body()).get("fields").has("instant")).isTrue();
+        }
+        HttpResponse<String> numberPhone = hub.post("/api/leads", "application/json", "{\"phone\":7700900123}", "X-API-Key", keyA);
+        assertThat(numberPhone.statusCode()).isEqualTo(400);
+        assertThat(Jsons.read(numberPhone.body()).get("fields").get("phone").asText()).contains("text");
+        HttpResponse<String> longName = hub.post("/api/leads", "application/json", "{\"name\":\"" + "x".repeat(101) + "\",\"phone\":\"" + n + "\"}",
+                "X-API-Key", keyA);
+        assertThat(Jsons.read(longName.body()).get("fields").get("name").asText()).contains("at most 100");
+        assertThat(count("select count(*) from leads")).isEqualTo(before);
+
+        // the right types are taken: consent as true, consentAt a date-time, instant false
+        HttpResponse<String> ok = hub.post("/api/leads", "application/json", "{\"name\":\"Ann\",\"phone\":\"" + n + "\",\"email\":\"ann@example.org\","
+                + "\"consent\":true,\"consentAt\":\"2026-11-30T14:05:00Z\",\"instant\":false}", "X-API-Key", keyA);
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(201);
+        assertThat(Jsons.read(ok.body()).get("lead").get("status").asText()).isEqualTo("new");
+    }
 }

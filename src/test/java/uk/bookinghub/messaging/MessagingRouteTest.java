@@ -517,4 +517,59 @@ abstract class MessagingRouteTest {
         return hub.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(hub.url(path)))
                 .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(json)).header("Content-Type", "application/json"), "X-API-Key", key);
     }
+
+    @Test
+    void aShortPhoneAndALongNameAreRefusedAndQueueNothing() {
+        long before = Jsons.read(hub.get("/api/messages", "X-API-Key", key).body()).get("total").asLong();
+        HttpResponse<String> shortPhone = hub.post("/api/messages", "application/json", "{\"kind\":\"follow_up\",\"channels\":[\"sms\"],\"phone\":\"12345\"}",
+                "X-API-Key", key);
+        assertThat(shortPhone.statusCode()).as(shortPhone.body()).isEqualTo(400);
+        assertThat(Jsons.read(shortPhone.body()).get("error").asText()).startsWith("phone").contains("'12345' is not a valid phone number");
+        HttpResponse<String> longName = hub.post("/api/messages", "application/json", "{\"kind\":\"follow_up\",\"channels\":[\"sms\"],\"phone\":\""
+                + mobile() + "\",\"customerName\":\"" + "x".repeat(10_000) + "\"}", "X-API-Key", key);
+        assertThat(longName.statusCode()).isEqualTo(400);
+        assertThat(Jsons.read(longName.body()).get("fields").get("customerName").asText()).contains("at most 100 characters");
+        assertThat(Jsons.read(hub.get("/api/messages", "X-API-Key", key).body()).get("total").asLong()).isEqualTo(before);
+        assertThat(twilio.sentTo("+4412345")).isEmpty();
+    }
+
+    @Test
+    void aTemplateThatCouldRenderPastTheSmsCapIsRefusedAndAnOverlongSmsIsNeverSent() throws Exception {
+        // 1,600 characters of its own plus the opt-out line would be 1,622
+        HttpResponse<String> tooLong = put("/api/templates/follow_up/sms", "{\"body\":\"" + "a".repeat(1600) + "\"}");
+        assertThat(tooLong.statusCode()).as(tooLong.body()).isEqualTo(400);
+        assertThat(tooLong.body()).contains("1,622 characters", "Reply STOP", "at most 1,600");
+        // names count at their longest (100 characters)
+        HttpResponse<String> withName = put("/api/templates/follow_up/sms", "{\"body\":\"{{customerName}} " + "a".repeat(1480) + "\"}");
+        assertThat(withName.statusCode()).as(withName.body()).isEqualTo(400);
+        assertThat(put("/api/templates/follow_up/sms", "{\"body\":\"{{customerName}} " + "a".repeat(1470) + "\"}").statusCode()).isEqualTo(200);
+
+        // a lead imported with a name far past the limit: its follow-up would come out past the cap, so it fails, unsent
+        String phone = mobile();
+        HttpResponse<String> imported = hub.post("/api/import-leads", "text/csv", "name,phone\n" + "N".repeat(3000) + "," + phone + "\n", "X-API-Key", key);
+        assertThat(imported.statusCode()).as(imported.body()).isEqualTo(200);
+        long leadId = Jsons.read(hub.get("/api/leads?phone=" + java.net.URLEncoder.encode(phone, java.nio.charset.StandardCharsets.UTF_8), "X-API-Key", key).body())
+                .get("items").get(0).get("id").asLong();
+        JsonNode m = queue("{\"kind\":\"follow_up\",\"channels\":[\"sms\"],\"leadId\":" + leadId + "}").get(0);
+        assertThat(m.get("status").asText()).isEqualTo("failed");
+        assertThat(m.get("statusReason").asText()).contains("limit is 1,600");
+        Thread.sleep(500);
+        assertThat(twilio.sentTo(phone)).isEmpty();
+        hub.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(hub.url("/api/templates/follow_up/sms"))).DELETE(), "X-API-Key", key);
+    }
+
+    @Test
+    void bothTwilioWebhooksCheckTheSignatureBeforeReadingTheBody() {
+        for (String path : List.of("/webhooks/twilio/status", "/webhooks/twilio/sms")) {
+            // malformed and not signed by Twilio: 403, whatever the body
+            HttpResponse<String> r1 = hub.post(path, "application/json", "[1, 2", TwilioSigner.HEADER, "bm90LWEtc2lnbmF0dXJl");
+            assertThat(r1.statusCode()).as(path + " json, wrong signature: " + r1.body()).isEqualTo(403);
+            HttpResponse<String> r2 = hub.post(path, "application/json", "[1, 2");
+            assertThat(r2.statusCode()).as(path + " json, unsigned: " + r2.body()).isEqualTo(403);
+            // (a form body with broken %-escapes is refused with 400 by the HTTP server's form decoding, before any bean runs)
+        }
+        // signed but incomplete: now it is read, and is a 400
+        HttpResponse<String> signedButEmpty = postSigned("/webhooks/twilio/status", Map.of("AccountSid", SID));
+        assertThat(signedButEmpty.statusCode()).as(signedButEmpty.body()).isEqualTo(400);
+    }
 }

@@ -264,4 +264,46 @@ abstract class FollowUpRouteTest {
         hub.send(HttpRequest.newBuilder(URI.create(hub.url("/api/follow-up-sequences"))).PUT(HttpRequest.BodyPublishers.ofString("{}"))
                 .header("Content-Type", "application/json"), "X-API-Key", key);
     }
+
+    private String one(String sql) throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    private void exec(String sql) throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.executeUpdate(sql);
+        }
+    }
+
+    @Test
+    void unreadableSequencesHoldTheClientsFollowUpsWithACriticalAlert() throws Exception {
+        String phone = mobile();
+        long lead = lead(phone, null);
+        callEnded(lead, "fu-unreadable-1", "customer-did-not-answer", null);
+        assertThat(steps(lead)).startsWith("1:sms:pending");
+        exec("update clients set follow_up_sequences = '{\"sequences\": {\"no_answer\": [{\"action\": \"fax\"}]}}' where client_key = 'leeds-plumbing'");
+        try {
+            due(lead, 1);
+            HttpResponse<String> r = hub.post("/api/admin/follow-ups/run", "application/json", "", "Authorization", "Bearer " + RunningHub.ADMIN_TOKEN);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(steps(lead)).as("neither sent nor cancelled: it waits").startsWith("1:sms:pending");
+            // a call ending now starts nothing from defaults in place of the client's own sequences
+            long other = lead(mobile(), null);
+            callEnded(other, "fu-unreadable-2", "customer-did-not-answer", null);
+            assertThat(steps(other)).isEmpty();
+            assertThat(hub.get("/api/follow-up-sequences", "X-API-Key", key).statusCode()).isEqualTo(409);
+            await().atMost(Duration.ofSeconds(5)).until(() -> !"0".equals(one("select count(*) from error_log where severity = 'critical' "
+                    + "and service = 'follow-ups' and message like '%leeds-plumbing%' and message like '%follow_up_sequences%'")));
+            Thread.sleep(500);
+            assertThat(twilio.sentTo(phone)).isEmpty();
+        } finally {
+            exec("update clients set follow_up_sequences = null where client_key = 'leeds-plumbing'");
+        }
+        // saved again (here: back to the defaults): the held step runs
+        HttpResponse<String> r = hub.post("/api/admin/follow-ups/run", "application/json", "", "Authorization", "Bearer " + RunningHub.ADMIN_TOKEN);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(steps(lead)).startsWith("1:sms:done");
+    }
 }

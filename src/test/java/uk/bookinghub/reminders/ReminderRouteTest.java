@@ -82,6 +82,10 @@ abstract class ReminderRouteTest {
 
     /** An appointment starting {@code startIn} from now, booked {@code bookedAgo} ago. */
     private long appointment(String phone, Duration startIn, Duration bookedAgo) throws Exception {
+        return appointment(clientId, phone, startIn, bookedAgo);
+    }
+
+    private long appointment(long clientId, String phone, Duration startIn, Duration bookedAgo) throws Exception {
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         Instant start = now.plus(startIn);
         Instant booked = now.minus(bookedAgo);
@@ -217,5 +221,35 @@ abstract class ReminderRouteTest {
         assertThat(m.get("statusReason").asText()).isEqualTo("appointment cancelled");
         runNow(); // the batch again (as its cron would): nothing new for a cancelled appointment
         assertThat(reminders(id)).allMatch(s -> s.endsWith("/skipped"));
+    }
+
+    private String one(String sql) throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    @Test
+    void unreadableBookingSettingsHoldThatClientsRemindersWithACriticalAlertWhileOthersGo() throws Exception {
+        hub.onboard("{\"businessName\":\"Broken Diary\",\"email\":\"b@broken.example\",\"phone\":\"0113 496 0009\"}");
+        long broken = Long.parseLong(one("select id from clients where client_key = 'broken-diary'"));
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.executeUpdate("update clients set booking_settings = '{\"reminders\": {\"reminder_1h\": {\"minutesBefore\": \"sixty\"}}}' where id = " + broken);
+        }
+        long mine = appointment(mobile(), Duration.ofMinutes(50), Duration.ofDays(2));
+        long theirs = appointment(broken, mobile(), Duration.ofMinutes(50), Duration.ofDays(2));
+        runNow();
+        assertThat(decision(mine, "reminder_1h")).isEqualTo("queued");
+        assertThat(decision(theirs, "reminder_1h")).as("nothing decided from rules the hub cannot read").isNull();
+        assertThat(decision(theirs, "reminder_24h")).isNull();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !"0".equals(one("select count(*) from error_log where severity = 'critical' "
+                + "and service = 'reminders' and message like '%broken-diary%' and message like '%booking_settings%'")));
+
+        // saved again: decided on the next pass
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.executeUpdate("update clients set booking_settings = '{}' where id = " + broken);
+        }
+        runNow();
+        assertThat(decision(theirs, "reminder_1h")).isEqualTo("queued");
     }
 }
