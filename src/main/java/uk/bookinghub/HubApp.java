@@ -150,10 +150,12 @@ public final class HubApp {
                         : endpoint.auth().contains("vapiSecret") ? vapiMax : endpoint.auth().contains("twilioSignature") ? vapiMax : jsonMax);
             }
             if (!declaredAtMost(request.getHeader("Content-Length"), limit)) {
-                ctx.response().setStatusCode(413).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
+                // answered now, before the body is invited or read; whatever of it still arrives is discarded
+                request.handler(ignored -> { });
+                request.exceptionHandler(ignored -> { });
+                ctx.response().setStatusCode(413).putHeader("Content-Type", "application/json")
                         .end(uk.bookinghub.http.Json.write(java.util.Map.of("error", "the body is declared as " + request.getHeader("Content-Length")
-                                + " bytes; this endpoint takes at most " + limit)))
-                        .onComplete(done -> request.connection().close());
+                                + " bytes; the limit is " + limit + " for this endpoint")));
                 return;
             }
             if ("100-continue".equalsIgnoreCase(request.getHeader("Expect"))) {

@@ -191,10 +191,6 @@ public class HubConfiguration implements CamelConfiguration {
         FollowUps followUps = new FollowUps(db, clients, messagesApi, optOuts, clock, integer(props, "hub.http.max-json-bytes", 65536));
         registry.bind("followUps", followUps);
         bookingTools.onBooked(followUps);
-        vapiWebhook.onEndOfCall((w, facts) -> {
-            dialler.callEnded(facts.dialledLeadId(), w.vapiCallId(), w.outcome(), w.endedReason(), w.startedAt(), w.endedAt());
-            followUps.callEnded(w.clientId(), w.vapiCallId(), w.leadId(), facts.dialledLeadId(), w.outcome(), w.endedAt(), w.structuredData());
-        });
         registry.bind("deadLettersApi", new DeadLettersApi(deadLetters, outbox));
         registry.bind("twilioWebhooks", new TwilioWebhooks(text(props, "twilio.auth-token", ""), text(props, "hub.public-base-url", ""), outbox,
                 optOuts, clients, messaging, clock));

@@ -2,6 +2,10 @@ package uk.bookinghub.calls;
 
 import uk.bookinghub.analytics.AnalyticsEvent;
 
-/** A stored end-of-call report: the call written, and the analytics event the wire tap records. */
-public record EndOfCallResult(CallWrite.EndOfCall call, AnalyticsEvent event) {
+/**
+ * A stored end-of-call report: the call written, what the hub knew of the call before (the lead it
+ * dialled, a booking made during it), and the analytics event the wire tap records. The steps after
+ * the report (closing the dial attempt, starting follow-ups) read it in routes/vapi-webhooks.camel.yaml.
+ */
+public record EndOfCallResult(CallWrite.EndOfCall call, CallFacts facts, AnalyticsEvent event) {
 }

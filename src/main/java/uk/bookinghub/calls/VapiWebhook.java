@@ -44,7 +44,6 @@ public final class VapiWebhook {
     private final Map<String, LongAdder> received = new ConcurrentHashMap<>();
     private final java.util.function.BiFunction<JsonNode, TenantResolver.Resolution, Map<String, Object>> tools;
     private final java.util.function.Function<String, CallFacts> callFacts;
-    private volatile java.util.function.BiConsumer<CallWrite.EndOfCall, CallFacts> afterEndOfCall = (w, f) -> { };
 
     /**
      * @param tools        answers a tool-calls message for the resolved client (the booking tools)
@@ -92,10 +91,6 @@ public final class VapiWebhook {
         return m;
     }
 
-    /** Called with every committed end-of-call report and the call's facts (the dialler closes the attempt, follow-ups start). */
-    public void onEndOfCall(java.util.function.BiConsumer<CallWrite.EndOfCall, CallFacts> listener) {
-        this.afterEndOfCall = listener;
-    }
 
     /** Stores the end-of-call report (upsert by call id); returns once it is committed. */
     public EndOfCallResult recordEndOfCall(VapiMessage m) {
@@ -143,7 +138,6 @@ public final class VapiWebhook {
                 structured != null && structured.isObject() ? structured.toString() : null,
                 now);
         calls.write(write);
-        afterEndOfCall.accept(write, facts);
         Map<String, Object> props = new LinkedHashMap<>();
         props.put("outcome", outcome);
         props.put("endedReason", endedReason);
@@ -152,7 +146,7 @@ public final class VapiWebhook {
         props.put("tenantRule", tenant.rule());
         AnalyticsEvent event = new AnalyticsEvent("call.ended:" + callId, "call.ended", tenant.clientId(), tenant.clientKey(),
                 callId, outcome, props, endedAt != null ? endedAt : now);
-        return new EndOfCallResult(write, event);
+        return new EndOfCallResult(write, facts, event);
     }
 
     public Map<String, Object> endOfCallReply(EndOfCallResult r) {

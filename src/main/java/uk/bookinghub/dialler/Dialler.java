@@ -546,6 +546,12 @@ public final class Dialler {
      * abandoned call noted). {@code leadId} is the dial attempt's lead ({@link uk.bookinghub.calls.CallFacts}),
      * null for a call this hub did not place: nothing to do then, no transaction.
      */
+    /** Step after a stored end-of-call report (routes/vapi-webhooks.camel.yaml): closes the attempt the dialler placed. */
+    public void callEnded(uk.bookinghub.calls.EndOfCallResult r) {
+        var w = r.call();
+        callEnded(r.facts().dialledLeadId(), w.vapiCallId(), w.outcome(), w.endedReason(), w.startedAt(), w.endedAt());
+    }
+
     public void callEnded(Long leadId, String vapiCallId, String outcome, String endedReason, Instant startedAt, Instant endedAt) {
         if (leadId == null) {
             return; // not a call this hub placed (inbound, or placed elsewhere)

@@ -217,6 +217,12 @@ public final class FollowUps {
     // ---- starting a sequence (end-of-call report) ---------------------------------------------
 
     /** The outcome of a call to a known lead starts the client's sequence for it (once per step and lead). */
+    /** Step after a stored end-of-call report (routes/vapi-webhooks.camel.yaml): starts the outcome's sequence. */
+    public void callEnded(uk.bookinghub.calls.EndOfCallResult r) {
+        var w = r.call();
+        callEnded(w.clientId(), w.vapiCallId(), w.leadId(), r.facts().dialledLeadId(), w.outcome(), w.endedAt(), w.structuredData());
+    }
+
     public void callEnded(Long clientId, String vapiCallId, String leadIdText, Long dialledLeadId, String outcome, Instant endedAt, String structuredData) {
         if (clientId == null || outcome == null || !OUTCOMES.contains(outcome)) {
             return;
