@@ -236,7 +236,7 @@ run_once() { # run number
     R_START+=("$(( $(now_ms) - t_hub ))")
     log "hub healthy after ${R_START[-1]} ms; onboarding client 'Bench Imports'"
     local ob client_key client_id
-    ob=$(onboard "Bench Imports" "ops@bench.example" "+441134960000")
+    ob=$(onboard "Bench Imports" "ops@bench.example" "+441134961000")
     API_KEY=${ob%% *} client_key=${ob#* }
     client_id=$(psql_q -d "$HUB_DB" -c "select id from clients where client_key = '$client_key'" 2>/dev/null || true)
     [[ "$client_id" =~ ^[0-9]+$ ]] || die "no clients row with client_key '$client_key' in $HUB_DB"
@@ -245,7 +245,7 @@ run_once() { # run number
     R_RSS_IDLE+=("$(rss_kb "$HUB_PID")")
     if [ "$WARMUP" = 1 ]; then
         log "run $r: onboarding client 'Bench Warmup' for the warm-up import"
-        ob=$(onboard "Bench Warmup" "warmup@bench.example" "+441134960001")
+        ob=$(onboard "Bench Warmup" "warmup@bench.example" "+441134961001")
         warmup_import "$r" "$hub_log" "${ob%% *}"
         sleep 1
     fi

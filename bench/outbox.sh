@@ -206,7 +206,7 @@ start_hub() { # phase, sms per second
     log "$phase: starting the hub (copies of target/booking-hub.jar, routes/, application*.properties) on :$HUB_PORT (management :$HUB_MGMT_PORT), HUB_SMS_PER_SECOND=$cap, $HUB_JAVA_OPTS"
     t0=$(now_ms)
     # shellcheck disable=SC2086
-    HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT CAMEL_MAIN_PROFILE=prod \
+    HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT CAMEL_MAIN_PROFILE=prod HUB_ALLOW_TEST_NUMBERS=true \
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/$HUB_DB" HUB_ADMIN_TOKEN=$ADMIN_TOKEN \
         TWILIO_ACCOUNT_SID=$TW_SID TWILIO_AUTH_TOKEN=$TW_TOKEN TWILIO_FROM_NUMBER=$TW_DEFAULT_FROM \
         TWILIO_MESSAGING_SERVICE_SID= TWILIO_BASE_URL=$STUB_URL PUBLIC_BASE_URL=$BASE \
@@ -372,7 +372,7 @@ START_UNCAPPED=$HUB_START_MS
 log "onboarding client 'Bench Plumbing' (smsFromNumber $CLIENT_FROM_RAW)"
 resp=$(curl -s -m 10 -w '\n%{http_code}' -X POST "$BASE/api/clients/onboard" \
     -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
-    -d "{\"businessName\":\"Bench Plumbing\",\"email\":\"bench@example.com\",\"phone\":\"0113 496 0000\",\"smsFromNumber\":\"$CLIENT_FROM_RAW\"}") \
+    -d "{\"businessName\":\"Bench Plumbing\",\"email\":\"bench@example.com\",\"phone\":\"0113 496 1000\",\"smsFromNumber\":\"$CLIENT_FROM_RAW\"}") \
     || die "onboarding request failed"
 code=${resp##*$'\n'} body=${resp%$'\n'*}
 [ "$code" = 201 ] || die "onboarding answered $code (201 expected): $body"

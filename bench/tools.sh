@@ -237,7 +237,7 @@ SYNC_MS_EFFECTIVE=${CAL_SYNC_MS:-$(grep -E '^hub\.calendar\.sync-ms *=' "$WORK_D
 log "onboarding client 'Bench Plumbing'"
 resp=$(curl -s -m 10 -w '\n%{http_code}' -X POST "$BASE/api/clients/onboard" \
     -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
-    -d '{"businessName":"Bench Plumbing","email":"bench@example.com","phone":"0113 496 0000"}') || die "onboarding request failed"
+    -d '{"businessName":"Bench Plumbing","email":"bench@example.com","phone":"0113 496 1000"}') || die "onboarding request failed"
 code=${resp##*$'\n'} body=${resp%$'\n'*}
 [ "$code" = 201 ] || die "onboarding answered $code (201 expected): $body"
 CLIENT_KEY=$(jq -r '.clientKey // empty' <<<"$body")

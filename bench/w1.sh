@@ -174,7 +174,7 @@ start_hub() { # side: a fresh database, the README's start command, /health 200,
     log "$h healthy after ${H_START_MS[$h]} ms ($(grep -o 'Profile [a-z]*; live route reload [a-z]*' "${H_LOG[$h]}" | head -1)); onboarding tenant acme"
     onboard=$(curl -s -m 10 -w '\n%{http_code}' -X POST "http://127.0.0.1:${H_PORT[$h]}/api/clients/onboard" \
         -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
-        -d '{"businessName":"Acme","email":"ops@acme.example","phone":"+447700900123"}') || die "onboarding request failed"
+        -d '{"businessName":"Acme","email":"ops@acme.example","phone":"+441134961000"}') || die "onboarding request failed"
     code=${onboard##*$'\n'}
     [[ "$code" == 2?? ]] || die "onboarding answered $code: ${onboard%$'\n'*}"
     grep -q '"clientKey" *: *"acme"' <<<"$onboard" || die "onboarding did not give clientKey acme: ${onboard%$'\n'*}"

@@ -202,22 +202,7 @@ public final class FrontDoor implements Processor {
     static void controlCharacters(Object body) {
         Upload u = Upload.of(body);
         byte[] b = u.array();
-        int end = u.offset() + u.length();
-        boolean found = false;
-        for (int i = u.offset(); i < end && !found; i++) {
-            byte c = b[i];
-            if (c == '\\' && i + 5 < end && b[i + 1] == 'u' && b[i + 2] == '0' && b[i + 3] == '0' && (b[i + 4] == '0' || b[i + 4] == '1')) {
-                int low = Character.digit(b[i + 5], 16);
-                int code = (b[i + 4] - '0') * 16 + low;
-                found = low >= 0 && code != 0x09 && code != 0x0a && code != 0x0d;
-                i++; // skip the 'u' so "\\u0000" (an escaped backslash) is not read as an escape
-            } else if (c == '\\') {
-                i++; // any other escape: its next character is not the start of an escape
-            } else if (c >= 0 && c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-                found = true;
-            }
-        }
-        if (!found) {
+        if (!uk.bookinghub.http.ControlChars.present(b, u.offset(), u.length(), true)) {
             return;
         }
         JsonNode root;

@@ -13,25 +13,30 @@ import java.sql.ResultSet;
  *
  * @param dialledLeadId the lead of the dial attempt that placed this call, or null (not dialled by the hub)
  * @param booked        an appointment booked during this call still stands
+ * @param dialledClientId the client of that dial attempt, or null
  */
-public record CallFacts(Long dialledLeadId, boolean booked) {
+public record CallFacts(Long dialledLeadId, boolean booked, Long dialledClientId) {
 
-    public static final CallFacts NONE = new CallFacts(null, false);
+    public static final CallFacts NONE = new CallFacts(null, false, null);
 
     /** Reads the facts for a call id (both look-ups use their tables' vapi_call_id indexes). */
     public static CallFacts lookup(Database db, String vapiCallId) {
         return db.read("reading what the hub knows of a call", c -> {
             try (PreparedStatement ps = c.prepareStatement("select (select lead_id from dial_attempts where vapi_call_id = ? order by id desc limit 1), "
-                    + "(select 1 from appointments where vapi_call_id = ? and status = 'booked' limit 1)")) {
+                    + "(select 1 from appointments where vapi_call_id = ? and status = 'booked' limit 1), "
+                    + "(select client_id from dial_attempts where vapi_call_id = ? order by id desc limit 1)")) {
                 ps.setString(1, vapiCallId);
                 ps.setString(2, vapiCallId);
+                ps.setString(3, vapiCallId);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     long lead = rs.getLong(1);
                     Long leadId = rs.wasNull() ? null : lead;
                     rs.getInt(2);
                     boolean booked = !rs.wasNull();
-                    return leadId == null && !booked ? NONE : new CallFacts(leadId, booked);
+                    long client = rs.getLong(3);
+                    Long clientId = rs.wasNull() ? null : client;
+                    return leadId == null && !booked ? NONE : new CallFacts(leadId, booked, clientId);
                 }
             }
         });

@@ -85,7 +85,9 @@ public final class VapiWebhook {
         if (type == null || !type.isTextual() || type.asText().isBlank()) {
             throw HttpProblem.badRequest("not a Vapi server message: message.type is missing");
         }
-        clean((com.fasterxml.jackson.databind.node.ObjectNode) message, "message");
+        if (uk.bookinghub.http.ControlChars.present(body, false)) { // (nearly every report has none: its tree is not walked)
+            clean((com.fasterxml.jackson.databind.node.ObjectNode) message, "message");
+        }
         VapiMessage m = new VapiMessage(type.asText(), message);
         received.computeIfAbsent(m.type(), k -> new LongAdder()).increment();
         return m;
@@ -120,7 +122,14 @@ public final class VapiWebhook {
         }
         BigDecimal cost = possible(decimal(msg.has("cost") ? msg.get("cost") : call.get("cost"), 4), MAX_COST, "cost", callId);
         String leadId = leadId(call);
-        if (leadId != null && (tenant.clientId() == null || !calls.leadOfClient(tenant.clientId(), leadId))) {
+        if (leadId != null && !leadId.matches("\\d{1,18}")) {
+            // not a lead id of the hub's (an integrator's own reference): not stored as one, and no alarm
+            LOG.debug("[VAPI] call {}: leadId {} is not a hub lead id; not stored", callId, leadId);
+            leadId = null;
+        } else if (leadId != null && facts.dialledLeadId() != null && leadId.equals(String.valueOf(facts.dialledLeadId()))
+                && tenant.clientId() != null && tenant.clientId().equals(facts.dialledClientId())) {
+            // the lead the hub itself dialled for this client: known without another read
+        } else if (leadId != null && (tenant.clientId() == null || !calls.leadOfClient(tenant.clientId(), leadId))) {
             // another client's lead (or no client to check it against): never stored on this call
             LOG.warn("[VAPI] call {}: leadId {} dropped: not a lead of {}", callId, leadId,
                     tenant.clientId() == null ? "any client this report matched" : "client " + tenant.clientKey());
