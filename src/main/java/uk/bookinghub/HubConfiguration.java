@@ -214,6 +214,7 @@ public class HubConfiguration implements CamelConfiguration {
             public void onEndpointAdd(org.apache.camel.Endpoint endpoint) {
                 if (endpoint instanceof org.apache.camel.component.platform.http.PlatformHttpEndpoint http && apiCatalog.streamsUploads(http.getPath())) {
                     http.setUseStreaming(true);
+                    LOG.info("HTTP: {} streams its request body (an upload: read once into a buffer of its Content-Length)", http.getPath());
                 }
             }
         });
