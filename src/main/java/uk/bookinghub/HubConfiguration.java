@@ -185,6 +185,7 @@ public class HubConfiguration implements CamelConfiguration {
                 blankToNull(text(props, "vapi.base-url", ""))), clock,
                 integer(props, "hub.dialler.batch-size", 100), java.time.Duration.ofSeconds(integer(props, "hub.dialler.call-timeout-seconds", 1800)));
         registry.bind("dialler", dialler);
+        dialler.camel(camel);
         registry.bind("diallerRetry", dialler.beforeRetry());
         registry.bind("reminders", new Reminders(db, clients, messagesApi, optOuts, outbox, clock));
         bookingApi.callingSettings(dialler);

@@ -58,7 +58,7 @@ class RoutesLoadTest {
             Map.entry("calendar.camel.yaml", Set.of("calendar-sync", "calendar-sync-one")),
             Map.entry("reminders.camel.yaml", Set.of("reminders", "reminders-run", "reminders-run-now", "follow-ups",
                     "follow-ups-run", "follow-ups-run-now", "follow-up-sequences-get", "follow-up-sequences-put")),
-            Map.entry("dialler.camel.yaml", Set.of("dialler", "dial", "dial-dead", "dialler-reconcile", "dial-attempts-list")),
+            Map.entry("dialler.camel.yaml", Set.of("dialler", "dial", "dial-dead", "vapi-list-calls", "dialler-reconcile", "dial-attempts-list")),
             Map.entry("error-handling.camel.yaml", Set.of()),
             Map.entry("front-door.camel.yaml", Set.of("api-description")));
 

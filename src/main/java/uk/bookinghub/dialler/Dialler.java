@@ -348,24 +348,36 @@ public final class Dialler {
         };
     }
 
-    private final java.net.http.HttpClient lookups = java.net.http.HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(5)).build();
+    private volatile org.apache.camel.ProducerTemplate partner;
+
+    /** The route that asks Vapi (routes/dialler.camel.yaml, vapi-list-calls): a visible partner call with its own metrics. */
+    public void camel(org.apache.camel.CamelContext camel) {
+        this.partner = camel.createProducerTemplate();
+    }
 
     /** The id of a call Vapi created for this job since {@code sentAt} (a minute's clock skew allowed), if any. */
     private Optional<String> createdBefore(DialJob job, ObjectNode request, Instant sentAt) throws Exception {
-        StringBuilder url = new StringBuilder(vapi.baseUrl()).append("/call?limit=100&createdAtGe=")
+        StringBuilder query = new StringBuilder("limit=100&createdAtGe=")
                 .append(java.net.URLEncoder.encode(sentAt.minusSeconds(60).toString(), java.nio.charset.StandardCharsets.UTF_8));
         for (String f : List.of("assistantId", "phoneNumberId")) {
             if (request.hasNonNull(f)) {
-                url.append('&').append(f).append('=').append(java.net.URLEncoder.encode(request.get(f).asText(), java.nio.charset.StandardCharsets.UTF_8));
+                query.append('&').append(f).append('=').append(java.net.URLEncoder.encode(request.get(f).asText(), java.nio.charset.StandardCharsets.UTF_8));
             }
         }
-        var response = lookups.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url.toString()))
-                .header("Authorization", "Bearer " + vapi.privateKey()).timeout(java.time.Duration.ofSeconds(10)).GET().build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() != 200) {
-            throw new IllegalStateException("Vapi List Calls answered " + response.statusCode());
+        if (partner == null) {
+            throw new IllegalStateException("the vapi-list-calls route is not wired");
         }
-        for (JsonNode call : Json.MAPPER.readTree(response.body())) {
+        Map<String, Object> headers = new HashMap<>();
+        headers.put(Exchange.HTTP_METHOD, "GET");
+        headers.put(Exchange.HTTP_QUERY, query.toString());
+        headers.put("Authorization", "Bearer " + vapi.privateKey());
+        String listed;
+        try {
+            listed = partner.requestBodyAndHeaders("direct:vapi-list-calls", null, headers, String.class);
+        } catch (org.apache.camel.CamelExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+        for (JsonNode call : Json.MAPPER.readTree(listed)) {
             JsonNode vars = call.path("assistantOverrides").path("variableValues");
             if (job.phone().equals(call.path("customer").path("number").asText(null))
                     && String.valueOf(job.leadId()).equals(vars.path("leadId").asText(null))
