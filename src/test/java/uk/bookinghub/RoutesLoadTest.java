@@ -55,7 +55,7 @@ class RoutesLoadTest {
                     "inbound-messages-list")),
             Map.entry("booking.camel.yaml", Set.of("vapi-tools", "appointments-list", "appointments-get", "appointments-patch",
                     "client-settings-get", "client-settings-put")),
-            Map.entry("calendar.camel.yaml", Set.of("calendar-sync", "calendar-sync-one")),
+            Map.entry("calendar.camel.yaml", Set.of("calendar-sync", "calendar-sync-one", "google-freebusy")),
             Map.entry("reminders.camel.yaml", Set.of("reminders", "reminders-run", "reminders-run-now", "follow-ups",
                     "follow-ups-run", "follow-ups-run-now", "follow-up-sequences-get", "follow-up-sequences-put")),
             Map.entry("dialler.camel.yaml", Set.of("dialler", "dial", "dial-dead", "vapi-list-calls", "dialler-reconcile", "dial-attempts-list")),

@@ -82,7 +82,7 @@ public final class CalendarSync implements BookingTools.CalendarBusy {
         FreeBusyRequest req = new FreeBusyRequest().setTimeMin(new DateTime(from.toEpochMilli())).setTimeMax(new DateTime(to.toEpochMilli()))
                 .setItems(List.of(new FreeBusyRequestItem().setId(id)));
         try {
-            FreeBusyResponse res = template().requestBody("google-calendar://freebusy/query?inBody=content", req, FreeBusyResponse.class);
+            FreeBusyResponse res = template().requestBody("direct:google-freebusy", req, FreeBusyResponse.class);
             FreeBusyCalendar cal = res == null || res.getCalendars() == null ? null : res.getCalendars().get(id);
             List<Availability.Busy> out = new ArrayList<>();
             if (cal != null && cal.getBusy() != null) {

@@ -293,7 +293,7 @@ abstract class DiallerRouteTest {
         vapi.failNext(1, 400, "assistantId must be a UUID");
         String p1 = mobile();
         long refused = lead(key, "{\"name\":\"Ivy\",\"phone\":\"" + p1 + "\",\"instant\":true}");
-        await().atMost(Duration.ofSeconds(5)).until(() -> "failed".equals(one("select status from dial_attempts where lead_id = " + refused)));
+        await().atMost(Duration.ofSeconds(15)).until(() -> "failed".equals(one("select status from dial_attempts where lead_id = " + refused)));
         assertThat(one("select detail from dial_attempts where lead_id = " + refused)).contains("Vapi 400", "assistantId must be a UUID");
         assertThat(one("select status from leads where id = " + refused)).isEqualTo("call_failed");
         assertThat(vapi.callsTo(p1)).hasSize(1);
@@ -302,7 +302,7 @@ abstract class DiallerRouteTest {
         vapi.failNext(2, 500, "Internal Server Error");
         String p2 = mobile();
         long retried = lead(key, "{\"name\":\"Jo\",\"phone\":\"" + p2 + "\",\"instant\":true}");
-        await().atMost(Duration.ofSeconds(5)).until(() -> "placed".equals(one("select status from dial_attempts where lead_id = " + retried)));
+        await().atMost(Duration.ofSeconds(15)).until(() -> "placed".equals(one("select status from dial_attempts where lead_id = " + retried)));
         assertThat(vapi.callsTo(p2)).hasSize(3);
         assertThat(vapi.callsTo(p2).stream().filter(VapiStub.CallRequest::accepted)).hasSize(1);
         assertThat(one("select count(*) from dial_attempts where lead_id = " + retried)).isEqualTo("1");
