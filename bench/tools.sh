@@ -2,21 +2,21 @@
 # Tool-call benchmark: Vapi tool-calls (POST /webhooks/vapi) answered by the hub's booking tools, PostgreSQL,
 # the Google Calendar stand-in (uk.bookinghub.support.GoogleCalendarStub from src/test, run as its own process),
 # loopback only. C (32) concurrent callers, closed loop (bench/tools/ToolLoad.java), one freshly started hub:
-#   1. checkAvailability: random dates over the next DAYS (60) weekdays; round trip p50/p99 and the hub's share
+#   1. checkAvailability: random dates over the next DAYS (40) weekdays; round trip p50/p99 and the hub's share
 #      (round trip minus the stand-in's freeBusy time); target: p99 hub share < 50 ms
 #   2. bookAppointment with contention: every caller books among the same SLOTS (4) slots, then the next SLOTS, ...;
 #      bookings/s, answers/s, p50/p99, hub share; then the data checks: no double booking (appointment_slots, the
 #      appointments self-join, one "Booked" per slot), every "Booked" answer is a booked row and vice versa, and
 #      the stand-in holds exactly one Google event per booking once the calendar-sync route has caught up
 #
-#   bash bench/tools.sh                           # D=20 WARMUP=20 C=32 SLOTS=4 (about 2 min plus the calendar catch-up)
+#   bash bench/tools.sh                           # D=20 WARMUP=20 C=32 SLOTS=4 (about 2 min plus the calendar catch-up); DAYS=40
 #   D=5 WARMUP=5 bash bench/tools.sh              # quick smoke run
 #   CAL_LATENCY_MS=100 bash bench/tools.sh        # a Google-like freeBusy time: the hub's share is then the round trip minus it
 #
 # Knobs (environment): D (20: measured seconds per phase), WARMUP (20: unmeasured seconds before each phase's
 # measured ones, same callers; the hub's JIT needs them on 2 cores), C (32: concurrent callers), SLOTS (4: slots the
 # callers fight over at a time), SLOT_MIN (30: slot length in the booking phase, opening hours 08:00-20:00 every
-# day), DAYS (60: weekdays the availability dates are drawn from), CAL_LATENCY_MS (0: latency the stand-in adds to
+# day), DAYS (40: weekdays the availability dates are drawn from; they must stay inside the booking horizon, 60 days by default, which the tools now enforce), CAL_LATENCY_MS (0: latency the stand-in adds to
 # every Calendar request), CAL_SYNC_MS (empty: the hub's hub.calendar.sync-ms as configured, 5000; a value is given
 # to the hub as -Dhub.calendar.sync-ms), SYNC_TIMEOUT (auto: seconds to wait after the booking phase for the
 # calendar-sync route to bring every booking to the stand-in; auto = twice the time it needs at 50 appointments per
@@ -38,7 +38,7 @@ WARMUP=${WARMUP:-20}
 C=${C:-32}
 SLOTS=${SLOTS:-4}
 SLOT_MIN=${SLOT_MIN:-30}
-DAYS=${DAYS:-60}
+DAYS=${DAYS:-40}
 CAL_LATENCY_MS=${CAL_LATENCY_MS:-0}
 CAL_SYNC_MS=${CAL_SYNC_MS:-}
 SYNC_TIMEOUT=${SYNC_TIMEOUT:-auto}
@@ -133,6 +133,8 @@ if [ "$BUILD" = 1 ] || [ ! -f target/booking-hub.jar ] || [ ! -d target/lib ]; t
 fi
 [ -f target/booking-hub.jar ] || die "target/booking-hub.jar missing after build"
 STUB_SRC=src/test/java/uk/bookinghub/support/GoogleCalendarStub.java
+# the stand-in is built on the stubs' shared base
+STUB_BASE=src/test/java/uk/bookinghub/support/StubServer.java
 LOAD_SRC=bench/tools/ToolLoad.java
 [ -f "$STUB_SRC" ] || die "$STUB_SRC missing"
 grep -q 'public static void main' "$STUB_SRC" || die "$STUB_SRC has no main (the stand-in must run as a process of its own)"
@@ -159,7 +161,7 @@ mkdir -p "$WORK_DIR/conf" && cp -rp routes "$WORK_DIR/conf/routes" && cp -p appl
     || die "cannot copy routes/ and application*.properties"
 log "compiling the Google Calendar stand-in and the load client (javac, into $WORK_DIR)"
 mkdir -p "$WORK_DIR/stub" "$WORK_DIR/load"
-javac -nowarn -d "$WORK_DIR/stub" -cp "$WORK_DIR/lib/*" "$STUB_SRC" >"$OUT/tools-$TS-javac.log" 2>&1 \
+javac -nowarn -d "$WORK_DIR/stub" -cp "$WORK_DIR/lib/*" "$STUB_SRC" "$STUB_BASE" >"$OUT/tools-$TS-javac.log" 2>&1 \
     || { cat "$OUT/tools-$TS-javac.log" >&2; die "cannot compile $STUB_SRC"; }
 javac -nowarn -d "$WORK_DIR/load" -cp "$WORK_DIR/lib/*" "$LOAD_SRC" >>"$OUT/tools-$TS-javac.log" 2>&1 \
     || { cat "$OUT/tools-$TS-javac.log" >&2; die "cannot compile $LOAD_SRC"; }
