@@ -156,7 +156,7 @@ cp -p target/booking-hub.jar "$WORK_DIR/outbox-bench-hub.jar" && cp -rp target/l
 mkdir -p "$WORK_DIR/conf" && cp -rp routes "$WORK_DIR/conf/routes" && cp -p application*.properties "$WORK_DIR/conf/" \
     || die "cannot copy routes/ and application*.properties"
 mkdir -p "$WORK_DIR/stub/uk/bookinghub/support"
-cp -p target/test-classes/uk/bookinghub/support/TwilioStub*.class "$WORK_DIR/stub/uk/bookinghub/support/" || die "cannot copy the stub classes"
+cp -p target/test-classes/uk/bookinghub/support/TwilioStub*.class target/test-classes/uk/bookinghub/support/StubServer*.class "$WORK_DIR/stub/uk/bookinghub/support/" || die "cannot copy the stub classes"
 
 HUB_PORT=$(free_port "${HUB_PORT:-8080}")
 HUB_MGMT_PORT=$(free_port "${HUB_MGMT_PORT:-19876}" "$HUB_PORT")

@@ -204,7 +204,7 @@ for m in manual cron; do
 done
 QUARTZ_CLUSTERED=$(awk -F' *= *' '/^hub\.quartz\.clustered *=/ {print $2}' "$WORK_DIR/conf-cron/application.properties")
 mkdir -p "$WORK_DIR/stub/uk/bookinghub/support"
-cp -p target/test-classes/uk/bookinghub/support/TwilioStub*.class "$WORK_DIR/stub/uk/bookinghub/support/" || die "cannot copy the stub classes"
+cp -p target/test-classes/uk/bookinghub/support/TwilioStub*.class target/test-classes/uk/bookinghub/support/StubServer*.class "$WORK_DIR/stub/uk/bookinghub/support/" || die "cannot copy the stub classes"
 
 HUB_PORT=$(free_port "${HUB_PORT:-8080}")
 HUB_MGMT_PORT=$(free_port "${HUB_MGMT_PORT:-19876}" "$HUB_PORT")
