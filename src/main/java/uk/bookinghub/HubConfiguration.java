@@ -112,7 +112,9 @@ public class HubConfiguration implements CamelConfiguration {
         registry.bind("optOutsApi", new OptOutsApi(optOuts, clients, phones));
         registry.bind("clientStore", clients);
         registry.bind("clientView", new ClientView());
-        registry.bind("onboarding", new Onboarding(clients, clock, integer(props, "hub.http.max-json-bytes", 65536)));
+        Onboarding onboarding = new Onboarding(clients, clock, integer(props, "hub.http.max-json-bytes", 65536));
+        onboarding.phones(phones);
+        registry.bind("onboarding", onboarding);
         registry.bind("tenantResolver", tenants);
         registry.bind("analyticsStore", analytics);
         registry.bind("errorLog", errors);
@@ -155,6 +157,7 @@ public class HubConfiguration implements CamelConfiguration {
         ExecutorService sendPool = Executors.newFixedThreadPool(sendThreads, daemon("hub-send"));
         registry.bind("outboxSendPool", sendPool);
         MessagesApi messagesApi = new MessagesApi(outbox, optOuts, messaging, clock, integer(props, "hub.http.max-json-bytes", 65536));
+        messagesApi.phones(phones);
         registry.bind("messagesApi", messagesApi);
         registry.bind("inboundMessages", new uk.bookinghub.messaging.InboundMessages(db));
 

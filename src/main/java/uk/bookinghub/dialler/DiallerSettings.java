@@ -41,23 +41,7 @@ public record DiallerSettings(CallingRules.Settings rules, int maxConcurrentCall
         if (json == null || json.isBlank() || json.strip().equals("{}")) {
             return defaults(clientZone);
         }
-        JsonNode tree;
-        try {
-            tree = Json.MAPPER.readTree(json);
-        } catch (Exception e) {
-            throw new UnreadableSettings(SETTING, "not JSON: " + UnreadableSettings.describe(e));
-        }
-        if (tree == null || !tree.isObject()) {
-            throw new UnreadableSettings(SETTING, "not a JSON object");
-        }
-        try {
-            return parse(tree, clientZone);
-        } catch (HttpProblem p) {
-            Object fields = p.details().get("fields");
-            throw new UnreadableSettings(SETTING, p.getMessage() + (fields == null ? "" : ": " + fields));
-        } catch (RuntimeException e) {
-            throw new UnreadableSettings(SETTING, UnreadableSettings.describe(e));
-        }
+        return UnreadableSettings.read(SETTING, json, tree -> parse(tree, clientZone));
     }
 
     /** The column the calling rules are stored in. */

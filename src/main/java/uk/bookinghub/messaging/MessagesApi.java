@@ -42,21 +42,14 @@ import java.util.regex.Pattern;
  * recipient and an appointment into outbox rows ({@link #queue}), for the booking and reminder
  * flows to call.
  */
-public final class MessagesApi implements org.apache.camel.CamelContextAware {
+public final class MessagesApi {
 
-    private org.apache.camel.CamelContext camel;
-    /** The hub's one phone check (drama ranges only with hub.leads.allow-test-numbers), as for leads. */
+    /** The hub's one phone check (drama ranges only with hub.leads.allow-test-numbers), the lead intake's own. */
     private volatile uk.bookinghub.phones.PhoneClassifier phones = uk.bookinghub.phones.HubPhones.STRICT;
 
-    @Override
-    public void setCamelContext(org.apache.camel.CamelContext camel) {
-        this.camel = camel;
-        this.phones = uk.bookinghub.phones.HubPhones.of(camel);
-    }
-
-    @Override
-    public org.apache.camel.CamelContext getCamelContext() {
-        return camel;
+    /** Uses the hub's phone check (HubConfiguration hands it the classifier the lead intake uses). */
+    public void phones(uk.bookinghub.phones.PhoneClassifier phones) {
+        this.phones = phones;
     }
 
     /** The phone check the booking tools share. */

@@ -33,4 +33,30 @@ public final class UnreadableSettings extends RuntimeException {
         m = nl < 0 ? m : m.substring(0, nl);
         return m.length() > 300 ? m.substring(0, 300) + "..." : m;
     }
+
+    /**
+     * Reads stored settings with {@code parse}; anything that stops them being read (not JSON, not an
+     * object, a value the parser refuses) is an {@code UnreadableSettings} naming the setting, never a default.
+     */
+    public static <T> T read(String setting, String json, java.util.function.Function<com.fasterxml.jackson.databind.JsonNode, T> parse) {
+        com.fasterxml.jackson.databind.JsonNode tree;
+        try {
+            tree = uk.bookinghub.http.Json.MAPPER.readTree(json);
+        } catch (Exception e) {
+            throw new UnreadableSettings(setting, "not JSON: " + describe(e));
+        }
+        if (tree == null || !tree.isObject()) {
+            throw new UnreadableSettings(setting, "not a JSON object");
+        }
+        try {
+            return parse.apply(tree);
+        } catch (uk.bookinghub.http.HttpProblem p) {
+            Object fields = p.details().get("fields");
+            throw new UnreadableSettings(setting, p.getMessage() + (fields == null ? "" : ": " + fields));
+        } catch (UnreadableSettings u) {
+            throw u;
+        } catch (RuntimeException e) {
+            throw new UnreadableSettings(setting, describe(e));
+        }
+    }
 }

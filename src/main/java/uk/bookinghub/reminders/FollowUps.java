@@ -115,22 +115,7 @@ public final class FollowUps {
         if (json == null || json.isBlank()) {
             return defaults();
         }
-        JsonNode tree;
-        try {
-            tree = Json.MAPPER.readTree(json);
-        } catch (Exception e) {
-            throw new UnreadableSettings(SETTING, "not JSON: " + UnreadableSettings.describe(e));
-        }
-        if (tree == null || !tree.isObject()) {
-            throw new UnreadableSettings(SETTING, "not a JSON object");
-        }
-        try {
-            return parse(tree);
-        } catch (HttpProblem p) {
-            throw new UnreadableSettings(SETTING, p.getMessage());
-        } catch (RuntimeException e) {
-            throw new UnreadableSettings(SETTING, UnreadableSettings.describe(e));
-        }
+        return UnreadableSettings.read(SETTING, json, tree -> parse(tree));
     }
 
     /** {@code GET /api/follow-up-sequences}; unreadable stored sequences are a 409 that says so (a PUT replaces them). */

@@ -212,10 +212,4 @@ class ApiDescriptionTest {
             Files.delete(dir);
         }
     }
-
-    static List<String> methodsOf(JsonNode pathItem) {
-        List<String> methods = new java.util.ArrayList<>();
-        pathItem.fieldNames().forEachRemaining(methods::add);
-        return methods;
-    }
 }
