@@ -12,7 +12,7 @@
 # job must be completed), POLL_MS (250), BUILD=1 (rebuild the jar even if present),
 # PHONERATE=0 (skip the libphonenumber ceiling), PHONERATE_OPTS (JVM options for it, e.g.
 # "-Dwarmup=1 -Dpasses=3"), HUB_PORT / HUB_MGMT_PORT (first port tried; the next free one is used),
-# HUB_JAVA_OPTS (default -Xmx512m), WARMUP (1: before the measured import, each run onboards a
+# the hub's JVM options are the README's (bench/readme-start.sh; HUB_JAVA_OPTS is refused), WARMUP (1: before the measured import, each run onboards a
 # second client 'Bench Warmup' and imports the first WARMUP_ROWS (1000000: the whole file, as a long-running hub has long compiled its hot paths) rows of the same seed into
 # it, waits for that job to complete, and reports its time apart; 0: the measured import runs on the
 # cold JVM).
@@ -33,7 +33,8 @@ TIMEOUT=${TIMEOUT:-120}
 POLL_MS=${POLL_MS:-250}
 BUILD=${BUILD:-0}
 PHONERATE=${PHONERATE:-1}
-HUB_JAVA_OPTS=${HUB_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC}
+# the hub starts as the README says (its JVM options, profile prod, reload off): bench/readme-start.sh
+. "$REPO/bench/readme-start.sh"
 WARMUP=${WARMUP:-1}
 WARMUP_ROWS=${WARMUP_ROWS:-1000000}
 HUB_DB=hub_import_bench
@@ -225,7 +226,7 @@ run_once() { # run number
     psql_q -d postgres -c "drop database if exists $HUB_DB with (force)" -c "create database $HUB_DB" >/dev/null
     t_hub=$(now_ms)
     # shellcheck disable=SC2086
-    HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT CAMEL_MAIN_PROFILE=prod \
+    HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT \
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/$HUB_DB" HUB_ADMIN_TOKEN=$ADMIN_TOKEN \
         java $HUB_JAVA_OPTS -jar "$HUB_DIR/import-bench-hub.jar" >"$hub_log" 2>&1 &
     HUB_PID=$!
@@ -332,8 +333,7 @@ run_once() { # run number
     R_HEAP+=("$(awk 'NR==1 {for (i=1;i<=NF;i++) c[$i]=i; next}
         c["EU"] && $c["EU"] ~ /^[0-9.]+$/ {u=$c["S0U"]+$c["S1U"]+$c["EU"]+$c["OU"]; if (u>m) m=u; n++}
         END {if (n) printf "%.0f", m; else print "NA"}' "$gcf")")
-    # GC time (s) and full-GC count over the same window: the heap cannot pass -Xmx, so these
-    # show how hard it was to stay under it
+    # GC time (s) and full-GC count over the same window
     R_GC+=("$(awk 'NR==1 {for (i=1;i<=NF;i++) c[$i]=i; next}
         c["GCT"] && $c["GCT"] ~ /^[0-9.]+$/ {if (!n) {g0=$c["GCT"]; f0=$c["FGC"]}; g=$c["GCT"]; f=$c["FGC"]; n++}
         END {if (n) printf "%.0f/%d", (g-g0)*1000, f-f0; else print "NA"}' "$gcf")")
@@ -408,7 +408,7 @@ PR_1=$(sed -n 's/^phonerate .*median_rows_per_s=\([0-9]*\).*/\1/p' <<<"$PR_OUT")
 {
     echo "Lead import benchmark $TS  POST /api/import-leads (text/csv), PostgreSQL, loopback"
     echo "file: ${FILE#"$REPO"/} ($ROWS rows, $FILE_BYTES bytes, seed $SEED; generator: unique valid $(mget phone_unique_valid), duplicates $(mget phone_duplicate), invalid phones $(mget phone_invalid) of which premium-rate $(mget invalid_premium), consent=no $(mget consent_no))"
-    echo "RUNS=$RUNS WARMUP=$WARMUP$( [ "$WARMUP" = 1 ] && echo " (WARMUP_ROWS=$WARMUP_ROWS, ${WU_FILE#"$REPO"/}, client 'Bench Warmup')") TIMEOUT=${TIMEOUT}s POLL_MS=$POLL_MS HUB_JAVA_OPTS=$HUB_JAVA_OPTS CAMEL_MAIN_PROFILE=prod  host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)  java $(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}')"
+    echo "RUNS=$RUNS WARMUP=$WARMUP$( [ "$WARMUP" = 1 ] && echo " (WARMUP_ROWS=$WARMUP_ROWS, ${WU_FILE#"$REPO"/}, client 'Bench Warmup')") TIMEOUT=${TIMEOUT}s POLL_MS=$POLL_MS README start: $README_START;  host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)  java $(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}')"
     [ -z "$JAR_NOTE" ] || echo "$JAR_NOTE"
     echo
     printf '%-6s %-9s %8s %9s %9s %9s %8s %8s %9s %9s %10s %10s %9s\n' run status e2e_ms rows_per_s upload_ms server_ms progress polls rss_MB heap_MB gc_ms/fgc rss_idle_MB start_ms
@@ -423,7 +423,7 @@ PR_1=$(sed -n 's/^phonerate .*median_rows_per_s=\([0-9]*\).*/\1/p' <<<"$PR_OUT")
     echo "  rows_per_s = file rows / e2e; upload_ms: until the 202; server_ms: finishedAt - startedAt of the job;"
     echo "  progress: polls with status running and 0 < rowsDone < rowsTotal; rss_MB: peak VmRSS of the hub (every 200 ms);"
     echo "  heap_MB: peak S0U+S1U+EU+OU from jstat -gc every 200 ms (from 1.5 s before the upload to the end of the job);"
-    echo "  gc_ms/fgc: GC time and full GCs in that window (the heap cannot pass -Xmx: these show the cost of staying under it)"
+    echo "  gc_ms/fgc: GC time and full GCs in that window (the heap is the JVM's default for the README's command)"
     if [ "$WARMUP" = 1 ]; then
         echo "  all runs warm: each measured import ran after a ${WARMUP_ROWS}-row warm-up import into another client on the same hub;"
         echo "  rss_idle_MB is taken before the warm-up"

@@ -19,8 +19,8 @@
 # drain starts at a known instant), SAMPLE (20: rows whose provider_id is fetched back from the stub
 # and compared), STUB_LATENCY_MS (0: latency the stub adds to every request; the stub's reset clears
 # it, so with a latency the stub is restarted between runs instead), BUILD=1 (rebuild the jar),
-# HUB_PORT / HUB_MGMT_PORT (first port tried; the next free one is used), HUB_JAVA_OPTS (default
-# -Xmx512m -XX:+UseParallelGC), STUB_JAVA_OPTS (default -Xmx256m -XX:+UseParallelGC).
+# HUB_PORT / HUB_MGMT_PORT (first port tried; the next free one is used), the hub's JVM options are the
+# README's (bench/readme-start.sh; HUB_JAVA_OPTS is refused), STUB_JAVA_OPTS (default -Xmx256m -XX:+UseParallelGC).
 # Output: a summary on stdout and in bench/out/outbox-<timestamp>.txt; the hub logs (one per phase),
 # the stub log and the per-run poll samples beside it (bench/out/ is git-ignored).
 # Exit status 0 only if every run finished within its time and its data check passed (the rate targets
@@ -39,7 +39,8 @@ LEAD_MS=${LEAD_MS:-2000}
 SAMPLE=${SAMPLE:-20}
 STUB_LATENCY_MS=${STUB_LATENCY_MS:-0}
 BUILD=${BUILD:-0}
-HUB_JAVA_OPTS=${HUB_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC}
+# the hub starts as the README says (its JVM options, profile prod, reload off): bench/readme-start.sh
+. "$REPO/bench/readme-start.sh"
 STUB_JAVA_OPTS=${STUB_JAVA_OPTS:--Xmx256m -XX:+UseParallelGC}
 HUB_DB=hub_outbox_bench
 PGH=(-h 127.0.0.1 -p 5432 -U postgres)
@@ -206,7 +207,7 @@ start_hub() { # phase, sms per second
     log "$phase: starting the hub (copies of target/booking-hub.jar, routes/, application*.properties) on :$HUB_PORT (management :$HUB_MGMT_PORT), HUB_SMS_PER_SECOND=$cap, $HUB_JAVA_OPTS"
     t0=$(now_ms)
     # shellcheck disable=SC2086
-    HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT CAMEL_MAIN_PROFILE=prod HUB_ALLOW_TEST_NUMBERS=true \
+    HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT HUB_ALLOW_TEST_NUMBERS=true \
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/$HUB_DB" HUB_ADMIN_TOKEN=$ADMIN_TOKEN \
         TWILIO_ACCOUNT_SID=$TW_SID TWILIO_AUTH_TOKEN=$TW_TOKEN TWILIO_FROM_NUMBER=$TW_DEFAULT_FROM \
         TWILIO_MESSAGING_SERVICE_SID= TWILIO_BASE_URL=$STUB_URL PUBLIC_BASE_URL=$BASE \
@@ -430,7 +431,7 @@ N_ERRLOG=$(psql_q -d "$HUB_DB" -c "select count(*) from error_log" 2>/dev/null |
     echo "date: $(date -R)"
     echo "machine: $(nproc) cores ($CPU_MODEL), ${MEM_MB} MB memory, load $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; java $(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}'), $(psql_q -d postgres -c 'show server_version' | cut -d' ' -f1) PostgreSQL"
     echo "settings: N=$N M=$M CAP=$CAP RUNS=$RUNS WARMUP_N=$WARMUP_N TIMEOUT=${TIMEOUT}s POLL_MS=$POLL_MS LEAD_MS=$LEAD_MS SAMPLE=$SAMPLE STUB_LATENCY_MS=$STUB_LATENCY_MS"
-    echo "hub: HUB_JAVA_OPTS=$HUB_JAVA_OPTS CAMEL_MAIN_PROFILE=prod; hub.messaging.* from application.properties: $(grep -E '^hub\.messaging\.(poll-ms|batch-size|send-threads) *=' application.properties | sed 's/ *= */=/' | tr '\n' ' ')"
+    echo "hub: README start: $README_START; hub.messaging.* from application.properties: $(grep -E '^hub\.messaging\.(poll-ms|batch-size|send-threads) *=' application.properties | sed 's/ *= */=/' | tr '\n' ' ')"
     echo "      one client (id $CLIENT_ID, $CLIENT_KEY) sending from $CLIENT_FROM = one sender for the cap; hub start to /health 200: ${START_UNCAPPED} ms (uncapped), ${START_CAPPED} ms (capped)"
     echo "stub: $STUB_URL (STUB_JAVA_OPTS=$STUB_JAVA_OPTS)"
     for n in ${NOTES[@]+"${NOTES[@]}"}; do echo "$n"; done

@@ -25,7 +25,7 @@
 # for anything else), POLL_MS (250: the tables are counted that often), PGACT_MS (200: pg_stat_activity is
 # sampled that often while a tick runs; 0 = off), SAMPLE (20: provider ids fetched back from the stub), BUILD=1
 # (rebuild the jar), HUB_JAR (target/booking-hub.jar, with lib/ beside it), HUB_PORT / HUB_MGMT_PORT (first port
-# tried; the next free one is used), HUB_JAVA_OPTS (-Xmx512m -XX:+UseParallelGC), STUB_JAVA_OPTS (-Xmx1g
+# tried; the next free one is used), the hub's JVM options are the README's (bench/readme-start.sh), STUB_JAVA_OPTS (-Xmx1g
 # -XX:+UseParallelGC: the stub keeps every message and lists them all for the check).
 # Output: a summary on stdout and in bench/out/reminders-<timestamp>.txt; the hub log per run and mode, the stub
 # log, the count samples and the pg_stat_activity samples beside it (bench/out/ is git-ignored).
@@ -49,7 +49,8 @@ JSTACK_MS=${JSTACK_MS:-0}
 SAMPLE=${SAMPLE:-20}
 BUILD=${BUILD:-0}
 HUB_JAR=${HUB_JAR:-target/booking-hub.jar}
-HUB_JAVA_OPTS=${HUB_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC}
+# the hub starts as the README says (its JVM options, profile prod, reload off): bench/readme-start.sh
+. "$REPO/bench/readme-start.sh"
 STUB_JAVA_OPTS=${STUB_JAVA_OPTS:--Xmx1g -XX:+UseParallelGC}
 # one database per invocation (two runs at once must not drop each other's), dropped at exit unless KEEP_DB=1
 HUB_DB=${HUB_DB:-hub_reminders_bench_$$}
@@ -255,7 +256,7 @@ start_hub() { # mode, run label
     psql_q -d postgres -c "drop database if exists $HUB_DB with (force)" -c "create database $HUB_DB" >/dev/null
     t0=$(now_ms)
     # shellcheck disable=SC2086
-    HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT CAMEL_MAIN_PROFILE=prod HUB_ALLOW_TEST_NUMBERS=true \
+    HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT HUB_ALLOW_TEST_NUMBERS=true \
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/$HUB_DB" HUB_ADMIN_TOKEN=$ADMIN_TOKEN \
         TWILIO_ACCOUNT_SID=$TW_SID TWILIO_AUTH_TOKEN=$TW_TOKEN TWILIO_FROM_NUMBER=$TW_DEFAULT_FROM \
         TWILIO_MESSAGING_SERVICE_SID= TWILIO_BASE_URL=$STUB_URL PUBLIC_BASE_URL=$BASE HUB_SMS_PER_SECOND=0 \
@@ -638,7 +639,7 @@ LOG_COUNTS() { printf '%s WARN, %s ERROR lines' "$(cat "$@" | grep -c -E '\bWARN
     echo "date: $(date -R)"
     echo "machine: $(nproc) cores ($CPU_MODEL), ${MEM_MB} MB memory, load $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; java $JAVA_VERSION, PostgreSQL $PG_VERSION ($PG_SETTINGS)"
     echo "settings: N=$N RUNS=$RUNS MODES=\"$MODES\" SENDER=$SENDER JSTACK_MS=$JSTACK_MS CRON=\"$CRON\" MANUAL_CRON=\"$MANUAL_CRON\" AHEAD_MIN=$AHEAD_MIN ANALYZE=$ANALYZE TIMEOUT=${TIMEOUT}s POLL_MS=$POLL_MS PGACT_MS=$PGACT_MS SAMPLE=$SAMPLE"
-    echo "hub: $HUB_JAR (built $JAR_DATE; checkout at $GIT_HEAD) HUB_JAVA_OPTS=$HUB_JAVA_OPTS CAMEL_MAIN_PROFILE=prod HUB_SMS_PER_SECOND=0 hub.quartz.clustered=$QUARTZ_CLUSTERED;"
+    echo "hub: $HUB_JAR (built $JAR_DATE; checkout at $GIT_HEAD) README start: $README_START; HUB_SMS_PER_SECOND=0 hub.quartz.clustered=$QUARTZ_CLUSTERED;"
     echo "     $(grep -E '^hub\.messaging\.(poll-ms|batch-size|send-threads) *=|^hub\.database\.pool-size *=' "$WORK_DIR/conf-cron/application.properties" | sed 's/ *= */=/' \
         | awk '{ while (match($0, /\{\{env:[A-Z_]+:[^}]*\}\}/)) { t = substr($0, RSTART + 6, RLENGTH - 8); n = t; sub(/:.*/, "", n); d = t; sub(/^[^:]*:/, "", d);
                  $0 = substr($0, 1, RSTART - 1) ((n in ENVIRON && ENVIRON[n] != "") ? ENVIRON[n] : d) substr($0, RSTART + RLENGTH) } print }' | tr '\n' ' ')"

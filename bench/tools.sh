@@ -23,7 +23,7 @@
 # sync-ms tick, plus 30 s; the wait ends as soon as no booking is pending, or when none has been synced for 3 ticks
 # + 10 s), THINK_MS (0: each caller's pause between an answer and its next tool call, uniform 0.5-1.5 x; 0 = closed
 # loop without pause, the issue's load), BUILD=1 (rebuild the jar), HUB_PORT / HUB_MGMT_PORT (first port tried;
-# the next free one is used), HUB_JAVA_OPTS (-Xmx512m -XX:+UseParallelGC), STUB_JAVA_OPTS (-Xmx512m -XX:+UseParallelGC),
+# the next free one is used), the hub's JVM options are the README's (bench/readme-start.sh), STUB_JAVA_OPTS (-Xmx512m -XX:+UseParallelGC),
 # LOAD_JAVA_OPTS (-Xmx512m -XX:+UseParallelGC).
 # Output: a summary on stdout and in bench/out/tools-<timestamp>.txt; the hub log and GC log, the stand-in's log,
 # ToolLoad's output and key=value files and the booked answers beside it (bench/out/ is git-ignored).
@@ -44,7 +44,8 @@ CAL_SYNC_MS=${CAL_SYNC_MS:-}
 SYNC_TIMEOUT=${SYNC_TIMEOUT:-auto}
 THINK_MS=${THINK_MS:-0}
 BUILD=${BUILD:-0}
-HUB_JAVA_OPTS=${HUB_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC}
+# the hub starts as the README says (its JVM options, profile prod, reload off): bench/readme-start.sh
+. "$REPO/bench/readme-start.sh"
 STUB_JAVA_OPTS=${STUB_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC}
 LOAD_JAVA_OPTS=${LOAD_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC}
 HUB_DB=hub_tools_bench
@@ -204,7 +205,7 @@ t0=$(now_ms)
 # Every partner but the calendar is left unconfigured (empty), so nothing leaves the machine: confirmations are
 # stored as not_configured, the dialler has no Vapi key. Drama-range numbers (07700 900xxx) are valid for the phones.
 # shellcheck disable=SC2086
-HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT CAMEL_MAIN_PROFILE=prod \
+HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT \
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/$HUB_DB" HUB_ADMIN_TOKEN=$ADMIN_TOKEN VAPI_WEBHOOK_SECRET=$VAPI_SECRET \
     VAPI_WEBHOOK_SECRET_HEADER=X-Vapi-Secret GOOGLE_BASE_URL=$STUB_URL GOOGLE_CLIENT_EMAIL= GOOGLE_PRIVATE_KEY= \
     HUB_ALLOW_TEST_NUMBERS=true PUBLIC_BASE_URL=$BASE \
@@ -446,7 +447,7 @@ cpu_block() { # kv file
     echo "date: $(date -R)"
     echo "machine: $(nproc) cores ($CPU_MODEL), ${MEM_MB} MB memory, load $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; java $(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}'), PostgreSQL $(psql_q -d postgres -c 'show server_version' | cut -d' ' -f1)"
     echo "settings: C=$C D=${D}s WARMUP=${WARMUP}s THINK_MS=$THINK_MS SLOTS=$SLOTS SLOT_MIN=$SLOT_MIN DAYS=$DAYS CAL_LATENCY_MS=$CAL_LATENCY_MS CAL_SYNC_MS=${CAL_SYNC_MS:-(as configured)} SYNC_TIMEOUT=$SYNC_TIMEOUT (${SYNC_WAIT_S} s)"
-    echo "hub: HUB_JAVA_OPTS=$HUB_JAVA_OPTS $SYNC_OPT CAMEL_MAIN_PROFILE=prod, hub.calendar.sync-ms=$SYNC_MS_EFFECTIVE, hub.database.pool-size=${HUB_DB_POOL_SIZE:-10}, HTTP workers ${HUB_HTTP_WORKERS:-64}; start to /health 200 and all routes started ${HUB_START_MS} ms; /health googleCalendar: $GCAL_HEALTH"
+    echo "hub: README start: $README_START $SYNC_OPT; hub.calendar.sync-ms=$SYNC_MS_EFFECTIVE, hub.database.pool-size=${HUB_DB_POOL_SIZE:-10}, HTTP workers ${HUB_HTTP_WORKERS:-64}; start to /health 200 and all routes started ${HUB_START_MS} ms; /health googleCalendar: $GCAL_HEALTH"
     echo "      $JAR_INFO"
     echo "      client $CLIENT_KEY (id $CLIENT_ID, $ZONE); Twilio, SMTP, Slack, Vapi API unconfigured (confirmations stored as not_configured)"
     echo "stand-in: $STUB_URL (GoogleCalendarStub --latency-ms $CAL_LATENCY_MS, STUB_JAVA_OPTS=$STUB_JAVA_OPTS); load: ToolLoad, $C threads, java.net.http, LOAD_JAVA_OPTS=$LOAD_JAVA_OPTS"
