@@ -136,17 +136,18 @@ public final class LeadStore {
     }
 
     void insert(Connection c, long clientId, String importId, List<NewLead> leads, Instant now) throws SQLException {
-        if (db.dialect() == Dialect.POSTGRESQL && !leads.isEmpty()) {
-            lockClient(c, clientId);
+        String lock = db.dialect().keyShareLock();
+        if (lock != null && !leads.isEmpty()) {
+            lockClient(c, clientId, lock);
         }
-        if (db.dialect() == Dialect.POSTGRESQL && leads.size() >= 64) {
+        if (db.dialect().copyIn() && leads.size() >= 64) {
             java.sql.Savepoint sp = c.setSavepoint();
             try {
                 PostgresCopy.copyLeads(c, clientId, importId, leads, now);
                 c.releaseSavepoint(sp);
                 return;
             } catch (SQLException e) {
-                if (!"23505".equals(e.getSQLState())) {
+                if (!Dialect.isUniqueViolation(e)) {
                     throw e;
                 }
                 c.rollback(sp); // a row arrived meanwhile (another import, a web form): the conflict-tolerant path below
@@ -160,8 +161,8 @@ public final class LeadStore {
      * inserted lead): the chunk locks its client row once instead, as the key check would, so the
      * client cannot be deleted under it (V8's delete guard then sees the committed leads).
      */
-    private static void lockClient(Connection c, long clientId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select id from clients where id = ? for key share")) {
+    private static void lockClient(Connection c, long clientId, String lock) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select id from clients where id = ?" + lock)) {
             ps.setLong(1, clientId);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
@@ -257,11 +258,7 @@ public final class LeadStore {
      * chunk before it; an import cut short by a crash is marked failed at the next start.
      */
     void relaxCommit(Connection c) throws SQLException {
-        if (db.dialect() == Dialect.POSTGRESQL) {
-            try (java.sql.Statement s = c.createStatement()) {
-                s.execute("set local synchronous_commit = off");
-            }
-        }
+        db.dialect().relaxCommit(c);
     }
 
     /** Adds a committed chunk's rows to the import's progress (chunks may commit out of order). */
