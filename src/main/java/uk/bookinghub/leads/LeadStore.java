@@ -136,14 +136,13 @@ public final class LeadStore {
     }
 
     void insert(Connection c, long clientId, String importId, List<NewLead> leads, Instant now) throws SQLException {
-        String lock = db.dialect().keyShareLock();
-        if (lock != null && !leads.isEmpty()) {
-            lockClient(c, clientId, lock);
+        if (!leads.isEmpty()) {
+            lockClient(c, clientId);
         }
-        if (db.dialect().copyIn() && leads.size() >= 64) {
+        if (db.dialect().canCopyIn() && leads.size() >= 64) {
             java.sql.Savepoint sp = c.setSavepoint();
             try {
-                PostgresCopy.copyLeads(c, clientId, importId, leads, now);
+                PostgresCopy.copyLeads(db.dialect(), c, clientId, importId, leads, now);
                 c.releaseSavepoint(sp);
                 return;
             } catch (SQLException e) {
@@ -161,15 +160,8 @@ public final class LeadStore {
      * inserted lead): the chunk locks its client row once instead, as the key check would, so the
      * client cannot be deleted under it (V8's delete guard then sees the committed leads).
      */
-    private static void lockClient(Connection c, long clientId, String lock) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select id from clients where id = ?" + lock)) {
-            ps.setLong(1, clientId);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new SQLException("client " + clientId + " does not exist", "23503");
-                }
-            }
-        }
+    private void lockClient(Connection c, long clientId) throws SQLException {
+        db.dialect().lockReferenced(c, "clients", clientId, "client");
     }
 
     private void insertRows(Connection c, long clientId, String importId, List<NewLead> leads, Instant now) throws SQLException {

@@ -21,9 +21,9 @@ import java.time.format.DateTimeFormatter;
  *     ({@link #setInstant}, {@link #getInstant});</li>
  * <li>booleans written into SQL text ({@link #bool});</li>
  * <li>claims that several instances share: {@link #skipLocked} (PostgreSQL {@code FOR UPDATE SKIP
- *     LOCKED}; SQLite's one writer holds the whole database) and {@link #keyShareLock};</li>
+ *     LOCKED}; SQLite's one writer holds the whole database) and {@link #lockReferenced};</li>
  * <li>concurrency: {@link #sharedByInstances} (several hubs and writers on one database),
- *     {@link #copyIn} (PostgreSQL {@code COPY}), {@link #relaxCommit};</li>
+ *     {@link #copyIn} (PostgreSQL {@code COPY}; SQLite has none), {@link #relaxCommit};</li>
  * <li>failures: {@link #isUniqueViolation} ("already there") and {@link #isUnavailable} (answer
  *     503, retry later) told apart from a bug.</li>
  * </ul>
@@ -86,12 +86,24 @@ public enum Dialect {
     }
 
     /**
-     * The suffix of a {@code select} that keeps the selected row from being deleted (or its key
-     * changed) until the transaction ends ({@code " for key share"}); null on SQLite, where the
-     * writing transaction holds the whole database and foreign keys are checked per row.
+     * Keeps row {@code id} of {@code table} from being deleted (or its key changed) until the
+     * transaction ends, where a foreign key to it was traded for this one lock per transaction
+     * (PostgreSQL {@code for key share}); fails like a foreign key ({@code "<what> <id> does not
+     * exist"}, SQLSTATE 23503) when the row is not there. Nothing on SQLite: its writing transaction
+     * holds the whole database, and it keeps its foreign keys.
      */
-    public String keyShareLock() {
-        return this == POSTGRESQL ? " for key share" : null;
+    public void lockReferenced(Connection c, String table, long id, String what) throws SQLException {
+        if (this != POSTGRESQL) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("select id from " + table + " where id = ? for key share")) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException(what + " " + id + " does not exist", "23503");
+                }
+            }
+        }
     }
 
     /** Whether several hub instances and concurrent writers share this database (PostgreSQL); SQLite is the single-instance mode with one writer. */
@@ -99,9 +111,29 @@ public enum Dialect {
         return this == POSTGRESQL;
     }
 
-    /** Whether rows can be streamed in with {@code COPY} (PostgreSQL's CopyManager). */
-    public boolean copyIn() {
+    /** Whether rows can be streamed in with {@code COPY ... FROM STDIN} ({@link #copyIn}). */
+    public boolean canCopyIn() {
         return this == POSTGRESQL;
+    }
+
+    /**
+     * Streams {@code length} bytes of COPY text into {@code copySql} ({@code copy <table> (...) from
+     * stdin ...}) on the caller's connection and transaction (PostgreSQL's CopyManager); an error
+     * cancels the copy. SQLite has no COPY: ask {@link #canCopyIn} first.
+     */
+    public void copyIn(Connection c, String copySql, byte[] bytes, int length) throws SQLException {
+        if (this != POSTGRESQL) {
+            throw new UnsupportedOperationException("SQLite has no COPY");
+        }
+        org.postgresql.copy.CopyIn copy = c.unwrap(org.postgresql.PGConnection.class).getCopyAPI().copyIn(copySql);
+        try {
+            copy.writeToCopy(bytes, 0, length);
+            copy.endCopy();
+        } finally {
+            if (copy.isActive()) {
+                copy.cancelCopy();
+            }
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package uk.bookinghub.store;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import uk.bookinghub.support.TestDatabase;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Where a migration file lives (db/common for SQL both databases accept as it is, db/postgresql and
@@ -48,6 +50,41 @@ class MigrationLayoutTest {
              Database db = Database.open(DatabaseUrl.parse(tdb.hubUrl(), null), 2, 5000)) {
             assertThat(db.migrate()).isEqualTo(deployed(kind).size());
             assertThat(history(db.flyway())).isEqualTo(deployed(kind));
+        }
+    }
+
+    /**
+     * What makes db/common safe: Flyway checksums a file by its content, not its folder. A database
+     * migrated from one folder validates, and gets nothing again, when the same file is found in
+     * another; one edited byte is caught. (SQL migrations only: Java ones stay in their package.)
+     */
+    @ParameterizedTest
+    @EnumSource(TestDatabase.Kind.class)
+    void aFileMovedUnchangedToTheCommonFolderStillValidates(TestDatabase.Kind kind, @TempDir Path tmp) throws Exception {
+        Path dialectFolder = Path.of("src/main/resources/db", kind.name().toLowerCase());
+        Path old = Files.createDirectories(tmp.resolve("old"));
+        Path common = Files.createDirectories(tmp.resolve("new/common"));
+        Path own = Files.createDirectories(tmp.resolve("new/own"));
+        String moved = "V1__foundation.sql";
+        List<Path> sql;
+        try (Stream<Path> files = Files.list(dialectFolder)) {
+            sql = files.filter(f -> f.toString().endsWith(".sql")).sorted().toList();
+        }
+        for (Path f : sql) {
+            Files.copy(f, old.resolve(f.getFileName()));
+            Files.copy(f, (f.getFileName().toString().equals(moved) ? common : own).resolve(f.getFileName()));
+        }
+        try (TestDatabase tdb = TestDatabase.create(kind);
+             Database db = Database.open(DatabaseUrl.parse(tdb.hubUrl(), null), 2, 5000)) {
+            assertThat(Flyway.configure().dataSource(db.dataSource()).locations("filesystem:" + old).load().migrate().migrationsExecuted)
+                    .isEqualTo(sql.size());
+            Flyway moved0 = Flyway.configure().dataSource(db.dataSource()).locations("filesystem:" + common, "filesystem:" + own).load();
+            moved0.validate();
+            assertThat(moved0.migrate().migrationsExecuted).isZero();
+
+            Files.writeString(common.resolve(moved), "\n-- edited\n", java.nio.file.StandardOpenOption.APPEND);
+            Flyway edited = Flyway.configure().dataSource(db.dataSource()).locations("filesystem:" + common, "filesystem:" + own).load();
+            assertThatThrownBy(edited::validate).hasMessageContaining("checksum mismatch");
         }
     }
 
