@@ -274,7 +274,7 @@ public class HubConfiguration implements CamelConfiguration {
      * the triggers of one that died. SQLite (one instance) and the tests keep Quartz in memory.
      */
     private static void configureQuartz(CamelContext camel, PropertiesComponent props, DatabaseUrl url) {
-        boolean clustered = url.dialect() == uk.bookinghub.store.Dialect.POSTGRESQL
+        boolean clustered = url.dialect().sharedByInstances()
                 && Boolean.parseBoolean(text(props, "hub.quartz.clustered", "true"));
         java.util.Map<String, Object> q = new java.util.LinkedHashMap<>();
         q.put("org.quartz.scheduler.instanceName", "BookingHub");

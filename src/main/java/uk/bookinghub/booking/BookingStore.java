@@ -170,7 +170,7 @@ public final class BookingStore {
             }
             ps.executeBatch();
         } catch (SQLException e) {
-            if (isUniqueViolation(e)) {
+            if (Dialect.isUniqueViolation(e)) {
                 throw new SlotTaken();
             }
             throw e;
@@ -182,24 +182,6 @@ public final class BookingStore {
             ps.setLong(1, appointmentId);
             ps.executeUpdate();
         }
-    }
-
-    public static boolean isUniqueViolation(SQLException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException s) {
-                if ("23505".equals(s.getSQLState())) {
-                    return true;
-                }
-                String m = String.valueOf(s.getMessage());
-                if (m.contains("UNIQUE constraint failed") || m.contains("PRIMARY KEY constraint failed") || m.contains("SQLITE_CONSTRAINT")) {
-                    return true;
-                }
-                if (s.getNextException() != null && s.getNextException() != s && isUniqueViolation(s.getNextException())) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     public Optional<Appointment> byId(Connection c, long id) throws SQLException {

@@ -379,7 +379,7 @@ public final class BookingTools {
         } catch (RetriedToolCall e) {
             return store.toolAnswer(tc.id()).map(Answer::fromJson).orElseGet(() -> Answer.error("please try again"));
         } catch (RuntimeException e) {
-            if (e.getCause() instanceof SQLException sql && BookingStore.isUniqueViolation(sql)) {
+            if (e.getCause() instanceof SQLException sql && uk.bookinghub.store.Dialect.isUniqueViolation(sql)) {
                 Optional<String> stored = store.toolAnswer(tc.id());
                 if (stored.isPresent()) {
                     return Answer.fromJson(stored.get());

@@ -11,13 +11,9 @@ import uk.bookinghub.clients.Client;
 import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.http.Json;
 import uk.bookinghub.leads.OptOutStore;
+import uk.bookinghub.dialler.DiallerStore.Candidate;
 import uk.bookinghub.store.Database;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -53,7 +49,7 @@ public final class Dialler {
     public record DialJob(long attemptId, long clientId, long leadId, int attemptNo, String phone, String leadName) {
     }
 
-    private final Database db;
+    private final DiallerStore store;
     private final ClientStore clients;
     private final OptOutStore optOuts;
     private final VapiSettings vapi;
@@ -67,7 +63,7 @@ public final class Dialler {
     private final Map<String, Instant> reported = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Dialler(Database db, ClientStore clients, OptOutStore optOuts, VapiSettings vapi, Clock clock, int batch, Duration callTimeout) {
-        this.db = db;
+        this.store = new DiallerStore(db);
         this.clients = clients;
         this.optOuts = optOuts;
         this.vapi = vapi;
@@ -83,29 +79,11 @@ public final class Dialler {
     }
 
     public DiallerSettings settings(Client c) {
-        String json = db.read("reading calling settings", conn -> {
-            try (PreparedStatement ps = conn.prepareStatement("select calling_settings from clients where id = ?")) {
-                ps.setLong(1, c.id());
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getString(1) : "{}";
-                }
-            }
-        });
-        return DiallerSettings.fromStored(json, ZoneId.of(c.timezone()));
+        return DiallerSettings.fromStored(store.callingSettings(c.id()), ZoneId.of(c.timezone()));
     }
 
     public void saveSettings(Client c, DiallerSettings s) {
-        db.inTransaction("saving calling settings", conn -> {
-            try (PreparedStatement ps = conn.prepareStatement("update clients set calling_settings = ? where id = ?")) {
-                ps.setString(1, Json.write(s.toJson()));
-                ps.setLong(2, c.id());
-                return ps.executeUpdate();
-            }
-        });
-    }
-
-    private record Candidate(long id, long clientId, String name, String phone, String phoneType, boolean dialable, boolean tps, boolean ctps,
-                             String consent, int attempts, Instant lastAbandonedAt) {
+        store.saveCallingSettings(c.id(), Json.write(s.toJson()));
     }
 
     /** One tick: gate the due leads, reserve attempts within each client's line limit, return what to place now. */
@@ -118,21 +96,7 @@ public final class Dialler {
             return List.of();
         }
         Instant now = clock.instant();
-        List<Candidate> candidates = db.read("reading leads to dial", c -> {
-            List<Candidate> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select id, client_id, name, phone_e164, phone_type, dialable, tps, ctps, consent, call_attempts, "
-                    + "last_abandoned_at from leads where status = 'queued' and (next_call_at is null or next_call_at <= ?) order by id limit ?")) {
-                db.dialect().setInstant(ps, 1, now);
-                ps.setInt(2, batch);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new Candidate(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getBoolean(6),
-                                rs.getBoolean(7), rs.getBoolean(8), rs.getString(9), rs.getInt(10), db.dialect().getInstant(rs, "last_abandoned_at")));
-                    }
-                }
-            }
-            return out;
-        });
+        List<Candidate> candidates = store.due(now, batch);
         List<DialJob> jobs = new ArrayList<>();
         Map<Long, Integer> freeLines = new HashMap<>();
         for (Candidate lead : candidates) {
@@ -177,36 +141,13 @@ public final class Dialler {
     }
 
     private int inFlight(long clientId) {
-        return db.read("counting calls in flight", c -> {
-            try (PreparedStatement ps = c.prepareStatement("select count(*) from dial_attempts where client_id = ? and status in ('dialling', 'placed')")) {
-                ps.setLong(1, clientId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getInt(1);
-                }
-            }
-        });
+        return store.inFlight(clientId);
     }
 
     /** A blocked dial: recorded with its rule; the lead waits for {@code notBefore}, or is skipped for good. */
     private void block(Candidate lead, CallingRules.Decision d) {
         Instant now = clock.instant();
-        db.inTransaction("recording a blocked dial", c -> {
-            insertAttempt(c, lead.clientId(), lead.id(), null, "blocked", d.rule(), d.detail(), now);
-            try (PreparedStatement ps = c.prepareStatement(d.notBefore() != null
-                    ? "update leads set next_call_at = ?, updated_at = ? where id = ? and status = 'queued'"
-                    : "update leads set status = 'skipped', status_reason = ?, updated_at = ? where id = ? and status = 'queued'")) {
-                if (d.notBefore() != null) {
-                    db.dialect().setInstant(ps, 1, d.notBefore());
-                } else {
-                    ps.setString(1, "not dialled: " + d.rule());
-                }
-                db.dialect().setInstant(ps, 2, now);
-                ps.setLong(3, lead.id());
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        store.block(lead, d.rule(), d.detail(), d.notBefore(), now);
         LOG.info("[DIALLER] lead {} not dialled ({}): {}", lead.id(), d.rule(), d.detail());
     }
 
@@ -215,22 +156,10 @@ public final class Dialler {
         Instant now = clock.instant();
         int attemptNo = lead.attempts() + 1;
         try {
-            return db.inTransaction("reserving a dial attempt", c -> {
-                try (PreparedStatement ps = c.prepareStatement("update leads set status = 'calling', call_attempts = ?, updated_at = ? "
-                        + "where id = ? and status = 'queued' and call_attempts = ?")) {
-                    ps.setInt(1, attemptNo);
-                    db.dialect().setInstant(ps, 2, now);
-                    ps.setLong(3, lead.id());
-                    ps.setInt(4, lead.attempts());
-                    if (ps.executeUpdate() != 1) {
-                        return Optional.<DialJob>empty();
-                    }
-                }
-                long id = insertAttempt(c, lead.clientId(), lead.id(), attemptNo, "dialling", null, null, now);
-                return Optional.of(new DialJob(id, lead.clientId(), lead.id(), attemptNo, lead.phone(), lead.name()));
-            });
+            return store.reserve(lead, attemptNo, now)
+                    .map(id -> new DialJob(id, lead.clientId(), lead.id(), attemptNo, lead.phone(), lead.name()));
         } catch (RuntimeException e) {
-            if (uk.bookinghub.store.UniqueViolation.in(e)) {
+            if (uk.bookinghub.store.Dialect.isUniqueViolation(e)) {
                 // the unique (lead, attempt) key: another instance reserved this attempt first
                 LOG.info("[DIALLER] lead {} attempt {} already taken: {}", lead.id(), attemptNo, e.getMessage());
                 return Optional.empty();
@@ -252,30 +181,6 @@ public final class Dialler {
                         "dialler", context);
             }
             return Optional.empty();
-        }
-    }
-
-    private long insertAttempt(Connection c, long clientId, long leadId, Integer attemptNo, String status, String rule, String detail, Instant now)
-            throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("insert into dial_attempts (client_id, lead_id, attempt_no, status, rule, detail, created_at, updated_at) "
-                + "values (?,?,?,?,?,?,?,?)", Statement.RETURN_GENERATED_KEYS)) {
-            ps.setLong(1, clientId);
-            ps.setLong(2, leadId);
-            if (attemptNo == null) {
-                ps.setNull(3, java.sql.Types.INTEGER);
-            } else {
-                ps.setInt(3, attemptNo);
-            }
-            ps.setString(4, status);
-            ps.setString(5, rule);
-            ps.setString(6, detail);
-            db.dialect().setInstant(ps, 7, now);
-            db.dialect().setInstant(ps, 8, now);
-            ps.executeUpdate();
-            try (ResultSet keys = ps.getGeneratedKeys()) {
-                keys.next();
-                return keys.getLong(1);
-            }
         }
     }
 
@@ -399,29 +304,7 @@ public final class Dialler {
     private void recordPlaced(DialJob job, String vapiId, String status) {
         Instant now = clock.instant();
         Client client = clients.byId(job.clientId()).orElseThrow();
-        db.inTransaction("recording a placed call", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update dial_attempts set status = 'placed', vapi_call_id = ?, updated_at = ? where id = ?")) {
-                ps.setString(1, vapiId);
-                db.dialect().setInstant(ps, 2, now);
-                ps.setLong(3, job.attemptId());
-                ps.executeUpdate();
-            }
-            // the call row exists from now on; the end-of-call report fills it in (same Vapi id)
-            try (PreparedStatement ps = c.prepareStatement("insert into calls (vapi_call_id, client_id, tenant_rule, lead_id, customer_number, status, "
-                    + "status_rank, created_at, updated_at) values (?,?,?,?,?,?,?,?,?) on conflict (vapi_call_id) do nothing")) {
-                ps.setString(1, vapiId);
-                ps.setLong(2, job.clientId());
-                ps.setString(3, "dialler");
-                ps.setString(4, String.valueOf(job.leadId()));
-                ps.setString(5, job.phone());
-                ps.setString(6, status);
-                ps.setInt(7, 20);
-                db.dialect().setInstant(ps, 8, now);
-                db.dialect().setInstant(ps, 9, now);
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        store.placed(job, vapiId, status, now);
         LOG.info("[DIALLER] lead {} attempt {} placed for {}: Vapi call {}", job.leadId(), job.attemptNo(), client.clientKey(), vapiId);
     }
 
@@ -467,24 +350,7 @@ public final class Dialler {
             return;
         }
         Instant now = clock.instant();
-        db.inTransaction("recording a failed dial", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update dial_attempts set status = 'failed', detail = ?, updated_at = ? where id = ?")) {
-                ps.setString(1, why);
-                db.dialect().setInstant(ps, 2, now);
-                ps.setLong(3, job.attemptId());
-                ps.executeUpdate();
-            }
-            try (PreparedStatement ps = c.prepareStatement("update leads set status = ?, status_reason = ?, next_call_at = ?, updated_at = ? "
-                    + "where id = ? and status = 'calling'")) {
-                ps.setString(1, leadStatus.equals("queued") ? "queued" : "call_failed");
-                ps.setString(2, why);
-                db.dialect().setInstant(ps, 3, leadStatus.equals("queued") ? now.plus(Duration.ofMinutes(15)) : null);
-                db.dialect().setInstant(ps, 4, now);
-                ps.setLong(5, job.leadId());
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        store.failed(job, why, leadStatus.equals("queued"), now);
         LOG.error("[DIALLER] lead {} attempt {} failed: {}", job.leadId(), job.attemptNo(), why);
     }
 
@@ -534,21 +400,7 @@ public final class Dialler {
                 .and("created_at < ?", uk.bookinghub.http.QueryParams.instant(until, "until", zone));
         int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", uk.bookinghub.http.QueryParams.MAX_PAGE);
         int size = uk.bookinghub.http.QueryParams.positive(pageSize, 50, "pageSize", 500);
-        return db.read("listing dial attempts", c -> q.page(db.dialect(), c, "dial_attempts",
-                "id, lead_id, attempt_no, status, rule, detail, vapi_call_id, created_at, updated_at", pg, size, rs -> {
-                    Map<String, Object> m = new java.util.LinkedHashMap<>();
-                    m.put("id", rs.getLong("id"));
-                    m.put("leadId", rs.getLong("lead_id"));
-                    int no = rs.getInt("attempt_no");
-                    m.put("attemptNo", rs.wasNull() ? null : no);
-                    m.put("status", rs.getString("status"));
-                    m.put("rule", rs.getString("rule"));
-                    m.put("detail", rs.getString("detail"));
-                    m.put("vapiCallId", rs.getString("vapi_call_id"));
-                    m.put("createdAt", java.util.Objects.toString(db.dialect().getInstant(rs, "created_at"), null));
-                    m.put("updatedAt", java.util.Objects.toString(db.dialect().getInstant(rs, "updated_at"), null));
-                    return m;
-                }));
+        return store.attempts(q, pg, size);
     }
 
     // ---- after the call -----------------------------------------------------------------------
@@ -572,68 +424,20 @@ public final class Dialler {
         boolean abandoned = startedAt != null && endedReason != null
                 && (endedReason.startsWith("pipeline-error") || endedReason.startsWith("assistant-error") || endedReason.contains("silence-timed-out")
                 && endedAt != null && Duration.between(startedAt, endedAt).toSeconds() < 5);
-        db.inTransaction("recording a dialled call's end", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update dial_attempts set status = 'ended', detail = ?, updated_at = ? where vapi_call_id = ?")) {
-                ps.setString(1, outcome + (endedReason == null ? "" : " (" + endedReason + ")"));
-                db.dialect().setInstant(ps, 2, now);
-                ps.setString(3, vapiCallId);
-                ps.executeUpdate();
-            }
-            try (PreparedStatement ps = c.prepareStatement("update leads set status = case when status = 'calling' then ? else status end, "
-                    + "last_contacted_at = ?, last_abandoned_at = coalesce(?, last_abandoned_at), updated_at = ? where id = ?")) {
-                ps.setString(1, "booked".equals(outcome) ? "booked" : "contacted");
-                db.dialect().setInstant(ps, 2, endedAt != null ? endedAt : now);
-                db.dialect().setInstant(ps, 3, abandoned ? (endedAt != null ? endedAt : now) : null);
-                db.dialect().setInstant(ps, 4, now);
-                ps.setLong(5, leadId);
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        Instant contactedAt = endedAt != null ? endedAt : now;
+        store.ended(leadId, vapiCallId, outcome + (endedReason == null ? "" : " (" + endedReason + ")"), "booked".equals(outcome) ? "booked" : "contacted",
+                contactedAt, abandoned ? contactedAt : null, now);
     }
 
     /** Calls placed longer ago than the timeout with no end-of-call report: unknown, alerted, the line freed. */
     public int reconcile() {
         Instant cutoff = clock.instant().minus(callTimeout);
-        List<Object[]> stale = db.read("finding calls without a report", c -> {
-            List<Object[]> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select id, lead_id, vapi_call_id, client_id from dial_attempts where status in ('placed', 'dialling') "
-                    + "and updated_at < ? order by id limit 500")) {
-                db.dialect().setInstant(ps, 1, cutoff);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new Object[] {rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getLong(4)});
-                    }
-                }
-            }
-            return out;
-        });
+        List<DiallerStore.Stale> stale = store.stale(cutoff);
         Instant now = clock.instant();
-        for (Object[] s : stale) {
-            db.inTransaction("reconciling a call", c -> {
-                try (PreparedStatement ps = c.prepareStatement("update dial_attempts set status = 'unknown', detail = ?, updated_at = ? where id = ? "
-                        + "and status in ('placed', 'dialling')")) {
-                    ps.setString(1, "no end-of-call report within " + callTimeout.toSeconds() + " s");
-                    db.dialect().setInstant(ps, 2, now);
-                    ps.setLong(3, (Long) s[0]);
-                    ps.executeUpdate();
-                }
-                try (PreparedStatement ps = c.prepareStatement("update calls set status = 'unknown', updated_at = ? where vapi_call_id = ? and status_rank < 100")) {
-                    db.dialect().setInstant(ps, 1, now);
-                    ps.setString(2, (String) s[2]);
-                    ps.executeUpdate();
-                }
-                try (PreparedStatement ps = c.prepareStatement("update leads set status = 'call_unknown', status_reason = ?, updated_at = ? "
-                        + "where id = ? and status = 'calling'")) {
-                    ps.setString(1, "Vapi sent no end-of-call report for call " + s[2]);
-                    db.dialect().setInstant(ps, 2, now);
-                    ps.setLong(3, (Long) s[1]);
-                    ps.executeUpdate();
-                }
-                return null;
-            });
+        for (DiallerStore.Stale s : stale) {
+            store.unknown(s, "no end-of-call report within " + callTimeout.toSeconds() + " s", "Vapi sent no end-of-call report for call " + s.vapiCallId(), now);
             LOG.error("[CRITICAL ALERT] [DIALLER] call {} of lead {} (client {}) has had no end-of-call report for {} s: marked unknown",
-                    s[2], s[1], s[3], callTimeout.toSeconds());
+                    s.vapiCallId(), s.leadId(), s.clientId(), callTimeout.toSeconds());
         }
         return stale.size();
     }

@@ -49,7 +49,7 @@ final class LeadImporter {
 
     /** PostgreSQL takes {@code copyStreams} COPY streams at once; SQLite has one writer. */
     private int writerThreads(LeadStore store) {
-        return store.database().dialect() == uk.bookinghub.store.Dialect.POSTGRESQL ? copyStreams : 1;
+        return store.database().dialect().sharedByInstances() ? copyStreams : 1;
     }
 
     /** Chunk transactions in flight: at most {@code limit} at once (bounded memory); the first failure fails the import. */

@@ -136,17 +136,17 @@ public final class LeadStore {
     }
 
     void insert(Connection c, long clientId, String importId, List<NewLead> leads, Instant now) throws SQLException {
-        if (db.dialect() == Dialect.POSTGRESQL && !leads.isEmpty()) {
+        if (!leads.isEmpty()) {
             lockClient(c, clientId);
         }
-        if (db.dialect() == Dialect.POSTGRESQL && leads.size() >= 64) {
+        if (db.dialect().canCopyIn() && leads.size() >= 64) {
             java.sql.Savepoint sp = c.setSavepoint();
             try {
-                PostgresCopy.copyLeads(c, clientId, importId, leads, now);
+                PostgresCopy.copyLeads(db.dialect(), c, clientId, importId, leads, now);
                 c.releaseSavepoint(sp);
                 return;
             } catch (SQLException e) {
-                if (!"23505".equals(e.getSQLState())) {
+                if (!Dialect.isUniqueViolation(e)) {
                     throw e;
                 }
                 c.rollback(sp); // a row arrived meanwhile (another import, a web form): the conflict-tolerant path below
@@ -160,15 +160,8 @@ public final class LeadStore {
      * inserted lead): the chunk locks its client row once instead, as the key check would, so the
      * client cannot be deleted under it (V8's delete guard then sees the committed leads).
      */
-    private static void lockClient(Connection c, long clientId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select id from clients where id = ? for key share")) {
-            ps.setLong(1, clientId);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new SQLException("client " + clientId + " does not exist", "23503");
-                }
-            }
-        }
+    private void lockClient(Connection c, long clientId) throws SQLException {
+        db.dialect().lockReferenced(c, "clients", clientId, "client");
     }
 
     private void insertRows(Connection c, long clientId, String importId, List<NewLead> leads, Instant now) throws SQLException {
@@ -257,11 +250,7 @@ public final class LeadStore {
      * chunk before it; an import cut short by a crash is marked failed at the next start.
      */
     void relaxCommit(Connection c) throws SQLException {
-        if (db.dialect() == Dialect.POSTGRESQL) {
-            try (java.sql.Statement s = c.createStatement()) {
-                s.execute("set local synchronous_commit = off");
-            }
-        }
+        db.dialect().relaxCommit(c);
     }
 
     /** Adds a committed chunk's rows to the import's progress (chunks may commit out of order). */

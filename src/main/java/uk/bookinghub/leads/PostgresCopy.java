@@ -1,8 +1,5 @@
 package uk.bookinghub.leads;
 
-import org.postgresql.PGConnection;
-import org.postgresql.copy.CopyIn;
-
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -28,7 +25,7 @@ final class PostgresCopy {
 
     private static final ThreadLocal<Utf8Buffer> BUFFERS = ThreadLocal.withInitial(Utf8Buffer::new);
 
-    static void copyLeads(Connection c, long clientId, String importId, List<LeadStore.NewLead> leads, Instant now) throws SQLException {
+    static void copyLeads(uk.bookinghub.store.Dialect dialect, Connection c, long clientId, String importId, List<LeadStore.NewLead> leads, Instant now) throws SQLException {
         Utf8Buffer b = BUFFERS.get();
         b.reset();
         String client = Long.toString(clientId);
@@ -62,15 +59,7 @@ final class PostgresCopy {
             b.ascii(Integer.toString(r.line())).comma();
             b.ascii(r.instant() ? "t" : "f").newline();
         }
-        CopyIn copy = c.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY);
-        try {
-            copy.writeToCopy(b.bytes, 0, b.length);
-            copy.endCopy();
-        } finally {
-            if (copy.isActive()) {
-                copy.cancelCopy();
-            }
-        }
+        dialect.copyIn(c, COPY, b.bytes, b.length);
         b.shrinkIfHuge();
     }
 

@@ -14,8 +14,6 @@ import uk.bookinghub.phones.Phones;
 import uk.bookinghub.store.Database;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
@@ -29,7 +27,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -62,6 +59,7 @@ public final class MessagesApi {
     private static final Set<String> STATUSES = Set.of("queued", "sending", "sent", "delivered", "undelivered", "failed", "dead", "skipped", "not_configured");
 
     private final Outbox outbox;
+    private final TemplateStore templates;
     private final OptOutStore optOuts;
     private final MessageSender.Settings settings;
     private final Clock clock;
@@ -69,6 +67,7 @@ public final class MessagesApi {
 
     public MessagesApi(Outbox outbox, OptOutStore optOuts, MessageSender.Settings settings, Clock clock, long maxBodyBytes) {
         this.outbox = outbox;
+        this.templates = new TemplateStore(outbox.database());
         this.optOuts = optOuts;
         this.settings = settings;
         this.clock = clock;
@@ -196,7 +195,7 @@ public final class MessagesApi {
      * landline for SMS, or a channel with no credentials still gets a row, with that status and reason.
      */
     public List<Outbox.Enqueued> queue(Connection c, Client client, Request r) throws SQLException {
-        Lead lead = r.leadId() == null ? null : lead(c, client.id(), r.leadId())
+        Outbox.Recipient lead = r.leadId() == null ? null : outbox.recipient(c, client.id(), r.leadId())
                 .orElseThrow(() -> HttpProblem.notFound("no lead " + r.leadId()));
         String phone = lead == null ? null : lead.phone();
         if (r.phone() != null) {
@@ -315,35 +314,11 @@ public final class MessagesApi {
         }
     }
 
-    private record Lead(long id, String name, String phone, String email, boolean smsCapable, String phoneType) {
-    }
-
-    private Optional<Lead> lead(Connection c, long clientId, long id) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select id, name, phone_e164, email, sms_capable, phone_type from leads where id = ? and client_id = ?")) {
-            ps.setLong(1, id);
-            ps.setLong(2, clientId);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new Lead(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getBoolean(5),
-                        rs.getString(6))) : Optional.empty();
-            }
-        }
-    }
-
     // ---- templates --------------------------------------------------------------------------
 
     /** The client's template for a kind and channel, or the shipped default. */
     public Templates.Template template(Connection c, long clientId, String kind, String channel) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select subject, html, text_part, body from message_templates where client_id = ? and kind = ? and channel = ?")) {
-            ps.setLong(1, clientId);
-            ps.setString(2, kind);
-            ps.setString(3, channel);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    return new Templates.Template(kind, channel, rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4));
-                }
-            }
-        }
-        return Templates.defaultFor(kind, channel);
+        return templates.find(c, clientId, kind, channel).orElseGet(() -> Templates.defaultFor(kind, channel));
     }
 
     /** {@code GET /api/templates}: every kind and channel, the client's own or the default, with any problem it has now. */
@@ -378,27 +353,7 @@ public final class MessagesApi {
             throw HttpProblem.badRequest("template not saved: " + String.join("; ", problems), Map.of("problems", problems));
         }
         Instant now = clock.instant();
-        db().inTransaction("saving a template", c -> {
-            try (PreparedStatement del = c.prepareStatement("delete from message_templates where client_id = ? and kind = ? and channel = ?")) {
-                del.setLong(1, client.id());
-                del.setString(2, kind);
-                del.setString(3, channel);
-                del.executeUpdate();
-            }
-            try (PreparedStatement ps = c.prepareStatement("insert into message_templates (client_id, kind, channel, subject, html, text_part, body, updated_at) "
-                    + "values (?,?,?,?,?,?,?,?)")) {
-                ps.setLong(1, client.id());
-                ps.setString(2, kind);
-                ps.setString(3, channel);
-                ps.setString(4, t.subject());
-                ps.setString(5, t.html());
-                ps.setString(6, t.text());
-                ps.setString(7, t.body());
-                db().dialect().setInstant(ps, 8, now);
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        templates.save(client.id(), t, now);
         Map<String, Object> out = view(t);
         out.put("source", "client");
         out.put("updatedAt", now.toString());
@@ -408,14 +363,7 @@ public final class MessagesApi {
     /** {@code DELETE /api/templates/{kind}/{channel}}: back to the shipped default. */
     public Map<String, Object> resetTemplate(Client client, String kind, String channel) {
         checkKindChannel(kind, channel);
-        db().inTransaction("resetting a template", c -> {
-            try (PreparedStatement del = c.prepareStatement("delete from message_templates where client_id = ? and kind = ? and channel = ?")) {
-                del.setLong(1, client.id());
-                del.setString(2, kind);
-                del.setString(3, channel);
-                return del.executeUpdate();
-            }
-        });
+        templates.reset(client.id(), kind, channel);
         Map<String, Object> out = view(Templates.defaultFor(kind, channel));
         out.put("source", "default");
         return out;

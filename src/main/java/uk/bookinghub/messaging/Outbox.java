@@ -123,8 +123,7 @@ public final class Outbox {
 
     public Claim claim(String instance, int limit, Duration lease) {
         Instant now = clock.instant();
-        boolean pg = db.dialect() == Dialect.POSTGRESQL;
-        String lock = pg ? " for update skip locked" : "";
+        String lock = db.dialect().skipLocked();
         java.util.Set<Long> reclaimed = new java.util.HashSet<>();
         List<OutboxMessage> all = db.inTransaction("claiming outbox messages", c -> {
             List<OutboxMessage> claimed = new ArrayList<>();
@@ -450,6 +449,22 @@ public final class Outbox {
         d.setInstant(ps, i++, now);
         d.setInstant(ps, i++, now);
         return i;
+    }
+
+    /** A lead a message goes to: its name, number, email and whether the number takes SMS. */
+    record Recipient(long id, String name, String phone, String email, boolean smsCapable, String phoneType) {
+    }
+
+    /** The client's lead, as a message's recipient (in the caller's transaction). */
+    Optional<Recipient> recipient(Connection c, long clientId, long leadId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select id, name, phone_e164, email, sms_capable, phone_type from leads where id = ? and client_id = ?")) {
+            ps.setLong(1, leadId);
+            ps.setLong(2, clientId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new Recipient(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getBoolean(5),
+                        rs.getString(6))) : Optional.empty();
+            }
+        }
     }
 
     private static Long nullableLong(ResultSet rs, String column) throws SQLException {

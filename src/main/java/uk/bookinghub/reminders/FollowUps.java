@@ -13,12 +13,10 @@ import uk.bookinghub.leads.OptOutStore;
 import uk.bookinghub.messaging.MessagesApi;
 import uk.bookinghub.monitoring.SettingsAlarm;
 import uk.bookinghub.monitoring.UnreadableSettings;
+import uk.bookinghub.reminders.FollowUpStore.DueStep;
 import uk.bookinghub.store.Database;
-import uk.bookinghub.store.Dialect;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -71,7 +69,7 @@ public final class FollowUps {
         return new Sequences(m, false);
     }
 
-    private final Database db;
+    private final FollowUpStore store;
     private final ClientStore clients;
     private final MessagesApi messages;
     private final OptOutStore optOuts;
@@ -80,7 +78,7 @@ public final class FollowUps {
     private final SettingsAlarm alarm;
 
     public FollowUps(Database db, ClientStore clients, MessagesApi messages, OptOutStore optOuts, Clock clock, long maxBodyBytes) {
-        this.db = db;
+        this.store = new FollowUpStore(db);
         this.clients = clients;
         this.messages = messages;
         this.optOuts = optOuts;
@@ -92,14 +90,7 @@ public final class FollowUps {
     // ---- the client's sequences ------------------------------------------------------------
 
     public Sequences sequences(long clientId) {
-        String json = db.read("reading follow-up sequences", c -> {
-            try (PreparedStatement ps = c.prepareStatement("select follow_up_sequences from clients where id = ?")) {
-                ps.setLong(1, clientId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getString(1) : null;
-                }
-            }
-        });
+        String json = store.sequencesJson(clientId);
         return fromStored(json);
     }
 
@@ -131,12 +122,8 @@ public final class FollowUps {
     /** {@code PUT /api/follow-up-sequences}: validated; pausing cancels every pending step at once. */
     public Map<String, Object> put(Client client, byte[] body, String contentType) {
         Sequences s = parse(JsonBodies.object(body, contentType, maxBodyBytes));
-        db.inTransaction("saving follow-up sequences", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update clients set follow_up_sequences = ? where id = ?")) {
-                ps.setString(1, Json.write(s.view()));
-                ps.setLong(2, client.id());
-                ps.executeUpdate();
-            }
+        store.database().inTransaction("saving follow-up sequences", c -> {
+            store.saveSequences(c, client.id(), Json.write(s.view()));
             if (s.paused()) {
                 cancel(c, "client_id = ?", client.id(), "follow-ups paused by the client");
             }
@@ -232,27 +219,13 @@ public final class FollowUps {
         Instant base = clock.instant();
         Instant callback = "callback_requested".equals(outcome) ? callbackAt(structuredData) : null;
         Instant now = clock.instant();
-        db.inTransaction("starting a follow-up sequence", c -> {
-            for (int i = 0; i < steps.size(); i++) {
-                Step st = steps.get(i);
-                Instant due = callback != null && i == 0 && "call".equals(st.action()) && callback.isAfter(now) ? callback : base.plus(st.after());
-                try (PreparedStatement ps = c.prepareStatement("insert into retry_queue (client_id, lead_id, vapi_call_id, outcome, step_no, action, due_at, status, "
-                        + "step_key, created_at, updated_at) values (?,?,?,?,?,?,?,'pending',?,?,?) on conflict (step_key) do nothing")) {
-                    ps.setLong(1, clientId);
-                    ps.setLong(2, leadId);
-                    ps.setString(3, vapiCallId);
-                    ps.setString(4, outcome);
-                    ps.setInt(5, i + 1);
-                    ps.setString(6, st.action());
-                    db.dialect().setInstant(ps, 7, due);
-                    ps.setString(8, outcome + ":" + (i + 1) + ":lead-" + leadId);
-                    db.dialect().setInstant(ps, 9, now);
-                    db.dialect().setInstant(ps, 10, now);
-                    ps.executeUpdate();
-                }
-            }
-            return null;
-        });
+        List<FollowUpStore.NewStep> rows = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            Step st = steps.get(i);
+            Instant due = callback != null && i == 0 && "call".equals(st.action()) && callback.isAfter(now) ? callback : base.plus(st.after());
+            rows.add(new FollowUpStore.NewStep(i + 1, st.action(), due));
+        }
+        store.start(clientId, leadId, vapiCallId, outcome, rows, now);
         LOG.info("[FOLLOW-UP] lead {}: {} sequence started ({} steps) after call {}", leadId, outcome, steps.size(), vapiCallId);
     }
 
@@ -279,15 +252,7 @@ public final class FollowUps {
         if (leadIdText == null || !leadIdText.matches("\\d{1,18}")) {
             return dialledLeadId;
         }
-        Long named = db.read("finding the lead of a call", c -> {
-            try (PreparedStatement ps = c.prepareStatement("select id from leads where id = ? and client_id = ?")) {
-                ps.setLong(1, Long.parseLong(leadIdText));
-                ps.setLong(2, clientId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getLong(1) : null;
-                }
-            }
-        });
+        Long named = store.leadOfClient(clientId, Long.parseLong(leadIdText));
         return named != null ? named : dialledLeadId;
     }
 
@@ -295,63 +260,28 @@ public final class FollowUps {
 
     /** Cancels pending steps matching the condition (in the caller's transaction). */
     public int cancel(Connection c, String where, long id, String reason) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("update retry_queue set status = 'cancelled', reason = ?, updated_at = ? where status = 'pending' and "
-                + where)) {
-            ps.setString(1, reason);
-            db.dialect().setInstant(ps, 2, clock.instant());
-            ps.setLong(3, id);
-            return ps.executeUpdate();
-        }
+        return store.cancel(c, where, id, reason, clock.instant());
     }
 
     // ---- the follow-ups cron ------------------------------------------------------------------
 
-    private record DueStep(long id, long clientId, long leadId, String outcome, String action, String stepKey) {
-    }
-
     /** One pass: claims due steps and carries them out (or stops them); returns the counts. */
     public Map<String, Object> run() {
         Instant now = clock.instant();
-        boolean pg = db.dialect() == Dialect.POSTGRESQL;
         // clients whose stored sequences cannot be read: their steps stay pending (none is sent, none is
         // cancelled) until the sequences are saved again, and they do not take the batch from other clients
         List<Long> held = unreadableSequences();
-        String notHeld = held.isEmpty() ? "" : " and client_id not in (" + String.join(",", java.util.Collections.nCopies(held.size(), "?")) + ")";
-        List<DueStep> due = db.inTransaction("claiming follow-up steps", c -> {
-            List<DueStep> out = new ArrayList<>();
-            // claimed_at marks a step taken; another instance skips locked rows (PostgreSQL) or claimed ones
-            try (PreparedStatement ps = c.prepareStatement("update retry_queue set status = 'running', claimed_at = ?, updated_at = ? where id in "
-                    + "(select id from retry_queue where status = 'pending' and due_at <= ?" + notHeld + " order by due_at, id limit 500"
-                    + (pg ? " for update skip locked" : "") + ") returning id, client_id, lead_id, outcome, action, step_key")) {
-                db.dialect().setInstant(ps, 1, now);
-                db.dialect().setInstant(ps, 2, now);
-                db.dialect().setInstant(ps, 3, now);
-                for (int i = 0; i < held.size(); i++) {
-                    ps.setLong(4 + i, held.get(i));
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new DueStep(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getString(4), rs.getString(5), rs.getString(6)));
-                    }
-                }
-            }
-            return out;
-        });
+        List<DueStep> due = store.claim(now, held);
         int done = 0;
         int stopped = 0;
         for (DueStep d : due) {
             String result;
             try {
-                result = db.inTransaction("running a follow-up step", c -> step(c, d));
+                result = store.database().inTransaction("running a follow-up step", c -> step(c, d));
             } catch (UnreadableSettings e) {
                 // the sequences broke between the claim and the step: the step waits, untouched
                 alarm.raise("follow-ups", d.clientId(), clients.byId(d.clientId()).map(Client::clientKey).orElse(null), e, "follow-ups");
-                db.inTransaction("holding a follow-up step", c -> {
-                    try (PreparedStatement ps = c.prepareStatement("update retry_queue set status = 'pending', claimed_at = null where id = ? and status = 'running'")) {
-                        ps.setLong(1, d.id());
-                        return ps.executeUpdate();
-                    }
-                });
+                store.hold(d.id());
                 continue;
             }
             if ("done".equals(result)) {
@@ -361,12 +291,7 @@ public final class FollowUps {
             }
         }
         // steps left 'running' by an instance that stopped mid-pass are taken again after 10 minutes
-        db.inTransaction("releasing stale follow-up claims", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update retry_queue set status = 'pending' where status = 'running' and claimed_at < ?")) {
-                db.dialect().setInstant(ps, 1, now.minus(Duration.ofMinutes(10)));
-                return ps.executeUpdate();
-            }
-        });
+        store.releaseStale(now.minus(Duration.ofMinutes(10)));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("stepsDone", done);
         out.put("stepsStopped", stopped);
@@ -376,20 +301,12 @@ public final class FollowUps {
     private String step(Connection c, DueStep d) throws SQLException {
         Client client = clients.byId(d.clientId()).orElse(null);
         String stop = null;
-        String phone = null;
-        String status = null;
-        try (PreparedStatement ps = c.prepareStatement("select phone_e164, status from leads where id = ?")) {
-            ps.setLong(1, d.leadId());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    phone = rs.getString(1);
-                    status = rs.getString(2);
-                }
-            }
-        }
+        FollowUpStore.LeadState lead = store.lead(c, d.leadId());
+        String phone = lead == null ? null : lead.phone();
+        String status = lead == null ? null : lead.status();
         if (client == null || status == null) {
             stop = "lead or client gone";
-        } else if ("booked".equals(status) || booked(c, d.leadId())) {
+        } else if ("booked".equals(status) || store.booked(c, d.leadId())) {
             stop = "the lead booked";
         } else if (phone != null && !optOuts.activeReasons(c, d.clientId(), List.of(phone)).isEmpty()) {
             stop = "the lead opted out";
@@ -403,12 +320,7 @@ public final class FollowUps {
         }
         switch (d.action()) {
             case "call" -> {
-                try (PreparedStatement ps = c.prepareStatement("update leads set status = 'queued', next_call_at = null, updated_at = ? where id = ? "
-                        + "and status not in ('booked', 'calling', 'skipped', 'invalid')")) {
-                    db.dialect().setInstant(ps, 1, clock.instant());
-                    ps.setLong(2, d.leadId());
-                    ps.executeUpdate();
-                }
+                store.requeueLead(c, d.leadId(), clock.instant());
             }
             default -> messages.queue(c, client, new MessagesApi.Request("follow_up", List.of(d.action()), d.leadId(), null, null, null, null, null,
                     null, "followup:" + d.stepKey(), null));
@@ -418,81 +330,33 @@ public final class FollowUps {
         return "done";
     }
 
-    private boolean booked(Connection c, long leadId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select 1 from appointments where lead_id = ? and status = 'booked' limit 1")) {
-            ps.setLong(1, leadId);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
-    }
-
     /** Whether the client paused follow-ups; {@link UnreadableSettings} when its stored sequences cannot be read (never "not paused"). */
     private boolean sequencesPaused(Connection c, long clientId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select follow_up_sequences from clients where id = ?")) {
-            ps.setLong(1, clientId);
-            try (ResultSet rs = ps.executeQuery()) {
-                String json = rs.next() ? rs.getString(1) : null;
-                return fromStored(json).paused();
-            }
-        }
+        return fromStored(store.sequencesJson(c, clientId)).paused();
     }
 
     /** Clients whose stored sequences cannot be read (each alerted). */
     private List<Long> unreadableSequences() {
-        List<Object[]> stored = db.read("reading follow-up sequences", c -> {
-            List<Object[]> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select id, client_key, follow_up_sequences from clients where follow_up_sequences is not null");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Object[] {rs.getLong(1), rs.getString(2), rs.getString(3)});
-                }
-            }
-            return out;
-        });
+        List<FollowUpStore.StoredSequences> stored = store.storedSequences();
         List<Long> held = new ArrayList<>();
-        for (Object[] row : stored) {
+        for (FollowUpStore.StoredSequences row : stored) {
             try {
-                fromStored((String) row[2]);
+                fromStored(row.json());
             } catch (UnreadableSettings e) {
-                held.add((Long) row[0]);
-                alarm.raise("follow-ups", (Long) row[0], (String) row[1], e, "follow-ups");
+                held.add(row.clientId());
+                alarm.raise("follow-ups", row.clientId(), row.clientKey(), e, "follow-ups");
             }
         }
         return held;
     }
 
     private void finish(Connection c, long id, String status, String reason) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("update retry_queue set status = ?, reason = ?, updated_at = ? where id = ?")) {
-            ps.setString(1, status);
-            ps.setString(2, reason);
-            db.dialect().setInstant(ps, 3, clock.instant());
-            ps.setLong(4, id);
-            ps.executeUpdate();
-        }
+        store.finish(c, id, status, reason, clock.instant());
     }
 
     /** For the API: a lead's follow-up steps. */
     public List<Map<String, Object>> steps(long clientId, long leadId) {
-        return db.read("reading follow-up steps", c -> {
-            List<Map<String, Object>> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select step_key, action, due_at, status, reason from retry_queue where client_id = ? and lead_id = ? order by id")) {
-                ps.setLong(1, clientId);
-                ps.setLong(2, leadId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        Map<String, Object> m = new LinkedHashMap<>();
-                        m.put("step", rs.getString(1));
-                        m.put("action", rs.getString(2));
-                        m.put("dueAt", String.valueOf(db.dialect().getInstant(rs, "due_at")));
-                        m.put("status", rs.getString(4));
-                        m.put("reason", rs.getString(5));
-                        out.add(m);
-                    }
-                }
-            }
-            return out;
-        });
+        return store.steps(clientId, leadId);
     }
 
     Optional<Client> client(long id) {

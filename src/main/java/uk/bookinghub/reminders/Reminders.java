@@ -12,13 +12,11 @@ import uk.bookinghub.messaging.Outbox;
 import uk.bookinghub.messaging.Templates;
 import uk.bookinghub.monitoring.SettingsAlarm;
 import uk.bookinghub.monitoring.UnreadableSettings;
+import uk.bookinghub.reminders.ReminderStore.Due;
 import uk.bookinghub.store.Database;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,7 +50,7 @@ public final class Reminders {
     private static final Logger LOG = LoggerFactory.getLogger(Reminders.class);
     private static final int PAGE = 5000;
 
-    private final Database db;
+    private final ReminderStore store;
     private final ClientStore clients;
     private final MessagesApi messages;
     private final OptOutStore optOuts;
@@ -61,17 +59,13 @@ public final class Reminders {
     private final SettingsAlarm alarm;
 
     public Reminders(Database db, ClientStore clients, MessagesApi messages, OptOutStore optOuts, Outbox outbox, Clock clock) {
-        this.db = db;
+        this.store = new ReminderStore(db);
         this.clients = clients;
         this.messages = messages;
         this.optOuts = optOuts;
         this.outbox = outbox;
         this.clock = clock;
         this.alarm = new SettingsAlarm(db, clock);
-    }
-
-    private record Due(long id, long clientId, Long leadId, String name, String phone, String email, String service, Instant start,
-                       Instant scheduledAt) {
     }
 
     /** One pass; returns what it did (logged and answered by the route). */
@@ -98,7 +92,7 @@ public final class Reminders {
             if (page.isEmpty()) {
                 break;
             }
-            int[] r = db.inTransaction("queueing reminders", c -> queue(c, page, settings, now));
+            int[] r = store.database().inTransaction("queueing reminders", c -> queue(c, page, settings, now));
             queued += r[0];
             skipped += r[1];
             Due last = page.get(page.size() - 1);
@@ -118,47 +112,21 @@ public final class Reminders {
     }
 
     private int maxOffsetMinutes() {
-        return db.read("reading reminder offsets", c -> {
-            int max = 24 * 60;
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select id, client_key, booking_settings from clients where active = "
-                    + (db.dialect() == uk.bookinghub.store.Dialect.POSTGRESQL ? "true" : "1"))) {
-                while (rs.next()) {
-                    try {
-                        for (BookingSettings.Reminder r : BookingSettings.fromJson(rs.getString(3)).reminders().values()) {
-                            max = Math.max(max, r.minutesBefore());
-                        }
-                    } catch (UnreadableSettings e) {
-                        alarm.raise("reminders", rs.getLong(1), rs.getString(2), e, "reminders");
-                    }
+        int max = 24 * 60;
+        for (ReminderStore.ClientSettings row : store.activeClientSettings()) {
+            try {
+                for (BookingSettings.Reminder r : BookingSettings.fromJson(row.json()).reminders().values()) {
+                    max = Math.max(max, r.minutesBefore());
                 }
+            } catch (UnreadableSettings e) {
+                alarm.raise("reminders", row.clientId(), row.clientKey(), e, "reminders");
             }
-            return max;
-        });
+        }
+        return max;
     }
 
     private List<Due> page(Instant from, Instant to, Instant after, long afterId) {
-        return db.read("reading due appointments", c -> {
-            List<Due> out = new ArrayList<>();
-            // keyset paging on (start_at, id); appointments_booked_start_idx serves it
-            try (PreparedStatement ps = c.prepareStatement("select id, client_id, lead_id, customer_name, phone_e164, email, service, start_at, scheduled_at "
-                    + "from appointments where status = 'booked' and start_at <= ? and (start_at > ? or (start_at = ? and id > ?)) "
-                    + "order by start_at, id limit ?")) {
-                db.dialect().setInstant(ps, 1, to);
-                db.dialect().setInstant(ps, 2, after);
-                db.dialect().setInstant(ps, 3, after);
-                ps.setLong(4, afterId);
-                ps.setInt(5, PAGE);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        long lead = rs.getLong(3);
-                        Long leadId = rs.wasNull() ? null : lead;
-                        out.add(new Due(rs.getLong(1), rs.getLong(2), leadId, rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
-                                db.dialect().getInstant(rs, "start_at"), db.dialect().getInstant(rs, "scheduled_at")));
-                    }
-                }
-            }
-            return out;
-        });
+        return store.page(to, after, afterId, PAGE);
     }
 
     /** Decides and queues a page in one transaction; returns {queued, skipped}. */
@@ -177,7 +145,7 @@ public final class Reminders {
             BookingSettings s = settings.get(d.clientId());
             if (s == null) {
                 try {
-                    s = BookingSettings.fromJson(settingsJson(c, d.clientId()));
+                    s = BookingSettings.fromJson(store.bookingSettingsJson(c, d.clientId()));
                 } catch (UnreadableSettings e) {
                     // fail closed: no reminder is decided (or recorded as skipped) from rules the hub cannot read;
                     // they are decided once the settings are saved again. Other clients carry on.
@@ -215,37 +183,8 @@ public final class Reminders {
         }
         // claim each (appointment, kind, start) once; only the rows this transaction inserted go further
         // (multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING: the database says which rows are new)
-        boolean[] fresh = new boolean[picks.size()];
-        Instant stamp = clock.instant();
-        Map<String, Integer> index = new HashMap<>();
-        for (int i = 0; i < picks.size(); i++) {
-            index.put(picks.get(i).due().id() + "/" + picks.get(i).kind(), i);
-        }
-        for (int from = 0; from < picks.size(); from += 1000) {
-            List<Pick> chunk = picks.subList(from, Math.min(picks.size(), from + 1000));
-            String sql = "insert into reminders (appointment_id, kind, start_at, status, reason, created_at) values "
-                    + String.join(",", java.util.Collections.nCopies(chunk.size(), "(?,?,?,?,?,?)"))
-                    + " on conflict (appointment_id, kind, start_at) do nothing returning appointment_id, kind";
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                int i = 1;
-                for (Pick p : chunk) {
-                    ps.setLong(i++, p.due().id());
-                    ps.setString(i++, p.kind());
-                    db.dialect().setInstant(ps, i++, p.due().start());
-                    ps.setString(i++, p.status());
-                    ps.setString(i++, p.reason());
-                    db.dialect().setInstant(ps, i++, stamp);
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        Integer at = index.get(rs.getLong(1) + "/" + rs.getString(2));
-                        if (at != null) {
-                            fresh[at] = true;
-                        }
-                    }
-                }
-            }
-        }
+        boolean[] fresh = store.claim(c, picks.stream()
+                .map(p -> new ReminderStore.Decided(p.due().id(), p.kind(), p.due().start(), p.status(), p.reason())).toList(), clock.instant());
         // opt-outs for the SMS recipients, per client, from the database
         Map<Long, Set<String>> phones = new HashMap<>();
         for (int i = 0; i < picks.size(); i++) {
@@ -313,15 +252,6 @@ public final class Reminders {
         }
         outbox.enqueueAll(c, out);
         return new int[] {queued, skipped};
-    }
-
-    private static String settingsJson(Connection c, long clientId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select booking_settings from clients where id = ?")) {
-            ps.setLong(1, clientId);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getString(1) : "{}";
-            }
-        }
     }
 
     /** The zone a client's reminders are written in (for tests and logs). */

@@ -1,8 +1,10 @@
 package uk.bookinghub.store;
 
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Instant;
@@ -11,9 +13,22 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
 /**
- * The one place where SQLite and PostgreSQL differ for the stores: how an instant is written and
- * read (PostgreSQL {@code timestamptz}; SQLite ISO-8601 UTC text, which sorts correctly), and how
- * a failure is told apart as "the database is unavailable" (answer 503, retry later) from a bug.
+ * The one place where SQLite and PostgreSQL differ for the stores. No class outside
+ * {@code uk.bookinghub.store} tests which database it runs on (DialectSeamTest checks it); each
+ * asks this enum the question that matters to it:
+ * <ul>
+ * <li>instants: PostgreSQL {@code timestamptz}; SQLite ISO-8601 UTC text, which sorts correctly
+ *     ({@link #setInstant}, {@link #getInstant});</li>
+ * <li>booleans written into SQL text ({@link #bool});</li>
+ * <li>claims that several instances share: {@link #skipLocked} (PostgreSQL {@code FOR UPDATE SKIP
+ *     LOCKED}; SQLite's one writer holds the whole database) and {@link #lockReferenced};</li>
+ * <li>concurrency: {@link #sharedByInstances} (several hubs and writers on one database),
+ *     {@link #copyIn} (PostgreSQL {@code COPY}; SQLite has none), {@link #relaxCommit};</li>
+ * <li>failures: {@link #isUniqueViolation} ("already there") and {@link #isUnavailable} (answer
+ *     503, retry later) told apart from a bug.</li>
+ * </ul>
+ * Upsert ({@code INSERT ... ON CONFLICT (...) DO NOTHING / DO UPDATE}) and {@code RETURNING} are
+ * written the same in both (SQLite 3.35+), so the stores write them as they are.
  */
 public enum Dialect {
     SQLITE, POSTGRESQL;
@@ -54,6 +69,105 @@ public enum Dialect {
             t = t + "Z";
         }
         return OffsetDateTime.parse(t, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+    }
+
+    /** A boolean literal for SQL text: {@code true}/{@code false} on PostgreSQL, {@code 1}/{@code 0} on SQLite. */
+    public String bool(boolean value) {
+        return this == POSTGRESQL ? String.valueOf(value) : value ? "1" : "0";
+    }
+
+    /**
+     * The suffix of a claim's inner {@code select} so that instances sharing the database take
+     * different rows ({@code " for update skip locked"}); empty on SQLite, whose one writer already
+     * holds the whole database for the claiming transaction.
+     */
+    public String skipLocked() {
+        return this == POSTGRESQL ? " for update skip locked" : "";
+    }
+
+    /**
+     * Keeps row {@code id} of {@code table} from being deleted (or its key changed) until the
+     * transaction ends, where a foreign key to it was traded for this one lock per transaction
+     * (PostgreSQL {@code for key share}); fails like a foreign key ({@code "<what> <id> does not
+     * exist"}, SQLSTATE 23503) when the row is not there. Nothing on SQLite: its writing transaction
+     * holds the whole database, and it keeps its foreign keys.
+     */
+    public void lockReferenced(Connection c, String table, long id, String what) throws SQLException {
+        if (this != POSTGRESQL) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("select id from " + table + " where id = ? for key share")) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException(what + " " + id + " does not exist", "23503");
+                }
+            }
+        }
+    }
+
+    /** Whether several hub instances and concurrent writers share this database (PostgreSQL); SQLite is the single-instance mode with one writer. */
+    public boolean sharedByInstances() {
+        return this == POSTGRESQL;
+    }
+
+    /** Whether rows can be streamed in with {@code COPY ... FROM STDIN} ({@link #copyIn}). */
+    public boolean canCopyIn() {
+        return this == POSTGRESQL;
+    }
+
+    /**
+     * Streams {@code length} bytes of COPY text into {@code copySql} ({@code copy <table> (...) from
+     * stdin ...}) on the caller's connection and transaction (PostgreSQL's CopyManager); an error
+     * cancels the copy. SQLite has no COPY: ask {@link #canCopyIn} first.
+     */
+    public void copyIn(Connection c, String copySql, byte[] bytes, int length) throws SQLException {
+        if (this != POSTGRESQL) {
+            throw new UnsupportedOperationException("SQLite has no COPY");
+        }
+        org.postgresql.copy.CopyIn copy = c.unwrap(org.postgresql.PGConnection.class).getCopyAPI().copyIn(copySql);
+        try {
+            copy.writeToCopy(bytes, 0, length);
+            copy.endCopy();
+        } finally {
+            if (copy.isActive()) {
+                copy.cancelCopy();
+            }
+        }
+    }
+
+    /**
+     * Lets the transaction on {@code c} commit without waiting for its WAL flush (PostgreSQL
+     * {@code synchronous_commit = off}, for work whose completion a later normal commit reports);
+     * nothing on SQLite, which keeps {@code synchronous=FULL}.
+     */
+    public void relaxCommit(Connection c) throws SQLException {
+        if (this == POSTGRESQL) {
+            try (Statement s = c.createStatement()) {
+                s.execute("set local synchronous_commit = off");
+            }
+        }
+    }
+
+    /**
+     * Whether a failure is the database refusing a duplicate key (PostgreSQL SQLSTATE 23505,
+     * SQLite's UNIQUE / PRIMARY KEY constraint), anywhere in its causes and chained exceptions, and
+     * nothing else: a NOT NULL, CHECK or foreign-key failure, a lock time-out or a dropped
+     * connection is not "already there".
+     */
+    public static boolean isUniqueViolation(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            for (SQLException x = t instanceof SQLException s ? s : null; x != null; x = x.getNextException() == x ? null : x.getNextException()) {
+                if ("23505".equals(x.getSQLState())) {
+                    return true;
+                }
+                String m = String.valueOf(x.getMessage());
+                if (m.contains("SQLITE_CONSTRAINT_UNIQUE") || m.contains("SQLITE_CONSTRAINT_PRIMARYKEY") || m.contains("UNIQUE constraint failed")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** True when the failure means "the database cannot be reached or is busy", not "this SQL is wrong". */

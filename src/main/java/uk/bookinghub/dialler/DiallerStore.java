@@ -1,0 +1,291 @@
+package uk.bookinghub.dialler;
+
+import uk.bookinghub.store.Database;
+import uk.bookinghub.store.Dialect;
+import uk.bookinghub.store.ListQuery;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The dialler's SQL: {@code dial_attempts}, the dialler's columns of {@code leads} (status, attempts,
+ * next call) and of {@code clients} (calling settings), and the call row a placed attempt opens.
+ * Each method is one transaction (or one read) unless it takes a connection.
+ */
+final class DiallerStore {
+
+    /** A queued lead whose time has come. */
+    record Candidate(long id, long clientId, String name, String phone, String phoneType, boolean dialable, boolean tps, boolean ctps,
+                     String consent, int attempts, Instant lastAbandonedAt) {
+    }
+
+    /** A placed (or dialling) attempt with no end-of-call report. */
+    record Stale(long attemptId, long leadId, String vapiCallId, long clientId) {
+    }
+
+    private final Database db;
+    private final Dialect dialect;
+
+    DiallerStore(Database db) {
+        this.db = db;
+        this.dialect = db.dialect();
+    }
+
+    String callingSettings(long clientId) {
+        return db.read("reading calling settings", conn -> {
+            try (PreparedStatement ps = conn.prepareStatement("select calling_settings from clients where id = ?")) {
+                ps.setLong(1, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : "{}";
+                }
+            }
+        });
+    }
+
+    void saveCallingSettings(long clientId, String json) {
+        db.inTransaction("saving calling settings", conn -> {
+            try (PreparedStatement ps = conn.prepareStatement("update clients set calling_settings = ? where id = ?")) {
+                ps.setString(1, json);
+                ps.setLong(2, clientId);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** Queued leads due by {@code now}, oldest first, at most {@code batch}. */
+    List<Candidate> due(Instant now, int batch) {
+        return db.read("reading leads to dial", c -> {
+            List<Candidate> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("select id, client_id, name, phone_e164, phone_type, dialable, tps, ctps, consent, call_attempts, "
+                    + "last_abandoned_at from leads where status = 'queued' and (next_call_at is null or next_call_at <= ?) order by id limit ?")) {
+                dialect.setInstant(ps, 1, now);
+                ps.setInt(2, batch);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Candidate(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getBoolean(6),
+                                rs.getBoolean(7), rs.getBoolean(8), rs.getString(9), rs.getInt(10), dialect.getInstant(rs, "last_abandoned_at")));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    int inFlight(long clientId) {
+        return db.read("counting calls in flight", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select count(*) from dial_attempts where client_id = ? and status in ('dialling', 'placed')")) {
+                ps.setLong(1, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+    }
+
+    /** A blocked dial, recorded with its rule; the lead waits for {@code notBefore}, or (null) is skipped for good. */
+    void block(Candidate lead, String rule, String detail, Instant notBefore, Instant now) {
+        db.inTransaction("recording a blocked dial", c -> {
+            insertAttempt(c, lead.clientId(), lead.id(), null, "blocked", rule, detail, now);
+            try (PreparedStatement ps = c.prepareStatement(notBefore != null
+                    ? "update leads set next_call_at = ?, updated_at = ? where id = ? and status = 'queued'"
+                    : "update leads set status = 'skipped', status_reason = ?, updated_at = ? where id = ? and status = 'queued'")) {
+                if (notBefore != null) {
+                    dialect.setInstant(ps, 1, notBefore);
+                } else {
+                    ps.setString(1, "not dialled: " + rule);
+                }
+                dialect.setInstant(ps, 2, now);
+                ps.setLong(3, lead.id());
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Reserves attempt {@code attemptNo} of the lead: its id, or empty when the lead is no longer
+     * queued at the attempts read. A unique violation (another instance inserted this attempt) is
+     * thrown as it is, for the caller to tell apart.
+     */
+    Optional<Long> reserve(Candidate lead, int attemptNo, Instant now) {
+        return db.inTransaction("reserving a dial attempt", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update leads set status = 'calling', call_attempts = ?, updated_at = ? "
+                    + "where id = ? and status = 'queued' and call_attempts = ?")) {
+                ps.setInt(1, attemptNo);
+                dialect.setInstant(ps, 2, now);
+                ps.setLong(3, lead.id());
+                ps.setInt(4, lead.attempts());
+                if (ps.executeUpdate() != 1) {
+                    return Optional.<Long>empty();
+                }
+            }
+            return Optional.of(insertAttempt(c, lead.clientId(), lead.id(), attemptNo, "dialling", null, null, now));
+        });
+    }
+
+    private long insertAttempt(Connection c, long clientId, long leadId, Integer attemptNo, String status, String rule, String detail, Instant now)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("insert into dial_attempts (client_id, lead_id, attempt_no, status, rule, detail, created_at, updated_at) "
+                + "values (?,?,?,?,?,?,?,?)", Statement.RETURN_GENERATED_KEYS)) {
+            ps.setLong(1, clientId);
+            ps.setLong(2, leadId);
+            if (attemptNo == null) {
+                ps.setNull(3, java.sql.Types.INTEGER);
+            } else {
+                ps.setInt(3, attemptNo);
+            }
+            ps.setString(4, status);
+            ps.setString(5, rule);
+            ps.setString(6, detail);
+            dialect.setInstant(ps, 7, now);
+            dialect.setInstant(ps, 8, now);
+            ps.executeUpdate();
+            try (ResultSet keys = ps.getGeneratedKeys()) {
+                keys.next();
+                return keys.getLong(1);
+            }
+        }
+    }
+
+    /** The attempt was placed as Vapi call {@code vapiId}: recorded on the attempt, and the call row opened (the end-of-call report fills it in). */
+    void placed(Dialler.DialJob job, String vapiId, String status, Instant now) {
+        db.inTransaction("recording a placed call", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update dial_attempts set status = 'placed', vapi_call_id = ?, updated_at = ? where id = ?")) {
+                ps.setString(1, vapiId);
+                dialect.setInstant(ps, 2, now);
+                ps.setLong(3, job.attemptId());
+                ps.executeUpdate();
+            }
+            // the call row exists from now on; the end-of-call report fills it in (same Vapi id)
+            try (PreparedStatement ps = c.prepareStatement("insert into calls (vapi_call_id, client_id, tenant_rule, lead_id, customer_number, status, "
+                    + "status_rank, created_at, updated_at) values (?,?,?,?,?,?,?,?,?) on conflict (vapi_call_id) do nothing")) {
+                ps.setString(1, vapiId);
+                ps.setLong(2, job.clientId());
+                ps.setString(3, "dialler");
+                ps.setString(4, String.valueOf(job.leadId()));
+                ps.setString(5, job.phone());
+                ps.setString(6, status);
+                ps.setInt(7, 20);
+                dialect.setInstant(ps, 8, now);
+                dialect.setInstant(ps, 9, now);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** The attempt failed with {@code why}; a lead still calling goes back to the queue in 15 minutes ({@code requeue}) or to call_failed. */
+    void failed(Dialler.DialJob job, String why, boolean requeue, Instant now) {
+        db.inTransaction("recording a failed dial", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update dial_attempts set status = 'failed', detail = ?, updated_at = ? where id = ?")) {
+                ps.setString(1, why);
+                dialect.setInstant(ps, 2, now);
+                ps.setLong(3, job.attemptId());
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("update leads set status = ?, status_reason = ?, next_call_at = ?, updated_at = ? "
+                    + "where id = ? and status = 'calling'")) {
+                ps.setString(1, requeue ? "queued" : "call_failed");
+                ps.setString(2, why);
+                dialect.setInstant(ps, 3, requeue ? now.plus(java.time.Duration.ofMinutes(15)) : null);
+                dialect.setInstant(ps, 4, now);
+                ps.setLong(5, job.leadId());
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** One page of the client's dial attempts matching the query, newest first. */
+    Map<String, Object> attempts(ListQuery q, int page, int size) {
+        return db.read("listing dial attempts", c -> q.page(dialect, c, "dial_attempts",
+                "id, lead_id, attempt_no, status, rule, detail, vapi_call_id, created_at, updated_at", page, size, rs -> {
+                    Map<String, Object> m = new java.util.LinkedHashMap<>();
+                    m.put("id", rs.getLong("id"));
+                    m.put("leadId", rs.getLong("lead_id"));
+                    int no = rs.getInt("attempt_no");
+                    m.put("attemptNo", rs.wasNull() ? null : no);
+                    m.put("status", rs.getString("status"));
+                    m.put("rule", rs.getString("rule"));
+                    m.put("detail", rs.getString("detail"));
+                    m.put("vapiCallId", rs.getString("vapi_call_id"));
+                    m.put("createdAt", java.util.Objects.toString(dialect.getInstant(rs, "created_at"), null));
+                    m.put("updatedAt", java.util.Objects.toString(dialect.getInstant(rs, "updated_at"), null));
+                    return m;
+                }));
+    }
+
+    /** The attempt of call {@code vapiCallId} ended; its lead was contacted (booked) at {@code contactedAt}, and abandoned then if {@code abandonedAt} is set. */
+    void ended(long leadId, String vapiCallId, String detail, String leadStatus, Instant contactedAt, Instant abandonedAt, Instant now) {
+        db.inTransaction("recording a dialled call's end", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update dial_attempts set status = 'ended', detail = ?, updated_at = ? where vapi_call_id = ?")) {
+                ps.setString(1, detail);
+                dialect.setInstant(ps, 2, now);
+                ps.setString(3, vapiCallId);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("update leads set status = case when status = 'calling' then ? else status end, "
+                    + "last_contacted_at = ?, last_abandoned_at = coalesce(?, last_abandoned_at), updated_at = ? where id = ?")) {
+                ps.setString(1, leadStatus);
+                dialect.setInstant(ps, 2, contactedAt);
+                dialect.setInstant(ps, 3, abandonedAt);
+                dialect.setInstant(ps, 4, now);
+                ps.setLong(5, leadId);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Attempts placed (or dialling) and not updated since {@code cutoff}, at most 500. */
+    List<Stale> stale(Instant cutoff) {
+        return db.read("finding calls without a report", c -> {
+            List<Stale> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("select id, lead_id, vapi_call_id, client_id from dial_attempts where status in ('placed', 'dialling') "
+                    + "and updated_at < ? order by id limit 500")) {
+                dialect.setInstant(ps, 1, cutoff);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Stale(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getLong(4)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** The stale attempt, its call and its lead (if still calling) become unknown. */
+    void unknown(Stale s, String detail, String leadReason, Instant now) {
+        db.inTransaction("reconciling a call", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update dial_attempts set status = 'unknown', detail = ?, updated_at = ? where id = ? "
+                    + "and status in ('placed', 'dialling')")) {
+                ps.setString(1, detail);
+                dialect.setInstant(ps, 2, now);
+                ps.setLong(3, s.attemptId());
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("update calls set status = 'unknown', updated_at = ? where vapi_call_id = ? and status_rank < 100")) {
+                dialect.setInstant(ps, 1, now);
+                ps.setString(2, s.vapiCallId());
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("update leads set status = 'call_unknown', status_reason = ?, updated_at = ? "
+                    + "where id = ? and status = 'calling'")) {
+                ps.setString(1, leadReason);
+                dialect.setInstant(ps, 2, now);
+                ps.setLong(3, s.leadId());
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+}
