@@ -73,7 +73,6 @@ public final class HubApp {
         Path routes = Path.of(routesDir).toAbsolutePath().normalize();
 
         Main main = new Main();
-        main.configure().addConfiguration(HubConfiguration.class);
         main.configure().setProfile(profile);
         // the first location that defines a key wins, so the profile file comes first
         main.setPropertyPlaceholderLocations("file:" + profileFile + ";optional=true,file:" + configFile);

@@ -13,9 +13,12 @@ import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuil
  * things the component cannot say by itself: every message we create carries our
  * {@code StatusCallback} URL, so delivery reports come back to {@code /webhooks/twilio/status};
  * and {@code twilio.base-url} (tests, staging) points the client at a stand-in instead of
- * api.twilio.com. Connections are pooled for the parallel senders.
+ * api.twilio.com (its default, {@value #TWILIO}, leaves the SDK's own URLs alone). Connections are pooled for the parallel senders.
  */
 public final class TwilioClients {
+
+    /** Twilio's own API host, the default of {@code twilio.base-url}. */
+    public static final String TWILIO = "https://api.twilio.com";
 
     private TwilioClients() {
     }
@@ -34,7 +37,8 @@ public final class TwilioClients {
         private final String statusCallback;
 
         HubHttpClient(String baseUrl, String statusCallback) {
-            this.baseUrl = baseUrl == null || baseUrl.isBlank() ? null : baseUrl.trim().replaceAll("/+$", "");
+            String base = baseUrl == null ? "" : baseUrl.trim().replaceAll("/+$", "");
+            this.baseUrl = base.isEmpty() || base.equals(TWILIO) ? null : base;
             this.statusCallback = statusCallback;
             this.delegate = new NetworkHttpClient(HttpClientBuilder.create().setConnectionManager(
                     PoolingHttpClientConnectionManagerBuilder.create().setMaxConnPerRoute(64).setMaxConnTotal(128).build()));
