@@ -126,8 +126,10 @@ public final class MessageSender {
     /**
      * A message taken back from a sender that stopped mid-send may have reached Twilio just before
      * the stop. Twilio has no idempotency key for messages, so ask it: a message to the same number
-     * with the same text, created since ours, is ours — recorded as sent instead of sent again. If
-     * Twilio cannot be asked, the message is sent (at least once beats never).
+     * with the same text, created since ours, is ours — recorded as sent instead of sent again. The
+     * question is the route {@code twilio-message-lookup} (List Messages {@code ?To=&PageSize=20});
+     * this step builds its query and reads Twilio's page. If Twilio cannot be asked, the message is
+     * sent (at least once beats never).
      */
     private boolean alreadyAtTwilio(OutboxMessage m) {
         if (twilioLookup == null) {
