@@ -26,8 +26,8 @@ import java.util.Properties;
  * API, templates, dead letters and the Twilio webhooks. Binds {@code outbox}, {@code outboxSender},
  * {@code outboxRedelivery}, {@code outboxSendPool}, {@code sendFailures}, {@code twilioRestClient},
  * {@code mailStartTls}, {@code messagesApi}, {@code inboundMessages}, {@code deadLettersApi},
- * {@code twilioWebhooks}, and the property {@code hub.mail.endpoint} (the SMTP URI built from
- * {@code mail.*}).
+ * {@code twilioWebhooks}, and the properties {@code hub.mail.endpoint} (the SMTP URI built from
+ * {@code mail.*}) and {@code hub.twilio.api-url} ({@code twilio.base-url}, or Twilio itself when empty).
  */
 public class MessagingConfiguration implements CamelConfiguration {
 
@@ -88,6 +88,7 @@ public class MessagingConfiguration implements CamelConfiguration {
         MailSettings mail = MailSettings.of(mailService.trim(), mailHost.trim(), mailPort.trim(), mailSecurity.trim(), mailUsername.trim(),
                 mailPassword.trim(), mailFrom.trim());
         camel.getPropertiesComponent().addOverrideProperty("hub.mail.endpoint", mail.uri());
+        camel.getPropertiesComponent().addOverrideProperty("hub.twilio.api-url", TwilioClients.apiUrl(twilioBaseUrl));
         Properties startTls = new Properties();
         startTls.setProperty("mail.smtp.starttls.enable", "true");
         startTls.setProperty("mail.smtp.starttls.required", "true");
@@ -95,7 +96,7 @@ public class MessagingConfiguration implements CamelConfiguration {
         String instance = hubName.trim() + "@" + ManagementFactory.getRuntimeMXBean().getName();
         MessageSender.Settings settings = new MessageSender.Settings(twilio, Wiring.blankToNull(twilioFrom), Wiring.blankToNull(twilioMessagingService),
                 mail.configured(), mail.from(), instance, batchSize, Duration.ofSeconds(leaseSeconds), maxRedeliveries);
-        LOG.info("Messaging: SMS {}, email {}", twilio ? "through Twilio at " + twilioBaseUrl.trim() : "not configured", mail);
+        LOG.info("Messaging: SMS {}, email {}", twilio ? "through Twilio at " + TwilioClients.apiUrl(twilioBaseUrl) : "not configured", mail);
 
         Outbox outbox = new Outbox(db, clock);
         Wiring.onStop(camel, "the outbox", outbox::close);

@@ -13,12 +13,17 @@ import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuil
  * things the component cannot say by itself: every message we create carries our
  * {@code StatusCallback} URL, so delivery reports come back to {@code /webhooks/twilio/status};
  * and {@code twilio.base-url} (tests, staging) points the client at a stand-in instead of
- * api.twilio.com (its default, {@value #TWILIO}, leaves the SDK's own URLs alone). Connections are pooled for the parallel senders.
+ * api.twilio.com. Connections are pooled for the parallel senders.
  */
 public final class TwilioClients {
 
-    /** Twilio's own API host, the default of {@code twilio.base-url}. */
+    /** Twilio's REST API: where the hub's calls go when {@code twilio.base-url} is empty. */
     public static final String TWILIO = "https://api.twilio.com";
+
+    /** Where the hub's own calls to Twilio go: {@code twilio.base-url}, or Twilio itself when it is empty. */
+    public static String apiUrl(String baseUrl) {
+        return baseUrl == null || baseUrl.isBlank() ? TWILIO : baseUrl.trim().replaceAll("/+$", "");
+    }
 
     private TwilioClients() {
     }
@@ -37,8 +42,7 @@ public final class TwilioClients {
         private final String statusCallback;
 
         HubHttpClient(String baseUrl, String statusCallback) {
-            String base = baseUrl == null ? "" : baseUrl.trim().replaceAll("/+$", "");
-            this.baseUrl = base.isEmpty() || base.equals(TWILIO) ? null : base;
+            this.baseUrl = baseUrl == null || baseUrl.isBlank() ? null : baseUrl.trim().replaceAll("/+$", "");
             this.statusCallback = statusCallback;
             this.delegate = new NetworkHttpClient(HttpClientBuilder.create().setConnectionManager(
                     PoolingHttpClientConnectionManagerBuilder.create().setMaxConnPerRoute(64).setMaxConnTotal(128).build()));
