@@ -20,6 +20,10 @@ import java.util.Map;
  * message history, the dev console, extended JMX statistics and more, which together halve the
  * webhook throughput. Live route reload is a separate switch, {@code hub.routes.reload}
  * ({@code HUB_ROUTES_RELOAD=true}), that costs nothing measurable and works in any profile.
+ *
+ * <p>The beans are bound by one configuration class per capability package, listed in start-up
+ * order in {@code camel.main.configuration-classes} ({@code application.properties}; see
+ * {@link Wiring}).
  */
 public final class HubApp {
 
@@ -73,7 +77,6 @@ public final class HubApp {
         Path routes = Path.of(routesDir).toAbsolutePath().normalize();
 
         Main main = new Main();
-        main.configure().addConfiguration(HubConfiguration.class);
         main.configure().setProfile(profile);
         // the first location that defines a key wins, so the profile file comes first
         main.setPropertyPlaceholderLocations("file:" + profileFile + ";optional=true,file:" + configFile);

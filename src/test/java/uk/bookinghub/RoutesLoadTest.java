@@ -51,7 +51,7 @@ class RoutesLoadTest {
             Map.entry("lead-intake.camel.yaml", Set.of("lead-intake", "lead-intake-job", "lead-intake-single", "lead-intake-list", "lead-intake-get")),
             Map.entry("opt-outs.camel.yaml", Set.of("opt-outs", "opt-outs-list", "opt-outs-remove")),
             Map.entry("messaging.camel.yaml", Set.of("outbox-sender", "message-send", "message-dead", "messages-list", "messages-get", "messages-queue",
-                    "templates-list", "templates-save", "templates-reset", "dead-letters-list", "dead-letters-replay", "twilio-status", "twilio-inbound",
+                    "templates-list", "templates-save", "templates-reset", "dead-letters-list", "dead-letters-replay", "twilio-status", "twilio-inbound", "twilio-message-lookup",
                     "inbound-messages-list")),
             Map.entry("booking.camel.yaml", Set.of("vapi-tools", "appointments-list", "appointments-get", "appointments-patch",
                     "client-settings-get", "client-settings-put")),

@@ -20,12 +20,17 @@ class StartupFailureTest {
     }
 
     private static Run run(String databaseUrl) throws Exception {
+        return run(databaseUrl, java.util.Map.of());
+    }
+
+    private static Run run(String databaseUrl, java.util.Map<String, String> env) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-cp", System.getProperty("java.class.path"), "uk.bookinghub.HubApp"));
         pb.environment().put("DATABASE_URL", databaseUrl);
         pb.environment().put("PORT", String.valueOf(RunningHub.freePort()));
         pb.environment().put("HUB_MANAGEMENT_PORT", String.valueOf(RunningHub.freePort()));
         pb.environment().put("CAMEL_MAIN_PROFILE", "prod");
+        pb.environment().putAll(env);
         pb.redirectErrorStream(true);
         Process p = pb.start();
         boolean ended = p.waitFor(60, TimeUnit.SECONDS);
@@ -50,6 +55,20 @@ class StartupFailureTest {
         Run r = run("postgres://postgres:pw@127.0.0.1:" + closed + "/hub");
         assertThat(r.exit()).isNotZero();
         assertThat(r.output()).contains("The hub cannot start: cannot connect to jdbc:postgresql://127.0.0.1:" + closed + "/hub");
+        assertThat(r.output()).doesNotContain("\tat ");
+    }
+
+    /** Defaults live only in application.properties: a key missing there is named at start-up, never silently defaulted in Java. */
+    @Test
+    void aSettingMissingFromThePropertiesFileIsNamedAndANonZeroExit() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("hub-config");
+        java.nio.file.Path config = dir.resolve("application.properties");
+        java.nio.file.Files.write(config, java.nio.file.Files.readAllLines(java.nio.file.Path.of("application.properties")).stream()
+                .filter(l -> !l.startsWith("hub.leads.chunk-size")).toList());
+        Run r = run("", java.util.Map.of("HUB_CONFIG", config.toString(), "HUB_SQLITE_PATH", dir.resolve("hub.db").toString(),
+                "HUB_ROUTES_DIR", java.nio.file.Path.of("routes").toAbsolutePath().toString()));
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.output()).contains("The hub cannot start:").contains("hub.leads.chunk-size");
         assertThat(r.output()).doesNotContain("\tat ");
     }
 }

@@ -27,7 +27,7 @@ public final class Onboarding {
     /** The hub's one phone check (drama ranges only with hub.leads.allow-test-numbers), the lead intake's own. */
     private volatile uk.bookinghub.phones.PhoneClassifier phones = uk.bookinghub.phones.HubPhones.STRICT;
 
-    /** Uses the hub's phone check (HubConfiguration hands it the classifier the lead intake uses). */
+    /** Uses the hub's phone check (the one {@code phoneClassifier}, bound by PhonesConfiguration, that the lead intake uses). */
     public void phones(uk.bookinghub.phones.PhoneClassifier phones) {
         this.phones = phones;
     }

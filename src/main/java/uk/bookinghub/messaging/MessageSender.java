@@ -44,11 +44,15 @@ public final class MessageSender {
     private final Settings settings;
     private final RateCap smsCap;
     private final RateCap emailCap;
-    private volatile com.twilio.http.TwilioRestClient twilio;
+    private volatile org.apache.camel.ProducerTemplate twilioLookup;
 
-    /** The client used to ask Twilio about messages a stopped sender may have sent. */
-    public void twilioClient(com.twilio.http.TwilioRestClient client) {
-        this.twilio = client;
+    /**
+     * Asks Twilio about messages a stopped sender may have sent through the route
+     * {@code twilio-message-lookup} (routes/messaging.camel.yaml): a visible partner call with its own
+     * metrics. Only when Twilio is configured.
+     */
+    public void camel(org.apache.camel.CamelContext camel) {
+        this.twilioLookup = camel.createProducerTemplate();
     }
 
     public MessageSender(Outbox outbox, OptOutStore optOuts, ClientStore clients, DeadLetters deadLetters, Settings settings,
@@ -122,29 +126,47 @@ public final class MessageSender {
     /**
      * A message taken back from a sender that stopped mid-send may have reached Twilio just before
      * the stop. Twilio has no idempotency key for messages, so ask it: a message to the same number
-     * with the same text, created since ours, is ours — recorded as sent instead of sent again. If
-     * Twilio cannot be asked, the message is sent (at least once beats never).
+     * with the same text, created since ours, is ours — recorded as sent instead of sent again. The
+     * question is the route {@code twilio-message-lookup} (List Messages {@code ?To=&PageSize=20});
+     * this step builds its query and reads Twilio's page. If Twilio cannot be asked, the message is
+     * sent (at least once beats never).
      */
     private boolean alreadyAtTwilio(OutboxMessage m) {
-        if (twilio == null) {
+        if (twilioLookup == null) {
             return false;
         }
         try {
-            var page = com.twilio.rest.api.v2010.account.Message.reader().setTo(new PhoneNumber(m.to())).setPageSize(20L).firstPage(twilio);
-            for (Message t : page.getRecords()) {
-                boolean same = m.body().equals(t.getBody())
-                        && (t.getDateCreated() == null || !t.getDateCreated().toInstant().isBefore(m.createdAt().minusSeconds(60)));
+            Map<String, Object> headers = new HashMap<>();
+            headers.put(Exchange.HTTP_METHOD, "GET");
+            headers.put(Exchange.HTTP_QUERY, "To=" + java.net.URLEncoder.encode(m.to(), java.nio.charset.StandardCharsets.UTF_8) + "&PageSize=20");
+            String page = twilioLookup.requestBodyAndHeaders("direct:twilio-message-lookup", null, headers, String.class);
+            for (com.fasterxml.jackson.databind.JsonNode t : uk.bookinghub.http.Json.MAPPER.readTree(page).path("messages")) {
+                boolean same = m.body().equals(t.path("body").asText(null)) && m.to().equals(t.path("to").asText(null))
+                        && t.hasNonNull("sid") && !createdBefore(t.path("date_created").asText(null), m.createdAt().minusSeconds(60));
                 if (same) {
-                    outbox.sent(m.id(), t.getSid(), t.getStatus() == null ? null : t.getStatus().toString(), t.getFrom() == null ? null : t.getFrom().toString(),
-                            Math.max(1, m.attempts()));
-                    LOG.warn("[SMS] message {} to {} had reached Twilio ({}) before its sender stopped: recorded, not sent again", m.id(), m.to(), t.getSid());
+                    outbox.sent(m.id(), t.get("sid").asText(), t.path("status").asText(null), t.path("from").asText(null), Math.max(1, m.attempts()));
+                    LOG.warn("[SMS] message {} to {} had reached Twilio ({}) before its sender stopped: recorded, not sent again", m.id(), m.to(),
+                            t.get("sid").asText());
                     return true;
                 }
             }
-        } catch (RuntimeException e) {
-            LOG.warn("[SMS] could not ask Twilio whether message {} went out before its sender stopped ({}): sending it", m.id(), e.getMessage());
+        } catch (Exception e) {
+            Throwable cause = e instanceof org.apache.camel.CamelExecutionException && e.getCause() != null ? e.getCause() : e;
+            LOG.warn("[SMS] could not ask Twilio whether message {} went out before its sender stopped ({}): sending it", m.id(), cause.toString());
         }
         return false;
+    }
+
+    /** Twilio's {@code date_created} (RFC 2822, "Thu, 30 Jul 2015 20:12:31 +0000") is before {@code instant}; unknown is not. */
+    private static boolean createdBefore(String dateCreated, java.time.Instant instant) {
+        if (dateCreated == null || dateCreated.isBlank()) {
+            return false;
+        }
+        try {
+            return java.time.ZonedDateTime.parse(dateCreated, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().isBefore(instant);
+        } catch (java.time.format.DateTimeParseException e) {
+            return false;
+        }
     }
 
     private Map<Long, String> leadPhones(List<OutboxMessage> claimed) {

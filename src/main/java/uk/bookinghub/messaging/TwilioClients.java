@@ -17,6 +17,14 @@ import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuil
  */
 public final class TwilioClients {
 
+    /** Twilio's REST API: where the hub's calls go when {@code twilio.base-url} is empty. */
+    public static final String TWILIO = "https://api.twilio.com";
+
+    /** Where the hub's own calls to Twilio go: {@code twilio.base-url}, or Twilio itself when it is empty. */
+    public static String apiUrl(String baseUrl) {
+        return baseUrl == null || baseUrl.isBlank() ? TWILIO : baseUrl.trim().replaceAll("/+$", "");
+    }
+
     private TwilioClients() {
     }
 

@@ -3,8 +3,8 @@ package uk.bookinghub.phones;
 /**
  * The one phone check for every path that takes a number (leads, opt-outs, onboarding, messages, the
  * booking tools): {@link PhoneClassifier#check}, with Ofcom's drama ranges allowed only when
- * {@code hub.leads.allow-test-numbers} is on, exactly as the lead intake does: HubConfiguration hands the
- * lead intake's classifier to every bean that checks a number; a bean made outside the hub uses {@link #STRICT}.
+ * {@code hub.leads.allow-test-numbers} is on, exactly as the lead intake does: PhonesConfiguration binds the one
+ * classifier ({@code phoneClassifier}) that every bean checking a number is given; a bean made outside the hub uses {@link #STRICT}.
  */
 public final class HubPhones {
 

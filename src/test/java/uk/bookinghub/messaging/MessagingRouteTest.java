@@ -195,6 +195,61 @@ abstract class MessagingRouteTest {
         assertThat(Jsons.read(hub.get("/api/messages?phone=" + phone.replace("+", "%2B"), "X-API-Key", otherKey).body()).get("total").asInt()).isZero();
     }
 
+    /**
+     * A sender that stopped mid-send leaves its claim behind, and whether Twilio took the message is
+     * unknown (the answer was lost). The claim is taken again after the lease, and Twilio is asked
+     * first (route twilio-message-lookup, List Messages with basic auth): the message it already has
+     * is recorded with Twilio's sid and not sent again; the one it does not have is sent once.
+     */
+    @Test
+    void aClaimLeftByAStoppedSenderIsLookedUpAtTwilioAndNotSentTwice() throws Exception {
+        String reached = mobile();
+        String lost = mobile();
+        String body = "Reminder: your boiler service is tomorrow at 9:00am. Leeds Plumbing";
+        // the stopped sender's request did reach Twilio: Twilio has the message, the hub never heard back
+        var atTwilio = com.twilio.rest.api.v2010.account.Message.creator(new com.twilio.type.PhoneNumber(reached),
+                new com.twilio.type.PhoneNumber(CLIENT_NUMBER), body).create(uk.bookinghub.support.TwilioStubClient.restClient(SID, TOKEN, twilio.baseUrl()));
+        long before = RouteTicks.finished(List.of(hub.camel()), "twilio-message-lookup");
+        long reachedId = abandoned(reached, body);
+        long lostId = abandoned(lost, body);
+
+        JsonNode recorded = awaitStatus(reachedId, "sent", "delivered");
+        assertThat(recorded.get("providerId").asText()).isEqualTo(atTwilio.getSid());
+        assertThat(twilio.sentTo(reached)).hasSize(1); // only the stopped sender's own request
+        JsonNode resent = awaitStatus(lostId, "sent", "delivered");
+        assertThat(twilio.sentTo(lost)).hasSize(1);
+        assertThat(resent.get("providerId").asText()).isEqualTo(twilio.sentTo(lost).get(0).sid());
+        assertThat(RouteTicks.finished(List.of(hub.camel()), "twilio-message-lookup") - before).isGreaterThanOrEqualTo(2);
+        RouteTicks.await(hub.camel(), "outbox-sender", 3);
+        assertThat(twilio.sentTo(reached)).hasSize(1);
+        assertThat(twilio.sentTo(lost)).hasSize(1);
+    }
+
+    /** An SMS a stopped sender had claimed an hour ago (its lease long over), created a few seconds ago. */
+    private long abandoned(String phone, String body) throws Exception {
+        uk.bookinghub.store.Dialect dialect = kind() == TestDatabase.Kind.POSTGRESQL ? uk.bookinghub.store.Dialect.POSTGRESQL : uk.bookinghub.store.Dialect.SQLITE;
+        Instant now = Instant.now();
+        try (Connection c = db.connect(); var ps = c.prepareStatement("insert into messages (client_id, channel, kind, idempotency_key, to_address, body, "
+                + "status, status_rank, attempts, next_attempt_at, claimed_at, claimed_by, created_at, updated_at) select id, 'sms', 'reminder_24h', ?, ?, ?, "
+                + "'sending', 1, 1, ?, ?, 'stopped-instance', ?, ? from clients where business_name = 'Leeds Plumbing'")) {
+            ps.setString(1, "abandoned-" + phone);
+            ps.setString(2, phone);
+            ps.setString(3, body);
+            dialect.setInstant(ps, 4, now.minusSeconds(3600));
+            dialect.setInstant(ps, 5, now.minusSeconds(3600));
+            dialect.setInstant(ps, 6, now.minusSeconds(5));
+            dialect.setInstant(ps, 7, now.minusSeconds(3600));
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        }
+        try (Connection c = db.connect(); var ps = c.prepareStatement("select id from messages where idempotency_key = ?")) {
+            ps.setString(1, "abandoned-" + phone);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                return rs.getLong(1);
+            }
+        }
+    }
+
     @Test
     void twoTooManyRequestsThenAcceptedIsOneMessageAtTwilio() {
         String phone = mobile();

@@ -1,0 +1,80 @@
+package uk.bookinghub.api;
+
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Endpoint;
+import org.apache.camel.PropertyInject;
+import org.apache.camel.component.platform.http.PlatformHttpEndpoint;
+import org.apache.camel.model.Model;
+import org.apache.camel.model.ModelLifecycleStrategySupport;
+import org.apache.camel.model.RouteDefinition;
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.support.EventNotifierSupport;
+import org.apache.camel.support.LifecycleStrategySupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import uk.bookinghub.Wiring;
+import uk.bookinghub.calls.VapiWebhook;
+import uk.bookinghub.http.JsonReply;
+import uk.bookinghub.messaging.TwilioWebhooks;
+import uk.bookinghub.security.AdminAuth;
+import uk.bookinghub.security.ApiKeys;
+
+/**
+ * The front door: every REST route is checked and authenticated by its declaration. Binds
+ * {@code apiCatalog} (the declarations read from Camel's model, read again when a route file is
+ * reloaded), {@code frontDoor}, and the JSON answer steps {@code jsonReply} / {@code httpErrorReply}.
+ * After the capabilities whose credentials it checks (security, calls, messaging).
+ */
+public class ApiConfiguration implements CamelConfiguration {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiConfiguration.class);
+
+    @PropertyInject("vapi.webhook.secret-header")
+    String vapiHeader;
+
+    @Override
+    public void configure(CamelContext camel) {
+        camel.getRegistry().bind("jsonReply", JsonReply.success());
+        camel.getRegistry().bind("httpErrorReply", JsonReply.error());
+        ApiCatalog catalog = new ApiCatalog(camel, vapiHeader.trim());
+        camel.getRegistry().bind("apiCatalog", catalog);
+        // the REST DSL inlines each verb's direct: route into the route that serves it; give that route the verb's words
+        camel.getCamelContextExtension().getContextPlugin(Model.class).addModelLifecycleStrategy(new ModelLifecycleStrategySupport() {
+            @Override
+            public void onAddRouteDefinition(RouteDefinition route) {
+                if (Boolean.TRUE.equals(route.isRest()) && route.getDescriptionText() == null && route.getInput() != null) {
+                    route.setDescription(ApiCatalog.describe(route.getInput().getUri()));
+                }
+            }
+        });
+        camel.addLifecycleStrategy(new LifecycleStrategySupport() {
+            @Override
+            public void onEndpointAdd(Endpoint endpoint) {
+                if (endpoint instanceof PlatformHttpEndpoint http && catalog.streamsUploads(http.getPath())) {
+                    http.setUseStreaming(true);
+                    LOG.info("HTTP: {} streams its request body (an upload: read once into a buffer of its Content-Length)", http.getPath());
+                }
+            }
+        });
+        camel.getManagementStrategy().addEventNotifier(new EventNotifierSupport() {
+            {
+                setIgnoreExchangeEvents(true);
+                setIgnoreCamelContextEvents(true);
+                setIgnoreServiceEvents(true);
+                setIgnoreStepEvents(true);
+            }
+
+            @Override
+            public void notify(CamelEvent event) {
+                if (event instanceof CamelEvent.RouteAddedEvent || event instanceof CamelEvent.RouteReloadedEvent) {
+                    catalog.invalidate(); // a route file was (re)loaded: read the declarations again
+                }
+            }
+        });
+        camel.getRegistry().bind("frontDoor", new FrontDoor(catalog, Wiring.need(camel, "adminAuth", AdminAuth.class),
+                Wiring.need(camel, "apiKeys", ApiKeys.class), Wiring.need(camel, "vapiWebhook", VapiWebhook.class), vapiHeader.trim(),
+                Wiring.need(camel, "twilioWebhooks", TwilioWebhooks.class)));
+    }
+}

@@ -1,0 +1,49 @@
+package uk.bookinghub.calls;
+
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.PropertyInject;
+
+import uk.bookinghub.Wiring;
+import uk.bookinghub.booking.BookingTools;
+import uk.bookinghub.clients.TenantResolver;
+import uk.bookinghub.leads.LeadStore;
+import uk.bookinghub.store.Database;
+
+import java.time.Clock;
+
+/**
+ * Vapi's server messages: {@code callStore} (the group-committed call writer, closed when the
+ * context stops) and {@code vapiWebhook}, which answers tool calls through {@code bookingTools} and
+ * names inbound callers from {@code leadStore}.
+ */
+public class CallsConfiguration implements CamelConfiguration {
+
+    @PropertyInject("hub.database.writers")
+    int writers;
+    @PropertyInject("hub.database.max-batch")
+    int maxBatch;
+    @PropertyInject("hub.database.write-timeout-ms")
+    long writeTimeoutMs;
+    @PropertyInject("vapi.webhook.secret")
+    String secret;
+    @PropertyInject("vapi.webhook.max-body-bytes")
+    long maxBodyBytes;
+    @PropertyInject("vapi.assistant-id")
+    String assistantId;
+
+    @Override
+    public void configure(CamelContext camel) {
+        Database db = Wiring.need(camel, "hubDatabase", Database.class);
+        CallStore calls = new CallStore(db, writers, maxBatch, writeTimeoutMs);
+        Wiring.onStop(camel, "the call writer", calls::close);
+        camel.getRegistry().bind("callStore", calls);
+        BookingTools tools = Wiring.need(camel, "bookingTools", BookingTools.class);
+        LeadStore leads = Wiring.need(camel, "leadStore", LeadStore.class);
+        VapiWebhook webhook = new VapiWebhook(secret.trim(), maxBodyBytes, Wiring.need(camel, "tenantResolver", TenantResolver.class), calls,
+                Wiring.need(camel, "hubClock", Clock.class), tools::answer, callId -> CallFacts.lookup(db, callId));
+        webhook.inboundCalls(assistantId.trim(), (clientId, number) -> leads.newestByNumber(clientId, number)
+                .map(e -> new VapiWebhook.KnownCaller(e.getKey(), e.getValue())));
+        camel.getRegistry().bind("vapiWebhook", webhook);
+    }
+}
