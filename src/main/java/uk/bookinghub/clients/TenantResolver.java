@@ -104,8 +104,10 @@ public final class TenantResolver {
         }
     }
 
-    /** For {@code GET /monitor/tenant-resolution}: counts by rule since start and the latest resolutions, newest first. */
-    /** {@code GET /monitor/tenant-resolution?limit=&unmatched=}: the last {@code limit} (default 50) resolutions, or only the unmatched ones. */
+    /**
+     * For {@code GET /monitor/tenant-resolution?limit=&unmatched=}: counts by rule since start and the latest
+     * {@code limit} (default 50) resolutions, newest first, or only the unmatched ones.
+     */
     public Map<String, Object> report(Params params) {
         Long limit = params.whole("limit");
         Boolean unmatchedOnly = params.flag("unmatched");
