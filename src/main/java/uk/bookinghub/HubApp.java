@@ -138,6 +138,8 @@ public final class HubApp {
         }
         LOG.info("HTTP: 'Expect: 100-continue' answered at once on port {} (bodies up to {} bytes)", port, max);
         jsonErrors(mainRouter(router), context.getRegistry().lookupByNameAndType("apiCatalog", uk.bookinghub.api.ApiCatalog.class));
+        uk.bookinghub.http.ServerLimits.jsonInvalidRequests(router.getServer().getServer());
+        long bodyIdleMs = Long.parseLong(context.resolvePropertyPlaceholders("{{hub.http.body-idle-timeout-ms}}"));
         var catalog = context.getRegistry().lookupByNameAndType("apiCatalog", uk.bookinghub.api.ApiCatalog.class);
         long uploadMax = Long.parseLong(context.resolvePropertyPlaceholders("{{hub.leads.max-upload-bytes}}"));
         long jsonMax = Long.parseLong(context.resolvePropertyPlaceholders("{{hub.http.max-json-bytes}}"));
@@ -164,6 +166,7 @@ public final class HubApp {
             if ("100-continue".equalsIgnoreCase(request.getHeader("Expect"))) {
                 request.response().writeContinue();
             }
+            uk.bookinghub.http.ServerLimits.watchBody(ctx, bodyIdleMs);
             ctx.next();
         });
     }

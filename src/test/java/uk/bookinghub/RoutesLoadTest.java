@@ -62,13 +62,16 @@ class RoutesLoadTest {
             Map.entry("error-handling.camel.yaml", Set.of()),
             Map.entry("front-door.camel.yaml", Set.of("api-description")));
 
+    static final long BODY_IDLE_MS = 1000;
+
     private TestDatabase db;
     private RunningHub hub;
 
     @BeforeAll
     void start() {
         db = TestDatabase.create(TestDatabase.Kind.SQLITE);
-        hub = RunningHub.start(db.hubUrl(), Map.of());
+        // a short body idle timeout, so that the stalled-body test waits about a second
+        hub = RunningHub.start(db.hubUrl(), Map.of("hub.http.body-idle-timeout-ms", String.valueOf(BODY_IDLE_MS)));
     }
 
     @AfterAll
@@ -171,6 +174,92 @@ class RoutesLoadTest {
             assertThat(in.readLine()).startsWith("HTTP/1.1 413");
             assertThat((System.nanoTime() - t0) / 1_000_000).as("ms until the 413").isLessThan(1000);
         }
+    }
+
+    /** Vert.x refuses a request line over its limit before any route; the answer is a JSON error a person understands, not an empty 414. */
+    @Test
+    void aUrlOverTheRequestLineLimitIsAJson414() {
+        HttpResponse<String> r = hub.get("/api/leads?status=" + "a".repeat(5000));
+        assertThat(r.statusCode()).isEqualTo(414);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(Jsons.read(r.body()).get("error").asText()).startsWith("request line too long").contains("4096 bytes");
+        assertThat(hub.get("/api/leads?status=" + "a".repeat(3000)).statusCode()).as("under the limit: the front door answers").isEqualTo(401);
+    }
+
+    /**
+     * A request that declares a body and then stops sending it is answered 408 with a JSON error once
+     * nothing came for hub.http.body-idle-timeout-ms (checked every that often: at most twice that
+     * after the last byte), and its connection is closed; it no longer waits for the client to give up.
+     */
+    @Test
+    void aBodyThatStopsArrivingIsAnsweredWithAJson408WithinTheBound() throws Exception {
+        URI u = URI.create(hub.url("/api/leads"));
+        try (Socket s = new Socket(u.getHost(), u.getPort())) {
+            s.setSoTimeout(10_000);
+            var out = s.getOutputStream();
+            out.write(("POST /api/leads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\":\"")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            long t0 = System.nanoTime();
+            var in = new java.io.DataInputStream(s.getInputStream());
+            String status = line(in);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(status).startsWith("HTTP/1.1 408");
+            assertThat(ms).as("ms until the 408: not before the idle time, within twice it (plus slack for a loaded machine)")
+                    .isBetween(BODY_IDLE_MS - 100, 2 * BODY_IDLE_MS + 2000);
+            int length = -1;
+            String contentType = null;
+            for (String h = line(in); !h.isEmpty(); h = line(in)) {
+                String lower = h.toLowerCase(java.util.Locale.ROOT);
+                if (lower.startsWith("content-length:")) {
+                    length = Integer.parseInt(h.substring(15).trim());
+                } else if (lower.startsWith("content-type:")) {
+                    contentType = h.substring(13).trim();
+                }
+            }
+            assertThat(contentType).isEqualTo("application/json");
+            byte[] body = in.readNBytes(length);
+            assertThat(Jsons.read(new String(body, java.nio.charset.StandardCharsets.UTF_8)).get("error").asText())
+                    .startsWith("the request body stopped arriving: 9 bytes came");
+            assertThat(in.read()).as("the connection is closed").isEqualTo(-1);
+        }
+    }
+
+    /** A slow body that keeps arriving is not cut off: only a body with no progress for the idle time is. */
+    @Test
+    void aSlowBodyThatKeepsArrivingIsNotCutOff() throws Exception {
+        URI u = URI.create(hub.url("/api/leads"));
+        String json = "{\"name\":\"Slow\",\"phone\":\"07700900123\"}";
+        try (Socket s = new Socket(u.getHost(), u.getPort())) {
+            s.setSoTimeout(10_000);
+            var out = s.getOutputStream();
+            out.write(("POST /api/leads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " + json.length() + "\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            long end = System.nanoTime() + 3 * BODY_IDLE_MS * 1_000_000;
+            int sent = 0;
+            while (sent < json.length() - 1) {
+                out.write(json.charAt(sent++));
+                out.flush();
+                if (System.nanoTime() < end) {
+                    Thread.sleep(BODY_IDLE_MS / 3); // the client's pace, not a wait for the hub
+                }
+            }
+            out.write(json.charAt(sent));
+            out.flush();
+            assertThat(line(new java.io.DataInputStream(s.getInputStream()))).as("the whole body came: the front door answers (no API key)")
+                    .isEqualTo("HTTP/1.1 401 Unauthorized");
+        }
+    }
+
+    private static String line(java.io.DataInputStream in) throws java.io.IOException {
+        StringBuilder b = new StringBuilder();
+        for (int c = in.read(); c != -1 && c != '\n'; c = in.read()) {
+            if (c != '\r') {
+                b.append((char) c);
+            }
+        }
+        return b.toString();
     }
 
     @Test

@@ -309,6 +309,11 @@ public final class ApiCatalog {
         if (e.hasBody() && !e.consumes().isEmpty()) {
             responses.addApiResponse("415", error("Content-Type is not one of " + String.join(", ", e.consumes())));
         }
+        if (e.hasBody()) {
+            responses.addApiResponse("408", error("the body stopped arriving (nothing for hub.http.body-idle-timeout-ms); the connection is closed"));
+            responses.addApiResponse("413", error("the body (its declared Content-Length) is over this endpoint's limit"));
+        }
+        responses.addApiResponse("414", error("the request line (method and URL) is over " + uk.bookinghub.http.ServerLimits.MAX_REQUEST_LINE + " bytes"));
         responses.addApiResponse("503", error("the database is unavailable; nothing was stored, retry (Retry-After)"));
         op.setResponses(responses);
     }

@@ -31,7 +31,7 @@ import java.util.Map;
  *       auth rule is refused (fail closed);</li>
  *   <li>query and path parameters are checked against the declared ones (unknown, repeated,
  *       wrongly typed, credentials in the URL: 400 naming the parameter) and left typed in the
- *       exchange property {@code params} (and, as text, in the headers of the same names);</li>
+ *       exchange property {@code params} ({@link Params}), which handlers take as an argument;</li>
  *   <li>the body's content type against what the endpoint consumes (415);</li>
  *   <li>the caller against the endpoint's auth rules: {@code apiKey} (X-API-Key), {@code adminToken}
  *       (Authorization: Bearer HUB_ADMIN_TOKEN), {@code vapiSecret}, {@code twilioSignature} or
@@ -112,11 +112,10 @@ public final class FrontDoor implements Processor {
         Map<String, String> query = e.query(rawQuery);
         Params params = e.typed(query, e.pathValues(rawPath));
         // platform-http copies query parameters into headers (and merges them with path parameters):
-        // the handlers see only the checked values
+        // the handlers see only the checked values, in the params property
         for (String name : e.params().keySet()) {
             m.removeHeader(name);
         }
-        params.text().forEach(m::setHeader);
         if (e.hasBody() && !e.consumes().isEmpty()) {
             contentType(e, m.getHeader(Exchange.CONTENT_TYPE, String.class));
         }

@@ -2,6 +2,7 @@ package uk.bookinghub.booking;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import uk.bookinghub.api.Params;
 import uk.bookinghub.clients.Client;
 import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.http.HttpProblem;
@@ -12,9 +13,7 @@ import uk.bookinghub.security.Caller;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.time.LocalDate;
 import java.time.ZoneId;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,29 +55,29 @@ public final class BookingApi {
                 "note", "add these as function tools of the client's Vapi assistant; pass clientKey in assistantOverrides.variableValues");
     }
 
-    public Map<String, Object> list(Client client, String status, String from, String to, String page, String pageSize) {
-        if (status != null && !status.isBlank() && !STATUSES.contains(status)) {
+    public Map<String, Object> list(Client client, Params params) {
+        String status = params.text("status");
+        if (status != null && !STATUSES.contains(status)) {
             throw HttpProblem.badRequest("status must be booked or cancelled");
         }
         ZoneId zone = ZoneId.of(client.timezone());
-        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", uk.bookinghub.http.QueryParams.MAX_PAGE);
-        int size = uk.bookinghub.http.QueryParams.positive(pageSize, 50, "pageSize", 500);
-        List<Map<String, Object>> items = store.list(client.id(), status == null || status.isBlank() ? null : status, day(from, "from", zone),
-                day(to, "to", zone), size, (pg - 1) * size).stream().map(a -> a.view(zone)).toList();
+        Params.Page page = params.page(50, 500);
+        List<Map<String, Object>> items = store.list(client.id(), status, params.instant("from", zone),
+                params.instant("to", zone), page.size(), page.offset()).stream().map(a -> a.view(zone)).toList();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("items", items);
-        out.put("page", pg);
-        out.put("pageSize", size);
+        out.put("page", page.number());
+        out.put("pageSize", page.size());
         return out;
     }
 
-    public Map<String, Object> get(Client client, String id) {
-        return appointment(client, id).view(ZoneId.of(client.timezone()));
+    public Map<String, Object> get(Client client, Params params) {
+        return appointment(client, params.whole("id")).view(ZoneId.of(client.timezone()));
     }
 
     /** {"status":"cancelled"} or {"start":"2026-12-01T10:00"}. */
-    public Map<String, Object> patch(Client client, String id, byte[] body, String contentType) {
-        Appointment a = appointment(client, id);
+    public Map<String, Object> patch(Client client, Params params, byte[] body, String contentType) {
+        Appointment a = appointment(client, params.whole("id"));
         JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
         String status = JsonBodies.text(in, "status");
         String start = JsonBodies.text(in, "start");
@@ -117,18 +116,14 @@ public final class BookingApi {
         return after.view(zone);
     }
 
-    private Appointment appointment(Client client, String id) {
-        try {
-            return store.byId(client.id(), Long.parseLong(id.trim())).orElseThrow(() -> HttpProblem.notFound("no appointment " + id));
-        } catch (NumberFormatException e) {
-            throw HttpProblem.notFound("no appointment " + id);
-        }
+    private Appointment appointment(Client client, long id) {
+        return store.byId(client.id(), id).orElseThrow(() -> HttpProblem.notFound("no appointment " + id));
     }
 
     // ---- settings --------------------------------------------------------------------------
 
-    public Map<String, Object> settings(Caller caller, String clientKey) {
-        Client c = target(caller, clientKey);
+    public Map<String, Object> settings(Caller caller, Params params) {
+        Client c = target(caller, params.text("clientKey"));
         BookingSettings s;
         try {
             s = BookingSettings.fromJson(store.settingsJson(c.id()));
@@ -147,8 +142,8 @@ public final class BookingApi {
      * {@code reason}: an unknown key, a bad value, a time zone that is not an IANA id, calling rules that are
      * not an object, ...) and nothing is saved when anything is wrong.
      */
-    public Map<String, Object> saveSettings(Caller caller, String clientKey, byte[] body, String contentType) {
-        Client c = target(caller, clientKey);
+    public Map<String, Object> saveSettings(Caller caller, Params params, byte[] body, String contentType) {
+        Client c = target(caller, params.text("clientKey"));
         JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
         List<Map<String, Object>> problems = new java.util.ArrayList<>();
         in.fieldNames().forEachRemaining(k -> {
@@ -274,21 +269,6 @@ public final class BookingApi {
             throw HttpProblem.notFound("no client " + clientKey); // another client's settings: a wrong guess is a 404, never a 403 that says it exists
         }
         return clients.byKey(clientKey).orElseThrow(() -> HttpProblem.notFound("no client " + clientKey));
-    }
-
-    private static Instant day(String s, String name, ZoneId zone) {
-        if (s == null || s.isBlank()) {
-            return null;
-        }
-        try {
-            return LocalDate.parse(s.trim()).atStartOfDay(zone).toInstant();
-        } catch (DateTimeParseException e) {
-            try {
-                return Instant.parse(s.trim());
-            } catch (DateTimeParseException e2) {
-                throw HttpProblem.badRequest(name + " must be a date (YYYY-MM-DD) or an ISO-8601 instant");
-            }
-        }
     }
 
 }

@@ -2,6 +2,7 @@ package uk.bookinghub.clients;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import uk.bookinghub.api.Params;
 import uk.bookinghub.http.JsonBodies;
 
 import java.time.Clock;
@@ -103,9 +104,14 @@ public final class TenantResolver {
         }
     }
 
-    /** For {@code GET /monitor/tenant-resolution}: counts by rule since start and the latest resolutions, newest first. */
-    public Map<String, Object> report(Integer limit, Boolean unmatchedOnly) {
-        int n = limit == null || limit <= 0 ? 50 : Math.min(limit, keep);
+    /**
+     * For {@code GET /monitor/tenant-resolution?limit=&unmatched=}: counts by rule since start and the latest
+     * {@code limit} (default 50) resolutions, newest first, or only the unmatched ones.
+     */
+    public Map<String, Object> report(Params params) {
+        Long limit = params.whole("limit");
+        Boolean unmatchedOnly = params.flag("unmatched");
+        int n = limit == null || limit <= 0 ? 50 : (int) Math.min(limit, keep);
         List<Map<String, Object>> list = new ArrayList<>();
         synchronized (recent) {
             for (Map<String, Object> e : recent) {

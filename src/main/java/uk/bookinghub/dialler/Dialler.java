@@ -387,19 +387,20 @@ public final class Dialler {
      * What the dialler decided for the client's leads, newest first: each call placed (Vapi's call
      * id), each call that failed, and each dial the compliance gate blocked with the rule that did.
      */
-    public Map<String, Object> attempts(Client client, String leadId, String status, String rule, String since, String until, String page, String pageSize) {
-        String st = uk.bookinghub.http.QueryParams.word(status);
+    public Map<String, Object> attempts(Client client, uk.bookinghub.api.Params params) {
+        String st = params.word("status");
         if (st != null && !ATTEMPT_STATUSES.contains(st)) {
             throw uk.bookinghub.http.HttpProblem.badRequest("status must be one of " + new java.util.TreeSet<>(ATTEMPT_STATUSES));
         }
         ZoneId zone = ZoneId.of(client.timezone());
         uk.bookinghub.store.ListQuery q = new uk.bookinghub.store.ListQuery("client_id = ?", client.id())
-                .and("lead_id = ?", uk.bookinghub.http.QueryParams.id(leadId, "leadId")).and("status = ?", st)
-                .and("rule = ?", uk.bookinghub.http.QueryParams.word(rule))
-                .and("created_at >= ?", uk.bookinghub.http.QueryParams.instant(since, "since", zone))
-                .and("created_at < ?", uk.bookinghub.http.QueryParams.instant(until, "until", zone));
-        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", uk.bookinghub.http.QueryParams.MAX_PAGE);
-        int size = uk.bookinghub.http.QueryParams.positive(pageSize, 50, "pageSize", 500);
+                .and("lead_id = ?", params.whole("leadId")).and("status = ?", st)
+                .and("rule = ?", params.word("rule"))
+                .and("created_at >= ?", params.instant("since", zone))
+                .and("created_at < ?", params.instant("until", zone));
+        uk.bookinghub.api.Params.Page page = params.page(50, 500);
+        int pg = page.number();
+        int size = page.size();
         return store.attempts(q, pg, size);
     }
 

@@ -2,6 +2,7 @@ package uk.bookinghub.leads;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import uk.bookinghub.api.Params;
 import uk.bookinghub.clients.Client;
 import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.http.JsonBodies;
@@ -179,7 +180,8 @@ public final class LeadsApi {
     }
 
     /** {@code GET /api/import-leads/{jobId}}: progress while it runs, then the report. */
-    public Map<String, Object> job(Client client, String jobId) {
+    public Map<String, Object> job(Client client, Params params) {
+        String jobId = params.text("jobId");
         return store.importView(client.id(), jobId).orElseThrow(() -> HttpProblem.notFound("no import " + jobId));
     }
 
@@ -318,29 +320,26 @@ public final class LeadsApi {
     }
 
     /** {@code GET /api/leads/{id}}. */
-    public Map<String, Object> lead(Client client, String id) {
-        long n;
-        try {
-            n = Long.parseLong(id);
-        } catch (NumberFormatException e) {
-            throw HttpProblem.notFound("no lead " + id);
-        }
-        return store.lead(client.id(), n).orElseThrow(() -> HttpProblem.notFound("no lead " + id));
+    public Map<String, Object> lead(Client client, Params params) {
+        long id = params.whole("id");
+        return store.lead(client.id(), id).orElseThrow(() -> HttpProblem.notFound("no lead " + id));
     }
 
     /** {@code GET /api/leads?status=&phone=&page=&pageSize=}. */
-    public Map<String, Object> leads(Client client, String status, String phone, String page, String pageSize) {
-        if (status != null && !status.isBlank() && !STATUSES.contains(status)) {
+    public Map<String, Object> leads(Client client, Params params) {
+        String status = params.text("status");
+        if (status != null && !STATUSES.contains(status)) {
             throw HttpProblem.badRequest("status must be one of " + STATUSES);
         }
+        String phone = params.text("phone");
         String e164 = null;
-        if (phone != null && !phone.isBlank()) {
+        if (phone != null) {
+            // the lead intake's own check (the test-number setting included), as the leads were stored
             PhoneCheck p = phones.check(phone, client.country());
-            e164 = p.valid() ? p.e164() : phone.trim();
+            e164 = p.valid() ? p.e164() : phone;
         }
-        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", uk.bookinghub.http.QueryParams.MAX_PAGE);
-        int size = uk.bookinghub.http.QueryParams.positive(pageSize, 50, "pageSize", 500);
-        return store.leads(client.id(), status == null || status.isBlank() ? null : status, e164, pg, size);
+        Params.Page page = params.page(50, 500);
+        return store.leads(client.id(), status, e164, page.number(), page.size());
     }
 
 

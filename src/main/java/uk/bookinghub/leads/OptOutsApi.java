@@ -2,6 +2,7 @@ package uk.bookinghub.leads;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import uk.bookinghub.api.Params;
 import uk.bookinghub.clients.Client;
 import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.http.HttpProblem;
@@ -11,8 +12,6 @@ import uk.bookinghub.phones.PhoneCheck;
 import uk.bookinghub.phones.PhoneClassifier;
 import uk.bookinghub.security.Caller;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,24 +54,23 @@ public final class OptOutsApi {
         return new Reply(r.getValue() ? 201 : 200, out);
     }
 
-    public Map<String, Object> remove(Caller caller, String rawPhone, String scope, String clientKey) {
-        Long clientId = scope(caller, scope, clientKey);
-        String phone = e164(rawPhone == null ? null : URLDecoder.decode(rawPhone.replace("+", "%2B"), StandardCharsets.UTF_8), clientId);
+    public Map<String, Object> remove(Caller caller, Params params) {
+        Long clientId = scope(caller, params.text("scope"), params.text("clientKey"));
+        String phone = e164(params.text("phone"), clientId);
         return store.remove(clientId, phone, caller.name()).map(OptOutStore.OptOut::view)
                 .orElseThrow(() -> HttpProblem.notFound("no active opt-out for " + phone));
     }
 
-    public Map<String, Object> list(Caller caller, String scope, String clientKey, String includeInactive, String page, String pageSize) {
-        Long clientId = scope(caller, scope, clientKey);
-        int pg = uk.bookinghub.http.QueryParams.positive(page, 1, "page", uk.bookinghub.http.QueryParams.MAX_PAGE);
-        int size = uk.bookinghub.http.QueryParams.positive(pageSize, 100, "pageSize", 1000);
-        List<Map<String, Object>> items = store.list(clientId, "true".equalsIgnoreCase(includeInactive), size, (pg - 1) * size)
+    public Map<String, Object> list(Caller caller, Params params) {
+        Long clientId = scope(caller, params.text("scope"), params.text("clientKey"));
+        Params.Page page = params.page(100, 1000);
+        List<Map<String, Object>> items = store.list(clientId, Boolean.TRUE.equals(params.flag("includeInactive")), page.size(), page.offset())
                 .stream().map(OptOutStore.OptOut::view).toList();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("scope", clientId == null ? "global" : "client");
         out.put("items", items);
-        out.put("page", pg);
-        out.put("pageSize", size);
+        out.put("page", page.number());
+        out.put("pageSize", page.size());
         return out;
     }
 

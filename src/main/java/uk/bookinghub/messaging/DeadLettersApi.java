@@ -1,10 +1,10 @@
 package uk.bookinghub.messaging;
 
+import uk.bookinghub.api.Params;
 import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.monitoring.DeadLetters;
 
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
+import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -27,37 +27,19 @@ public final class DeadLettersApi {
         this.outbox = outbox;
     }
 
-    public Map<String, Object> list(String status, String routeId, String clientId, String since, String page, String pageSize) {
-        if (status != null && !status.isBlank() && !STATUSES.contains(status)) {
+    /** {@code since} without an offset is UTC (an admin has no time zone of its own). */
+    public Map<String, Object> list(Params params) {
+        String status = params.text("status");
+        if (status != null && !STATUSES.contains(status)) {
             throw HttpProblem.badRequest("status must be one of " + new java.util.TreeSet<>(STATUSES));
         }
-        Long client = null;
-        if (clientId != null && !clientId.isBlank()) {
-            try {
-                client = Long.parseLong(clientId.trim());
-            } catch (NumberFormatException e) {
-                throw HttpProblem.badRequest("clientId must be a whole number");
-            }
-        }
-        Instant from = null;
-        if (since != null && !since.isBlank()) {
-            try {
-                from = Instant.parse(since.trim());
-            } catch (DateTimeParseException e) {
-                throw HttpProblem.badRequest("since must be an ISO-8601 instant such as 2026-11-25T09:00:00Z");
-            }
-        }
-        return letters.list(blank(status), blank(routeId), client, from, uk.bookinghub.http.QueryParams.positive(page, 1, "page", uk.bookinghub.http.QueryParams.MAX_PAGE),
-                uk.bookinghub.http.QueryParams.positive(pageSize, 50, "pageSize", 500));
+        Params.Page page = params.page(50, 500);
+        return letters.list(status, params.text("routeId"), params.whole("clientId"), params.instant("since", ZoneOffset.UTC), page.number(), page.size());
     }
 
-    public Map<String, Object> replay(String id, String by) {
-        long n;
-        try {
-            n = Long.parseLong(id.trim());
-        } catch (NumberFormatException e) {
-            throw HttpProblem.notFound("no dead letter " + id);
-        }
+    public Map<String, Object> replay(Params params, String by) {
+        long n = params.whole("id");
+        String id = String.valueOf(n);
         return letters.database().inTransaction("replaying a dead letter", c -> {
             DeadLetters.Letter letter = letters.byId(c, n).orElseThrow(() -> HttpProblem.notFound("no dead letter " + id));
             if (!"new".equals(letter.status())) {
@@ -79,9 +61,5 @@ public final class DeadLettersApi {
             out.put("note", "message " + letter.messageId() + " is queued again and goes out through the normal sender");
             return out;
         });
-    }
-
-    private static String blank(String s) {
-        return s == null || s.isBlank() ? null : s.trim();
     }
 }

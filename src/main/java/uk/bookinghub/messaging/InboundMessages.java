@@ -1,10 +1,9 @@
 package uk.bookinghub.messaging;
 
+import uk.bookinghub.api.Params;
 import uk.bookinghub.clients.Client;
 import uk.bookinghub.http.HttpProblem;
-import uk.bookinghub.http.QueryParams;
 import uk.bookinghub.leads.LeadKeys;
-import uk.bookinghub.phones.Phones;
 import uk.bookinghub.store.Database;
 
 import java.sql.PreparedStatement;
@@ -34,17 +33,18 @@ public final class InboundMessages {
         this.db = db;
     }
 
-    public Map<String, Object> list(Client client, String phone, String action, String since, String until, String page, String pageSize) {
-        String act = QueryParams.word(action);
+    public Map<String, Object> list(Client client, Params params) {
+        String act = params.word("action");
         if (act != null && !ACTIONS.contains(act)) {
             throw HttpProblem.badRequest("action must be one of " + new java.util.TreeSet<>(ACTIONS));
         }
         ZoneId zone = ZoneId.of(client.timezone());
-        String from = phone == null || phone.isBlank() ? null : Phones.toE164(phone, client.country()).orElse(phone.trim());
-        Instant after = QueryParams.instant(since, "since", zone);
-        Instant before = QueryParams.instant(until, "until", zone);
-        int pg = QueryParams.positive(page, 1, "page", QueryParams.MAX_PAGE);
-        int size = QueryParams.positive(pageSize, 50, "pageSize", 500);
+        String from = params.phone("phone", client.country());
+        Instant after = params.instant("since", zone);
+        Instant before = params.instant("until", zone);
+        Params.Page page = params.page(50, 500);
+        int pg = page.number();
+        int size = page.size();
         uk.bookinghub.store.ListQuery q = new uk.bookinghub.store.ListQuery("client_id = ?", client.id())
                 .and("from_number = ?", from).and("action = ?", act).and("received_at >= ?", after).and("received_at < ?", before);
         return db.read("listing inbound messages", c -> {

@@ -4,13 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.google.i18n.phonenumbers.NumberParseException;
 import com.google.i18n.phonenumbers.PhoneNumberUtil;
 
+import uk.bookinghub.api.Params;
 import uk.bookinghub.clients.Client;
 import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.http.QueryParams;
 import uk.bookinghub.http.JsonBodies;
 import uk.bookinghub.http.Reply;
 import uk.bookinghub.leads.OptOutStore;
-import uk.bookinghub.phones.Phones;
 import uk.bookinghub.store.Database;
 
 import java.sql.Connection;
@@ -80,26 +80,25 @@ public final class MessagesApi {
 
     // ---- GET /api/messages ----------------------------------------------------------------
 
-    public Map<String, Object> list(Client client, String leadId, String appointmentId, String phone, String kind, String status, String channel,
-                                    String since, String until, String page, String pageSize) {
-        if (status != null && !status.isBlank() && !STATUSES.contains(status)) {
+    public Map<String, Object> list(Client client, Params params) {
+        String status = params.text("status");
+        if (status != null && !STATUSES.contains(status)) {
             throw HttpProblem.badRequest("status must be one of " + new java.util.TreeSet<>(STATUSES));
         }
-        if (channel != null && !channel.isBlank() && !Templates.CHANNELS.contains(channel)) {
+        String channel = params.text("channel");
+        if (channel != null && !Templates.CHANNELS.contains(channel)) {
             throw HttpProblem.badRequest("channel must be sms or email");
         }
-        String to = null;
-        if (phone != null && !phone.isBlank()) {
-            to = Phones.toE164(phone, client.country()).orElse(phone.trim());
-        }
-        return outbox.list(client.id(), new Outbox.Filter(QueryParams.id(leadId, "leadId"), QueryParams.id(appointmentId, "appointmentId"), to, QueryParams.word(kind), QueryParams.word(status),
-                QueryParams.word(channel), QueryParams.instant(since, "since", ZoneId.of(client.timezone())), QueryParams.instant(until, "until", ZoneId.of(client.timezone()))), QueryParams.positive(page, 1, "page", uk.bookinghub.http.QueryParams.MAX_PAGE),
-                QueryParams.positive(pageSize, 50, "pageSize", 500));
+        ZoneId zone = ZoneId.of(client.timezone());
+        Params.Page page = params.page(50, 500);
+        return outbox.list(client.id(), new Outbox.Filter(params.whole("leadId"), params.whole("appointmentId"), params.phone("phone", client.country()),
+                params.word("kind"), params.word("status"), params.word("channel"), params.instant("since", zone), params.instant("until", zone)),
+                page.number(), page.size());
     }
 
-    public Map<String, Object> get(Client client, String id) {
-        Long n = QueryParams.id(id, "id");
-        return outbox.byId(client.id(), n).map(OutboxMessage::view).orElseThrow(() -> HttpProblem.notFound("no message " + id));
+    public Map<String, Object> get(Client client, Params params) {
+        long id = params.whole("id");
+        return outbox.byId(client.id(), id).map(OutboxMessage::view).orElseThrow(() -> HttpProblem.notFound("no message " + id));
     }
 
     // ---- POST /api/messages -----------------------------------------------------------------
@@ -342,7 +341,9 @@ public final class MessagesApi {
     }
 
     /** {@code PUT /api/templates/{kind}/{channel}}: validated against the client's data before it is saved. */
-    public Map<String, Object> saveTemplate(Client client, String kind, String channel, byte[] body, String contentType) {
+    public Map<String, Object> saveTemplate(Client client, Params params, byte[] body, String contentType) {
+        String kind = params.text("kind");
+        String channel = params.text("channel");
         checkKindChannel(kind, channel);
         JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
         Templates.Template t = Templates.SMS.equals(channel)
@@ -361,7 +362,9 @@ public final class MessagesApi {
     }
 
     /** {@code DELETE /api/templates/{kind}/{channel}}: back to the shipped default. */
-    public Map<String, Object> resetTemplate(Client client, String kind, String channel) {
+    public Map<String, Object> resetTemplate(Client client, Params params) {
+        String kind = params.text("kind");
+        String channel = params.text("channel");
         checkKindChannel(kind, channel);
         templates.reset(client.id(), kind, channel);
         Map<String, Object> out = view(Templates.defaultFor(kind, channel));

@@ -54,7 +54,7 @@ public class StoreConfiguration implements CamelConfiguration {
      * the triggers of one that died. SQLite (one instance) and the tests keep Quartz in memory.
      */
     private void configureQuartz(CamelContext camel, DatabaseUrl where) {
-        boolean clustered = where.dialect() == Dialect.POSTGRESQL && quartzClustered;
+        boolean clustered = where.dialect().sharedByInstances() && quartzClustered;
         Map<String, Object> q = new LinkedHashMap<>();
         q.put("org.quartz.scheduler.instanceName", "BookingHub");
         q.put("org.quartz.scheduler.instanceId", "AUTO");

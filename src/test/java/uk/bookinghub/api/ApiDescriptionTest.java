@@ -146,6 +146,11 @@ class ApiDescriptionTest {
             }
             assertThat(op.get("summary").asText()).as(name + " summary").isNotBlank();
             assertThat(op.get("responses").has("503")).as(name + " documents 503").isTrue();
+            assertThat(op.get("responses").has("414")).as(name + " documents 414 (URL too long)").isTrue();
+            if (name.startsWith("POST ") || name.startsWith("PUT ") || name.startsWith("PATCH ")) {
+                assertThat(op.get("responses").has("408")).as(name + " documents 408 (body stopped arriving)").isTrue();
+                assertThat(op.get("responses").has("413")).as(name + " documents 413").isTrue();
+            }
             if (name.contains("{")) {
                 assertThat(op.get("responses").has("404")).as(name + " documents 404").isTrue();
             }
