@@ -95,8 +95,12 @@ public final class HubApp {
                                 + String.join("; ", problems));
                     }
                 }
-                LOG.info("Profile {}; live route reload {} ({})", profile, m.configure().isRoutesReloadEnabled() ? "on" : "off",
-                        m.configure().isRoutesReloadEnabled() ? "watching " + routes : "HUB_ROUTES_RELOAD=true turns it on");
+                boolean reload = Boolean.parseBoolean(m.getCamelContext().resolvePropertyPlaceholders("{{hub.routes.reload}}"));
+                if (reload) { // the hub's own watcher: a route file is applied whole or refused (RouteFileReloader)
+                    addService(m.getCamelContext(), new uk.bookinghub.routes.RouteFileReloader(m.getCamelContext(), routes));
+                }
+                LOG.info("Profile {}; live route reload {} ({})", profile, reload ? "on" : "off",
+                        reload ? "watching " + routes : "HUB_ROUTES_RELOAD=true turns it on");
                 try {
                     m.getCamelContext().addStartupListener(new org.apache.camel.StartupListener() {
                         @Override
@@ -115,6 +119,14 @@ public final class HubApp {
             }
         });
         return main;
+    }
+
+    private static void addService(org.apache.camel.CamelContext context, Object service) {
+        try {
+            context.addService(service);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
@@ -181,7 +193,7 @@ public final class HubApp {
      * a sub-router's unmatched requests to the top router's error handlers. Camel 4.17 keeps it in a
      * private field (no getter), so it is read by reflection; without it the errors stay Vert.x's own.
      */
-    static io.vertx.ext.web.Router mainRouter(org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter router) {
+    public static io.vertx.ext.web.Router mainRouter(org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter router) {
         try {
             var field = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer.class.getDeclaredField("router");
             field.setAccessible(true);
