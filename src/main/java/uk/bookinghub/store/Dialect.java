@@ -20,10 +20,11 @@ import java.time.format.DateTimeFormatter;
  * <li>instants: PostgreSQL {@code timestamptz}; SQLite ISO-8601 UTC text, which sorts correctly
  *     ({@link #setInstant}, {@link #getInstant});</li>
  * <li>booleans written into SQL text ({@link #bool});</li>
- * <li>claims that several instances share: {@link #skipLocked} (PostgreSQL {@code FOR UPDATE SKIP
- *     LOCKED}; SQLite's one writer holds the whole database) and {@link #lockReferenced};</li>
- * <li>concurrency: {@link #sharedByInstances} (several hubs and writers on one database),
- *     {@link #copyIn} (PostgreSQL {@code COPY}; SQLite has none), {@link #relaxCommit};</li>
+ * <li>concurrency: {@link #sharedByInstances} (several hubs and writers on one database, or
+ *     SQLite's one writer), claims they share ({@link #skipLocked}: PostgreSQL {@code FOR UPDATE
+ *     SKIP LOCKED}), a row kept from deletion instead of a foreign key ({@link #lockReferenced});</li>
+ * <li>bulk writes: {@link #canCopyIn} / {@link #copyIn} (PostgreSQL {@code COPY}; SQLite has
+ *     none) and {@link #relaxCommit};</li>
  * <li>failures: {@link #isUniqueViolation} ("already there") and {@link #isUnavailable} (answer
  *     503, retry later) told apart from a bug.</li>
  * </ul>
