@@ -178,7 +178,7 @@ public final class HubApp {
             if ("100-continue".equalsIgnoreCase(request.getHeader("Expect"))) {
                 request.response().writeContinue();
             }
-            uk.bookinghub.http.ServerLimits.watchBody(ctx, bodyIdleMs);
+            uk.bookinghub.http.ServerLimits.watchBody(ctx, bodyIdleMs, endpoint != null && endpoint.streamed());
             ctx.next();
         });
     }

@@ -78,7 +78,7 @@ public final class ApiCatalog {
     public boolean streamsUploads(String path) {
         String p = path.startsWith("/") ? path : "/" + path;
         return refresh().byRoute.values().stream()
-                .anyMatch(e -> e.method().equals("POST") && e.path().equals(p) && e.consumes().contains("text/csv"));
+                .anyMatch(e -> e.streamed() && e.path().equals(p));
     }
 
     /** The endpoint that serves {@code method} on {@code rawPath} (template segments match any value), or null. */

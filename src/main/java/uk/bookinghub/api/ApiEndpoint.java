@@ -37,6 +37,11 @@ public record ApiEndpoint(String routeId, String method, String path, List<Strin
         return method.equals("POST") || method.equals("PUT") || method.equals("PATCH");
     }
 
+    /** A POST that takes text/csv is an upload: its route reads the body as a stream (useStreaming), not Vert.x's body handler. */
+    public boolean streamed() {
+        return method.equals("POST") && consumes.contains("text/csv");
+    }
+
     /** A 400 when the raw query string names a credential ({@code ?X-API-Key=}, {@code ?Authorization=}, ...). */
     public static void refuseCredentials(String rawQuery) {
         if (rawQuery == null || rawQuery.isEmpty()) {

@@ -79,9 +79,11 @@ public final class ServerLimits {
      * Watches a request whose body is still to come: when no byte of it arrived for {@code idleMs}
      * (checked every {@code idleMs}, so the answer comes between one and two times {@code idleMs}
      * after the last byte), it is answered 408 and its connection closed. A body that has arrived
-     * in full is the route's business, however long the route then takes.
+     * in full is the route's business, however long the route then takes. A {@code streamed} body is
+     * read by its route, which must see the connection close (its reader stops then); any other is
+     * Vert.x's body handler's, which would report the close as an unhandled error after our answer.
      */
-    public static void watchBody(RoutingContext ctx, long idleMs) {
+    public static void watchBody(RoutingContext ctx, long idleMs, boolean streamed) {
         HttpServerRequest request = ctx.request();
         if (idleMs <= 0 || request.isEnded() || !declaresBody(request)) {
             return;
@@ -102,8 +104,10 @@ public final class ServerLimits {
                     return;
                 }
                 LOG.info("HTTP: {} {} sent {} bytes of its body and then nothing for {} ms: 408", request.method(), request.path(), read, idleMs);
-                request.handler(ignored -> { });
-                request.exceptionHandler(ignored -> { });
+                request.pause();
+                if (!streamed) {
+                    request.exceptionHandler(closed -> { });
+                }
                 ctx.response().setStatusCode(408).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
                         .end(Json.write(Map.of("error", "the request body stopped arriving: " + read + " bytes came, then nothing for "
                                 + idleMs + " ms (hub.http.body-idle-timeout-ms); send the whole body at once")))
