@@ -42,7 +42,11 @@ public final class Wiring {
         Object[] found = new Object[1];
         return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (proxy, method, args) -> {
             if (method.getDeclaringClass() == Object.class) {
-                return method.getName().equals("toString") ? "later(" + name + ")" : method.invoke(found, args);
+                return switch (method.getName()) {
+                    case "equals" -> proxy == args[0];
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    default -> "later(" + name + ")";
+                };
             }
             if (found[0] == null) {
                 found[0] = need(camel, name, type);
