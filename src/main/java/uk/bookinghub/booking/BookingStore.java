@@ -378,6 +378,33 @@ public final class BookingStore {
         });
     }
 
+    /** The booking's lead is now booked (in the booking's transaction). */
+    public void markLeadBooked(Connection conn, long leadId, Instant now) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("update leads set status = 'booked', updated_at = ? where id = ?")) {
+            db.dialect().setInstant(ps, 1, now);
+            ps.setLong(2, leadId);
+            ps.executeUpdate();
+        }
+    }
+
+    /** The client's lead behind a call: {@code fromCall} (the dialler's lead id) when it is one, else the newest lead with this number; or null. */
+    public Long callLead(long clientId, String fromCall, String phone) {
+        return db.read("finding the lead", conn -> {
+            try (PreparedStatement ps = conn.prepareStatement(fromCall != null && fromCall.matches("\\d{1,18}")
+                    ? "select id from leads where client_id = ? and id = ?" : "select id from leads where " + uk.bookinghub.leads.LeadKeys.numberCondition(true) + " order by id desc limit 1")) {
+                ps.setLong(1, clientId);
+                if (fromCall != null && fromCall.matches("\\d{1,18}")) {
+                    ps.setLong(2, Long.parseLong(fromCall));
+                } else {
+                    ps.setLong(2, uk.bookinghub.leads.LeadKeys.ofE164OrZero(phone));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : null;
+                }
+            }
+        });
+    }
+
     private List<Appointment> map(PreparedStatement ps) throws SQLException {
         Dialect d = db.dialect();
         List<Appointment> out = new ArrayList<>();

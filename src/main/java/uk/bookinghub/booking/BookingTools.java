@@ -12,8 +12,6 @@ import uk.bookinghub.messaging.MessagesApi;
 import uk.bookinghub.messaging.Templates;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -353,11 +351,7 @@ public final class BookingTools {
                     followUps.cancel(conn, "lead_id = ?", leadId, "the lead booked");
                 }
                 if (leadId != null) {
-                    try (PreparedStatement ps = conn.prepareStatement("update leads set status = 'booked', updated_at = ? where id = ?")) {
-                        store.database().dialect().setInstant(ps, 1, clock.instant());
-                        ps.setLong(2, leadId);
-                        ps.executeUpdate();
-                    }
+                    store.markLeadBooked(conn, leadId, clock.instant());
                 }
                 Answer a = Answer.ok("Booked " + (service.name() == null ? "an appointment" : service.name()) + " for " + name + " on "
                         + Templates.date(start, zone, clock.instant()) + " at " + Templates.time(start, zone) + ". Reference " + appt.id()
@@ -407,20 +401,7 @@ public final class BookingTools {
     private Long leadId(Client c, JsonNode message, String phone) {
         String fromCall = first(text(message.path("call").path("assistantOverrides").path("variableValues").get("leadId")),
                 text(message.path("call").path("metadata").get("leadId")));
-        return store.database().read("finding the lead", conn -> {
-            try (PreparedStatement ps = conn.prepareStatement(fromCall != null && fromCall.matches("\\d{1,18}")
-                    ? "select id from leads where client_id = ? and id = ?" : "select id from leads where " + uk.bookinghub.leads.LeadKeys.numberCondition(true) + " order by id desc limit 1")) {
-                ps.setLong(1, c.id());
-                if (fromCall != null && fromCall.matches("\\d{1,18}")) {
-                    ps.setLong(2, Long.parseLong(fromCall));
-                } else {
-                    ps.setLong(2, uk.bookinghub.leads.LeadKeys.ofE164OrZero(phone));
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getLong(1) : null;
-                }
-            }
-        });
+        return store.callLead(c.id(), fromCall, phone);
     }
 
     // ---- cancel / reschedule ----------------------------------------------------------------

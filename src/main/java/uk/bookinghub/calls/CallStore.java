@@ -7,6 +7,7 @@ import uk.bookinghub.store.Dialect;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.List;
@@ -14,7 +15,8 @@ import java.util.List;
 /**
  * SQL for {@code calls}. Every write is an upsert keyed by Vapi's call id, so a redelivered or
  * concurrent report leaves one row; writes go through a {@link BatchWriter} (group commit) and
- * return only after their transaction has committed.
+ * return only after their transaction has committed. {@link #facts} reads what the hub knows of a
+ * call from the dial attempts and appointments in one query.
  */
 public final class CallStore implements AutoCloseable {
 
@@ -55,6 +57,29 @@ public final class CallStore implements AutoCloseable {
         this.db = db;
         this.writeTimeoutMs = writeTimeoutMs;
         this.writer = new BatchWriter<>("calls", db, writers, maxBatch, this::writeBatch);
+    }
+
+    /** What the hub knows of a call: one read (both look-ups use their tables' vapi_call_id indexes). */
+    public CallFacts facts(String vapiCallId) {
+        return db.read("reading what the hub knows of a call", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select (select lead_id from dial_attempts where vapi_call_id = ? order by id desc limit 1), "
+                    + "(select 1 from appointments where vapi_call_id = ? and status = 'booked' limit 1), "
+                    + "(select client_id from dial_attempts where vapi_call_id = ? order by id desc limit 1)")) {
+                ps.setString(1, vapiCallId);
+                ps.setString(2, vapiCallId);
+                ps.setString(3, vapiCallId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    long lead = rs.getLong(1);
+                    Long leadId = rs.wasNull() ? null : lead;
+                    rs.getInt(2);
+                    boolean booked = !rs.wasNull();
+                    long client = rs.getLong(3);
+                    Long clientId = rs.wasNull() ? null : client;
+                    return leadId == null && !booked ? CallFacts.NONE : new CallFacts(leadId, booked, clientId);
+                }
+            }
+        });
     }
 
     /** Whether the lead (its id as text) is one of this client's leads. */

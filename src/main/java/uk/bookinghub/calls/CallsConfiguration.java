@@ -41,7 +41,7 @@ public class CallsConfiguration implements CamelConfiguration {
         BookingTools tools = Wiring.need(camel, "bookingTools", BookingTools.class);
         LeadStore leads = Wiring.need(camel, "leadStore", LeadStore.class);
         VapiWebhook webhook = new VapiWebhook(secret.trim(), maxBodyBytes, Wiring.need(camel, "tenantResolver", TenantResolver.class), calls,
-                Wiring.need(camel, "hubClock", Clock.class), tools::answer, callId -> CallFacts.lookup(db, callId));
+                Wiring.need(camel, "hubClock", Clock.class), tools::answer, calls::facts);
         webhook.inboundCalls(assistantId.trim(), (clientId, number) -> leads.newestByNumber(clientId, number)
                 .map(e -> new VapiWebhook.KnownCaller(e.getKey(), e.getValue())));
         camel.getRegistry().bind("vapiWebhook", webhook);

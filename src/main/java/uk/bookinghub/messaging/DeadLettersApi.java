@@ -20,9 +20,9 @@ public final class DeadLettersApi {
 
     private static final Set<String> STATUSES = Set.of("new", "replayed", "discarded");
     private final DeadLetters letters;
-    private final Outbox outbox;
+    private final OutboxStore outbox;
 
-    public DeadLettersApi(DeadLetters letters, Outbox outbox) {
+    public DeadLettersApi(DeadLetters letters, OutboxStore outbox) {
         this.letters = letters;
         this.outbox = outbox;
     }

@@ -11,7 +11,6 @@ import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.leads.OptOutStore;
 import uk.bookinghub.monitoring.DeadLetters;
 
-import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,7 +36,7 @@ public final class MessageSender {
                            boolean mailConfigured, String mailFrom, String instanceId, int batchSize, Duration lease, int maxRedeliveries) {
     }
 
-    private final Outbox outbox;
+    private final OutboxStore outbox;
     private final OptOutStore optOuts;
     private final ClientStore clients;
     private final DeadLetters deadLetters;
@@ -55,7 +54,7 @@ public final class MessageSender {
         this.twilioLookup = camel.createProducerTemplate();
     }
 
-    public MessageSender(Outbox outbox, OptOutStore optOuts, ClientStore clients, DeadLetters deadLetters, Settings settings,
+    public MessageSender(OutboxStore outbox, OptOutStore optOuts, ClientStore clients, DeadLetters deadLetters, Settings settings,
                          RateCap smsCap, RateCap emailCap) {
         this.outbox = outbox;
         this.optOuts = optOuts;
@@ -83,7 +82,7 @@ public final class MessageSender {
             exchange.setProperty("outboxMore", false);
             return List.of();
         }
-        Outbox.Claim claim = outbox.claim(settings.instanceId(), settings.batchSize(), settings.lease());
+        OutboxStore.Claim claim = outbox.claim(settings.instanceId(), settings.batchSize(), settings.lease());
         List<OutboxMessage> claimed = claim.messages();
         exchange.setProperty("outboxMore", claimed.size() >= settings.batchSize());
         if (claimed.isEmpty()) {
@@ -174,23 +173,7 @@ public final class MessageSender {
         if (ids.isEmpty()) {
             return Map.of();
         }
-        return outbox.database().read("reading lead phones", c -> {
-            Map<Long, String> out = new HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("select id, phone_e164 from leads where id in ("
-                    + String.join(",", java.util.Collections.nCopies(ids.size(), "?")) + ")")) {
-                for (int i = 0; i < ids.size(); i++) {
-                    ps.setLong(i + 1, ids.get(i));
-                }
-                try (var rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        if (rs.getString(2) != null) {
-                            out.put(rs.getLong(1), rs.getString(2));
-                        }
-                    }
-                }
-            }
-            return out;
-        });
+        return outbox.leadPhones(ids);
     }
 
     /** Why this message cannot go out from this hub as configured, or null. */
@@ -308,14 +291,7 @@ public final class MessageSender {
     }
 
     private void markNotSmsCapable(OutboxMessage m) {
-        outbox.database().inTransaction("marking a number not SMS-capable", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update leads set sms_capable = ? where " + uk.bookinghub.leads.LeadKeys.numberCondition(true))) {
-                ps.setBoolean(1, false);
-                ps.setLong(2, m.clientId());
-                ps.setLong(3, uk.bookinghub.leads.LeadKeys.ofE164OrZero(m.to()));
-                return ps.executeUpdate();
-            }
-        });
+        outbox.markNotSmsCapable(m.clientId(), m.to());
     }
 
     /** Retries exhausted (dead-letter channel): the message is dead and a dead letter says why. */

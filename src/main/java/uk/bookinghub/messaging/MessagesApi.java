@@ -58,14 +58,14 @@ public final class MessagesApi {
     private static final Pattern EMAIL = Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");
     private static final Set<String> STATUSES = Set.of("queued", "sending", "sent", "delivered", "undelivered", "failed", "dead", "skipped", "not_configured");
 
-    private final Outbox outbox;
+    private final OutboxStore outbox;
     private final TemplateStore templates;
     private final OptOutStore optOuts;
     private final MessageSender.Settings settings;
     private final Clock clock;
     private final long maxBodyBytes;
 
-    public MessagesApi(Outbox outbox, OptOutStore optOuts, MessageSender.Settings settings, Clock clock, long maxBodyBytes) {
+    public MessagesApi(OutboxStore outbox, OptOutStore optOuts, MessageSender.Settings settings, Clock clock, long maxBodyBytes) {
         this.outbox = outbox;
         this.templates = new TemplateStore(outbox.database());
         this.optOuts = optOuts;
@@ -91,7 +91,7 @@ public final class MessagesApi {
         }
         ZoneId zone = ZoneId.of(client.timezone());
         Params.Page page = params.page(50, 500);
-        return outbox.list(client.id(), new Outbox.Filter(params.whole("leadId"), params.whole("appointmentId"), params.phone("phone", client.country()),
+        return outbox.list(client.id(), new OutboxStore.Filter(params.whole("leadId"), params.whole("appointmentId"), params.phone("phone", client.country()),
                 params.word("kind"), params.word("status"), params.word("channel"), params.instant("since", zone), params.instant("until", zone)),
                 page.number(), page.size());
     }
@@ -178,8 +178,8 @@ public final class MessagesApi {
         String key = JsonBodies.text(in, "idempotencyKey");
         Request r = new Request(kind, channels, leadId, JsonBodies.text(in, "phone"), JsonBodies.text(in, "email"),
                 JsonBodies.text(in, "customerName"), start, service, null, key == null ? null : "api:" + client.id() + ":" + key, sendAt);
-        List<Outbox.Enqueued> queued = db().inTransaction("queueing messages", c -> queue(c, client, r));
-        boolean created = queued.stream().anyMatch(Outbox.Enqueued::created);
+        List<OutboxStore.Enqueued> queued = db().inTransaction("queueing messages", c -> queue(c, client, r));
+        boolean created = queued.stream().anyMatch(OutboxStore.Enqueued::created);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("messages", queued.stream().map(q -> q.message().view()).toList());
         if (!created) {
@@ -193,8 +193,8 @@ public final class MessagesApi {
      * (default: each channel the recipient has an address for). A number on the opt-out list, a
      * landline for SMS, or a channel with no credentials still gets a row, with that status and reason.
      */
-    public List<Outbox.Enqueued> queue(Connection c, Client client, Request r) throws SQLException {
-        Outbox.Recipient lead = r.leadId() == null ? null : outbox.recipient(c, client.id(), r.leadId())
+    public List<OutboxStore.Enqueued> queue(Connection c, Client client, Request r) throws SQLException {
+        OutboxStore.Recipient lead = r.leadId() == null ? null : outbox.recipient(c, client.id(), r.leadId())
                 .orElseThrow(() -> HttpProblem.notFound("no lead " + r.leadId()));
         String phone = lead == null ? null : lead.phone();
         if (r.phone() != null) {
@@ -224,7 +224,7 @@ public final class MessagesApi {
         String customer = r.customerName() != null ? r.customerName() : lead == null ? null : lead.name();
         Map<String, String> values = values(client, customer, r.appointmentStart(), r.service(), clock.instant());
         boolean marketing = Templates.isMarketing(r.kind());
-        List<Outbox.Enqueued> out = new ArrayList<>();
+        List<OutboxStore.Enqueued> out = new ArrayList<>();
         for (String channel : channels) {
             boolean sms = Templates.SMS.equals(channel);
             String to = sms ? phone : email;
@@ -256,7 +256,7 @@ public final class MessagesApi {
                 reason = "email not configured: set SMTP_HOST (or EMAIL_SERVICE=gmail) and EMAIL_USER / EMAIL_PASS";
             }
             String key = r.idempotencyKey() != null ? r.idempotencyKey() + ":" + channel : "msg:" + UUID.randomUUID() + ":" + channel;
-            out.add(outbox.enqueue(c, new Outbox.NewMessage(client.id(), lead == null ? null : lead.id(), r.appointmentId(), channel, r.kind(),
+            out.add(outbox.enqueue(c, new OutboxStore.NewMessage(client.id(), lead == null ? null : lead.id(), r.appointmentId(), channel, r.kind(),
                     marketing, key, to, sms ? null : client.email(), rendered.subject(), sms ? rendered.body() : rendered.text(),
                     sms ? null : rendered.html(), status, reason, r.notBefore())));
         }

@@ -98,7 +98,7 @@ public class MessagingConfiguration implements CamelConfiguration {
                 mail.configured(), mail.from(), instance, batchSize, Duration.ofSeconds(leaseSeconds), maxRedeliveries);
         LOG.info("Messaging: SMS {}, email {}", twilio ? "through Twilio at " + TwilioClients.apiUrl(twilioBaseUrl) : "not configured", mail);
 
-        Outbox outbox = new Outbox(db, clock);
+        OutboxStore outbox = new OutboxStore(db, clock);
         Wiring.onStop(camel, "the outbox", outbox::close);
         registry.bind("twilioRestClient", TwilioClients.create(twilioSid, twilioToken, twilioBaseUrl, publicBaseUrl.trim()));
         registry.bind("outbox", outbox);

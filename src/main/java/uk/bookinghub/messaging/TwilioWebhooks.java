@@ -13,11 +13,9 @@ import uk.bookinghub.http.Upload;
 import com.fasterxml.jackson.databind.JsonNode;
 import uk.bookinghub.leads.OptOutStore;
 import uk.bookinghub.phones.Phones;
-import uk.bookinghub.store.Database;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.sql.PreparedStatement;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -44,17 +42,19 @@ public final class TwilioWebhooks {
 
     private final RequestValidator validator;
     private final String publicBaseUrl;
-    private final Outbox outbox;
+    private final OutboxStore outbox;
+    private final InboundStore inbound;
     private final OptOutStore optOuts;
     private final ClientStore clients;
     private final MessageSender.Settings settings;
     private final Clock clock;
 
-    public TwilioWebhooks(String authToken, String publicBaseUrl, Outbox outbox, OptOutStore optOuts, ClientStore clients,
+    public TwilioWebhooks(String authToken, String publicBaseUrl, OutboxStore outbox, OptOutStore optOuts, ClientStore clients,
                           MessageSender.Settings settings, Clock clock) {
         this.validator = authToken == null || authToken.isBlank() ? null : new RequestValidator(authToken.trim());
         this.publicBaseUrl = publicBaseUrl.replaceAll("/+$", "");
         this.outbox = outbox;
+        this.inbound = new InboundStore(outbox.database());
         this.optOuts = optOuts;
         this.clients = clients;
         this.settings = settings;
@@ -185,7 +185,7 @@ public final class TwilioWebhooks {
         String action = action(p.get("OptOutType"), body);
         // handled = recorded, and recorded only after its action committed: a failure in between makes
         // Twilio's retry do it again (every action is idempotent), never lose a STOP
-        if (alreadyHandled(sid)) {
+        if (inbound.handled(sid)) {
             LOG.info("[SMS] inbound {} already handled", sid);
             twiml(exchange, EMPTY_TWIML);
             return;
@@ -219,7 +219,7 @@ public final class TwilioWebhooks {
             }
             default -> LOG.info("[SMS] reply from {} to {}: stored for {}", fromE164, toE164, client.map(Client::clientKey).orElse("no client"));
         }
-        recordInbound(sid, clientId, fromE164, toE164, body, action, p);
+        inbound.record(sid, clientId, fromE164, toE164, body, action, p, clock.instant());
         twiml(exchange, reply);
     }
 
@@ -246,39 +246,6 @@ public final class TwilioWebhooks {
 
     private boolean isHubSender(String to, String messagingServiceSid) {
         return to.equals(settings.defaultFrom()) || (messagingServiceSid != null && messagingServiceSid.equals(settings.defaultMessagingServiceSid()));
-    }
-
-    private boolean alreadyHandled(String sid) {
-        return outbox.database().read("reading an inbound SMS", c -> {
-            try (PreparedStatement ps = c.prepareStatement("select 1 from inbound_messages where message_sid = ?")) {
-                ps.setString(1, sid);
-                try (java.sql.ResultSet rs = ps.executeQuery()) {
-                    return rs.next();
-                }
-            }
-        });
-    }
-
-    private boolean recordInbound(String sid, Long clientId, String from, String to, String body, String action, Map<String, String> params) {
-        Database db = outbox.database();
-        return db.inTransaction("storing an inbound SMS", c -> {
-            try (PreparedStatement ps = c.prepareStatement("insert into inbound_messages (message_sid, client_id, from_number, to_number, body, action, "
-                    + "params, received_at) values (?,?,?,?,?,?,?,?) on conflict (message_sid) do nothing")) {
-                ps.setString(1, sid);
-                if (clientId == null) {
-                    ps.setNull(2, java.sql.Types.BIGINT);
-                } else {
-                    ps.setLong(2, clientId);
-                }
-                ps.setString(3, from);
-                ps.setString(4, to);
-                ps.setString(5, body);
-                ps.setString(6, action);
-                ps.setString(7, Json.write(params));
-                db.dialect().setInstant(ps, 8, clock.instant());
-                return ps.executeUpdate() == 1;
-            }
-        });
     }
 
     private static String first(Map<String, String> p, String... names) {

@@ -6,7 +6,6 @@ import org.slf4j.LoggerFactory;
 import uk.bookinghub.http.Json;
 import uk.bookinghub.store.Database;
 
-import java.sql.PreparedStatement;
 import java.time.Clock;
 import java.util.Map;
 import java.util.TreeMap;
@@ -14,17 +13,17 @@ import java.util.TreeMap;
 /**
  * The {@code dead_letters} table: a message whose retries are exhausted, with the route it
  * failed in, its original body, the headers worth keeping, and the exception. Dead letters are
- * data: an admin lists and replays them.
+ * data: an admin lists and replays them. Its SQL is in {@link DeadLetterStore}.
  */
 public final class DeadLetters {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
-    private final Database db;
+    private final DeadLetterStore store;
     private final ErrorLog errors;
     private final Clock clock;
 
     public DeadLetters(Database db, ErrorLog errors, Clock clock) {
-        this.db = db;
+        this.store = new DeadLetterStore(db);
         this.errors = errors;
         this.clock = clock;
     }
@@ -42,18 +41,7 @@ public final class DeadLetters {
         }
         String exception = error == null ? null : error.getClass().getName() + ": " + error.getMessage();
         try {
-            db.inTransaction("storing a dead letter", c -> {
-                try (PreparedStatement ps = c.prepareStatement("insert into dead_letters (route_id, endpoint_uri, body, headers, exception, status, created_at) values (?,?,?,?,?,'new',?)")) {
-                    ps.setString(1, routeId);
-                    ps.setString(2, sanitize(endpointUri));
-                    ps.setString(3, bodyText);
-                    ps.setString(4, Json.write(kept));
-                    ps.setString(5, exception);
-                    db.dialect().setInstant(ps, 6, clock.instant());
-                    ps.executeUpdate();
-                }
-                return null;
-            });
+            store.insert(routeId, sanitize(endpointUri), bodyText, Json.write(kept), exception, clock.instant());
             LOG.warn("Dead letter stored for route {}: {}", routeId, exception);
         } catch (RuntimeException e) {
             LOG.error("[CRITICAL ALERT] could not store a dead letter for route {} ({}); body: {}", routeId, e.getMessage(), bodyText);
@@ -86,19 +74,9 @@ public final class DeadLetters {
     public void storeMessage(long messageId, long clientId, String routeId, String endpointUri, Object view, Throwable error, SameTransaction alsoDo) {
         String exception = error == null ? null : error.getClass().getName() + ": " + error.getMessage();
         try {
-            db.inTransaction("storing a dead letter", c -> {
+            store.database().inTransaction("storing a dead letter", c -> {
                 alsoDo.run(c);
-                try (PreparedStatement ps = c.prepareStatement("insert into dead_letters (route_id, endpoint_uri, body, headers, exception, status, "
-                        + "created_at, message_id, client_id) values (?,?,?,'{}',?,'new',?,?,?)")) {
-                    ps.setString(1, routeId);
-                    ps.setString(2, sanitize(endpointUri));
-                    ps.setString(3, toJson(view));
-                    ps.setString(4, exception);
-                    db.dialect().setInstant(ps, 5, clock.instant());
-                    ps.setLong(6, messageId);
-                    ps.setLong(7, clientId);
-                    ps.executeUpdate();
-                }
+                store.insertMessage(c, routeId, sanitize(endpointUri), toJson(view), exception, clock.instant(), messageId, clientId);
                 return null;
             });
         } catch (RuntimeException e) {
@@ -138,99 +116,21 @@ public final class DeadLetters {
         }
     }
 
-    private static final String COLUMNS = "id, route_id, endpoint_uri, body, exception, status, created_at, replayed_at, replayed_by, message_id, client_id";
-
     /** Newest first; each filter optional. */
     public Map<String, Object> list(String status, String routeId, Long clientId, java.time.Instant since, int page, int pageSize) {
-        StringBuilder where = new StringBuilder(" where 1 = 1");
-        java.util.List<Object> args = new java.util.ArrayList<>();
-        if (status != null) {
-            where.append(" and status = ?");
-            args.add(status);
-        }
-        if (routeId != null) {
-            where.append(" and route_id = ?");
-            args.add(routeId);
-        }
-        if (clientId != null) {
-            where.append(" and client_id = ?");
-            args.add(clientId);
-        }
-        if (since != null) {
-            where.append(" and created_at >= ?");
-            args.add(since);
-        }
-        return db.read("listing dead letters", c -> {
-            long total;
-            try (PreparedStatement ps = c.prepareStatement("select count(*) from dead_letters" + where)) {
-                bind(ps, args);
-                try (java.sql.ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    total = rs.getLong(1);
-                }
-            }
-            java.util.List<Map<String, Object>> items = new java.util.ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select " + COLUMNS + " from dead_letters" + where + " order by id desc limit ? offset ?")) {
-                int i = bind(ps, args);
-                ps.setInt(i++, pageSize);
-                ps.setLong(i, (long) (page - 1) * pageSize);
-                try (java.sql.ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        items.add(letter(rs).view());
-                    }
-                }
-            }
-            Map<String, Object> out = new java.util.LinkedHashMap<>();
-            out.put("items", items);
-            out.put("page", page);
-            out.put("pageSize", pageSize);
-            out.put("total", total);
-            return out;
-        });
+        return store.list(status, routeId, clientId, since, page, pageSize);
     }
 
     public java.util.Optional<Letter> byId(java.sql.Connection c, long id) throws java.sql.SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select " + COLUMNS + " from dead_letters where id = ?")) {
-            ps.setLong(1, id);
-            try (java.sql.ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? java.util.Optional.of(letter(rs)) : java.util.Optional.empty();
-            }
-        }
+        return store.byId(c, id);
     }
 
     /** Marks a new dead letter replayed; false when it was not new any more (a second press of replay). */
     public boolean markReplayed(java.sql.Connection c, long id, String by) throws java.sql.SQLException {
-        try (PreparedStatement ps = c.prepareStatement("update dead_letters set status = 'replayed', replayed_at = ?, replayed_by = ? where id = ? and status = 'new'")) {
-            db.dialect().setInstant(ps, 1, clock.instant());
-            ps.setString(2, by);
-            ps.setLong(3, id);
-            return ps.executeUpdate() == 1;
-        }
+        return store.markReplayed(c, id, by, clock.instant());
     }
 
     public Database database() {
-        return db;
-    }
-
-    private Letter letter(java.sql.ResultSet rs) throws java.sql.SQLException {
-        long mid = rs.getLong("message_id");
-        Long messageId = rs.wasNull() ? null : mid;
-        long cid = rs.getLong("client_id");
-        Long clientId = rs.wasNull() ? null : cid;
-        return new Letter(rs.getLong("id"), rs.getString("route_id"), rs.getString("endpoint_uri"), rs.getString("body"), rs.getString("exception"),
-                rs.getString("status"), db.dialect().getInstant(rs, "created_at"), db.dialect().getInstant(rs, "replayed_at"),
-                rs.getString("replayed_by"), messageId, clientId);
-    }
-
-    private int bind(PreparedStatement ps, java.util.List<Object> args) throws java.sql.SQLException {
-        int i = 1;
-        for (Object a : args) {
-            if (a instanceof java.time.Instant t) {
-                db.dialect().setInstant(ps, i++, t);
-            } else {
-                ps.setObject(i++, a);
-            }
-        }
-        return i;
+        return store.database();
     }
 }

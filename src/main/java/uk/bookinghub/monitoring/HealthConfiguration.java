@@ -7,7 +7,7 @@ import org.apache.camel.PropertyInject;
 import uk.bookinghub.Wiring;
 import uk.bookinghub.calendar.GoogleCalendars;
 import uk.bookinghub.messaging.MessageSender;
-import uk.bookinghub.messaging.Outbox;
+import uk.bookinghub.messaging.OutboxStore;
 
 /**
  * {@code healthReport} ({@code GET /health}): the database, each channel's configured state and the
@@ -25,7 +25,7 @@ public class HealthConfiguration implements CamelConfiguration {
                 messaging.twilioConfigured() && (messaging.defaultFrom() != null || messaging.defaultMessagingServiceSid() != null),
                 messaging.mailConfigured(),
                 Wiring.blankToNull(vapiPrivateKey) != null,
-                Wiring.need(camel, "googleCalendars", GoogleCalendars.class).configured()), Wiring.need(camel, "outbox", Outbox.class)::backlog);
+                Wiring.need(camel, "googleCalendars", GoogleCalendars.class).configured()), Wiring.need(camel, "outbox", OutboxStore.class)::backlog);
         // the supervising route controller starts the routes after the context: ready once it has finished
         health.startedWhen(() -> camel.getStatus().isStarted() && !camel.getRouteController().isStartingRoutes());
         camel.getRegistry().bind("healthReport", health);

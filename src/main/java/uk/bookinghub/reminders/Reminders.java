@@ -8,7 +8,7 @@ import uk.bookinghub.clients.Client;
 import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.leads.OptOutStore;
 import uk.bookinghub.messaging.MessagesApi;
-import uk.bookinghub.messaging.Outbox;
+import uk.bookinghub.messaging.OutboxStore;
 import uk.bookinghub.messaging.Templates;
 import uk.bookinghub.monitoring.SettingsAlarm;
 import uk.bookinghub.monitoring.UnreadableSettings;
@@ -54,11 +54,11 @@ public final class Reminders {
     private final ClientStore clients;
     private final MessagesApi messages;
     private final OptOutStore optOuts;
-    private final Outbox outbox;
+    private final OutboxStore outbox;
     private final Clock clock;
     private final SettingsAlarm alarm;
 
-    public Reminders(Database db, ClientStore clients, MessagesApi messages, OptOutStore optOuts, Outbox outbox, Clock clock) {
+    public Reminders(Database db, ClientStore clients, MessagesApi messages, OptOutStore optOuts, OutboxStore outbox, Clock clock) {
         this.store = new ReminderStore(db);
         this.clients = clients;
         this.messages = messages;
@@ -198,7 +198,7 @@ public final class Reminders {
             optedOut.put(e.getKey(), optOuts.activeReasons(c, e.getKey(), e.getValue()));
         }
         Map<String, Templates.Template> templates = new HashMap<>();
-        List<Outbox.NewMessage> out = new ArrayList<>();
+        List<OutboxStore.NewMessage> out = new ArrayList<>();
         int queued = 0;
         int skipped = 0;
         for (int i = 0; i < picks.size(); i++) {
@@ -244,7 +244,7 @@ public final class Reminders {
                     status = "skipped";
                     reason = "opted out: " + optOut;
                 }
-                out.add(new Outbox.NewMessage(d.clientId(), d.leadId(), d.id(), channel, p.kind(), false,
+                out.add(new OutboxStore.NewMessage(d.clientId(), d.leadId(), d.id(), channel, p.kind(), false,
                         "reminder:" + p.kind() + ":" + d.id() + ":" + d.start().getEpochSecond() + ":" + channel, to, sms ? null : client.email(),
                         r.subject(), sms ? r.body() : r.text(), sms ? null : r.html(), status, reason, null));
             }

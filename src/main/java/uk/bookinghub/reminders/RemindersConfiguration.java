@@ -9,7 +9,7 @@ import uk.bookinghub.booking.BookingTools;
 import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.leads.OptOutStore;
 import uk.bookinghub.messaging.MessagesApi;
-import uk.bookinghub.messaging.Outbox;
+import uk.bookinghub.messaging.OutboxStore;
 import uk.bookinghub.store.Database;
 
 import java.time.Clock;
@@ -27,7 +27,7 @@ public class RemindersConfiguration implements CamelConfiguration {
         MessagesApi messages = Wiring.need(camel, "messagesApi", MessagesApi.class);
         OptOutStore optOuts = Wiring.need(camel, "optOutStore", OptOutStore.class);
         Clock clock = Wiring.need(camel, "hubClock", Clock.class);
-        camel.getRegistry().bind("reminders", new Reminders(db, clients, messages, optOuts, Wiring.need(camel, "outbox", Outbox.class), clock));
+        camel.getRegistry().bind("reminders", new Reminders(db, clients, messages, optOuts, Wiring.need(camel, "outbox", OutboxStore.class), clock));
         FollowUps followUps = new FollowUps(db, clients, messages, optOuts, clock, maxJsonBytes);
         camel.getRegistry().bind("followUps", followUps);
         Wiring.need(camel, "bookingTools", BookingTools.class).onBooked(followUps);

@@ -8,7 +8,7 @@ import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.leads.OptOutStore;
 import uk.bookinghub.messaging.MessageSender;
 import uk.bookinghub.messaging.MessagesApi;
-import uk.bookinghub.messaging.Outbox;
+import uk.bookinghub.messaging.OutboxStore;
 import uk.bookinghub.store.Database;
 import uk.bookinghub.store.DatabaseUrl;
 import uk.bookinghub.support.TestDatabase;
@@ -86,7 +86,7 @@ class ReminderClockChangeTest {
     /** Runs the batch with its clock at {@code now}; returns "kind sms-body" of the reminders queued so far. */
     private List<String> runAt(Instant now) throws Exception {
         Clock clock = Clock.fixed(now, ZoneOffset.UTC);
-        Outbox outbox = new Outbox(db, clock);
+        OutboxStore outbox = new OutboxStore(db, clock);
         OptOutStore optOuts = new OptOutStore(db, clock, 0);
         MessageSender.Settings settings = new MessageSender.Settings(true, "+447700900999", null, true, "b@hub.example", "test", 10,
                 Duration.ofMinutes(5), 3);

@@ -25,7 +25,7 @@ import java.util.Optional;
  * PostgreSQL {@code FOR UPDATE SKIP LOCKED} lets several instances share the work), and moved
  * forward only: a status never goes back to a lower rank, so late or repeated callbacks are harmless.
  */
-public final class Outbox {
+public final class OutboxStore {
 
     /** Ranks: callbacks and results only ever raise a message's rank. */
     public static int rank(String status) {
@@ -51,11 +51,11 @@ public final class Outbox {
             + "from_address, reply_to, subject, body, html, encoding, segments, status, status_reason, provider_id, provider_status, error_code, "
             + "attempts, last_error, next_attempt_at, created_at, updated_at, sent_at, delivered_at";
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Outbox.class);
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OutboxStore.class);
     private final Database db;
     private final Clock clock;
 
-    public Outbox(Database db, Clock clock) {
+    public OutboxStore(Database db, Clock clock) {
         this.db = db;
         this.clock = clock;
         this.sentWriter = new uk.bookinghub.store.BatchWriter<>("outbox-sent", db, 2, 64, this::writeSent);
@@ -465,6 +465,39 @@ public final class Outbox {
                         rs.getString(6))) : Optional.empty();
             }
         }
+    }
+
+    /** The numbers of these leads (those that have one), by lead id. */
+    Map<Long, String> leadPhones(List<Long> ids) {
+        return db.read("reading lead phones", c -> {
+            Map<Long, String> out = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("select id, phone_e164 from leads where id in ("
+                    + String.join(",", java.util.Collections.nCopies(ids.size(), "?")) + ")")) {
+                for (int i = 0; i < ids.size(); i++) {
+                    ps.setLong(i + 1, ids.get(i));
+                }
+                try (var rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        if (rs.getString(2) != null) {
+                            out.put(rs.getLong(1), rs.getString(2));
+                        }
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** The client's leads with this number do not take SMS (Twilio said so). */
+    void markNotSmsCapable(long clientId, String to) {
+        db.inTransaction("marking a number not SMS-capable", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update leads set sms_capable = ? where " + uk.bookinghub.leads.LeadKeys.numberCondition(true))) {
+                ps.setBoolean(1, false);
+                ps.setLong(2, clientId);
+                ps.setLong(3, uk.bookinghub.leads.LeadKeys.ofE164OrZero(to));
+                return ps.executeUpdate();
+            }
+        });
     }
 
     private static Long nullableLong(ResultSet rs, String column) throws SQLException {
