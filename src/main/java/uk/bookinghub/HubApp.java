@@ -36,12 +36,16 @@ public final class HubApp {
         if (System.getProperty("http.maxConnections") == null) {
             System.setProperty("http.maxConnections", "64");
         }
-        Main main = create(Map.of());
+        Main main = null;
         try {
+            main = create(Map.of());
             main.run();
         } catch (Exception e) {
-            Throwable reason = startupReason(e);
-            LOG.error("[CRITICAL ALERT] The hub cannot start: {}", reason.getMessage() == null ? reason.toString() : reason.getMessage());
+            LOG.error("[CRITICAL ALERT] The hub cannot start: {}", StartupChecks.explain(e, startupReason(e)));
+            if (main != null) {
+                // a shutdown already under way: Camel's JVM hook then stays quiet instead of reporting a SIGTERM
+                main.getShutdownStrategy().shutdown();
+            }
             System.exit(1);
         }
         System.exit(main.getExitCode());
@@ -71,6 +75,7 @@ public final class HubApp {
         }
         Path profileFile = configFile.resolveSibling("application-" + profile + ".properties");
         Path routes = Path.of(routesDir).toAbsolutePath().normalize();
+        StartupChecks.routesFolder(routes);
 
         Main main = new Main();
         main.configure().addConfiguration(HubConfiguration.class);
@@ -92,6 +97,12 @@ public final class HubApp {
                                 + String.join("; ", problems));
                     }
                 }
+                // Vert.x only logs a port it cannot bind and goes on: refuse to start instead
+                StartupChecks.portsFree(m.getCamelContext());
+                var health = org.apache.camel.health.HealthCheckRegistry.get(m.getCamelContext());
+                if (health != null) {
+                    health.register(new StartupChecks.PublicListenerCheck(m.getCamelContext()));
+                }
                 LOG.info("Profile {}; live route reload {} ({})", profile, m.configure().isRoutesReloadEnabled() ? "on" : "off",
                         m.configure().isRoutesReloadEnabled() ? "watching " + routes : "HUB_ROUTES_RELOAD=true turns it on");
                 try {
@@ -103,6 +114,7 @@ public final class HubApp {
 
                         @Override
                         public void onCamelContextFullyStarted(org.apache.camel.CamelContext context, boolean alreadyStarted) {
+                            StartupChecks.serving(context);
                             answerExpectContinue(context);
                         }
                     });
