@@ -172,7 +172,12 @@ final class StartupChecks {
         }
 
         String url() {
-            return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+            return "http://" + address();
+        }
+
+        /** host:port (Camel's health JSON escapes the slashes of a URL twice) */
+        String address() {
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
         }
 
         CannotStart taken() {
@@ -220,9 +225,9 @@ final class StartupChecks {
             if (pub == null) {
                 builder.up().message("no public server configured");
             } else if (pub.listening(context)) {
-                builder.up().message("listening on " + pub.url());
+                builder.up().message("listening on " + pub.address());
             } else {
-                builder.down().message("not listening on " + pub.url());
+                builder.down().message("not listening on " + pub.address() + ": nobody can reach the hub");
             }
         }
     }

@@ -70,7 +70,7 @@ class StartupFailureTest {
                 "-cp", System.getProperty("java.class.path"), "uk.bookinghub.HubApp"));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
         Map<String, String> e = pb.environment();
-        for (String k : List.of("HUB_ROUTES_RELOAD", "HUB_CONFIG", "HUB_ROUTES_DIR", "DATABASE_URL", "JAVA_TOOL_OPTIONS")) {
+        for (String k : List.of("HUB_ROUTES_RELOAD", "HUB_CONFIG", "HUB_ROUTES_DIR", "DATABASE_URL", "HUB_JOLOKIA_WRITE", "HUB_JOLOKIA_PASSWORD", "JAVA_TOOL_OPTIONS")) {
             e.remove(k);
         }
         e.put("CAMEL_MAIN_PROFILE", "prod");
