@@ -46,7 +46,7 @@ import javax.management.ObjectName;
  *       Origin / Referer check), so no web page can drive it, whatever method or content type;</li>
  *   <li>runs a route's {@code start} / {@code stop} / {@code reset} (the only operations the policy
  *       file allows) only with the operator's switch on ({@code HUB_JOLOKIA_WRITE=true}) and the
- *       password ({@code HUB_JOLOKIA_PASSWORD}) sent as HTTP Basic for the user {@code operator},
+ *       password ({@code HUB_JOLOKIA_PASSWORD}) sent as HTTP Basic for the user {@code operator} in a POST,
  *       parsed by Jolokia's own {@link AuthorizationHeaderParser}; never any other operation, never a
  *       write.</li>
  * </ul>
@@ -130,13 +130,15 @@ public class ManagementJolokia extends ServiceSupport implements JolokiaPlatform
         String authorization = req.getHeader("Authorization");
         boolean operator = false;
         if (write && authorization != null) {
-            operator = isOperator(authorization);
-            if (!operator) {
+            if (!isOperator(authorization)) {
                 ctx.response().setStatusCode(401).putHeader("WWW-Authenticate", "Basic realm=\"booking-hub jolokia\"")
                         .putHeader("Content-Type", "application/json")
                         .end("{\"status\":401,\"error\":\"wrong user or password for the booking hub's Jolokia\"}");
                 return;
             }
+            // only a POST runs an operation: a browser always sends Origin with a POST (checked below), while a
+            // GET from an <img> or a link may carry neither Origin nor Referer, yet the browser's cached password
+            operator = req.method() == HttpMethod.POST;
         }
         int status = 200;
         JSONStructure json;

@@ -7,6 +7,7 @@ import org.jolokia.client.exception.JolokiaRemoteException;
 import org.jolokia.client.request.JolokiaExecRequest;
 import org.jolokia.client.request.JolokiaListRequest;
 import org.jolokia.client.request.JolokiaReadRequest;
+import org.jolokia.client.request.HttpMethod;
 import org.jolokia.client.request.JolokiaSearchRequest;
 import org.jolokia.client.response.JolokiaListResponse;
 import org.jolokia.client.response.JolokiaReadResponse;
@@ -149,18 +150,22 @@ class ManagementPortTest {
 
         JolokiaClient operator = new JolokiaClientBuilder().url(writable.managementUrl("/observe/jolokia"))
                 .user(ManagementJolokia.OPERATOR).password(PASSWORD).build();
-        operator.execute(new JolokiaExecRequest(OPS_DIALLER, "stop()"));
+        operator.execute(new JolokiaExecRequest(OPS_DIALLER, "stop()"), HttpMethod.POST);
         assertThat(dialler(writable)).isEqualTo(ServiceStatus.Stopped);
-        operator.execute(new JolokiaExecRequest(OPS_DIALLER, "start()"));
+        operator.execute(new JolokiaExecRequest(OPS_DIALLER, "start()"), HttpMethod.POST);
         assertThat(dialler(writable)).isEqualTo(ServiceStatus.Started);
-        operator.execute(new JolokiaExecRequest(OPS_DIALLER, "reset()"));
+        operator.execute(new JolokiaExecRequest(OPS_DIALLER, "reset()"), HttpMethod.POST);
+        // never over GET (a link or an image on a web page sends neither Origin nor Referer, but a cached password)
+        assertThatThrownBy(() -> operator.execute(new JolokiaExecRequest(OPS_DIALLER, "stop()"), HttpMethod.GET))
+                .isInstanceOf(JolokiaRemoteException.class).hasMessageContaining("forbidden");
+        assertThat(dialler(writable)).isEqualTo(ServiceStatus.Started);
 
         // the switch covers route start / stop / reset only
-        assertThatThrownBy(() -> operator.execute(new JolokiaExecRequest(OPS_CONTEXT, "sendBody(java.lang.String,java.lang.String)", "direct:dial", "x")))
+        assertThatThrownBy(() -> operator.execute(new JolokiaExecRequest(OPS_CONTEXT, "sendBody(java.lang.String,java.lang.String)", "direct:dial", "x"), HttpMethod.POST))
                 .isInstanceOf(JolokiaRemoteException.class).hasMessageContaining("forbidden");
-        assertThatThrownBy(() -> operator.execute(new JolokiaExecRequest(OPS_CONTEXT, "createEndpoint(java.lang.String)", "log:x")))
+        assertThatThrownBy(() -> operator.execute(new JolokiaExecRequest(OPS_CONTEXT, "createEndpoint(java.lang.String)", "log:x"), HttpMethod.POST))
                 .isInstanceOf(JolokiaRemoteException.class).hasMessageContaining("forbidden");
-        assertThatThrownBy(() -> operator.execute(new JolokiaExecRequest("java.lang:type=Memory", "gc()")))
+        assertThatThrownBy(() -> operator.execute(new JolokiaExecRequest("java.lang:type=Memory", "gc()"), HttpMethod.POST))
                 .isInstanceOf(JolokiaRemoteException.class).hasMessageContaining("forbidden");
     }
 
@@ -169,7 +174,7 @@ class ManagementPortTest {
         JolokiaClient operator = new JolokiaClientBuilder().url(writable.managementUrl("/observe/jolokia"))
                 .user(ManagementJolokia.OPERATOR).password(PASSWORD).build();
         for (JolokiaClient c : new JolokiaClient[] {client(readOnly), operator}) {
-            assertThatThrownBy(() -> c.execute(new JolokiaExecRequest(DIAGNOSTIC, "vmVersion()")))
+            assertThatThrownBy(() -> c.execute(new JolokiaExecRequest(DIAGNOSTIC, "vmVersion()"), HttpMethod.POST))
                     .isInstanceOf(JolokiaRemoteException.class).hasMessageContaining("forbidden");
             assertThatThrownBy(() -> c.execute(new JolokiaReadRequest(DIAGNOSTIC, "ImplementationVersion")))
                     .isInstanceOf(JolokiaRemoteException.class);
