@@ -40,12 +40,16 @@ public final class HubApp {
         if (System.getProperty("http.maxConnections") == null) {
             System.setProperty("http.maxConnections", "64");
         }
-        Main main = create(Map.of());
+        Main main = null;
         try {
+            main = create(Map.of());
             main.run();
         } catch (Exception e) {
-            Throwable reason = startupReason(e);
-            LOG.error("[CRITICAL ALERT] The hub cannot start: {}", reason.getMessage() == null ? reason.toString() : reason.getMessage());
+            LOG.error("[CRITICAL ALERT] The hub cannot start: {}", StartupChecks.explain(e, startupReason(e)));
+            if (main != null) {
+                // a shutdown already under way: Camel's JVM hook then stays quiet instead of reporting a SIGTERM
+                main.getShutdownStrategy().shutdown();
+            }
             System.exit(1);
         }
         System.exit(main.getExitCode());
@@ -75,6 +79,7 @@ public final class HubApp {
         }
         Path profileFile = configFile.resolveSibling("application-" + profile + ".properties");
         Path routes = Path.of(routesDir).toAbsolutePath().normalize();
+        StartupChecks.routesFolder(routes);
 
         Main main = new Main();
         main.configure().setProfile(profile);
@@ -95,6 +100,12 @@ public final class HubApp {
                                 + String.join("; ", problems));
                     }
                 }
+                // Vert.x only logs a port it cannot bind and goes on: refuse to start instead
+                StartupChecks.portsFree(m.getCamelContext());
+                var health = org.apache.camel.health.HealthCheckRegistry.get(m.getCamelContext());
+                if (health != null) {
+                    health.register(new StartupChecks.PublicListenerCheck(m.getCamelContext()));
+                }
                 boolean reload = Boolean.parseBoolean(m.getCamelContext().resolvePropertyPlaceholders("{{hub.routes.reload}}"));
                 if (reload) { // the hub's own watcher: a route file is applied whole or refused (RouteFileReloader)
                     addService(m.getCamelContext(), new uk.bookinghub.routes.RouteFileReloader(m.getCamelContext(), routes));
@@ -110,6 +121,7 @@ public final class HubApp {
 
                         @Override
                         public void onCamelContextFullyStarted(org.apache.camel.CamelContext context, boolean alreadyStarted) {
+                            StartupChecks.serving(context);
                             answerExpectContinue(context);
                         }
                     });

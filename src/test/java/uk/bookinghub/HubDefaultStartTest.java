@@ -36,6 +36,10 @@ class HubDefaultStartTest {
         try (HubProcess hub = HubProcess.start(List.of(), Map.of())) {
             assertThat(hub.log()).contains("Profile prod; live route reload off (HUB_ROUTES_RELOAD=true turns it on)");
             assertThat(hub.log()).doesNotContain("Profile dev");
+            // the addresses each server really listens on (Camel's own summary says 0.0.0.0 for both)
+            assertThat(hub.log()).contains("HTTP endpoints on http://127.0.0.1:" + hub.port + ":")
+                    .contains("Management endpoints on http://127.0.0.1:" + hub.managementPort + " ")
+                    .doesNotContain("http://0.0.0.0:");
         }
     }
 

@@ -41,6 +41,7 @@ public record DatabaseUrl(Dialect dialect, String jdbcUrl, String user, String p
                 throw new InvalidDatabaseUrlException("jdbc:postgresql URL must look like jdbc:postgresql://host:port/database");
             }
             URI uri = uri("postgresql:" + rest);
+            checkPort(uri, "jdbc:postgresql://host:port/database");
             if (uri.getHost() == null) {
                 throw new InvalidDatabaseUrlException("jdbc:postgresql URL has no host");
             }
@@ -48,6 +49,7 @@ public record DatabaseUrl(Dialect dialect, String jdbcUrl, String user, String p
         }
         if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
             URI uri = uri(url);
+            checkPort(uri, "postgres://user:pass@host:port/database");
             if (uri.getHost() == null || uri.getHost().isBlank()) {
                 throw new InvalidDatabaseUrlException("database URL has no host (expected postgres://user:pass@host:port/database)");
             }
@@ -64,7 +66,7 @@ public record DatabaseUrl(Dialect dialect, String jdbcUrl, String user, String p
                 password = colon < 0 ? null : decode(userInfo.substring(colon + 1));
             }
             int port = uri.getPort() < 0 ? 5432 : uri.getPort();
-            String host = uri.getHost().contains(":") ? "[" + uri.getHost() + "]" : uri.getHost();
+            String host = uri.getHost().contains(":") && !uri.getHost().startsWith("[") ? "[" + uri.getHost() + "]" : uri.getHost();
             StringBuilder jdbc = new StringBuilder("jdbc:postgresql://").append(host).append(':').append(port).append(path);
             if (uri.getRawQuery() != null && !uri.getRawQuery().isEmpty()) {
                 jdbc.append('?').append(uri.getRawQuery());
@@ -74,6 +76,30 @@ public record DatabaseUrl(Dialect dialect, String jdbcUrl, String user, String p
         String scheme = url.contains(":") ? url.substring(0, url.indexOf(':')) : url;
         throw new InvalidDatabaseUrlException("unsupported database URL scheme '" + mask(scheme)
                 + "' (use postgres://user:pass@host:port/db, jdbc:postgresql://..., jdbc:sqlite:path, or leave DATABASE_URL empty for SQLite)");
+    }
+
+    /**
+     * A port that is not a number makes {@link URI} drop the host (it then reads the authority as a
+     * registry name), which would be reported as "no host": name the port instead. Never shows the user part.
+     */
+    private static void checkPort(URI uri, String expected) {
+        String authority = uri.getRawAuthority();
+        if (authority == null) {
+            return;
+        }
+        String hostPort = authority.substring(authority.lastIndexOf('@') + 1);
+        int close = hostPort.lastIndexOf(']');
+        int colon = hostPort.indexOf(':', close < 0 ? 0 : close);
+        if (colon < 0) {
+            return;
+        }
+        String port = hostPort.substring(colon + 1);
+        if (port.isEmpty()) {
+            throw new InvalidDatabaseUrlException("database URL has an empty port after the host (expected " + expected + ")");
+        }
+        if (!port.chars().allMatch(Character::isDigit) || port.length() > 5 || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+            throw new InvalidDatabaseUrlException("database URL port '" + mask(port) + "' is not a port number 1-65535 (expected " + expected + ")");
+        }
     }
 
     private static DatabaseUrl sqlite(String path) {

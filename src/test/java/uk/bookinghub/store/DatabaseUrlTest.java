@@ -51,4 +51,15 @@ class DatabaseUrlTest {
         assertThatThrownBy(() -> DatabaseUrl.parse("jdbc:postgresql:db", "x")).hasMessageContaining("jdbc:postgresql://host:port/database");
         assertThatThrownBy(() -> DatabaseUrl.parse("jdbc:sqlite:", "x")).hasMessageContaining("no file path");
     }
+
+    @Test
+    void aPortThatIsNotANumberIsNamedAsThePortNotAsAMissingHost() {
+        assertThatThrownBy(() -> DatabaseUrl.parse("postgres://u@host:notaport/db", "x"))
+                .hasMessage("database URL port 'notaport' is not a port number 1-65535 (expected postgres://user:pass@host:port/database)");
+        assertThatThrownBy(() -> DatabaseUrl.parse("postgres://u:secret@host:99999/db", "x")).hasMessageContaining("port '99999'").hasMessageNotContaining("secret");
+        assertThatThrownBy(() -> DatabaseUrl.parse("postgresql://u:secret@host:/db", "x")).hasMessageContaining("empty port").hasMessageNotContaining("secret");
+        assertThatThrownBy(() -> DatabaseUrl.parse("jdbc:postgresql://host:5x/db", "x"))
+                .hasMessageContaining("port '5x'").hasMessageContaining("jdbc:postgresql://host:port/database");
+        assertThat(DatabaseUrl.parse("postgres://u:p@[::1]:6543/db", "x").jdbcUrl()).isEqualTo("jdbc:postgresql://[::1]:6543/db");
+    }
 }

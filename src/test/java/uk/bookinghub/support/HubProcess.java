@@ -23,14 +23,16 @@ import java.util.Map;
 public final class HubProcess implements AutoCloseable {
 
     public final int port;
+    public final int managementPort;
     public final Path routesDir;
     private final Path dir;
     private final Path log;
     private final Process process;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private HubProcess(int port, Path dir, Path routesDir, Path log, Process process) {
+    private HubProcess(int port, int managementPort, Path dir, Path routesDir, Path log, Process process) {
         this.port = port;
+        this.managementPort = managementPort;
         this.dir = dir;
         this.routesDir = routesDir;
         this.log = log;
@@ -48,6 +50,7 @@ public final class HubProcess implements AutoCloseable {
                 }
             }
             int port = RunningHub.freePort();
+            int managementPort = RunningHub.freePort();
             List<String> cmd = new ArrayList<>();
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             cmd.addAll(jvmOptions);
@@ -57,18 +60,18 @@ public final class HubProcess implements AutoCloseable {
             ProcessBuilder pb = new ProcessBuilder(cmd).directory(Path.of("").toAbsolutePath().toFile());
             Map<String, String> e = pb.environment();
             for (String k : List.of("CAMEL_MAIN_PROFILE", "HUB_ROUTES_RELOAD", "HUB_CONFIG", "DATABASE_URL", "HUB_ALLOW_TEST_NUMBERS",
-                    "HUB_ADMIN_TOKEN", "VAPI_WEBHOOK_SECRET", "JAVA_TOOL_OPTIONS")) {
+                    "HUB_ADMIN_TOKEN", "VAPI_WEBHOOK_SECRET", "HUB_JOLOKIA_WRITE", "HUB_JOLOKIA_PASSWORD", "JAVA_TOOL_OPTIONS")) {
                 e.remove(k);
             }
             e.put("HOST", "127.0.0.1");
             e.put("PORT", String.valueOf(port));
-            e.put("HUB_MANAGEMENT_PORT", String.valueOf(RunningHub.freePort()));
+            e.put("HUB_MANAGEMENT_PORT", String.valueOf(managementPort));
             e.put("HUB_SQLITE_PATH", dir.resolve("hub.db").toString());
             e.put("HUB_ROUTES_DIR", routes.toString());
             e.putAll(env);
             Path log = dir.resolve("hub.log");
             pb.redirectErrorStream(true).redirectOutput(log.toFile());
-            HubProcess hub = new HubProcess(port, dir, routes, log, pb.start());
+            HubProcess hub = new HubProcess(port, managementPort, dir, routes, log, pb.start());
             hub.awaitHealthy(Duration.ofSeconds(120));
             return hub;
         } catch (IOException e) {
