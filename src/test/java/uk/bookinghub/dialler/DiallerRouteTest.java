@@ -253,8 +253,8 @@ abstract class DiallerRouteTest {
     @Test
     void aCallVapiCreatedDespiteAFailedAnswerIsTakenNotDialledTwice() throws Exception {
         int listed = vapi.listQueries();
-        vapi.createThenFail(1, 502);
         String phone = mobile();
+        vapi.createThenFailTo(phone, 1, 502);
         long leadId = lead(key, "{\"name\":\"Jo\",\"phone\":\"" + phone + "\",\"instant\":true}");
         await().atMost(Duration.ofSeconds(10)).until(() -> "placed".equals(one("select status from dial_attempts where lead_id = " + leadId)));
         List<VapiStub.CallRequest> posts = vapi.callsTo(phone);
@@ -272,10 +272,10 @@ abstract class DiallerRouteTest {
     /** Vapi created the call, every retry failed and so did the look-ups before them: the last look-up, before giving up, still takes it. */
     @Test
     void aCallCreatedBeforeEveryRetryFailedIsTakenBeforeGivingUp() throws Exception {
-        vapi.createThenFail(1, 502);
-        vapi.failNext(2, 503, "Service Unavailable"); // the test profile retries twice
-        vapi.failListNext(2, 500); // and the look-ups before those retries fail too
         String phone = mobile();
+        vapi.createThenFailTo(phone, 1, 502);
+        vapi.failNextTo(phone, 2, 503, "Service Unavailable"); // the test profile retries twice
+        vapi.failListNext(2, 500); // and the look-ups before those retries fail too
         long leadId = lead(key, "{\"name\":\"Kit\",\"phone\":\"" + phone + "\",\"instant\":true}");
         await().atMost(Duration.ofSeconds(10)).until(() -> "placed".equals(one("select status from dial_attempts where lead_id = " + leadId)));
         List<VapiStub.CallRequest> posts = vapi.callsTo(phone);
@@ -290,8 +290,9 @@ abstract class DiallerRouteTest {
     @Test
     void vapiRefusalsAndOutagesAreRecordedAndRetried() throws Exception {
         // 400: the attempt fails with Vapi's own words, no retry
-        vapi.failNext(1, 400, "assistantId must be a UUID");
+        // (scripted for the lead's own number: a retry of an earlier test's call must not use the script up)
         String p1 = mobile();
+        vapi.failNextTo(p1, 1, 400, "assistantId must be a UUID");
         long refused = lead(key, "{\"name\":\"Ivy\",\"phone\":\"" + p1 + "\",\"instant\":true}");
         await().atMost(Duration.ofSeconds(15)).until(() -> "failed".equals(one("select status from dial_attempts where lead_id = " + refused)));
         assertThat(one("select detail from dial_attempts where lead_id = " + refused)).contains("Vapi 400", "assistantId must be a UUID");
@@ -299,8 +300,8 @@ abstract class DiallerRouteTest {
         assertThat(vapi.callsTo(p1)).hasSize(1);
 
         // 500 twice, then accepted: placed once, one call at Vapi
-        vapi.failNext(2, 500, "Internal Server Error");
         String p2 = mobile();
+        vapi.failNextTo(p2, 2, 500, "Internal Server Error");
         long retried = lead(key, "{\"name\":\"Jo\",\"phone\":\"" + p2 + "\",\"instant\":true}");
         await().atMost(Duration.ofSeconds(15)).until(() -> "placed".equals(one("select status from dial_attempts where lead_id = " + retried)));
         assertThat(vapi.callsTo(p2)).hasSize(3);
@@ -346,7 +347,7 @@ abstract class DiallerRouteTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> !vapi.callsTo(mine).isEmpty()); // other clients carry on
         await().atMost(Duration.ofSeconds(5)).until(() -> !"0".equals(one("select count(*) from error_log where severity = 'critical' and service = 'dialler' "
                 + "and message like '%consent-first%' and message like '%calling_settings%'")));
-        Thread.sleep(2500); // a tick or two more
+        RouteTicks.await(hub.camel(), "dialler", 2); // a tick or two more
         assertThat(vapi.callsTo(theirs)).as("never dialled from defaults in place of its own rules").isEmpty();
         assertThat(one("select count(*) from dial_attempts where lead_id = " + theirLead)).isEqualTo("0");
         assertThat(one("select status from leads where id = " + theirLead)).isEqualTo("queued");
@@ -395,7 +396,7 @@ abstract class DiallerRouteTest {
         exec("insert into dial_attempts (client_id, lead_id, attempt_no, status, created_at, updated_at) select client_id, id, 1, 'placed', "
                 + "'2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' from leads where id = " + other);
         exec("update leads set status = 'queued' where id = " + other);
-        Thread.sleep(3000);
+        RouteTicks.await(hub.camel(), "dialler", 3);
         assertThat(vapi.callsTo(raced)).isEmpty();
         assertThat(one("select count(*) from error_log where message like '%lead " + other + "%'")).isEqualTo("0");
     }

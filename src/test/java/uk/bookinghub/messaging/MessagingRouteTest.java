@@ -608,7 +608,7 @@ abstract class MessagingRouteTest {
         JsonNode m = queue("{\"kind\":\"follow_up\",\"channels\":[\"sms\"],\"leadId\":" + leadId + "}").get(0);
         assertThat(m.get("status").asText()).isEqualTo("failed");
         assertThat(m.get("statusReason").asText()).contains("limit is 1,600");
-        Thread.sleep(500);
+        RouteTicks.await(hub.camel(), "outbox-sender", 2);
         assertThat(twilio.sentTo(phone)).isEmpty();
         hub.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(hub.url("/api/templates/follow_up/sms"))).DELETE(), "X-API-Key", key);
     }

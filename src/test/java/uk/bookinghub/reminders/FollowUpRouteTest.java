@@ -296,7 +296,7 @@ abstract class FollowUpRouteTest {
             assertThat(hub.get("/api/follow-up-sequences", "X-API-Key", key).statusCode()).isEqualTo(409);
             await().atMost(Duration.ofSeconds(5)).until(() -> !"0".equals(one("select count(*) from error_log where severity = 'critical' "
                     + "and service = 'follow-ups' and message like '%leeds-plumbing%' and message like '%follow_up_sequences%'")));
-            Thread.sleep(500);
+            RouteTicks.await(hub.camel(), "outbox-sender", 2);
             assertThat(twilio.sentTo(phone)).isEmpty();
         } finally {
             exec("update clients set follow_up_sequences = null where client_key = 'leeds-plumbing'");

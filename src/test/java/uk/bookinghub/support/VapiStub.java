@@ -76,6 +76,8 @@ public final class VapiStub extends StubServer {
     private final AtomicInteger acceptedCount = new AtomicInteger();
 
     private final Script<Fault> faults = new Script<>();
+    /** Faults scripted for one customer number: a retry of another test's call cannot use them up. */
+    private final java.util.Map<String, Script<Fault>> faultsTo = new java.util.concurrent.ConcurrentHashMap<>();
     private final Object faultLock = new Object(); // guards the create-then-fail and list-failure counters
 
     private VapiStub(String privateKey, int port, int threads) throws IOException {
@@ -153,6 +155,11 @@ public final class VapiStub extends StubServer {
         faults.next(times, new Fault(httpStatus, message));
     }
 
+    /** The next {@code times} authenticated {@code POST /call}s to customer number {@code e164} get this error. */
+    public void failNextTo(String e164, int times, int httpStatus, String message) {
+        faultsTo.computeIfAbsent(e164, k -> new Script<>()).next(times, new Fault(httpStatus, message));
+    }
+
     /**
      * The next {@code times} valid {@code POST /call}s create the call (it is stored, listed and can
      * be fetched, as at Vapi) but the caller gets this error instead of the 201: what a gateway
@@ -165,11 +172,24 @@ public final class VapiStub extends StubServer {
         }
     }
 
+    /** {@link #createThenFail} for the calls to customer number {@code e164} only. */
+    public void createThenFailTo(String e164, int times, int httpStatus) {
+        synchronized (faultLock) {
+            createThenFailTo.put(e164, new int[] {times, httpStatus});
+        }
+    }
+
     private int createThenFailStatus;
     private int createThenFailRemaining;
+    private final java.util.Map<String, int[]> createThenFailTo = new java.util.HashMap<>();
 
-    private int takeCreateThenFail() {
+    private int takeCreateThenFail(String number) {
         synchronized (faultLock) {
+            int[] to = createThenFailTo.get(number);
+            if (to != null && to[0] > 0) {
+                to[0]--;
+                return to[1];
+            }
             if (createThenFailRemaining > 0) {
                 createThenFailRemaining--;
                 return createThenFailStatus;
@@ -187,9 +207,11 @@ public final class VapiStub extends StubServer {
     public void recover() {
         synchronized (faultLock) {
             createThenFailRemaining = 0;
+            createThenFailTo.clear();
             listFailRemaining = 0;
         }
         faults.clear();
+        faultsTo.clear();
     }
 
     // ---------------------------------------------------------------- HTTP
@@ -226,12 +248,17 @@ public final class VapiStub extends StubServer {
 
         Fault fault;
         int lost = 0;
+        String number = body == null ? "" : body.path("customer").path("number").asText("");
         if (!("Bearer " + privateKey).equals(authorization)) {
             fault = new Fault(401, INVALID_KEY_MESSAGE);
         } else {
             fault = validate(body);
             if (fault == null) {
-                lost = takeCreateThenFail(); // scripted before failNext: "created, then the next ones fail"
+                lost = takeCreateThenFail(number); // scripted before failNext: "created, then the next ones fail"
+            }
+            if (fault == null && lost == 0) {
+                Script<Fault> to = faultsTo.get(number);
+                fault = to == null ? null : to.take();
             }
             if (fault == null && lost == 0) {
                 fault = faults.take();
