@@ -125,7 +125,9 @@ public final class ApiCatalog {
         return camel.getCamelContextExtension().getContextPlugin(Model.class);
     }
 
-    private synchronized Snapshot refresh() {
+    // not synchronized: the model's lock is taken here, and a route being added holds it while it asks
+    // for streamsUploads (a lock-order deadlock of the event loop and route reload); a snapshot is immutable
+    private Snapshot refresh() {
         List<RestDefinition> rests = new ArrayList<>(model().getRestDefinitions());
         Map<String, ApiEndpoint> byRoute = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();

@@ -446,6 +446,10 @@ public final class RouteFileReloader extends ServiceSupport {
             }
             model().getRestDefinitions().removeIf(r -> restsBefore.contains(r) && file.equals(fileOf(r.getResource())));
             running.remove(file);
+            var catalog = camel.getRegistry().lookupByNameAndType("apiCatalog", uk.bookinghub.api.ApiCatalog.class);
+            if (catalog != null) {
+                catalog.invalidate();
+            }
         });
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         String line = "Route file " + name + " deleted in " + ms + " ms: removed " + new TreeSet<>(ids)
@@ -455,6 +459,10 @@ public final class RouteFileReloader extends ServiceSupport {
     }
 
     private void remove(String id) throws Exception {
+        // stopped first (it waits for requests in flight), outside the model's lock: the front door reads the model per request
+        if (camel.getRoute(id) != null) {
+            camel.getRouteController().stopRoute(id);
+        }
         Model model = model();
         RouteDefinition def = model.getRouteDefinition(id);
         if (def != null) {

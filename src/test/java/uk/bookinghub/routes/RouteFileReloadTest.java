@@ -310,4 +310,32 @@ class RouteFileReloadTest {
         assertThat(hub.get("/ops/probe").statusCode()).isEqualTo(404);
         assertThat(hub.get("/api/clients/me", "X-API-Key", apiKey).statusCode()).isEqualTo(200);
     }
+
+    @Test
+    @Order(12)
+    void anEndpointWithoutAnAuthRuleIsRefused() throws Exception {
+        int refused = reloader.refusals().size();
+        Files.writeString(routes.resolve("ops-open.camel.yaml"), """
+                - rest:
+                    path: /ops
+                    get:
+                      - path: /open
+                        to: direct:ops-open
+                - route:
+                    id: ops-open
+                    from:
+                      uri: direct:ops-open
+                      steps:
+                        - setBody:
+                            constant: "open"
+                """);
+        assertThat(refusedAfter(refused)).startsWith("Route file ops-open.camel.yaml refused, ").contains("GET /ops/open").contains("no auth rule");
+        assertThat(hub.camel().getRoute("ops-open")).isNull();
+        assertThat(hub.get("/ops/open").statusCode()).isEqualTo(404);
+
+        int applied = reloader.summaries().size(); // the refused declaration left nothing behind: the next file applies
+        Files.writeString(routes.resolve("ops-probe.camel.yaml"), PROBE.formatted("version-7"));
+        assertThat(appliedAfter(applied)).contains("added [ops-probe]");
+        assertThat(hub.get("/ops/probe").body()).isEqualTo("version-7");
+    }
 }
