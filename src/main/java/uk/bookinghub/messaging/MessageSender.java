@@ -63,10 +63,47 @@ public final class MessageSender {
         this.settings = settings;
         this.smsCap = smsCap;
         this.emailCap = emailCap;
+        startHeartbeat();
     }
 
     public Settings settings() {
         return settings;
+    }
+
+    /** The messages of the batch being sent (ids), whose claims the heartbeat keeps fresh. */
+    private volatile java.util.Set<Long> inFlight = java.util.Set.of();
+
+    /**
+     * Keeps this sender's claims alive while its batch is sent: a claim is good for the lease, and a
+     * batch that takes longer (a slow Twilio, camel-twilio's queue) must not look abandoned to another
+     * instance, which would take the rest over and send it too. Every third of the lease, the claims
+     * still {@code sending} in the current batch are renewed; a sender that stops renews nothing, so
+     * its claims run out and are taken over as before. Stopped with the hub ({@link #stopHeartbeat}).
+     */
+    private final java.util.concurrent.ScheduledExecutorService heartbeat = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "hub-outbox-heartbeat");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private void startHeartbeat() {
+        long every = Math.max(200, settings.lease().toMillis() / 3);
+        heartbeat.scheduleWithFixedDelay(() -> {
+            java.util.Set<Long> ids = inFlight;
+            if (ids.isEmpty()) {
+                return;
+            }
+            try {
+                outbox.renew(ids, settings.instanceId());
+            } catch (RuntimeException e) {
+                LOG.warn("[SMS] could not renew the claims of {} message(s) being sent: {}", ids.size(), e.toString());
+            }
+        }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** The hub is stopping: no more renewals. */
+    public void stopHeartbeat() {
+        heartbeat.shutdownNow();
     }
 
     /**
@@ -84,6 +121,8 @@ public final class MessageSender {
         }
         OutboxStore.Claim claim = outbox.claim(settings.instanceId(), settings.batchSize(), settings.lease());
         List<OutboxMessage> claimed = claim.messages();
+        // the route sends one batch at a time: a new claim means the previous batch is over
+        inFlight = claimed.isEmpty() ? java.util.Set.of() : claimed.stream().map(OutboxMessage::id).collect(java.util.stream.Collectors.toUnmodifiableSet());
         exchange.setProperty("outboxMore", claimed.size() >= settings.batchSize());
         if (claimed.isEmpty()) {
             return claimed;

@@ -105,6 +105,7 @@ public class MessagingConfiguration implements CamelConfiguration {
         registry.bind("sendFailures", new SendFailures());
         MessageSender sender = new MessageSender(outbox, optOuts, clients, Wiring.need(camel, "deadLetters", DeadLetters.class), settings,
                 new RateCap(smsPerSecond), new RateCap(emailPerSecond));
+        Wiring.onStop(camel, "the outbox claims' heartbeat", sender::stopHeartbeat);
         if (twilio) {
             sender.camel(camel); // a message whose send was interrupted is looked up at Twilio first (route twilio-message-lookup)
         }

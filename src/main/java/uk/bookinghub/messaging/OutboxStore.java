@@ -210,6 +210,26 @@ public final class OutboxStore {
         sentWriter.close();
     }
 
+    /**
+     * Renews this sender's claims on messages it is still sending (the heartbeat of a long batch),
+     * so another instance does not take them over while they are being sent.
+     */
+    public void renew(java.util.Collection<Long> ids, String instance) {
+        Instant now = clock.instant();
+        String in = String.join(", ", java.util.Collections.nCopies(ids.size(), "?"));
+        db.inTransaction("renewing outbox claims", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update messages set claimed_at = ? where claimed_by = ? and status = 'sending' and id in (" + in + ")")) {
+                db.dialect().setInstant(ps, 1, now);
+                ps.setString(2, instance);
+                int i = 3;
+                for (Long id : ids) {
+                    ps.setLong(i++, id);
+                }
+                return ps.executeUpdate();
+            }
+        });
+    }
+
     /** A failed attempt that will be retried: counted, with its error, while the message stays 'sending'. */
     public void retrying(long id, int failedAttempts, String error) {
         Instant now = clock.instant();
