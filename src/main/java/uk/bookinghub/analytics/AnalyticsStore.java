@@ -23,7 +23,28 @@ public final class AnalyticsStore implements AutoCloseable {
     public AnalyticsStore(Database db, int maxBatch, long writeTimeoutMs) {
         this.db = db;
         this.writeTimeoutMs = writeTimeoutMs;
-        this.writer = new BatchWriter<>("analytics", db, 1, maxBatch, this::writeBatch);
+        this.writer = new BatchWriter<>("analytics", db, 1, maxBatch, this::writeBatch, this::countCommitted);
+    }
+
+    private uk.bookinghub.metrics.BusinessMetrics metrics = uk.bookinghub.metrics.BusinessMetrics.NONE;
+    /** The events the writer thread's last batch inserted (not the ones already there); counted once that batch commits. */
+    private final ThreadLocal<List<AnalyticsEvent>> inserted = new ThreadLocal<>();
+
+    /** Where each call's first {@code call.ended} event is counted by outcome ({@code hub_calls_total}): once per call, whatever Vapi retries. */
+    public void metrics(uk.bookinghub.metrics.BusinessMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    private void countCommitted() {
+        List<AnalyticsEvent> events = inserted.get();
+        inserted.remove();
+        if (events != null) {
+            for (AnalyticsEvent e : events) {
+                if ("call.ended".equals(e.eventType())) {
+                    metrics.call(e.outcome());
+                }
+            }
+        }
     }
 
     /** Records the event; returns after commit, throws if it could not be stored (the route retries). */
@@ -86,7 +107,14 @@ public final class AnalyticsStore implements AutoCloseable {
                 db.dialect().setInstant(ps, 9, java.time.Instant.now());
                 ps.addBatch();
             }
-            ps.executeBatch();
+            int[] rows = ps.executeBatch();
+            List<AnalyticsEvent> fresh = new java.util.ArrayList<>(events.size());
+            for (int i = 0; i < rows.length && i < events.size(); i++) {
+                if (rows[i] > 0) {
+                    fresh.add(events.get(i));
+                }
+            }
+            inserted.set(fresh);
         }
     }
 

@@ -97,6 +97,7 @@ public final class BookingApi {
                 tools.cancel(c, a);
                 return null;
             });
+            tools.metrics().booking("cancelled");
         } else {
             Instant at;
             try {
@@ -106,6 +107,7 @@ public final class BookingApi {
             }
             try {
                 store.database().inTransaction("moving an appointment", c -> tools.move(c, client, a, at));
+                tools.metrics().booking("moved");
             } catch (BookingTools.OutOfRange p) {
                 throw HttpProblem.badRequest(p.getMessage(), Map.of("fields", List.of(Map.of("field", "start", "reason", p.getMessage()))));
             } catch (BookingTools.Problem p) {

@@ -5,6 +5,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.PropertyInject;
 
 import uk.bookinghub.Wiring;
+import uk.bookinghub.metrics.BusinessMetrics;
 import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.messaging.MessagesApi;
 import uk.bookinghub.store.Database;
@@ -30,6 +31,7 @@ public class BookingConfiguration implements CamelConfiguration {
         BookingTools tools = new BookingTools(bookings, Wiring.need(camel, "messagesApi", MessagesApi.class),
                 Wiring.later(camel, "calendarSync", BookingTools.CalendarBusy.class), clock);
         camel.getRegistry().bind("bookingStore", bookings);
+        tools.metrics(Wiring.need(camel, "businessMetrics", BusinessMetrics.class));
         camel.getRegistry().bind("bookingTools", tools);
         camel.getRegistry().bind("bookingApi", new BookingApi(bookings, tools, Wiring.need(camel, "clientStore", ClientStore.class), clock,
                 maxJsonBytes, publicBaseUrl.trim() + "/webhooks/vapi"));

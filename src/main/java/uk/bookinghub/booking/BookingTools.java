@@ -84,6 +84,17 @@ public final class BookingTools {
     private volatile uk.bookinghub.reminders.FollowUps followUps;
 
     /** A booking stops the lead's follow-up sequence at once (in the booking's transaction). */
+    private uk.bookinghub.metrics.BusinessMetrics metrics = uk.bookinghub.metrics.BusinessMetrics.NONE;
+
+    /** Where bookings, cancellations and moves are counted after their commit ({@code hub_bookings_total}); the API's as well. */
+    public void metrics(uk.bookinghub.metrics.BusinessMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    uk.bookinghub.metrics.BusinessMetrics metrics() {
+        return metrics;
+    }
+
     public void onBooked(uk.bookinghub.reminders.FollowUps followUps) {
         this.followUps = followUps;
     }
@@ -363,6 +374,7 @@ public final class BookingTools {
                         service.name() == null ? "appointment" : service.name(), start, vapiCallId);
                 return a;
             });
+            metrics.booking("booked");
             return booked;
         } catch (BookingStore.SlotTaken e) {
             Optional<String> stored = store.toolAnswer(tc.id());
@@ -413,6 +425,7 @@ public final class BookingTools {
             cancel(conn, found);
             return found;
         });
+        metrics.booking("cancelled");
         return Answer.ok("Cancelled the " + (a.service() == null ? "appointment" : a.service()) + " on " + Templates.date(a.start(), zone, clock.instant()) + " at "
                 + Templates.time(a.start(), zone) + ".");
     }
@@ -429,6 +442,7 @@ public final class BookingTools {
         ZoneId zone = ZoneId.of(c.timezone());
         Instant start = dateTime(tc.arguments(), "start", zone);
         Appointment moved = store.database().inTransaction("rescheduling an appointment", conn -> move(conn, c, find(conn, c, tc.arguments()), start));
+        metrics.booking("moved");
         return Answer.ok("Moved to " + Templates.date(moved.start(), zone, clock.instant()) + " at " + Templates.time(moved.start(), zone) + ". A new confirmation is on its way.");
     }
 

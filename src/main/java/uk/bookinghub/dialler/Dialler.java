@@ -74,6 +74,13 @@ public final class Dialler {
         this.errors = new uk.bookinghub.monitoring.ErrorLog(db, clock);
     }
 
+    private uk.bookinghub.metrics.BusinessMetrics metrics = uk.bookinghub.metrics.BusinessMetrics.NONE;
+
+    /** Where each decision is counted after its commit ({@code hub_dialler_decisions_total}). */
+    public void metrics(uk.bookinghub.metrics.BusinessMetrics metrics) {
+        this.metrics = metrics;
+    }
+
     public boolean configured() {
         return vapi.configured();
     }
@@ -148,6 +155,7 @@ public final class Dialler {
     private void block(Candidate lead, CallingRules.Decision d) {
         Instant now = clock.instant();
         store.block(lead, d.rule(), d.detail(), d.notBefore(), now);
+        metrics.diallerDecision("blocked", d.rule());
         LOG.info("[DIALLER] lead {} not dialled ({}): {}", lead.id(), d.rule(), d.detail());
     }
 
@@ -305,6 +313,7 @@ public final class Dialler {
         Instant now = clock.instant();
         Client client = clients.byId(job.clientId()).orElseThrow();
         store.placed(job, vapiId, status, now);
+        metrics.diallerDecision("placed", null);
         LOG.info("[DIALLER] lead {} attempt {} placed for {}: Vapi call {}", job.leadId(), job.attemptNo(), client.clientKey(), vapiId);
     }
 
@@ -351,6 +360,7 @@ public final class Dialler {
         }
         Instant now = clock.instant();
         store.failed(job, why, leadStatus.equals("queued"), now);
+        metrics.diallerDecision("failed", null);
         LOG.error("[DIALLER] lead {} attempt {} failed: {}", job.leadId(), job.attemptNo(), why);
     }
 

@@ -5,6 +5,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.PropertyInject;
 
 import uk.bookinghub.Wiring;
+import uk.bookinghub.metrics.BusinessMetrics;
 import uk.bookinghub.booking.BookingApi;
 import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.leads.OptOutStore;
@@ -39,6 +40,7 @@ public class DiallerConfiguration implements CamelConfiguration {
                 Wiring.blankToNull(assistantId), Wiring.blankToNull(phoneNumberId), Wiring.blankToNull(baseUrl)),
                 Wiring.need(camel, "hubClock", Clock.class), batchSize, Duration.ofSeconds(callTimeoutSeconds));
         dialler.camel(camel);
+        dialler.metrics(Wiring.need(camel, "businessMetrics", BusinessMetrics.class));
         camel.getRegistry().bind("dialler", dialler);
         camel.getRegistry().bind("diallerRetry", dialler.beforeRetry());
         Wiring.need(camel, "bookingApi", BookingApi.class).callingSettings(dialler);

@@ -43,6 +43,7 @@ public final class MessageSender {
     private final Settings settings;
     private final RateCap smsCap;
     private final RateCap emailCap;
+    private uk.bookinghub.metrics.BusinessMetrics metrics = uk.bookinghub.metrics.BusinessMetrics.NONE;
     private volatile org.apache.camel.ProducerTemplate twilioLookup;
 
     /**
@@ -50,6 +51,11 @@ public final class MessageSender {
      * {@code twilio-message-lookup} (routes/messaging.camel.yaml): a visible partner call with its own
      * metrics. Only when Twilio is configured.
      */
+    /** Where each message result is counted, after its commit ({@code hub_messages_total}). */
+    public void metrics(uk.bookinghub.metrics.BusinessMetrics metrics) {
+        this.metrics = metrics;
+    }
+
     public void camel(org.apache.camel.CamelContext camel) {
         this.twilioLookup = camel.createProducerTemplate();
     }
@@ -144,12 +150,14 @@ public final class MessageSender {
             String reason = phone == null ? null : optedOut.getOrDefault(m.clientId(), Map.of()).get(phone);
             if (reason != null) {
                 outbox.finish(m.id(), "skipped", "opted out: " + reason, null, m.attempts(), null);
+                metrics.message(m.channel(), "skipped");
                 LOG.info("[{}] message {} to {} skipped: opted out ({})", tag(m), m.id(), m.to(), reason);
                 continue;
             }
             String missing = notConfigured(m);
             if (missing != null) {
                 outbox.finish(m.id(), "not_configured", missing, null, m.attempts(), null);
+                metrics.message(m.channel(), "not_configured");
                 LOG.warn("[{}] message {} not sent: {}", tag(m), m.id(), missing);
                 continue;
             }
@@ -183,6 +191,7 @@ public final class MessageSender {
                         && t.hasNonNull("sid") && !createdBefore(t.path("date_created").asText(null), m.createdAt().minusSeconds(60));
                 if (same) {
                     outbox.sent(m.id(), t.get("sid").asText(), t.path("status").asText(null), t.path("from").asText(null), Math.max(1, m.attempts()));
+                    metrics.message(m.channel(), "sent");
                     LOG.warn("[SMS] message {} to {} had reached Twilio ({}) before its sender stopped: recorded, not sent again", m.id(), m.to(),
                             t.get("sid").asText());
                     return true;
@@ -277,6 +286,7 @@ public final class MessageSender {
         String sid = twilio == null ? null : twilio.getSid();
         String status = twilio == null || twilio.getStatus() == null ? null : twilio.getStatus().toString();
         outbox.sent(m.id(), sid, status, exchange.getProperty("outboxSender", String.class), attempts(exchange));
+        metrics.message(m.channel(), "sent");
         LOG.info("[SMS] message {} ({}) to {} sent: {} {}", m.id(), m.kind(), m.to(), sid, status);
     }
 
@@ -305,6 +315,7 @@ public final class MessageSender {
         OutboxMessage m = exchange.getProperty(MESSAGE, OutboxMessage.class);
         String id = exchange.getMessage().getHeader("CamelMailMessageId", String.class);
         outbox.sent(m.id(), id, "accepted", settings.mailFrom(), attempts(exchange));
+        metrics.message(m.channel(), "sent");
         LOG.info("[EMAIL] message {} ({}) to {} sent: {}", m.id(), m.kind(), m.to(), id);
     }
 
@@ -326,6 +337,7 @@ public final class MessageSender {
             reason = f.text() + " (lead marked not SMS-capable)";
         }
         outbox.finish(m.id(), f.status(), reason, f.code(), attempts(exchange), f.text());
+        metrics.message(m.channel(), f.status());
         LOG.warn("[{}] message {} ({}) to {} {}: {}", tag(m), m.id(), m.kind(), m.to(), f.status(), reason);
     }
 
@@ -347,6 +359,7 @@ public final class MessageSender {
         deadLetters.storeMessage(m.id(), m.clientId(), exchange.getProperty(Exchange.FAILURE_ROUTE_ID, String.class),
                 exchange.getProperty(Exchange.FAILURE_ENDPOINT, String.class), m.view(), error,
                 c -> outbox.finish(c, dead.id(), "dead", reason, f.code(), attempts, f.text()));
+        metrics.message(m.channel(), "dead");
         LOG.error("[{}] message {} ({}) to {} is dead after {} attempts: {}", tag(m), m.id(), m.kind(), m.to(), attempts, f.text());
     }
 

@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import uk.bookinghub.Wiring;
+import uk.bookinghub.metrics.BusinessMetrics;
 import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.leads.OptOutStore;
 import uk.bookinghub.monitoring.DeadLetters;
@@ -19,6 +20,7 @@ import uk.bookinghub.store.Database;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -99,6 +101,13 @@ public class MessagingConfiguration implements CamelConfiguration {
         LOG.info("Messaging: SMS {}, email {}", twilio ? "through Twilio at " + TwilioClients.apiUrl(twilioBaseUrl) : "not configured", mail);
 
         OutboxStore outbox = new OutboxStore(db, clock);
+        BusinessMetrics metrics = Wiring.need(camel, "businessMetrics", BusinessMetrics.class);
+        outbox.metrics(metrics);
+        // the same numbers as /health's messaging.outbox, read at most every 5 s whatever the scrape rate
+        metrics.outbox(() -> {
+            Map<String, Object> b = outbox.backlog();
+            return new BusinessMetrics.OutboxBacklog(((Number) b.get("due")).longValue(), ((Number) b.get("oldestDueSeconds")).longValue());
+        }, Duration.ofSeconds(5));
         Wiring.onStop(camel, "the outbox", outbox::close);
         registry.bind("twilioRestClient", TwilioClients.create(twilioSid, twilioToken, twilioBaseUrl, publicBaseUrl.trim()));
         registry.bind("outbox", outbox);
@@ -109,6 +118,7 @@ public class MessagingConfiguration implements CamelConfiguration {
         if (twilio) {
             sender.camel(camel); // a message whose send was interrupted is looked up at Twilio first (route twilio-message-lookup)
         }
+        sender.metrics(metrics);
         registry.bind("outboxSender", sender);
         registry.bind("outboxRedelivery", (Processor) sender::onRedelivery);
         int threads = Math.max(1, sendThreads);

@@ -54,11 +54,17 @@ public final class OutboxStore {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OutboxStore.class);
     private final Database db;
     private final Clock clock;
+    private uk.bookinghub.metrics.BusinessMetrics metrics = uk.bookinghub.metrics.BusinessMetrics.NONE;
 
     public OutboxStore(Database db, Clock clock) {
         this.db = db;
         this.clock = clock;
         this.sentWriter = new uk.bookinghub.store.BatchWriter<>("outbox-sent", db, 2, 64, this::writeSent);
+    }
+
+    /** Where the delivery statuses of Twilio's callbacks are counted, after their commit ({@code hub_messages_total}). */
+    public void metrics(uk.bookinghub.metrics.BusinessMetrics metrics) {
+        this.metrics = metrics;
     }
 
     public Database database() {
@@ -275,7 +281,9 @@ public final class OutboxStore {
      */
     public Optional<OutboxMessage> statusCallback(String sid, String twilioStatus, String errorCode, String paramsJson) {
         Instant now = clock.instant();
-        return db.inTransaction("recording a delivery status", c -> {
+        String[] moved = new String[1];
+        Optional<OutboxMessage> message = db.inTransaction("recording a delivery status", c -> {
+            moved[0] = null;
             try (PreparedStatement ps = c.prepareStatement("insert into message_status_events (message_sid, status, error_code, params, received_at) "
                     + "values (?,?,?,?,?) on conflict (message_sid, status) do nothing")) {
                 ps.setString(1, sid);
@@ -285,13 +293,17 @@ public final class OutboxStore {
                 db.dialect().setInstant(ps, 5, now);
                 ps.executeUpdate();
             }
-            advance(c, sid, twilioStatus, errorCode, now);
+            moved[0] = advance(c, sid, twilioStatus, errorCode, now);
             return one(c, "provider_id = ?", sid);
         });
+        if (moved[0] != null && message.isPresent()) {
+            metrics.message(message.get().channel(), moved[0]); // committed, and it moved the message forward (a repeated callback does not)
+        }
+        return message;
     }
 
-    /** Moves the message with this Twilio sid forward to what Twilio says, never back. */
-    private void advance(Connection c, String sid, String twilioStatus, String errorCode, Instant now) throws SQLException {
+    /** Moves the message with this Twilio sid forward to what Twilio says, never back; returns the status it moved to, or null. */
+    private String advance(Connection c, String sid, String twilioStatus, String errorCode, Instant now) throws SQLException {
         String status;
         int rank;
         switch (twilioStatus) {
@@ -318,7 +330,7 @@ public final class OutboxStore {
             db.dialect().setInstant(ps, 6, now);
             ps.setString(7, sid);
             ps.setInt(8, rank);
-            ps.executeUpdate();
+            return ps.executeUpdate() > 0 && rank == 5 ? status : null; // counted: the final statuses only (our own "sent" was counted when Twilio took it)
         }
     }
 

@@ -265,8 +265,24 @@ public final class FollowUps {
 
     // ---- the follow-ups cron ------------------------------------------------------------------
 
+    private uk.bookinghub.metrics.BusinessMetrics metrics = uk.bookinghub.metrics.BusinessMetrics.NONE;
+
+    /** Where each batch's duration is recorded ({@code hub_batch_duration_seconds}). */
+    public void metrics(uk.bookinghub.metrics.BusinessMetrics metrics) {
+        this.metrics = metrics;
+    }
+
     /** One pass: claims due steps and carries them out (or stops them); returns the counts. */
     public Map<String, Object> run() {
+        long started = System.nanoTime();
+        try {
+            return pass();
+        } finally {
+            metrics.followUpsBatch(System.nanoTime() - started);
+        }
+    }
+
+    private Map<String, Object> pass() {
         Instant now = clock.instant();
         // clients whose stored sequences cannot be read: their steps stay pending (none is sent, none is
         // cancelled) until the sequences are saved again, and they do not take the batch from other clients

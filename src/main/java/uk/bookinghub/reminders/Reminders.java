@@ -68,12 +68,21 @@ public final class Reminders {
         this.alarm = new SettingsAlarm(db, clock);
     }
 
+    private uk.bookinghub.metrics.BusinessMetrics metrics = uk.bookinghub.metrics.BusinessMetrics.NONE;
+
+    /** Where each batch's duration is recorded ({@code hub_batch_duration_seconds}). */
+    public void metrics(uk.bookinghub.metrics.BusinessMetrics metrics) {
+        this.metrics = metrics;
+    }
+
     /** One pass; returns what it did (logged and answered by the route). */
     public Map<String, Object> run() {
         uk.bookinghub.messaging.MessageSender.BULK_PASSES.incrementAndGet();
+        long started = System.nanoTime();
         try {
             return pass();
         } finally {
+            metrics.remindersBatch(System.nanoTime() - started);
             uk.bookinghub.messaging.MessageSender.BULK_PASSES.decrementAndGet();
         }
     }

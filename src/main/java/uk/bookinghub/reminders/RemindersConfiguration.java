@@ -5,6 +5,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.PropertyInject;
 
 import uk.bookinghub.Wiring;
+import uk.bookinghub.metrics.BusinessMetrics;
 import uk.bookinghub.booking.BookingTools;
 import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.leads.OptOutStore;
@@ -27,8 +28,12 @@ public class RemindersConfiguration implements CamelConfiguration {
         MessagesApi messages = Wiring.need(camel, "messagesApi", MessagesApi.class);
         OptOutStore optOuts = Wiring.need(camel, "optOutStore", OptOutStore.class);
         Clock clock = Wiring.need(camel, "hubClock", Clock.class);
-        camel.getRegistry().bind("reminders", new Reminders(db, clients, messages, optOuts, Wiring.need(camel, "outbox", OutboxStore.class), clock));
+        BusinessMetrics metrics = Wiring.need(camel, "businessMetrics", BusinessMetrics.class);
+        Reminders reminders = new Reminders(db, clients, messages, optOuts, Wiring.need(camel, "outbox", OutboxStore.class), clock);
+        reminders.metrics(metrics);
+        camel.getRegistry().bind("reminders", reminders);
         FollowUps followUps = new FollowUps(db, clients, messages, optOuts, clock, maxJsonBytes);
+        followUps.metrics(metrics);
         camel.getRegistry().bind("followUps", followUps);
         Wiring.need(camel, "bookingTools", BookingTools.class).onBooked(followUps);
     }

@@ -39,12 +39,19 @@ public final class BatchWriter<T> implements AutoCloseable {
     private final String name;
     private final Database database;
     private final BatchWork<T> work;
+    private final Runnable afterCommit;
     private final int maxBatch;
     private final BlockingQueue<Pending<T>> queue = new LinkedBlockingQueue<>();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean running = true;
 
     public BatchWriter(String name, Database database, int writers, int maxBatch, BatchWork<T> work) {
+        this(name, database, writers, maxBatch, work, null);
+    }
+
+    /** The same, with {@code afterCommit} run on the writer thread after each batch's commit (never after a rollback). */
+    public BatchWriter(String name, Database database, int writers, int maxBatch, BatchWork<T> work, Runnable afterCommit) {
+        this.afterCommit = afterCommit;
         this.name = name;
         this.database = database;
         this.work = work;
@@ -140,6 +147,13 @@ public final class BatchWriter<T> implements AutoCloseable {
             work.write(c, items);
             return null;
         });
+        if (afterCommit != null) {
+            try {
+                afterCommit.run();
+            } catch (RuntimeException e) {
+                LOG.warn("{} writer: after-commit step failed: {}", name, e.toString());
+            }
+        }
     }
 
     /** Items waiting for a writer; a gauge for operations. */

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.TestInstance;
 
 import uk.bookinghub.support.Jsons;
 import uk.bookinghub.support.RunningHub;
+import uk.bookinghub.support.Scrape;
 import uk.bookinghub.support.TestDatabase;
 import uk.bookinghub.support.VapiReports;
 
@@ -257,6 +258,49 @@ abstract class BookingRouteTest {
         assertThat(patch("/api/appointments/" + id, "{\"status\":\"cancelled\"}").statusCode()).isEqualTo(200);
         assertThat(patch("/api/appointments/" + id, "{\"status\":\"cancelled\"}").statusCode()).isEqualTo(409);
         assertThat(patch("/api/appointments/" + id, "{\"colour\":\"blue\"}").statusCode()).isEqualTo(400);
+    }
+
+    /**
+     * The business metrics on the management port move with what was committed: one booking for a
+     * tool call however often Vapi retries it, a cancellation and a move each counted once, and every
+     * webhook answer counted by status. The scrape is one promtool would accept.
+     */
+    @Test
+    void bookingsAreCountedInTheMetricsOncePerCommittedChange() {
+        Scrape before = Scrape.of(hub);
+        LocalDate day = freshMonday().plusDays(3);
+        String phone = mobile();
+        String body = toolCall("call-metrics", "tc-metrics-1", "bookAppointment", "{\"start\":\"" + day + "T10:00\",\"name\":\"Gil\",\"phone\":\"" + phone
+                + "\",\"service\":\"Quote\"}");
+        assertThat(tools(body).get(0).get("result").asText()).startsWith("Booked");
+        tools(body); // Vapi's retry: the same answer, nothing booked
+        assertThat(one("call-metrics", "bookAppointment", "{\"start\":\"" + day + "T10:00\",\"name\":\"Hal\",\"phone\":\"" + mobile()
+                + "\",\"service\":\"Quote\"}").get("result").asText()).startsWith("That slot has just gone");
+        long id = appointments("?status=booked&from=" + day + "&to=" + day.plusDays(1)).get(0).get("id").asLong();
+        assertThat(patch("/api/appointments/" + id, "{\"start\":\"" + day + "T11:00\"}").statusCode()).isEqualTo(200);
+        assertThat(patch("/api/appointments/" + id, "{\"start\":\"" + day + "T10:00\"}").statusCode()).isEqualTo(200); // and back
+        assertThat(patch("/api/appointments/" + id, "{\"start\":\"" + day.minusDays(7) + "T07:00\"}").statusCode()).isIn(400, 409); // refused: not counted
+        assertThat(patch("/api/appointments/" + id, "{\"status\":\"cancelled\"}").statusCode()).isEqualTo(200);
+        HttpResponse<String> refused = hub.post("/webhooks/vapi", "application/json", "{\"message\":{\"type\":\"hang\"}}", "X-Vapi-Secret", "wrong");
+        assertThat(refused.statusCode()).isEqualTo(401);
+
+        Scrape after = Scrape.of(hub);
+        assertThat(after.value("hub_bookings_total", "action", "booked") - before.value("hub_bookings_total", "action", "booked")).isEqualTo(1);
+        assertThat(after.value("hub_bookings_total", "action", "moved") - before.value("hub_bookings_total", "action", "moved")).isEqualTo(2);
+        assertThat(after.value("hub_bookings_total", "action", "cancelled") - before.value("hub_bookings_total", "action", "cancelled")).isEqualTo(1);
+        assertThat(after.value("hub_webhook_responses_total", "source", "vapi", "status", "200")
+                - before.value("hub_webhook_responses_total", "source", "vapi", "status", "200")).isEqualTo(3);
+        assertThat(after.value("hub_webhook_responses_total", "source", "vapi", "status", "401")
+                - before.value("hub_webhook_responses_total", "source", "vapi", "status", "401")).isEqualTo(1);
+        // the queued confirmation is visible in the outbox gauges (read at most every 5 s)
+        assertThat(after.has("hub_outbox_due_messages")).isTrue();
+        assertThat(after.has("hub_outbox_oldest_due_seconds")).isTrue();
+        assertThat(after.has("hub_batch_duration_seconds_count")).isTrue();
+        for (String metric : List.of("hub_bookings_total", "hub_messages_total", "hub_calls_total", "hub_dialler_decisions_total",
+                "hub_webhook_responses_total", "hub_outbox_due_messages", "hub_outbox_oldest_due_seconds", "hub_batch_duration_seconds")) {
+            assertThat(after.help(metric)).as("HELP of " + metric).isNotBlank();
+        }
+        assertThat(after.problems()).as("what promtool check metrics would say").isEmpty();
     }
 
     @Test

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.TestInstance;
 import uk.bookinghub.support.Jsons;
 import uk.bookinghub.support.RouteTicks;
 import uk.bookinghub.support.RunningHub;
+import uk.bookinghub.support.Scrape;
 import uk.bookinghub.support.TestDatabase;
 import uk.bookinghub.support.VapiReports;
 import uk.bookinghub.support.VapiStub;
@@ -226,6 +227,41 @@ abstract class DiallerRouteTest {
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(bad.body()).contains("status must be one of");
         assertThat(hub.get("/api/dial-attempts?leadId=abc", "X-API-Key", key).body()).contains("leadId must be a whole number");
+    }
+
+    /**
+     * A dial and a block show in the business metrics after they are recorded, with the blocking
+     * rule as a label; the call's end-of-call report counts one call by outcome, however often Vapi
+     * delivers it.
+     */
+    @Test
+    void dialsBlocksAndEndedCallsAreCountedInTheMetrics() throws Exception {
+        Scrape before = Scrape.of(hub);
+        String phone = mobile();
+        long leadId = lead(key, "{\"name\":\"Mo\",\"phone\":\"" + phone + "\",\"instant\":true}");
+        String blocked = mobile();
+        long windowLead = lead(gatedKey, "{\"name\":\"Ned\",\"phone\":\"" + blocked + "\",\"instant\":true,\"consent\":\"yes\"}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "placed".equals(one("select status from dial_attempts where lead_id = " + leadId))
+                && one("select rule from dial_attempts where lead_id = " + windowLead) != null);
+        Scrape dialled = Scrape.of(hub);
+        assertThat(dialled.value("hub_dialler_decisions_total", "decision", "placed", "rule", "none")
+                - before.value("hub_dialler_decisions_total", "decision", "placed", "rule", "none")).isGreaterThanOrEqualTo(1);
+        assertThat(dialled.value("hub_dialler_decisions_total", "decision", "blocked", "rule", "calling_window")
+                - before.value("hub_dialler_decisions_total", "decision", "blocked", "rule", "calling_window")).isGreaterThanOrEqualTo(1);
+
+        String callId = one("select vapi_call_id from dial_attempts where lead_id = " + leadId);
+        String report = VapiReports.endOfCall(callId, "\"assistantOverrides\":{\"variableValues\":{\"clientKey\":\"leeds-plumbing\",\"leadId\":\"" + leadId + "\"}}",
+                "customer-did-not-answer", null);
+        assertThat(hub.postVapi(report).statusCode()).isEqualTo(200);
+        assertThat(hub.postVapi(report).statusCode()).isEqualTo(200); // Vapi's retry
+        await().atMost(Duration.ofSeconds(10)).until(() -> Scrape.of(hub).value("hub_calls_total", "outcome", "no_answer")
+                - before.value("hub_calls_total", "outcome", "no_answer") >= 1);
+        RouteTicks.await(hub.camel(), "dialler", 2); // the retried report has long been stored and tapped
+        Scrape ended = Scrape.of(hub);
+        assertThat(ended.value("hub_calls_total", "outcome", "no_answer") - before.value("hub_calls_total", "outcome", "no_answer")).isEqualTo(1);
+        assertThat(ended.value("hub_webhook_responses_total", "source", "vapi", "status", "200")
+                - before.value("hub_webhook_responses_total", "source", "vapi", "status", "200")).isGreaterThanOrEqualTo(2);
+        assertThat(ended.problems()).isEmpty();
     }
 
     @Test

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.TestInstance;
 import uk.bookinghub.support.Jsons;
 import uk.bookinghub.support.RouteTicks;
 import uk.bookinghub.support.RunningHub;
+import uk.bookinghub.support.Scrape;
 import uk.bookinghub.support.TestDatabase;
 import uk.bookinghub.support.TwilioSigner;
 import uk.bookinghub.support.TwilioStub;
@@ -360,6 +361,35 @@ abstract class MessagingRouteTest {
         assertThat(m.get("attempts").asInt()).isGreaterThan(1);
         await().atMost(Duration.ofSeconds(5)).until(() -> smtp.getReceivedMessages().length == 1);
         assertThat(smtp.getReceivedMessages()[0].getAllRecipients()[0].toString()).isEqualTo("fay@customer.example");
+    }
+
+    /**
+     * A message sent and then delivered shows in the business metrics by channel and status after
+     * each is recorded; a repeated callback is not counted again; each Twilio webhook answer is
+     * counted by status.
+     */
+    @Test
+    void sentAndDeliveredMessagesAreCountedInTheMetricsOnce() {
+        Scrape before = Scrape.of(hub);
+        String phone = mobile();
+        long id = queue("{\"kind\":\"reminder_1h\",\"phone\":\"" + phone + "\",\"appointment\":{\"start\":\"2026-12-07T10:00\"}}").get(0).get("id").asLong();
+        String sid = awaitStatus(id, "sent").get("providerId").asText();
+        Scrape sent = Scrape.of(hub);
+        assertThat(sent.value("hub_messages_total", "channel", "sms", "status", "sent")
+                - before.value("hub_messages_total", "channel", "sms", "status", "sent")).isGreaterThanOrEqualTo(1);
+
+        Map<String, String> delivered = TwilioSigner.statusCallback(sid, "delivered", null, SID, CLIENT_NUMBER, phone);
+        assertThat(postSigned("/webhooks/twilio/status", delivered).statusCode()).isEqualTo(200);
+        assertThat(postSigned("/webhooks/twilio/status", delivered).statusCode()).isEqualTo(200); // Twilio's retry
+        assertThat(hub.post("/webhooks/twilio/status", "application/x-www-form-urlencoded", TwilioSigner.form(delivered)).statusCode()).isEqualTo(403);
+        Scrape after = Scrape.of(hub);
+        assertThat(after.value("hub_messages_total", "channel", "sms", "status", "delivered")
+                - before.value("hub_messages_total", "channel", "sms", "status", "delivered")).isEqualTo(1);
+        assertThat(after.value("hub_webhook_responses_total", "source", "twilio", "status", "200")
+                - before.value("hub_webhook_responses_total", "source", "twilio", "status", "200")).isEqualTo(2);
+        assertThat(after.value("hub_webhook_responses_total", "source", "twilio", "status", "403")
+                - before.value("hub_webhook_responses_total", "source", "twilio", "status", "403")).isEqualTo(1);
+        assertThat(after.problems()).isEmpty();
     }
 
     @Test

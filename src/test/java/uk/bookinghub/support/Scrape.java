@@ -1,0 +1,201 @@
+package uk.bookinghub.support;
+
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * One read of the hub's Prometheus endpoint ({@code /observe/metrics} on the management port),
+ * parsed: the value of a series by name and labels, and {@link #problems()}, the checks
+ * {@code promtool check metrics} makes on an exposition (HELP and TYPE for every metric, before
+ * its samples, snake_case names and label names, counters ending in {@code _total}, no series twice).
+ */
+public final class Scrape {
+
+    private static final Pattern SAMPLE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})?\\s+(\\S+)(\\s+\\d+)?");
+    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\",?");
+    private static final Pattern SNAKE = Pattern.compile("[a-z][a-z0-9_]*");
+
+    /** A sample: metric name, labels (sorted), value. */
+    public record Sample(String name, Map<String, String> labels, double value) {
+    }
+
+    public final String text;
+    private final List<Sample> samples = new ArrayList<>();
+    private final List<String> problems = new ArrayList<>();
+
+    private Scrape(String text) {
+        this.text = text;
+        parse();
+    }
+
+    public static Scrape of(RunningHub hub) {
+        HttpResponse<String> r = hub.get(hub.managementUrl("/observe/metrics"));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return new Scrape(r.body());
+    }
+
+    /** The value of the one series with this name and these labels (name, value pairs); 0 when the series is absent. */
+    public double value(String name, String... labels) {
+        double found = 0;
+        int matches = 0;
+        for (Sample s : samples) {
+            if (s.name().equals(name) && has(s.labels(), labels)) {
+                found = s.value();
+                matches++;
+            }
+        }
+        assertThat(matches).as("series %s %s", name, List.of(labels)).isLessThanOrEqualTo(1);
+        return found;
+    }
+
+    /** Whether a sample with this name is in the scrape. */
+    public boolean has(String name) {
+        return samples.stream().anyMatch(s -> s.name().equals(name));
+    }
+
+    /** The HELP text of a metric, or null. */
+    public String help(String metric) {
+        for (String line : text.split("\n")) {
+            if (line.startsWith("# HELP " + metric + " ")) {
+                return line.substring(("# HELP " + metric + " ").length());
+            }
+        }
+        return null;
+    }
+
+    public List<String> problems() {
+        return problems;
+    }
+
+    private static boolean has(Map<String, String> actual, String... labels) {
+        for (int i = 0; i + 1 < labels.length; i += 2) {
+            if (!labels[i + 1].equals(actual.get(labels[i]))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void parse() {
+        Map<String, String> types = new HashMap<>();
+        Set<String> helps = new HashSet<>();
+        Set<String> series = new HashSet<>();
+        Set<String> closed = new HashSet<>();
+        String current = null;
+        for (String line : text.split("\n")) {
+            if (line.isBlank()) {
+                continue;
+            }
+            if (line.startsWith("# HELP ") || line.startsWith("# TYPE ")) {
+                String[] p = line.split(" ", 4);
+                String metric = p.length > 2 ? p[2] : "";
+                if (!metric.equals(current)) {
+                    if (current != null) {
+                        closed.add(current);
+                    }
+                    if (closed.contains(metric)) {
+                        problems.add("metric " + metric + " appears in two places");
+                    }
+                    current = metric;
+                }
+                if (line.startsWith("# HELP ")) {
+                    if (!helps.add(metric)) {
+                        problems.add("second HELP for " + metric);
+                    }
+                    if ((p.length < 4 || p[3].isBlank()) && metric.startsWith("hub_")) { // promtool accepts an empty HELP (Camel's app_info has one); ours say what they count
+                        problems.add("empty HELP for " + metric);
+                    }
+                } else if (types.put(metric, p.length > 3 ? p[3] : "") != null) {
+                    problems.add("second TYPE for " + metric);
+                }
+                continue;
+            }
+            if (line.startsWith("#")) {
+                continue;
+            }
+            Matcher m = SAMPLE.matcher(line);
+            if (!m.matches()) {
+                problems.add("unreadable line: " + line);
+                continue;
+            }
+            String name = m.group(1);
+            Map<String, String> labels = new TreeMap<>();
+            if (m.group(3) != null && !m.group(3).isEmpty()) {
+                Matcher l = LABEL.matcher(m.group(3));
+                int end = 0;
+                while (l.find() && l.start() == end) {
+                    if (labels.put(l.group(1), l.group(2)) != null) {
+                        problems.add("label " + l.group(1) + " twice in " + line);
+                    }
+                    end = l.end();
+                }
+                if (end != m.group(3).length()) {
+                    problems.add("unreadable labels: " + line);
+                }
+            }
+            double value;
+            try {
+                value = switch (m.group(4)) {
+                    case "NaN" -> Double.NaN;
+                    case "+Inf" -> Double.POSITIVE_INFINITY;
+                    case "-Inf" -> Double.NEGATIVE_INFINITY;
+                    default -> Double.parseDouble(m.group(4));
+                };
+            } catch (NumberFormatException e) {
+                problems.add("bad value: " + line);
+                continue;
+            }
+            samples.add(new Sample(name, labels, value));
+            String metric = family(name, types);
+            if (metric == null || !metric.equals(current)) {
+                problems.add("sample " + name + " is not under its own HELP / TYPE");
+            } else if (!helps.contains(metric)) {
+                problems.add("no HELP for " + metric);
+            }
+            if (!SNAKE.matcher(name).matches()) {
+                problems.add("metric name not snake_case: " + name);
+            }
+            for (String label : labels.keySet()) {
+                // Camel's own meters carry camelCase labels (routeId, camelContext); the hub's own are snake_case
+                if (name.startsWith("hub_") && !SNAKE.matcher(label).matches()) {
+                    problems.add("label name not snake_case: " + label + " in " + name);
+                }
+            }
+            if (!series.add(name + new LinkedHashMap<>(labels))) {
+                problems.add("series twice: " + line);
+            }
+        }
+        types.forEach((metric, type) -> {
+            if (type.equals("counter") && !metric.endsWith("_total")) {
+                problems.add("counter " + metric + " does not end in _total");
+            }
+            if (!type.equals("counter") && metric.endsWith("_total")) {
+                problems.add(type + " " + metric + " ends in _total (only counters should)");
+            }
+        });
+    }
+
+    /** The metric a sample belongs to: its own name, or the name without a histogram / summary suffix. */
+    private static String family(String name, Map<String, String> types) {
+        if (types.containsKey(name)) {
+            return name;
+        }
+        for (String suffix : new String[] {"_bucket", "_count", "_sum", "_created"}) {
+            if (name.endsWith(suffix) && types.containsKey(name.substring(0, name.length() - suffix.length()))) {
+                return name.substring(0, name.length() - suffix.length());
+            }
+        }
+        return null;
+    }
+}
