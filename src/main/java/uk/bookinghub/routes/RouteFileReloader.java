@@ -1,5 +1,7 @@
 package uk.bookinghub.routes;
 
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelContext;
 import org.apache.camel.FailedToCreateRouteException;
 import org.apache.camel.FailedToStartRouteException;
@@ -7,6 +9,8 @@ import org.apache.camel.Route;
 import org.apache.camel.RoutesBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.builder.RouteConfigurationBuilder;
+import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.component.micrometer.routepolicy.MicrometerRoutePolicy;
 import org.apache.camel.model.Model;
 import org.apache.camel.model.RouteConfigurationDefinition;
 import org.apache.camel.model.RouteDefinition;
@@ -56,6 +60,8 @@ import java.util.concurrent.TimeUnit;
  * missing {@code {{placeholder}}}...), puts the previous version back before the held requests
  * go on, and logs one WARN line with the file, the route, what is wrong and where.</li>
  * </ol>
+ * A route that is replaced by its new version keeps its Micrometer meters (counters and timers
+ * count on, {@link #keepMeters}); only a route removed for good loses them.
  * A file that holds route configurations (error-handling, front door) is reloaded together with
  * every file whose routes use them, as one change: all apply, or all stay as they were. A deleted
  * file's routes are stopped and removed. One INFO line per reload says what changed.
@@ -310,6 +316,7 @@ public final class RouteFileReloader extends ServiceSupport {
                 return;
             }
             change.forEach(running::put);
+            counts.values().forEach(c -> dropMeters(c.removed()));
         });
         if (counts.size() == change.size()) {
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -334,7 +341,13 @@ public final class RouteFileReloader extends ServiceSupport {
         Set<String> removed = new TreeSet<>(old);
         removed.removeAll(now);
         for (String id : removed) {
+            keepMeters(id); // until the change is applied: a refused one puts the route back, counts and all
             remove(id);
+        }
+        Set<String> replaced = new TreeSet<>(old);
+        replaced.retainAll(now);
+        for (String id : replaced) {
+            keepMeters(id);
         }
         load(file, content);
         forgetRests(file, restsBefore);
@@ -418,6 +431,9 @@ public final class RouteFileReloader extends ServiceSupport {
                 }
             }
             for (String id : ids) {
+                if (old.contains(id)) { // it comes back: its meters carry on
+                    keepMeters(id);
+                }
                 remove(id);
             }
             String previous = running.get(file);
@@ -471,6 +487,37 @@ public final class RouteFileReloader extends ServiceSupport {
         if (camel.getRoute(id) != null) {
             camel.getRouteController().stopRoute(id);
             camel.removeRoute(id);
+        }
+    }
+
+    /**
+     * Stops a route that is about to be replaced by a new version of itself and detaches its
+     * Micrometer route policy: camel-micrometer removes a route's meters from the registry when the
+     * route is removed ({@code MicrometerRoutePolicy.onRemove}), so its counters and timers would
+     * start again from zero. Detached, the old route leaves them in place, and the new version, which
+     * registers the same meter ids (name + camelContext, kind, routeId, eventType), gets the same
+     * meters and counts on. Stopped first, so no exchange in flight loses its count.
+     */
+    private void keepMeters(String id) throws Exception {
+        Route route = camel.getRoute(id);
+        if (route == null) {
+            return;
+        }
+        camel.getRouteController().stopRoute(id);
+        route.getRoutePolicyList().removeIf(p -> p instanceof MicrometerRoutePolicy);
+    }
+
+    /** Removes the meters of routes that a change removed for good (kept by {@link #keepMeters} until then). */
+    private void dropMeters(Set<String> ids) {
+        MeterRegistry registry = camel.getRegistry().lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME, MeterRegistry.class);
+        if (registry == null || ids.isEmpty()) {
+            return;
+        }
+        for (Meter meter : List.copyOf(registry.getMeters())) {
+            if (MicrometerConstants.KIND_ROUTE.equals(meter.getId().getTag(MicrometerConstants.KIND))
+                    && ids.contains(meter.getId().getTag("routeId"))) {
+                registry.remove(meter);
+            }
         }
     }
 
