@@ -514,8 +514,8 @@ public final class RouteFileReloader extends ServiceSupport {
             return;
         }
         for (Meter meter : List.copyOf(registry.getMeters())) {
-            if (MicrometerConstants.KIND_ROUTE.equals(meter.getId().getTag(MicrometerConstants.KIND))
-                    && ids.contains(meter.getId().getTag("routeId"))) {
+            String route = meter.getId().getTag("routeId");
+            if (route != null && ids.contains(route) && MicrometerConstants.KIND_ROUTE.equals(meter.getId().getTag(MicrometerConstants.KIND))) {
                 registry.remove(meter);
             }
         }

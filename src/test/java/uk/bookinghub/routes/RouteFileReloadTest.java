@@ -237,6 +237,7 @@ class RouteFileReloadTest {
         Files.writeString(routes.resolve("ops-probe.camel.yaml"), PROBE.formatted("version-4"));
         assertThat(appliedAfter(before)).contains("added [], updated [ops-probe], removed [ops-probe-2]");
         assertThat(hub.camel().getRoute("ops-probe-2")).isNull();
+        assertThat(metricLine("camel_exchanges_total{", "ops-probe-2")).as("a route removed for good takes its meters with it").isNull();
         assertThat(hub.get("/ops/probe2").statusCode()).isEqualTo(404);
         assertThat(hub.get("/ops/probe").body()).isEqualTo("version-4");
     }
