@@ -7,6 +7,7 @@ import org.apache.camel.FailedToCreateRouteException;
 import org.apache.camel.FailedToStartRouteException;
 import org.apache.camel.Route;
 import org.apache.camel.RoutesBuilder;
+import org.apache.camel.ServiceStatus;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.builder.RouteConfigurationBuilder;
 import org.apache.camel.component.micrometer.MicrometerConstants;
@@ -16,9 +17,12 @@ import org.apache.camel.model.RouteConfigurationDefinition;
 import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.model.rest.RestDefinition;
 import org.apache.camel.spi.Resource;
+import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.spi.RoutesLoader;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
+import org.apache.camel.support.SimpleEventNotifierSupport;
+import org.apache.camel.support.service.ServiceHelper;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +44,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -81,6 +86,9 @@ public final class RouteFileReloader extends ServiceSupport {
     private final Map<Path, List<RouteConfigurationDefinition>> configurations = new LinkedHashMap<>();
     private boolean configurationsKnown;
     private final List<String> refusals = new CopyOnWriteArrayList<>();
+    /** Routes whose meters outlive their removal in the change being applied ({@link #keepMeters}). */
+    private final Set<String> replacing = ConcurrentHashMap.newKeySet();
+    private final KeepMetersOnStop keepMetersOnStop = new KeepMetersOnStop();
     private final List<String> summaries = new CopyOnWriteArrayList<>();
     private WatchService watcher;
     private Thread thread;
@@ -111,6 +119,9 @@ public final class RouteFileReloader extends ServiceSupport {
                 }
             }
         }
+        camel.getManagementStrategy().addEventNotifier(keepMetersOnStop);
+        camel.getCamelContextExtension().setEventNotificationApplicable(true); // off when no notifier was there at start
+        ServiceHelper.startService(keepMetersOnStop);
         watcher = folder.getFileSystem().newWatchService();
         folder.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
                 StandardWatchEventKinds.ENTRY_DELETE);
@@ -122,6 +133,8 @@ public final class RouteFileReloader extends ServiceSupport {
 
     @Override
     protected void doStop() throws Exception {
+        camel.getManagementStrategy().removeEventNotifier(keepMetersOnStop);
+        ServiceHelper.stopService(keepMetersOnStop);
         if (watcher != null) {
             watcher.close();
         }
@@ -314,6 +327,8 @@ public final class RouteFileReloader extends ServiceSupport {
                 refuse(current == null ? name : folder.relativize(current).toString(), route, e,
                         change.size() > 1 ? " (with " + name + ")" : "");
                 return;
+            } finally {
+                replacing.clear();
             }
             change.forEach(running::put);
             counts.values().forEach(c -> dropMeters(c.removed()));
@@ -491,20 +506,42 @@ public final class RouteFileReloader extends ServiceSupport {
     }
 
     /**
-     * Stops a route that is about to be replaced by a new version of itself and detaches its
-     * Micrometer route policy: camel-micrometer removes a route's meters from the registry when the
+     * Marks a route that is about to be replaced by a new version of itself (or removed by a change
+     * that may yet be refused): camel-micrometer removes a route's meters from the registry when the
      * route is removed ({@code MicrometerRoutePolicy.onRemove}), so its counters and timers would
-     * start again from zero. Detached, the old route leaves them in place, and the new version, which
+     * start again from zero. Once the marked route has stopped (Camel stops it, waiting for the
+     * exchanges in flight, just before it removes it), its Micrometer route policy is detached
+     * ({@link #detachMeters}), so the removal leaves the meters in place and the new version, which
      * registers the same meter ids (name + camelContext, kind, routeId, eventType), gets the same
-     * meters and counts on. Stopped first, so no exchange in flight loses its count.
+     * meters and counts on. The route keeps serving until Camel itself replaces it.
      */
-    private void keepMeters(String id) throws Exception {
+    private void keepMeters(String id) {
+        replacing.add(id);
         Route route = camel.getRoute(id);
-        if (route == null) {
-            return;
+        ServiceStatus status = route == null ? null : camel.getRouteController().getRouteStatus(id);
+        if (status != null && status.isStopped()) { // stopped already (an operator's stop): no stop event comes
+            detachMeters(route);
         }
-        camel.getRouteController().stopRoute(id);
+    }
+
+    private static void detachMeters(Route route) {
         route.getRoutePolicyList().removeIf(p -> p instanceof MicrometerRoutePolicy);
+    }
+
+    /** Detaches the meters of a marked route when it has stopped, before Camel removes it. */
+    private final class KeepMetersOnStop extends SimpleEventNotifierSupport {
+        @Override
+        public boolean isEnabled(CamelEvent event) {
+            return event instanceof CamelEvent.RouteStoppedEvent;
+        }
+
+        @Override
+        public void notify(CamelEvent event) {
+            Route route = ((CamelEvent.RouteStoppedEvent) event).getRoute();
+            if (route != null && replacing.contains(route.getRouteId())) {
+                detachMeters(route);
+            }
+        }
     }
 
     /** Removes the meters of routes that a change removed for good (kept by {@link #keepMeters} until then). */
