@@ -18,9 +18,11 @@ import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.model.rest.RestDefinition;
 import org.apache.camel.spi.Resource;
 import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.spi.RoutePolicy;
 import org.apache.camel.spi.RoutesLoader;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
+import org.apache.camel.support.RoutePolicySupport;
 import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.apache.camel.support.service.ServiceHelper;
 import org.apache.camel.support.service.ServiceSupport;
@@ -524,8 +526,17 @@ public final class RouteFileReloader extends ServiceSupport {
         }
     }
 
+    /** A stand-in for a detached policy: does nothing. */
+    private static final RoutePolicySupport DETACHED = new RoutePolicySupport() { };
+
+    /** Replaced in place (not removed): a request still iterating the route's policies meets no concurrent modification. */
     private static void detachMeters(Route route) {
-        route.getRoutePolicyList().removeIf(p -> p instanceof MicrometerRoutePolicy);
+        List<RoutePolicy> policies = route.getRoutePolicyList();
+        for (int i = 0; i < policies.size(); i++) {
+            if (policies.get(i) instanceof MicrometerRoutePolicy) {
+                policies.set(i, DETACHED);
+            }
+        }
     }
 
     /** Detaches the meters of a marked route when it has stopped, before Camel removes it. */
