@@ -105,6 +105,7 @@ public final class HubApp {
                 var health = org.apache.camel.health.HealthCheckRegistry.get(m.getCamelContext());
                 if (health != null) {
                     health.register(new StartupChecks.PublicListenerCheck(m.getCamelContext()));
+                    health.register(new uk.bookinghub.routes.StoppedRoutes.Check(m.getCamelContext()));
                 }
                 boolean reload = Boolean.parseBoolean(m.getCamelContext().resolvePropertyPlaceholders("{{hub.routes.reload}}"));
                 if (reload) { // the hub's own watcher: a route file is applied whole or refused (RouteFileReloader)
@@ -162,6 +163,9 @@ public final class HubApp {
         }
         LOG.info("HTTP: 'Expect: 100-continue' answered at once on port {} (bodies up to {} bytes)", port, max);
         jsonErrors(mainRouter(router), context.getRegistry().lookupByNameAndType("apiCatalog", uk.bookinghub.api.ApiCatalog.class));
+        // a declared endpoint whose route is stopped or starting answers 503 + Retry-After (callers retry), not 404
+        uk.bookinghub.routes.StoppedRoutes.answerBusy(mainRouter(router), context,
+                context.getRegistry().lookupByNameAndType("apiCatalog", uk.bookinghub.api.ApiCatalog.class));
         uk.bookinghub.http.ServerLimits.jsonInvalidRequests(router.getServer().getServer());
         long bodyIdleMs = Long.parseLong(context.resolvePropertyPlaceholders("{{hub.http.body-idle-timeout-ms}}"));
         var catalog = context.getRegistry().lookupByNameAndType("apiCatalog", uk.bookinghub.api.ApiCatalog.class);

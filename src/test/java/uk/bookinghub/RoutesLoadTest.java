@@ -127,6 +127,47 @@ class RoutesLoadTest {
         assertThat(hub.get("/observe/health").statusCode()).as("not on the public port").isEqualTo(404);
     }
 
+    /**
+     * A webhook whose route an operator stopped (JMX, as Jolokia or Hawtio would) answers 503 with
+     * Retry-After and a JSON error (Vapi and Twilio retry a 503; a 404 they give up as gone), and
+     * /observe/health is DOWN naming the route; started again, it serves and health is UP.
+     */
+    @Test
+    void aStoppedRouteAnswersLikeABusyOneAndHealthNamesIt() throws Exception {
+        MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
+        ObjectName route = new ObjectName("org.apache.camel:context=booking-hub,type=routes,name=\"vapi-webhooks\"");
+        String hang = "{\"message\":{\"type\":\"hang\",\"call\":{\"id\":\"c-stopped\"}}}";
+        mbeans.invoke(route, "stop", null, null);
+        try {
+            HttpResponse<String> r = hub.postVapi(hang);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+            assertThat(r.headers().firstValue("Retry-After")).hasValue("5");
+            assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
+            assertThat(Jsons.read(r.body()).get("error").asText()).contains("POST /webhooks/vapi").contains("vapi-webhooks");
+            assertThat(hub.get("/webhooks/no-such").statusCode()).as("an unknown path stays a 404").isEqualTo(404);
+
+            HttpResponse<String> health = hub.get(hub.managementUrl("/observe/health"));
+            assertThat(health.statusCode()).isEqualTo(503);
+            JsonNode h = Jsons.read(health.body());
+            assertThat(h.get("status").asText()).isEqualTo("DOWN");
+            JsonNode check = null;
+            for (JsonNode c : h.get("checks")) {
+                if (c.get("name").asText().equals("http-routes")) {
+                    check = c;
+                }
+            }
+            assertThat(check).as(health.body()).isNotNull();
+            assertThat(check.get("status").asText()).isEqualTo("DOWN");
+            assertThat(check.toString()).contains("vapi-webhooks");
+        } finally {
+            mbeans.invoke(route, "start", null, null);
+        }
+        assertThat(hub.postVapi(hang).statusCode()).isEqualTo(200);
+        HttpResponse<String> health = hub.get(hub.managementUrl("/observe/health"));
+        assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
+        assertThat(Jsons.read(health.body()).get("status").asText()).isEqualTo("UP");
+    }
+
     /** A client that asks first ({@code Expect: 100-continue}, as curl does for large uploads) is told to go on at once. */
     @Test
     void expectContinueIsAnsweredAtOnceUnlessTheBodyIsTooLarge() throws Exception {

@@ -1,20 +1,30 @@
 package uk.bookinghub.routes;
 
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelContext;
 import org.apache.camel.FailedToCreateRouteException;
 import org.apache.camel.FailedToStartRouteException;
 import org.apache.camel.Route;
 import org.apache.camel.RoutesBuilder;
+import org.apache.camel.ServiceStatus;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.builder.RouteConfigurationBuilder;
+import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.component.micrometer.routepolicy.MicrometerRoutePolicy;
 import org.apache.camel.model.Model;
 import org.apache.camel.model.RouteConfigurationDefinition;
 import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.model.rest.RestDefinition;
 import org.apache.camel.spi.Resource;
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.spi.RoutePolicy;
 import org.apache.camel.spi.RoutesLoader;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
+import org.apache.camel.support.RoutePolicySupport;
+import org.apache.camel.support.SimpleEventNotifierSupport;
+import org.apache.camel.support.service.ServiceHelper;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +46,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -56,6 +67,8 @@ import java.util.concurrent.TimeUnit;
  * missing {@code {{placeholder}}}...), puts the previous version back before the held requests
  * go on, and logs one WARN line with the file, the route, what is wrong and where.</li>
  * </ol>
+ * A route that is replaced by its new version keeps its Micrometer meters (counters and timers
+ * count on, {@link #keepMeters}); only a route removed for good loses them.
  * A file that holds route configurations (error-handling, front door) is reloaded together with
  * every file whose routes use them, as one change: all apply, or all stay as they were. A deleted
  * file's routes are stopped and removed. One INFO line per reload says what changed.
@@ -75,6 +88,9 @@ public final class RouteFileReloader extends ServiceSupport {
     private final Map<Path, List<RouteConfigurationDefinition>> configurations = new LinkedHashMap<>();
     private boolean configurationsKnown;
     private final List<String> refusals = new CopyOnWriteArrayList<>();
+    /** Routes whose meters outlive their removal in the change being applied ({@link #keepMeters}). */
+    private final Set<String> replacing = ConcurrentHashMap.newKeySet();
+    private final KeepMetersOnStop keepMetersOnStop = new KeepMetersOnStop();
     private final List<String> summaries = new CopyOnWriteArrayList<>();
     private WatchService watcher;
     private Thread thread;
@@ -105,6 +121,9 @@ public final class RouteFileReloader extends ServiceSupport {
                 }
             }
         }
+        camel.getManagementStrategy().addEventNotifier(keepMetersOnStop);
+        camel.getCamelContextExtension().setEventNotificationApplicable(true); // off when no notifier was there at start
+        ServiceHelper.startService(keepMetersOnStop);
         watcher = folder.getFileSystem().newWatchService();
         folder.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
                 StandardWatchEventKinds.ENTRY_DELETE);
@@ -116,6 +135,8 @@ public final class RouteFileReloader extends ServiceSupport {
 
     @Override
     protected void doStop() throws Exception {
+        camel.getManagementStrategy().removeEventNotifier(keepMetersOnStop);
+        ServiceHelper.stopService(keepMetersOnStop);
         if (watcher != null) {
             watcher.close();
         }
@@ -308,8 +329,11 @@ public final class RouteFileReloader extends ServiceSupport {
                 refuse(current == null ? name : folder.relativize(current).toString(), route, e,
                         change.size() > 1 ? " (with " + name + ")" : "");
                 return;
+            } finally {
+                replacing.clear();
             }
             change.forEach(running::put);
+            counts.values().forEach(c -> dropMeters(c.removed()));
         });
         if (counts.size() == change.size()) {
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -334,7 +358,13 @@ public final class RouteFileReloader extends ServiceSupport {
         Set<String> removed = new TreeSet<>(old);
         removed.removeAll(now);
         for (String id : removed) {
+            keepMeters(id); // until the change is applied: a refused one puts the route back, counts and all
             remove(id);
+        }
+        Set<String> replaced = new TreeSet<>(old);
+        replaced.retainAll(now);
+        for (String id : replaced) {
+            keepMeters(id);
         }
         load(file, content);
         forgetRests(file, restsBefore);
@@ -418,6 +448,9 @@ public final class RouteFileReloader extends ServiceSupport {
                 }
             }
             for (String id : ids) {
+                if (old.contains(id)) { // it comes back: its meters carry on
+                    keepMeters(id);
+                }
                 remove(id);
             }
             String previous = running.get(file);
@@ -471,6 +504,68 @@ public final class RouteFileReloader extends ServiceSupport {
         if (camel.getRoute(id) != null) {
             camel.getRouteController().stopRoute(id);
             camel.removeRoute(id);
+        }
+    }
+
+    /**
+     * Marks a route that is about to be replaced by a new version of itself (or removed by a change
+     * that may yet be refused): camel-micrometer removes a route's meters from the registry when the
+     * route is removed ({@code MicrometerRoutePolicy.onRemove}), so its counters and timers would
+     * start again from zero. Once the marked route has stopped (Camel stops it, waiting for the
+     * exchanges in flight, just before it removes it), its Micrometer route policy is detached
+     * ({@link #detachMeters}), so the removal leaves the meters in place and the new version, which
+     * registers the same meter ids (name + camelContext, kind, routeId, eventType), gets the same
+     * meters and counts on. The route keeps serving until Camel itself replaces it.
+     */
+    private void keepMeters(String id) {
+        replacing.add(id);
+        Route route = camel.getRoute(id);
+        ServiceStatus status = route == null ? null : camel.getRouteController().getRouteStatus(id);
+        if (status != null && status.isStopped()) { // stopped already (an operator's stop): no stop event comes
+            detachMeters(route);
+        }
+    }
+
+    /** A stand-in for a detached policy: does nothing. */
+    private static final RoutePolicySupport DETACHED = new RoutePolicySupport() { };
+
+    /** Replaced in place (not removed): a request still iterating the route's policies meets no concurrent modification. */
+    private static void detachMeters(Route route) {
+        List<RoutePolicy> policies = route.getRoutePolicyList();
+        for (int i = 0; i < policies.size(); i++) {
+            if (policies.get(i) instanceof MicrometerRoutePolicy) {
+                policies.set(i, DETACHED);
+            }
+        }
+    }
+
+    /** Detaches the meters of a marked route when it has stopped, before Camel removes it. */
+    private final class KeepMetersOnStop extends SimpleEventNotifierSupport {
+        @Override
+        public boolean isEnabled(CamelEvent event) {
+            return event instanceof CamelEvent.RouteStoppedEvent;
+        }
+
+        @Override
+        public void notify(CamelEvent event) {
+            Route route = ((CamelEvent.RouteStoppedEvent) event).getRoute();
+            if (route != null && replacing.contains(route.getRouteId())) {
+                detachMeters(route);
+            }
+        }
+    }
+
+    /** Removes the meters of routes that a change removed for good (kept by {@link #keepMeters} until then). */
+    private void dropMeters(Set<String> ids) {
+        MeterRegistry registry = camel.getRegistry().lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME, MeterRegistry.class);
+        if (registry == null || ids.isEmpty()) {
+            return;
+        }
+        for (Meter meter : List.copyOf(registry.getMeters())) {
+            String route = meter.getId().getTag("routeId");
+            if (route != null && ids.contains(route) && MicrometerConstants.KIND_ROUTE.equals(meter.getId().getTag(MicrometerConstants.KIND))) {
+                registry.remove(meter);
+            }
         }
     }
 

@@ -30,7 +30,8 @@ import static org.awaitility.Awaitility.await;
  * previous version answers throughout (a request every 50 ms, none answered other than 200); a
  * good edit is applied without a moment of 404; deleting a file or a route removes it; a shared
  * route configuration reloads the routes that use it or is refused whole; an editor's save
- * (truncate, then write) is waited out; route timers of other files survive a reload.
+ * (truncate, then write) is waited out; route counters and timers survive a reload, those of the
+ * reloaded routes included.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -236,6 +237,7 @@ class RouteFileReloadTest {
         Files.writeString(routes.resolve("ops-probe.camel.yaml"), PROBE.formatted("version-4"));
         assertThat(appliedAfter(before)).contains("added [], updated [ops-probe], removed [ops-probe-2]");
         assertThat(hub.camel().getRoute("ops-probe-2")).isNull();
+        assertThat(metricLine("camel_exchanges_total{", "ops-probe-2")).as("a route removed for good takes its meters with it").isNull();
         assertThat(hub.get("/ops/probe2").statusCode()).isEqualTo(404);
         assertThat(hub.get("/ops/probe").body()).isEqualTo("version-4");
     }
@@ -268,6 +270,31 @@ class RouteFileReloadTest {
         appliedAfter(before);
         assertThat(metricLine(timer, "clients-me")).as("the timer of a route in another file").isNotNull();
         assertThat(metricLine("camel_exchanges_total{", "clients-me")).isNotNull();
+    }
+
+    /** Camel removes a route's meters with the route: a reload of its own file must not reset its counters and timers. */
+    @Test
+    @Order(9)
+    void aReloadedRouteKeepsItsOwnCountersAndTimers() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            assertThat(hub.get("/ops/probe").statusCode()).isEqualTo(200);
+        }
+        String counter = "camel_exchanges_total{";
+        String timer = "camel_route_policy_seconds_count{";
+        await().atMost(Duration.ofSeconds(10)).until(() -> metricValue(counter, "ops-probe") >= 3 && metricValue(timer, "ops-probe") >= 3);
+        double exchanges = metricValue(counter, "ops-probe");
+        double timed = metricValue(timer, "ops-probe");
+        int before = reloader.summaries().size();
+        Files.writeString(routes.resolve("ops-probe.camel.yaml"), PROBE.formatted("version-metrics"));
+        assertThat(appliedAfter(before)).contains("updated [ops-probe]");
+        assertThat(hub.get("/ops/probe").body()).isEqualTo("version-metrics");
+        await().atMost(Duration.ofSeconds(10)).until(() -> metricValue(counter, "ops-probe") == exchanges + 1);
+        assertThat(metricValue(timer, "ops-probe")).as("the route's timer counts on").isEqualTo(timed + 1);
+    }
+
+    private double metricValue(String name, String routeId) {
+        String line = metricLine(name, routeId);
+        return line == null ? -1 : Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
     }
 
     private String metricLine(String name, String routeId) {
