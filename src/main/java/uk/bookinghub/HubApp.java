@@ -88,8 +88,6 @@ public final class HubApp {
         main.addOverrideProperty("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml");
         main.addOverrideProperty("camel.main.routes-reload-directory", routes.toString());
         overrides.forEach(main::addOverrideProperty);
-        // before Camel's metrics service binds the JVM meters, so its filter sees every meter
-        main.bind(org.apache.camel.component.micrometer.MicrometerConstants.METRICS_REGISTRY_NAME, uk.bookinghub.metrics.MetricsConfiguration.registry());
         main.addMainListener(new org.apache.camel.main.MainListenerSupport() {
             @Override
             public void afterConfigure(org.apache.camel.main.BaseMainSupport m) {

@@ -6,8 +6,6 @@ import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.config.MeterFilterReply;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
@@ -27,8 +25,8 @@ import java.util.Locale;
 /**
  * Binds {@code businessMetrics} ({@link BusinessMetrics}) on the Micrometer registry that
  * camel-micrometer-prometheus serves on the management port ({@code /observe/metrics}): the one
- * bound as {@code metricsRegistry} ({@link #registry()}, bound by {@code HubApp} so Camel's
- * metrics service finds it and both end up in the same scrape). Counts the answer of every webhook
+ * bound as {@code metricsRegistry} ({@link HubMeterRegistry}, a bean of application.properties, so
+ * Camel's metrics service finds it and both end up in the same scrape). Counts the answer of every webhook
  * request (a route policy on the REST routes of {@code /webhooks/vapi} and {@code /webhooks/twilio/...},
  * so a refused signature is counted too). First of the configuration classes: the others count into it.
  * The registry has {@link #promtoolClean()} before any meter is registered, so the whole scrape
@@ -36,29 +34,12 @@ import java.util.Locale;
  */
 public class MetricsConfiguration implements CamelConfiguration {
 
-    /**
-     * The registry served on {@code /observe/metrics}, with {@link #promtoolClean()} in place before
-     * any meter exists: bound by {@code HubApp} before Camel's metrics service starts (that service
-     * binds the JVM meters before any configuration class runs, and uses a registry already bound).
-     */
-    public static MeterRegistry registry() {
-        HubRegistry registry = new HubRegistry();
-        registry.config().meterFilter(promtoolClean());
-        return registry;
-    }
-
-    private static final class HubRegistry extends PrometheusMeterRegistry {
-        HubRegistry() {
-            super(PrometheusConfig.DEFAULT);
-        }
-    }
-
     @Override
     public void configure(CamelContext camel) {
         MeterRegistry registry = MicrometerUtils.getMeterRegistryFromCamelRegistry(camel.getRegistry(), MicrometerConstants.METRICS_REGISTRY_NAME);
-        if (!(registry instanceof HubRegistry)) { // Camel made its own: its meters would escape the filter
-            throw new IllegalStateException("the metrics registry is not the hub's (" + registry
-                    + "): HubApp binds MetricsConfiguration.registry() as " + MicrometerConstants.METRICS_REGISTRY_NAME + " before Camel's metrics start");
+        if (!(registry instanceof HubMeterRegistry)) { // Camel made its own: its meters would escape the filter
+            throw new IllegalStateException("the metrics registry is not the hub's (" + registry + "): application.properties binds "
+                    + "camel.beans." + MicrometerConstants.METRICS_REGISTRY_NAME + " = #class:" + HubMeterRegistry.class.getName() + " before Camel's metrics start");
         }
         BusinessMetrics metrics = new BusinessMetrics(registry);
         camel.getRegistry().bind("businessMetrics", metrics);
