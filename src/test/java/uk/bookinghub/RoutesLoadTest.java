@@ -9,6 +9,7 @@ import org.junit.jupiter.api.TestInstance;
 
 import uk.bookinghub.support.Jsons;
 import uk.bookinghub.support.RunningHub;
+import uk.bookinghub.support.Scrape;
 import uk.bookinghub.support.TestDatabase;
 
 import javax.management.MBeanServer;
@@ -113,9 +114,10 @@ class RoutesLoadTest {
         assertThat(Jsons.read(health.body()).get("status").asText()).isEqualTo("UP");
 
         hub.postVapi("{\"message\":{\"type\":\"hang\",\"call\":{\"id\":\"c-metrics\"}}}");
-        HttpResponse<String> metrics = hub.get(hub.managementUrl("/observe/metrics"));
-        assertThat(metrics.statusCode()).isEqualTo(200);
-        assertThat(metrics.body()).contains("routeId=\"vapi-webhooks\"");
+        Scrape metrics = Scrape.of(hub);
+        assertThat(metrics.value("camel_exchanges_total", "route_id", "vapi-webhooks")).isPositive();
+        assertThat(metrics.text).doesNotContain("routeId=").doesNotContain("camelContext=");
+        assertThat(metrics.problems()).as("what promtool check metrics would say about the whole scrape").isEmpty();
 
         String read = "{\"type\":\"read\",\"mbean\":\"org.apache.camel:context=booking-hub,type=routes,name=\\\"vapi-webhooks\\\"\",\"attribute\":\"ExchangesTotal\"}";
         HttpResponse<String> jolokia = hub.send(HttpRequest.newBuilder(URI.create(hub.managementUrl("/observe/jolokia")))

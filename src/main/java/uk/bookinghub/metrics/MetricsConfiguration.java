@@ -1,8 +1,11 @@
 package uk.bookinghub.metrics;
 
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.config.MeterFilterReply;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
@@ -15,22 +18,28 @@ import org.apache.camel.spi.RoutePolicy;
 import org.apache.camel.spi.RoutePolicyFactory;
 import org.apache.camel.support.RoutePolicySupport;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
 /**
  * Binds {@code businessMetrics} ({@link BusinessMetrics}) on the Micrometer registry that
  * camel-micrometer-prometheus serves on the management port ({@code /observe/metrics}): the one
- * bound as {@code metricsRegistry}, created and bound here when this class runs first, so Camel's
- * metrics service finds it and both end up in the same scrape. Counts the answer of every webhook
+ * bound as {@code metricsRegistry} ({@link HubMeterRegistry}, a bean of application.properties, so
+ * Camel's metrics service finds it and both end up in the same scrape). Counts the answer of every webhook
  * request (a route policy on the REST routes of {@code /webhooks/vapi} and {@code /webhooks/twilio/...},
  * so a refused signature is counted too). First of the configuration classes: the others count into it.
+ * The registry has {@link #promtoolClean()} before any meter is registered, so the whole scrape
+ * (Camel's and the JVM's meters too) passes {@code promtool check metrics}.
  */
 public class MetricsConfiguration implements CamelConfiguration {
 
     @Override
     public void configure(CamelContext camel) {
         MeterRegistry registry = MicrometerUtils.getMeterRegistryFromCamelRegistry(camel.getRegistry(), MicrometerConstants.METRICS_REGISTRY_NAME);
-        if (registry == null) {
-            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-            camel.getRegistry().bind(MicrometerConstants.METRICS_REGISTRY_NAME, registry);
+        if (!(registry instanceof HubMeterRegistry)) { // Camel made its own: its meters would escape the filter
+            throw new IllegalStateException("the metrics registry is not the hub's (" + registry + "): application.properties binds "
+                    + "camel.beans." + MicrometerConstants.METRICS_REGISTRY_NAME + " = #class:" + HubMeterRegistry.class.getName() + " before Camel's metrics start");
         }
         BusinessMetrics metrics = new BusinessMetrics(registry);
         camel.getRegistry().bind("businessMetrics", metrics);
@@ -52,6 +61,54 @@ public class MetricsConfiguration implements CamelConfiguration {
                 return null;
             }
         });
+    }
+
+    /**
+     * What {@code promtool check metrics} asks of Camel's and Micrometer's own meters: label names in
+     * snake_case ({@code routeId} becomes {@code route_id}), a HELP text for every metric, and none
+     * of the names it flags ({@code process.cpu.time} in nanoseconds is dropped: Micrometer also
+     * has {@code process.cpu.usage}; {@code system.cpu.count} becomes {@code system.cpu.cores}).
+     */
+    static MeterFilter promtoolClean() {
+        return new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                String name = switch (id.getName()) {
+                    case "system.cpu.count" -> "system.cpu.cores";
+                    default -> id.getName();
+                };
+                List<Tag> tags = new ArrayList<>();
+                for (Tag t : id.getTagsAsIterable()) {
+                    tags.add(Tag.of(snakeCase(t.getKey()), t.getValue()));
+                }
+                String description = id.getDescription() == null || id.getDescription().isBlank() ? "Camel/JVM meter " + name : id.getDescription();
+                return new Meter.Id(name, Tags.of(tags), id.getBaseUnit(), description, id.getType());
+            }
+
+            @Override
+            public MeterFilterReply accept(Meter.Id id) {
+                return id.getName().equals("process.cpu.time")
+                        ? MeterFilterReply.DENY
+                        : MeterFilterReply.NEUTRAL;
+            }
+        };
+    }
+
+    /** {@code routeId} → {@code route_id}: an underscore before each upper-case letter, all lower case. */
+    static String snakeCase(String key) {
+        StringBuilder b = new StringBuilder(key.length() + 4);
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (Character.isUpperCase(c)) {
+                if (i > 0 && key.charAt(i - 1) != '_' && key.charAt(i - 1) != '.') {
+                    b.append('_');
+                }
+                b.append(Character.toLowerCase(c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString().toLowerCase(Locale.ROOT);
     }
 
     /** Counts the status each exchange of the route is answered with (200 when the route set none). */

@@ -299,7 +299,7 @@ class RouteFileReloadTest {
 
     private String metricLine(String name, String routeId) {
         String text = hub.get(hub.managementUrl("/observe/metrics")).body();
-        return text.lines().filter(l -> l.startsWith(name) && l.contains("routeId=\"" + routeId + "\"")).findFirst().orElse(null);
+        return text.lines().filter(l -> l.startsWith(name) && l.contains("route_id=\"" + routeId + "\"")).findFirst().orElse(null);
     }
 
     @Test

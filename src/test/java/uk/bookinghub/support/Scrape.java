@@ -17,14 +17,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * One read of the hub's Prometheus endpoint ({@code /observe/metrics} on the management port),
  * parsed: the value of a series by name and labels, and {@link #problems()}, the checks
- * {@code promtool check metrics} makes on an exposition (HELP and TYPE for every metric, before
- * its samples, snake_case names and label names, counters ending in {@code _total}, no series twice).
+ * {@code promtool check metrics} makes on an exposition, on every metric of the scrape (Camel's and
+ * the JVM's too): HELP and TYPE for every metric, before its samples, a HELP that says something,
+ * snake_case names and label names, counters and only counters ending in {@code _total}, no
+ * {@code _count} / {@code _sum} / {@code _bucket} names nor {@code le} / {@code quantile} labels
+ * outside histograms and summaries, no type in the name, no {@code :}, base units rather than
+ * prefixed ones ({@code seconds}, not {@code milliseconds}), no abbreviated units ({@code _ns}),
+ * no series twice.
  */
 public final class Scrape {
 
     private static final Pattern SAMPLE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})?\\s+(\\S+)(\\s+\\d+)?");
     private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\",?");
     private static final Pattern SNAKE = Pattern.compile("[a-z][a-z0-9_]*");
+    /** promtool's (promlint's) lists: units with a metric prefix, and abbreviated units. */
+    private static final List<String> UNITS = List.of("amperes", "bytes", "celsius", "grams", "joules", "kelvin", "meters", "metres", "seconds", "volts");
+    private static final List<String> PREFIXES = List.of("pico", "nano", "micro", "milli", "centi", "deci", "deca", "hecto", "kilo", "kibi",
+            "mega", "mebi", "giga", "gibi", "tera", "tebi", "peta", "pebi");
+    private static final Set<String> ABBREVIATIONS = Set.of("s", "ms", "us", "ns", "sec", "b", "kb", "mb", "gb", "tb", "pb", "m", "h", "d");
 
     /** A sample: metric name, labels (sorted), value. */
     public record Sample(String name, Map<String, String> labels, double value) {
@@ -43,6 +53,11 @@ public final class Scrape {
         HttpResponse<String> r = hub.get(hub.managementUrl("/observe/metrics"));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         return new Scrape(r.body());
+    }
+
+    /** An exposition read from elsewhere (a fixed text in a test of these checks). */
+    public static Scrape parse(String text) {
+        return new Scrape(text);
     }
 
     /** The value of the one series with this name and these labels (name, value pairs); 0 when the series is absent. */
@@ -113,7 +128,7 @@ public final class Scrape {
                     if (!helps.add(metric)) {
                         problems.add("second HELP for " + metric);
                     }
-                    if ((p.length < 4 || p[3].isBlank()) && metric.startsWith("hub_")) { // promtool accepts an empty HELP (Camel's app_info has one); ours say what they count
+                    if (p.length < 4 || p[3].isBlank()) { // promtool says "no help text"
                         problems.add("empty HELP for " + metric);
                     }
                 } else if (types.put(metric, p.length > 3 ? p[3] : "") != null) {
@@ -167,9 +182,12 @@ public final class Scrape {
                 problems.add("metric name not snake_case: " + name);
             }
             for (String label : labels.keySet()) {
-                // Camel's own meters carry camelCase labels (routeId, camelContext); the hub's own are snake_case
-                if (name.startsWith("hub_") && !SNAKE.matcher(label).matches()) {
+                if (!SNAKE.matcher(label).matches()) {
                     problems.add("label name not snake_case: " + label + " in " + name);
+                }
+                String type = types.get(metric);
+                if (label.equals("le") && !"histogram".equals(type) || label.equals("quantile") && !"summary".equals(type)) {
+                    problems.add("label " + label + " on the " + type + " " + name);
                 }
             }
             if (!series.add(name + new LinkedHashMap<>(labels))) {
@@ -177,6 +195,30 @@ public final class Scrape {
             }
         }
         types.forEach((metric, type) -> {
+            if (!type.equals("histogram") && !type.equals("summary") && (metric.endsWith("_count") || metric.endsWith("_sum") || metric.endsWith("_bucket"))) {
+                problems.add(type + " " + metric + " has a histogram / summary suffix");
+            }
+            if (metric.contains(":")) {
+                problems.add("metric name contains ':': " + metric);
+            }
+            List<String> parts = List.of(metric.split("_"));
+            for (String t : List.of("counter", "gauge", "histogram", "summary", "untyped")) {
+                if (parts.contains(t)) {
+                    problems.add("metric name " + metric + " includes the type " + t);
+                }
+            }
+            for (String part : parts) {
+                if (ABBREVIATIONS.contains(part)) {
+                    problems.add("metric name " + metric + " contains an abbreviated unit: " + part);
+                }
+                for (String unit : UNITS) {
+                    for (String prefix : PREFIXES) {
+                        if (part.equals(prefix + unit)) {
+                            problems.add("metric name " + metric + " uses " + part + ", not the base unit " + unit);
+                        }
+                    }
+                }
+            }
             if (type.equals("counter") && !metric.endsWith("_total")) {
                 problems.add("counter " + metric + " does not end in _total");
             }
