@@ -562,7 +562,8 @@ public final class RouteFileReloader extends ServiceSupport {
             return;
         }
         for (Meter meter : List.copyOf(registry.getMeters())) {
-            String route = meter.getId().getTag("routeId");
+            // the hub's registry writes Camel's tag names in snake_case (HubMeterRegistry): route_id
+            String route = meter.getId().getTag("route_id") != null ? meter.getId().getTag("route_id") : meter.getId().getTag("routeId");
             if (route != null && ids.contains(route) && MicrometerConstants.KIND_ROUTE.equals(meter.getId().getTag(MicrometerConstants.KIND))) {
                 registry.remove(meter);
             }
