@@ -228,14 +228,7 @@ public final class BookingStore {
         args.add(offset);
         return db.read("listing appointments", c -> {
             try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-                int i = 1;
-                for (Object a : args) {
-                    if (a instanceof Instant t) {
-                        db.dialect().setInstant(ps, i++, t);
-                    } else {
-                        ps.setObject(i++, a);
-                    }
-                }
+                db.dialect().bindAll(ps, args);
                 return map(ps);
             }
         });

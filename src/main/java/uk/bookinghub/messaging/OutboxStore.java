@@ -404,15 +404,7 @@ public final class OutboxStore {
     }
 
     private int bind(PreparedStatement ps, List<Object> args) throws SQLException {
-        int i = 1;
-        for (Object a : args) {
-            if (a instanceof Instant t) {
-                db.dialect().setInstant(ps, i++, t);
-            } else {
-                ps.setObject(i++, a);
-            }
-        }
-        return i;
+        return db.dialect().bindAll(ps, args);
     }
 
     private Optional<OutboxMessage> one(Connection c, String where, Object... args) throws SQLException {

@@ -36,6 +36,19 @@ public enum Dialect {
 
     private static final DateTimeFormatter ISO_MILLIS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
+    /** Binds {@code args} from index 1 (instants in this dialect's form, the rest as objects); returns the next index. */
+    public int bindAll(PreparedStatement ps, java.util.List<?> args) throws SQLException {
+        int i = 1;
+        for (Object a : args) {
+            if (a instanceof Instant t) {
+                setInstant(ps, i++, t);
+            } else {
+                ps.setObject(i++, a);
+            }
+        }
+        return i;
+    }
+
     public void setInstant(PreparedStatement ps, int index, Instant value) throws SQLException {
         if (value == null) {
             ps.setNull(index, this == POSTGRESQL ? Types.TIMESTAMP_WITH_TIMEZONE : Types.VARCHAR);

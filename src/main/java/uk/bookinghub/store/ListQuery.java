@@ -45,15 +45,7 @@ public final class ListQuery {
 
     /** Binds the filters' values from index 1; returns the next index. */
     public int bind(Dialect dialect, PreparedStatement ps) throws SQLException {
-        int i = 1;
-        for (Object a : args) {
-            if (a instanceof Instant t) {
-                dialect.setInstant(ps, i++, t);
-            } else {
-                ps.setObject(i++, a);
-            }
-        }
-        return i;
+        return dialect.bindAll(ps, args);
     }
 
     /** The total and one page of {@code select <columns> from <table> <where> order by id desc} (newest first). */
