@@ -5,8 +5,25 @@ import java.util.Map;
 
 /**
  * One fact for analytics. {@code eventKey} is unique in the table, so the same fact delivered
- * twice is stored once. Each event names its client and Vapi call, so no join is needed to read it.
+ * twice is stored once. Each event names its client, its Vapi call (if any), its lead and the
+ * lead's {@code source} (the campaign), so no join is needed to read it. A null {@code source}
+ * with a {@code leadId} is looked up from the lead when the event is written.
  */
 public record AnalyticsEvent(String eventKey, String eventType, Long clientId, String clientKey, String vapiCallId,
-                             String outcome, Map<String, Object> props, Instant occurredAt) {
+                             String outcome, Map<String, Object> props, Instant occurredAt, Long leadId, String source) {
+
+    /** The same event without a lead. */
+    public AnalyticsEvent(String eventKey, String eventType, Long clientId, String clientKey, String vapiCallId,
+                          String outcome, Map<String, Object> props, Instant occurredAt) {
+        this(eventKey, eventType, clientId, clientKey, vapiCallId, outcome, props, occurredAt, null, null);
+    }
+
+    public AnalyticsEvent withLead(Long lead, String leadSource) {
+        return new AnalyticsEvent(eventKey, eventType, clientId, clientKey, vapiCallId, outcome, props, occurredAt, lead, leadSource);
+    }
+
+    /** The facts of one step of a flow (a booking tool call, a send, a callback): what its wire tap records. */
+    public interface Source {
+        java.util.List<AnalyticsEvent> events();
+    }
 }

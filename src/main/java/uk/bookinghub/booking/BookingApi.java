@@ -35,6 +35,7 @@ public final class BookingApi {
     private final long maxBodyBytes;
     private final String toolServerUrl;
     private volatile uk.bookinghub.dialler.Dialler dialler;
+    private volatile uk.bookinghub.analytics.AnalyticsStore analytics;
 
     public BookingApi(BookingStore store, BookingTools tools, ClientStore clients, Clock clock, long maxBodyBytes, String toolServerUrl) {
         this.store = store;
@@ -48,6 +49,11 @@ public final class BookingApi {
     /** The calling rules live in the same settings document ({@code "calling": {...}}). */
     public void callingSettings(uk.bookinghub.dialler.Dialler dialler) {
         this.dialler = dialler;
+    }
+
+    /** So are the analytics settings ({@code "analytics": {...}}: job values, USD rate, weekly report). */
+    public void analyticsSettings(uk.bookinghub.analytics.AnalyticsStore analytics) {
+        this.analytics = analytics;
     }
 
     public Map<String, Object> toolSchemas() {
@@ -137,7 +143,7 @@ public final class BookingApi {
 
     /** The keys a settings document may have: the booking rules, {@code calling}, {@code timezone} (and {@code clientKey} as GET shows it). */
     static final List<String> SETTINGS_KEYS = List.of("businessHours", "slotMinutes", "services", "minNoticeMinutes", "horizonDays", "googleCalendarId",
-            "reminders", "serviceEmailsAfterOptOut", "calling", "timezone", "clientKey");
+            "reminders", "serviceEmailsAfterOptOut", "calling", "analytics", "timezone", "clientKey");
 
     /**
      * {@code PUT /api/clients/{clientKey}/settings}: every problem is named (a list of {@code field} and
@@ -175,7 +181,7 @@ public final class BookingApi {
             }
         }
         com.fasterxml.jackson.databind.node.ObjectNode booking = ((com.fasterxml.jackson.databind.node.ObjectNode) in).deepCopy();
-        booking.remove(List.of("calling", "timezone", "clientKey"));
+        booking.remove(List.of("calling", "analytics", "timezone", "clientKey"));
         booking.retain(SETTINGS_KEYS); // unknown keys are reported above
         BookingSettings s = null;
         try {
@@ -213,6 +219,20 @@ public final class BookingApi {
                 }
             }
         }
+        uk.bookinghub.analytics.AnalyticsSettings analyticsIn = null;
+        JsonNode analyticsNode = in.get("analytics");
+        if (analyticsNode != null && !analyticsNode.isNull()) {
+            try {
+                analyticsIn = uk.bookinghub.analytics.AnalyticsSettings.parse(analyticsNode);
+            } catch (HttpProblem p) {
+                Object fields = p.details().get("fields");
+                if (fields instanceof Map<?, ?> m) {
+                    m.forEach((f, why) -> problem(problems, "analytics." + f, String.valueOf(why)));
+                } else {
+                    problem(problems, "analytics", p.getMessage());
+                }
+            }
+        }
         if (!problems.isEmpty()) {
             List<String> said = problems.stream().map(p -> p.get("field") + ": " + p.get("reason")).toList();
             throw HttpProblem.badRequest("invalid settings: " + String.join("; ", said), Map.of("problems", problems));
@@ -225,6 +245,9 @@ public final class BookingApi {
         store.saveSettings(c.id(), Json.write(s.view()));
         if (calling != null) {
             dialler.saveSettings(c, calling);
+        }
+        if (analyticsIn != null) {
+            analytics.saveSettings(c.id(), Json.write(analyticsIn.view()));
         }
         return view(c, s);
     }
@@ -257,6 +280,14 @@ public final class BookingApi {
             } catch (UnreadableSettings e) {
                 out.put("calling", null);
                 unreadable.add(Map.of("setting", e.setting(), "reason", e.reason(), "stopped", "dialling"));
+            }
+        }
+        if (analytics != null) {
+            try {
+                out.put("analytics", uk.bookinghub.analytics.AnalyticsSettings.fromJson(analytics.settingsJson(c.id())).view());
+            } catch (UnreadableSettings e) {
+                out.put("analytics", null);
+                unreadable.add(Map.of("setting", e.setting(), "reason", e.reason(), "stopped", "analytics and the weekly report"));
             }
         }
         if (!unreadable.isEmpty()) {

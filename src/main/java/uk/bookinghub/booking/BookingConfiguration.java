@@ -33,7 +33,9 @@ public class BookingConfiguration implements CamelConfiguration {
         camel.getRegistry().bind("bookingStore", bookings);
         tools.metrics(Wiring.need(camel, "businessMetrics", BusinessMetrics.class));
         camel.getRegistry().bind("bookingTools", tools);
-        camel.getRegistry().bind("bookingApi", new BookingApi(bookings, tools, Wiring.need(camel, "clientStore", ClientStore.class), clock,
-                maxJsonBytes, publicBaseUrl.trim() + "/webhooks/vapi"));
+        BookingApi api = new BookingApi(bookings, tools, Wiring.need(camel, "clientStore", ClientStore.class), clock,
+                maxJsonBytes, publicBaseUrl.trim() + "/webhooks/vapi");
+        api.analyticsSettings(Wiring.need(camel, "analyticsStore", uk.bookinghub.analytics.AnalyticsStore.class));
+        camel.getRegistry().bind("bookingApi", api);
     }
 }

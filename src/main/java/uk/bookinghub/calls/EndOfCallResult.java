@@ -7,5 +7,10 @@ import uk.bookinghub.analytics.AnalyticsEvent;
  * dialled, a booking made during it), and the analytics event the wire tap records. The steps after
  * the report (closing the dial attempt, starting follow-ups) read it in routes/vapi-webhooks.camel.yaml.
  */
-public record EndOfCallResult(CallWrite.EndOfCall call, CallFacts facts, AnalyticsEvent event) {
+public record EndOfCallResult(CallWrite.EndOfCall call, CallFacts facts, AnalyticsEvent event) implements AnalyticsEvent.Source {
+
+    @Override
+    public java.util.List<AnalyticsEvent> events() {
+        return event == null ? java.util.List.of() : java.util.List.of(event);
+    }
 }

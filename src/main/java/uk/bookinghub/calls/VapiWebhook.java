@@ -154,7 +154,7 @@ public final class VapiWebhook {
         props.put("cost", cost);
         props.put("tenantRule", tenant.rule());
         AnalyticsEvent event = new AnalyticsEvent("call.ended:" + callId, "call.ended", tenant.clientId(), tenant.clientKey(),
-                callId, outcome, props, endedAt != null ? endedAt : now);
+                callId, outcome, props, endedAt != null ? endedAt : now, leadId == null ? null : Long.valueOf(leadId), null);
         return new EndOfCallResult(write, facts, event);
     }
 

@@ -78,7 +78,11 @@ public final class BatchWriter<T> implements AutoCloseable {
 
     /** Queues the item and waits for its commit; 503-worthy failures surface as {@link DatabaseUnavailableException}. */
     public void write(T item, long timeoutMs) {
-        CompletableFuture<Void> done = submit(item);
+        await(submit(item), timeoutMs, name);
+    }
+
+    /** Waits for a {@link #submit}ted item's commit; 503-worthy failures surface as {@link DatabaseUnavailableException}. */
+    public static void await(CompletableFuture<Void> done, long timeoutMs, String name) {
         try {
             done.get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
