@@ -39,7 +39,8 @@ public final class AnalyticsStore implements AutoCloseable {
     static final String UPSERT_DAILY = "insert into analytics_daily (client_id, day, source, metric, dim, n, amount) values (?, ?, ?, ?, ?, ?, ?) "
             + "on conflict (client_id, day, source, metric, dim) do update set n = analytics_daily.n + excluded.n, amount = analytics_daily.amount + excluded.amount";
     /** Props read back from the table: decimals stay exact. */
-    private static final ObjectMapper PROPS = new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+    private static final ObjectMapper PROPS = new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .setNodeFactory(com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true));
 
     private final Database db;
     private final BatchWriter<AnalyticsEvent> writer;
@@ -339,6 +340,8 @@ public final class AnalyticsStore implements AutoCloseable {
         });
     }
 
+    private static final java.time.format.DateTimeFormatter TIME = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss");
+
     /** The export's columns. */
     static final String CSV_HEADER = "call_id,date_local,time_local,ended_at_utc,lead_id,lead_name,source,outcome,duration_seconds,cost_usd,cost_gbp,appointment_id\r\n";
 
@@ -455,7 +458,7 @@ public final class AnalyticsStore implements AutoCloseable {
             String appointmentId = rs.wasNull() ? "" : Long.toString(appointment);
             cell(sb, rs.getString("vapi_call_id")).append(',');
             sb.append(local.toLocalDate()).append(',');
-            sb.append(local.toLocalTime().withNano(0)).append(',');
+            sb.append(TIME.format(local)).append(',');
             sb.append(java.time.format.DateTimeFormatter.ISO_INSTANT.format(at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS))).append(',');
             sb.append(leadId).append(',');
             cell(sb, rs.getString("lead_name")).append(',');
