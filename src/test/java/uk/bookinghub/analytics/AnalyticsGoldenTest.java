@@ -313,6 +313,44 @@ abstract class AnalyticsGoldenTest {
     }
 
     @Test
+    void withoutItsOwnRateAClientsCostsUseTheHubsRate() {
+        JsonNode m = get("/api/analytics/metrics?from=2026-03-01&to=2026-10-31", otherKey);
+        assertThat(m.get("usdToGbp").decimalValue()).isEqualByComparingTo("0.79");     // hub.analytics.usd-to-gbp
+        assertThat(m.get("total_cost").decimalValue()).isEqualTo(new BigDecimal("15.80")); // 19.9998 USD × 0.79 = 15.799842
+        assertThat(m.get("estimated_revenue").isNull()).as("no job value set").isTrue();
+        assertThat(m.get("roi_percent").isNull()).isTrue();
+    }
+
+    @Test
+    void analyticsSettingsAreValidatedAndShown() {
+        HttpResponse<String> bad = hub.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(hub.url("/api/clients/other-roofing/settings")))
+                        .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"analytics\":{\"averageJobValue\":-5,\"usdToGbp\":\"lots\",\"weeklyReport\":{\"enabled\":true,\"day\":\"FUNDAY\"},\"colour\":1}}")),
+                "Content-Type", "application/json", "X-API-Key", otherKey);
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("analytics.averageJobValue", "analytics.usdToGbp", "analytics.weeklyReport.to", "analytics.weeklyReport.day", "analytics.colour");
+        JsonNode shown = get("/api/clients/golden-boilers/settings").get("analytics");
+        assertThat(shown.get("averageJobValue").asText()).isEqualTo("150.00");
+        assertThat(shown.get("services").get("Boiler service").asText()).isEqualTo("200.00");
+        assertThat(shown.get("weeklyReport").get("enabled").asBoolean()).isFalse();
+        assertThat(Jsons.read(hub.get("/api/clients/other-roofing/settings", "X-API-Key", otherKey).body()).get("analytics").get("averageJobValue").isNull())
+                .as("nothing of the refused document was saved").isTrue();
+    }
+
+    @Test
+    void unreadableAnalyticsSettingsStopTheNumbersLoudly() throws Exception {
+        String third = hub.onboard("{\"businessName\":\"Broken Gutters\",\"email\":\"owner@broken.example\",\"phone\":\"0113 496 0103\"}");
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.executeUpdate("update clients set analytics_settings = '{\"averageJobValue\": \"lots\"' where client_key = 'broken-gutters'");
+        }
+        HttpResponse<String> r = hub.get("/api/analytics/metrics", "X-API-Key", third);
+        assertThat(r.statusCode()).isEqualTo(409);
+        assertThat(r.body()).contains("analytics_settings", "PUT /api/clients/broken-gutters/settings");
+        JsonNode settings = Jsons.read(hub.get("/api/clients/broken-gutters/settings", "X-API-Key", third).body());
+        assertThat(settings.get("unreadable").toString()).contains("analytics_settings");
+        await().atMost(Duration.ofSeconds(10)).until(() -> count("select count(*) from error_log where severity = 'critical' and message like '%analytics_settings%'") >= 1);
+    }
+
+    @Test
     void badInputIsA400NamingTheParameter() {
         assertBad("/api/analytics/metrics?from=2026-13-01", "from");
         assertBad("/api/analytics/metrics?from=yesterday", "from");
