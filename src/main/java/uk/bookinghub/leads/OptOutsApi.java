@@ -80,6 +80,9 @@ public final class OptOutsApi {
             if ("global".equalsIgnoreCase(scope)) {
                 throw new HttpProblem(403, "only an admin manages the global opt-out list");
             }
+            if (clientKey != null && !clientKey.isBlank() && !clientKey.trim().equals(caller.client().clientKey())) {
+                throw HttpProblem.notFound("no client " + clientKey); // another client's list: a 404, as for any object not its own
+            }
             return caller.client().id();
         }
         if (clientKey != null && !clientKey.isBlank()) {
