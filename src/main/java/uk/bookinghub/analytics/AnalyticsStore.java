@@ -377,7 +377,24 @@ public final class AnalyticsStore implements AutoCloseable {
             closeQuietly(c);
             throw uk.bookinghub.store.StoreException.wrap("exporting calls", e);
         }
-        return new CsvExport(c, ps, rs, db.dialect(), zone, rate);
+        CsvExport export = new CsvExport(c, ps, rs, db.dialect(), zone, rate);
+        // a download the client abandoned may never be closed by the HTTP layer: its connection goes back
+        // to the pool once nothing was read from it for EXPORT_IDLE
+        EXPORT_WATCH.scheduleWithFixedDelay(export::closeIfIdle, 30, 30, java.util.concurrent.TimeUnit.SECONDS);
+        return export;
+    }
+
+    private static final long EXPORT_IDLE_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor EXPORT_WATCH = watch();
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor watch() {
+        java.util.concurrent.ScheduledThreadPoolExecutor w = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "hub-export-watch");
+            t.setDaemon(true);
+            return t;
+        });
+        w.setRemoveOnCancelPolicy(true);
+        return w;
     }
 
     private static void closeQuietly(AutoCloseable c) {
@@ -399,7 +416,8 @@ public final class AnalyticsStore implements AutoCloseable {
         private byte[] buf;
         private int pos;
         private boolean done;
-        private boolean closed;
+        private volatile boolean closed;
+        private volatile long lastRead = System.nanoTime();
 
         CsvExport(Connection c, PreparedStatement ps, ResultSet rs, uk.bookinghub.store.Dialect dialect, ZoneId zone, java.math.BigDecimal rate) {
             this.c = c;
@@ -415,7 +433,27 @@ public final class AnalyticsStore implements AutoCloseable {
             System.arraycopy(head, 0, buf, bom.length, head.length);
         }
 
+        /** Closes an export nobody has read from for two minutes; then stops being watched (by throwing, which ends its schedule). */
+        void closeIfIdle() {
+            if (!closed && System.nanoTime() - lastRead > EXPORT_IDLE_NANOS) {
+                LOG.warn("[ANALYTICS] a CSV export was not read for 2 minutes (the download was abandoned): its database connection is released");
+                synchronized (this) {
+                    close();
+                }
+            }
+            if (closed) {
+                throw new java.util.concurrent.CancellationException("export closed");
+            }
+        }
+
         private boolean fill() throws java.io.IOException {
+            lastRead = System.nanoTime();
+            if (closed && pos >= buf.length) {
+                if (done) {
+                    return false;
+                }
+                throw new java.io.IOException("the export was closed before its end (abandoned for 2 minutes)");
+            }
             while (pos >= buf.length) {
                 if (done) {
                     return false;
@@ -486,12 +524,12 @@ public final class AnalyticsStore implements AutoCloseable {
         }
 
         @Override
-        public int read() throws java.io.IOException {
+        public synchronized int read() throws java.io.IOException {
             return fill() ? buf[pos++] & 0xFF : -1;
         }
 
         @Override
-        public int read(byte[] b, int off, int len) throws java.io.IOException {
+        public synchronized int read(byte[] b, int off, int len) throws java.io.IOException {
             if (len == 0) {
                 return 0;
             }
@@ -505,7 +543,7 @@ public final class AnalyticsStore implements AutoCloseable {
         }
 
         @Override
-        public void close() {
+        public synchronized void close() {
             if (closed) {
                 return;
             }
