@@ -138,7 +138,7 @@ public final class WeeklyReportEmail {
         for (String[] r : rows) {
             t.append(String.format(Locale.UK, "%-22s %10s", r[0] + ":", r[1]));
             if (r[2] != null) {
-                t.append("   (").append(r[2]).append(')');
+                t.append("   ").append(r[2]);
             }
             t.append('\n');
         }

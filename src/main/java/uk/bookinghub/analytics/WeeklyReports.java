@@ -91,13 +91,18 @@ public final class WeeklyReports {
     public Map<String, Object> run() {
         long started = System.nanoTime();
         try {
-            List<Map<String, Object>> done = pass(null);
+            List<Map<String, Object>> done = pass(true, null);
             Map<String, Object> out = counts(done);
             int queued = (Integer) out.get("queued");
             int trouble = (Integer) out.get("settingsUnreadable") + (Integer) out.get("failed");
             if (queued > 0 || trouble > 0) {
-                LOG.info("[ANALYTICS] weekly reports: {} queued, {} already sent, {} not due yet, {} with unreadable settings, {} failed",
-                        queued, out.get("alreadySent"), out.get("notDueYet"), out.get("settingsUnreadable"), out.get("failed"));
+                String said = queued + " queued, " + out.get("alreadySent") + " already sent, " + out.get("notDueYet") + " not due yet, "
+                        + out.get("settingsUnreadable") + " with unreadable settings, " + out.get("failed") + " failed";
+                if (trouble > 0) {
+                    LOG.warn("[ANALYTICS] weekly reports: {}", said);
+                } else {
+                    LOG.info("[ANALYTICS] weekly reports: {}", said);
+                }
             }
             return out;
         } finally {
@@ -110,23 +115,13 @@ public final class WeeklyReports {
      * of that week (default: each client's last complete week) queued now, once; per client what it did.
      */
     public Map<String, Object> runNow(Params params) {
-        String asked = params.text("week");
-        AnalyticsReports.Period week = null;
-        if (asked != null) {
-            try {
-                week = AnalyticsReports.week(asked.strip());
-            } catch (IllegalArgumentException e) {
-                throw HttpProblem.badRequest("week must be an ISO week such as 2026-W13 (" + e.getMessage() + "), got '" + asked + "'",
-                        Map.of("parameter", "week"));
-            }
-            // over nowhere yet (not even at UTC+14, the first zone to start a new week): a report of it would be short and final
-            Instant over = week.to().plusDays(1).atStartOfDay(ZoneOffset.ofHours(14)).toInstant();
-            if (clock.instant().isBefore(over)) {
-                throw HttpProblem.badRequest("week " + asked.strip() + " has not ended yet: a weekly report covers a complete week",
-                        Map.of("parameter", "week"));
-            }
+        AnalyticsReports.Period week = AnalyticsApi.week(params);
+        // over nowhere yet (not even at UTC+14, the first zone to start a new week): a report of it would be short, and final
+        if (week != null && clock.instant().isBefore(week.to().plusDays(1).atStartOfDay(ZoneOffset.ofHours(14)).toInstant())) {
+            throw HttpProblem.badRequest("week " + AnalyticsReports.isoWeek(week.from()) + " has not ended yet: a weekly report covers a complete week",
+                    Map.of("parameter", "week"));
         }
-        List<Map<String, Object>> done = pass(week);
+        List<Map<String, Object>> done = pass(false, week);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("week", week == null ? "last complete week (in each client's time zone)" : AnalyticsReports.isoWeek(week.from()));
         out.putAll(counts(done));
@@ -139,8 +134,11 @@ public final class WeeklyReports {
         return out;
     }
 
-    /** One pass over the active clients: {@code week} null = each client's last complete week when its moment has come (scheduled). */
-    private List<Map<String, Object>> pass(AnalyticsReports.Period forced) {
+    /**
+     * One pass over the active clients: the report of {@code forced}, or (null) of each client's last
+     * complete week; {@code scheduled} = only when the client's moment of this week has come.
+     */
+    private List<Map<String, Object>> pass(boolean scheduled, AnalyticsReports.Period forced) {
         Instant now = clock.instant();
         List<Map<String, Object>> done = new ArrayList<>();
         record Due(Client client, AnalyticsSettings.WeeklyReport settings, AnalyticsReports.Period week, String key, Map<String, Object> row) {
@@ -176,7 +174,7 @@ public final class WeeklyReports {
                 row.put("reason", "in " + zone.getId() + " it is " + today);
                 continue;
             }
-            if (forced == null) {
+            if (scheduled) {
                 ZonedDateTime moment = moment(today, w, zone);
                 if (now.isBefore(moment.toInstant())) {
                     row.put("status", Status.NOT_DUE_YET.word);
