@@ -44,7 +44,8 @@ import static org.awaitility.Awaitility.await;
  * (GreenMail). Known data: signed Vapi end-of-call reports ended in the last complete ISO week (and
  * 4 calls the week before), plus three bookings recorded as the booking flow records them
  * (appointment.booked events) and the roll-up rebuilt from the raw events. The report's schedule
- * fires every 2 s here; a client whose day is today at 00:00 is due at once.
+ * fires every 2 s here; a client whose day is today at 00:00 is due at once (its moment passed
+ * before the hub started: the catch-up case, sent at the first pass the same week).
  *
  * <p>Invariants: each enabled client gets its report of the week exactly once however often the
  * batch runs, with the week's numbers in the HTML and the text; a client without the report gets
