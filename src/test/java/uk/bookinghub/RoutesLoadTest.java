@@ -47,7 +47,8 @@ class RoutesLoadTest {
     static final Map<String, Set<String>> EXPECTED = Map.ofEntries(
             Map.entry("vapi-webhooks.camel.yaml", Set.of("vapi-webhooks")),
             Map.entry("analytics.camel.yaml", Set.of("analytics-record", "analytics-reconcile", "analytics-reconcile-run", "analytics-metrics",
-                    "analytics-trend", "analytics-outcomes", "analytics-campaigns", "analytics-weekly-report", "analytics-export", "analytics-rebuild")),
+                    "analytics-trend", "analytics-outcomes", "analytics-campaigns", "analytics-weekly-report", "analytics-export", "analytics-rebuild",
+                    "analytics-weekly-reports", "analytics-weekly-reports-run", "analytics-weekly-reports-run-now")),
             Map.entry("clients.camel.yaml", Set.of("clients-onboard", "clients-me")),
             Map.entry("monitoring.camel.yaml", Set.of("health", "monitor-tenant-resolution", "monitor-vapi-messages", "db-health", "dead-letter-store")),
             Map.entry("lead-intake.camel.yaml", Set.of("lead-intake", "lead-intake-job", "lead-intake-single", "lead-intake-list", "lead-intake-get")),

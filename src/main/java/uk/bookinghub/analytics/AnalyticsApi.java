@@ -62,19 +62,23 @@ public final class AnalyticsApi {
 
     public Map<String, Object> weeklyReport(Caller caller, Params params) {
         Client c = client(caller, params);
-        String week = params.text("week");
-        AnalyticsReports.Period p;
-        if (week == null) {
-            p = AnalyticsReports.lastCompleteWeek(reports.today(c));
-        } else {
-            try {
-                p = AnalyticsReports.week(week.strip());
-            } catch (IllegalArgumentException e) {
-                throw HttpProblem.badRequest("week must be an ISO week such as 2026-W13 (" + e.getMessage() + "), got '" + week + "'");
-            }
-        }
-        AnalyticsReports.Period period = p;
+        AnalyticsReports.Period asked = week(params);
+        AnalyticsReports.Period period = asked != null ? asked : AnalyticsReports.lastCompleteWeek(reports.today(c));
         return guarded(c, () -> reports.weeklyReport(c, period));
+    }
+
+    /** The {@code week} parameter (an ISO week such as 2026-W13) as a period, null when absent; a week that does not exist is a 400 naming it. */
+    static AnalyticsReports.Period week(Params params) {
+        String week = params.text("week");
+        if (week == null) {
+            return null;
+        }
+        try {
+            return AnalyticsReports.week(week.strip());
+        } catch (IllegalArgumentException e) {
+            throw HttpProblem.badRequest("week must be an ISO week such as 2026-W13 (" + e.getMessage() + "), got '" + week + "'",
+                    Map.of("parameter", "week"));
+        }
     }
 
     /**

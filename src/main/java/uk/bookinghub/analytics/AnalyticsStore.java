@@ -305,6 +305,25 @@ public final class AnalyticsStore implements AutoCloseable {
         });
     }
 
+    /** An active client's stored analytics settings document (null when none was saved). */
+    public record ClientSettings(long clientId, String clientKey, String json) {
+    }
+
+    /** The analytics settings of every active client, by id (the weekly report batch reads them once per pass). */
+    public List<ClientSettings> activeClientSettings() {
+        return db.read("reading analytics settings", c -> {
+            List<ClientSettings> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("select id, client_key, analytics_settings from clients where active = "
+                    + db.dialect().bool(true) + " order by id");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new ClientSettings(rs.getLong(1), rs.getString(2), rs.getString(3)));
+                }
+            }
+            return out;
+        });
+    }
+
     public void saveSettings(long clientId, String json) {
         db.inTransaction("saving analytics settings", c -> {
             try (PreparedStatement ps = c.prepareStatement("update clients set analytics_settings = ? where id = ?")) {

@@ -91,6 +91,31 @@ public final class OutboxStore {
         }
     }
 
+    /** Where a message with a given idempotency key stands: its id and status. */
+    public record KeyState(long id, String status) {
+    }
+
+    /** The messages already queued under these idempotency keys (absent keys are not in the answer); 500 keys per query. */
+    public Map<String, KeyState> byIdempotencyKeys(List<String> keys) {
+        Map<String, KeyState> out = new HashMap<>();
+        for (int from = 0; from < keys.size(); from += 500) {
+            List<String> chunk = keys.subList(from, Math.min(keys.size(), from + 500));
+            db.read("reading messages by idempotency key", c -> {
+                try (PreparedStatement ps = c.prepareStatement("select idempotency_key, id, status from messages where idempotency_key in ("
+                        + String.join(",", java.util.Collections.nCopies(chunk.size(), "?")) + ")")) {
+                    bind(ps, new ArrayList<Object>(chunk));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            out.put(rs.getString(1), new KeyState(rs.getLong(2), rs.getString(3)));
+                        }
+                    }
+                }
+                return null;
+            });
+        }
+        return out;
+    }
+
     /**
      * Many messages in one JDBC batch inside the caller's transaction (the reminder batch): no row is
      * read back; a key already present inserts nothing. Returns how many were new.
