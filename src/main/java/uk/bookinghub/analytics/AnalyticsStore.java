@@ -141,8 +141,8 @@ public final class AnalyticsStore implements AutoCloseable {
         }
         Instant ended = db.dialect().getInstant(rs, "ended_at");
         String lead = rs.getString("lead_id");
-        long clientId = rs.getLong("client_id");
-        return new AnalyticsEvent("call.ended:" + rs.getString("vapi_call_id"), "call.ended", rs.wasNull() ? null : clientId,
+        Long clientId = nullableLong(rs, "client_id"); // an unmatched call has none (not client 0)
+        return new AnalyticsEvent("call.ended:" + rs.getString("vapi_call_id"), "call.ended", clientId,
                 rs.getString("client_key"), rs.getString("vapi_call_id"), rs.getString("outcome"), props,
                 ended != null ? ended : db.dialect().getInstant(rs, "updated_at"),
                 lead != null && lead.matches("\\d{1,18}") ? Long.valueOf(lead) : null, null);
