@@ -13,6 +13,7 @@ import uk.bookinghub.support.RunningHub;
 import uk.bookinghub.support.TestDatabase;
 import uk.bookinghub.support.TwilioSigner;
 import uk.bookinghub.support.TwilioStub;
+import uk.bookinghub.support.VapiReports;
 
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -332,6 +333,10 @@ abstract class AnalyticsEventsTest {
         assertThat(e.clientKey()).isEqualTo("leeds-plumbing");
         assertThat(rows.count("event_type = 'appointment.completed' and event_key = ?", "appointment.completed:" + old)).isEqualTo(1);
         assertThat(rows.byKey("appointment.completed:" + recent)).isNull();
+        // a completed appointment still stands: the call that booked it ends as booked
+        HttpResponse<String> report = hub.postVapi(VapiReports.endOfCall("call-sweep-1",
+                "\"assistantOverrides\":{\"variableValues\":{\"clientKey\":\"leeds-plumbing\"}}", "customer-ended-call", null));
+        assertThat(Jsons.read(report.body()).get("outcome").asText()).isEqualTo("booked");
         // a client may still correct the sweep
         assertThat(patch(old, "{\"status\":\"no_show\"}").statusCode()).isEqualTo(200);
         assertThat(awaitEvent("appointment.no_show:" + old).prop("previous")).isEqualTo("completed");
