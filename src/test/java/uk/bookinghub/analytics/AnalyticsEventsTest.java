@@ -76,15 +76,7 @@ abstract class AnalyticsEventsTest {
         int smtpPort = RunningHub.freePort();
         smtp = new GreenMail(new ServerSetup(smtpPort, "127.0.0.1", "smtp"));
         smtp.start();
-        Map<String, String> o = new LinkedHashMap<>();
-        o.put("twilio.account-sid", SID);
-        o.put("twilio.auth-token", TOKEN);
-        o.put("twilio.base-url", twilio.baseUrl());
-        o.put("mail.host", "127.0.0.1");
-        o.put("mail.port", String.valueOf(smtpPort));
-        o.put("mail.security", "none");
-        o.put("mail.from", "bookings@hub.example.test");
-        o.put("hub.public-base-url", PUBLIC);
+        Map<String, String> o = RunningHub.messagingTo(twilio, TOKEN, smtpPort, PUBLIC);
         o.put("hub.leads.async-threshold-rows", "5");
         o.put("hub.leads.chunk-size", "3");
         hub = RunningHub.start(db.hubUrl(), o);
