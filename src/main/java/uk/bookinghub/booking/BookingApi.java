@@ -152,8 +152,10 @@ public final class BookingApi {
         if (!marked) {
             throw new HttpProblem(409, "appointment " + a.id() + " changed meanwhile: it is now " + after.status());
         }
+        boolean completed = "completed".equals(to);
         AnalyticsEvent event = AnalyticsFacts.appointmentAttended(to, after.id(), client.id(), client.clientKey(), after.leadId(), after.service(),
-                after.start(), now, "client", "completed".equals(previous) ? previous : null);
+                after.start(), completed ? after.completedAt() : after.noShowAt(), completed ? after.completedBy() : after.noShowBy(),
+                "completed".equals(previous) ? previous : null);
         return AnalyticsEvent.Recorded.of(after.view(zone), List.of(event));
     }
 
