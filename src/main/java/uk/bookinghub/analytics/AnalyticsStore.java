@@ -142,8 +142,8 @@ public final class AnalyticsStore implements AutoCloseable {
         }
         Instant ended = db.dialect().getInstant(rs, "ended_at");
         String lead = rs.getString("lead_id");
-        long clientId = rs.getLong("client_id");
-        return new AnalyticsEvent("call.ended:" + rs.getString("vapi_call_id"), "call.ended", rs.wasNull() ? null : clientId,
+        Long clientId = nullableLong(rs, "client_id"); // an unmatched call has none (not client 0)
+        return new AnalyticsEvent("call.ended:" + rs.getString("vapi_call_id"), "call.ended", clientId,
                 rs.getString("client_key"), rs.getString("vapi_call_id"), rs.getString("outcome"), props,
                 ended != null ? ended : db.dialect().getInstant(rs, "updated_at"),
                 lead != null && lead.matches("\\d{1,18}") ? Long.valueOf(lead) : null, null);
@@ -159,12 +159,193 @@ public final class AnalyticsStore implements AutoCloseable {
     }
 
     /** The scheduled reconciliation over the last {@code hours}; logs what it added. */
-    public int reconcileRecent(int hours) {
-        int added = reconcileCallEvents(Instant.now().minus(java.time.Duration.ofHours(hours)));
-        if (added > 0) {
-            LOG.warn("[ANALYTICS] added {} missing call.ended event(s) for calls ended in the last {} h", added, hours);
+    public Map<String, Integer> reconcileRecent(int hours) {
+        Map<String, Integer> added = reconcile(Instant.now().minus(java.time.Duration.ofHours(hours)));
+        int total = added.values().stream().mapToInt(Integer::intValue).sum();
+        if (total > 0) {
+            LOG.warn("[ANALYTICS] added {} missing event(s) for facts of the last {} h: {}", total, hours, added);
         }
         return added;
+    }
+
+    /** Every event type the reconciliation covers, in the order it reports them. */
+    public static final List<String> RECONCILED = List.of("call.ended", "appointment.booked", "appointment.cancelled", "appointment.completed",
+            "appointment.no_show", "message.sent", "message.delivered", "message.failed", "lead.imported", "lead.opted_out");
+
+    /**
+     * Closes the window where a committed fact could miss analytics (the hub stopping between the
+     * commit and its wire tap, or a wire tap that failed for good): for the facts of every type since
+     * {@code since} (ended calls, appointments booked, cancelled, completed or no-show, messages
+     * sent, delivered or failed, imports, opt-outs), builds the event the live path would have
+     * written ({@link AnalyticsFacts}) and adds the ones that are missing, through the writer (so
+     * their roll-up rows change with them). Returns how many it added per type.
+     */
+    public Map<String, Integer> reconcile(Instant since) {
+        Map<String, Integer> added = new LinkedHashMap<>();
+        RECONCILED.forEach(t -> added.put(t, 0));
+        added.put("call.ended", reconcileCallEvents(since));
+        List<AnalyticsEvent> candidates = db.read("finding facts without analytics", c -> {
+            List<AnalyticsEvent> out = new ArrayList<>();
+            appointmentFacts(c, since, out);
+            messageFacts(c, since, out);
+            importFacts(c, since, out);
+            optOutFacts(c, since, out);
+            return missing(c, out);
+        });
+        List<AnalyticsEvent> marked = candidates.stream().map(e -> e.marked("reconciled")).toList();
+        insertNow(marked);
+        for (AnalyticsEvent e : marked) {
+            added.merge(e.eventType(), 1, Integer::sum);
+        }
+        return added;
+    }
+
+    /** Appointments booked, cancelled or marked since then whose event is missing. */
+    private void appointmentFacts(Connection c, Instant since, List<AnalyticsEvent> out) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select a.id, a.client_id, k.client_key, a.lead_id, a.service, a.start_at, a.created_at, a.tool_call_id, "
+                + "a.cancelled_at, a.completed_at, a.completed_by, a.no_show_at, a.no_show_by from appointments a left join clients k on k.id = a.client_id "
+                + "where (a.created_at >= ? and not exists (select 1 from analytics_events e where e.event_key = 'appointment.booked:' || a.id)) "
+                + "or (a.cancelled_at >= ? and not exists (select 1 from analytics_events e where e.event_key = 'appointment.cancelled:' || a.id)) "
+                + "or (a.completed_at >= ? and not exists (select 1 from analytics_events e where e.event_key = 'appointment.completed:' || a.id)) "
+                + "or (a.no_show_at >= ? and not exists (select 1 from analytics_events e where e.event_key = 'appointment.no_show:' || a.id))")) {
+            for (int i = 1; i <= 4; i++) {
+                db.dialect().setInstant(ps, i, since);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                var d = db.dialect();
+                while (rs.next()) {
+                    long id = rs.getLong("id");
+                    long client = rs.getLong("client_id");
+                    String key = rs.getString("client_key");
+                    Long lead = nullableLong(rs, "lead_id");
+                    String service = rs.getString("service");
+                    Instant start = d.getInstant(rs, "start_at");
+                    Instant created = d.getInstant(rs, "created_at");
+                    out.add(AnalyticsFacts.appointmentBooked(id, client, key, lead, service, start, created, AnalyticsFacts.bookedBy(rs.getString("tool_call_id"))));
+                    Instant cancelled = d.getInstant(rs, "cancelled_at");
+                    if (cancelled != null) {
+                        out.add(AnalyticsFacts.appointmentCancelled(id, client, key, lead, service, created, start, cancelled));
+                    }
+                    Instant completed = d.getInstant(rs, "completed_at");
+                    if (completed != null) {
+                        out.add(AnalyticsFacts.appointmentAttended("completed", id, client, key, lead, service, start, completed, rs.getString("completed_by"), null));
+                    }
+                    Instant noShow = d.getInstant(rs, "no_show_at");
+                    if (noShow != null) {
+                        out.add(AnalyticsFacts.appointmentAttended("no_show", id, client, key, lead, service, start, noShow, rs.getString("no_show_by"),
+                                completed != null ? "completed" : null));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Messages sent, delivered or failed since then whose event is missing. */
+    private void messageFacts(Connection c, Instant since, List<AnalyticsEvent> out) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select m.id, m.client_id, m.lead_id, m.channel, m.kind, m.segments, m.price, m.price_unit, m.status, "
+                + "m.error_code, m.attempts, m.provider_id, m.sent_at, m.delivered_at, m.updated_at from messages m where m.updated_at >= ? and ("
+                + "(m.sent_at is not null and not exists (select 1 from analytics_events e where e.event_key = 'message.sent:' || m.id)) "
+                + "or (m.delivered_at is not null and not exists (select 1 from analytics_events e where e.event_key = 'message.delivered:' || m.id)) "
+                + "or (m.status in ('failed', 'undelivered', 'dead') and not exists (select 1 from analytics_events e where e.event_key = 'message.failed:' || m.id)))")) {
+            db.dialect().setInstant(ps, 1, since);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.addAll(AnalyticsFacts.messageEvents(messageFacts(rs, db.dialect())));
+                }
+            }
+        }
+    }
+
+    /** The facts of a {@code messages} row (the columns of {@link AnalyticsFacts.MessageFacts}, snake_case). */
+    public static AnalyticsFacts.MessageFacts messageFacts(ResultSet rs, uk.bookinghub.store.Dialect d) throws SQLException {
+        long segments = rs.getLong("segments");
+        Integer seg = rs.wasNull() ? null : (int) segments;
+        return new AnalyticsFacts.MessageFacts(rs.getLong("id"), rs.getLong("client_id"), nullableLong(rs, "lead_id"), rs.getString("channel"),
+                rs.getString("kind"), seg, rs.getString("price"), rs.getString("price_unit"), rs.getString("status"), rs.getString("error_code"),
+                rs.getInt("attempts"), rs.getString("provider_id"), d.getInstant(rs, "sent_at"), d.getInstant(rs, "delivered_at"), d.getInstant(rs, "updated_at"));
+    }
+
+    /** Imports finished since then (their leads per source), and single leads from the web form. */
+    private void importFacts(Connection c, Instant since, List<AnalyticsEvent> out) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select i.id, i.client_id, k.client_key, i.imported_by_source, i.finished_at from lead_imports i "
+                + "left join clients k on k.id = i.client_id where i.finished_at >= ? and i.imported_by_source is not null")) {
+            db.dialect().setInstant(ps, 1, since);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    JsonNode bySource;
+                    try {
+                        bySource = PROPS.readTree(rs.getString("imported_by_source"));
+                    } catch (java.io.IOException e) {
+                        LOG.warn("[ANALYTICS] import {}: imported_by_source is not JSON; not reconciled", rs.getString("id"));
+                        continue;
+                    }
+                    Instant at = db.dialect().getInstant(rs, "finished_at");
+                    for (var f : (Iterable<Map.Entry<String, JsonNode>>) bySource::fields) {
+                        out.add(AnalyticsFacts.leadsImported(rs.getString("id"), rs.getLong("client_id"), rs.getString("client_key"), f.getKey(),
+                                f.getValue().asLong(), at));
+                    }
+                }
+            }
+        }
+        // a lead from the web form is an import of one (only those: imports carry their import_id)
+        try (PreparedStatement ps = c.prepareStatement("select l.id, l.client_id, k.client_key, l.source, l.created_at from leads l "
+                + "left join clients k on k.id = l.client_id where l.import_id is null and l.created_at >= ? and l.status not in ('skipped', 'invalid')")) {
+            db.dialect().setInstant(ps, 1, since);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(AnalyticsFacts.leadsImported(AnalyticsFacts.singleLeadImport(rs.getLong("id")), rs.getLong("client_id"), rs.getString("client_key"),
+                            rs.getString("source"), 1, db.dialect().getInstant(rs, "created_at")));
+                }
+            }
+        }
+    }
+
+    /** Opt-outs made since then whose event is missing, each with the client's newest lead with that number. */
+    private void optOutFacts(Connection c, Instant since, List<AnalyticsEvent> out) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select o.id, o.client_id, k.client_key, o.scope_key, o.created_by, o.created_at, "
+                + "(select max(l.id) from leads l where l.client_id = o.client_id and l.dedupe_no = cast(substr(o.phone_e164, 2) as bigint)) as lead_id "
+                + "from opt_outs o left join clients k on k.id = o.client_id "
+                + "where o.created_at >= ? and not exists (select 1 from analytics_events e where e.event_key = 'lead.opted_out:' || o.id)")) {
+            db.dialect().setInstant(ps, 1, since);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(AnalyticsFacts.leadOptedOut(rs.getLong("id"), nullableLong(rs, "client_id"), rs.getString("client_key"), nullableLong(rs, "lead_id"),
+                            "global".equals(rs.getString("scope_key")) ? "global" : "client", AnalyticsFacts.optOutVia(rs.getString("created_by")),
+                            db.dialect().getInstant(rs, "created_at")));
+                }
+            }
+        }
+    }
+
+    /** The candidates whose event key is not in the table yet. */
+    private static List<AnalyticsEvent> missing(Connection c, List<AnalyticsEvent> candidates) throws SQLException {
+        List<AnalyticsEvent> out = new ArrayList<>();
+        for (int from = 0; from < candidates.size(); from += 500) {
+            List<AnalyticsEvent> chunk = candidates.subList(from, Math.min(candidates.size(), from + 500));
+            java.util.Set<String> present = new java.util.HashSet<>();
+            try (PreparedStatement ps = c.prepareStatement("select event_key from analytics_events where event_key in ("
+                    + String.join(",", java.util.Collections.nCopies(chunk.size(), "?")) + ")")) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setString(i + 1, chunk.get(i).eventKey());
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        present.add(rs.getString(1));
+                    }
+                }
+            }
+            for (AnalyticsEvent e : chunk) {
+                if (present.add(e.eventKey())) {
+                    out.add(e);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Long nullableLong(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : v;
     }
 
     private void writeBatch(Connection c, List<AnalyticsEvent> batch) throws SQLException {
@@ -257,30 +438,42 @@ public final class AnalyticsStore implements AutoCloseable {
         }
     }
 
-    /** Fills in the source (campaign) of events that name a lead but not its source. */
+    /**
+     * Fills in what a producer may leave to the writer: the source (campaign) of events that name a
+     * lead but not its source, and the client key of events that name only the client's id.
+     */
     private static List<AnalyticsEvent> withSources(Connection c, List<AnalyticsEvent> events) throws SQLException {
-        Map<Long, String> sources = null;
+        Map<Long, String> sources = new HashMap<>();
+        Map<Long, String> keys = new HashMap<>();
         List<AnalyticsEvent> out = new ArrayList<>(events.size());
         for (AnalyticsEvent e : events) {
-            if (e.leadId() != null && e.source() == null) {
-                if (sources == null) {
-                    sources = new HashMap<>();
-                }
-                if (!sources.containsKey(e.leadId())) {
-                    try (PreparedStatement ps = c.prepareStatement("select source from leads where id = ?")) {
-                        ps.setLong(1, e.leadId());
-                        try (ResultSet rs = ps.executeQuery()) {
-                            sources.put(e.leadId(), rs.next() ? rs.getString(1) : null);
-                        }
-                    }
-                }
-                String s = sources.get(e.leadId());
-                out.add(s == null ? e : e.withLead(e.leadId(), s));
-            } else {
-                out.add(e);
+            AnalyticsEvent filled = e;
+            if (e.clientId() != null && e.clientKey() == null) {
+                String key = lookUp(c, keys, "select client_key from clients where id = ?", e.clientId());
+                filled = new AnalyticsEvent(e.eventKey(), e.eventType(), e.clientId(), key, e.vapiCallId(), e.outcome(), e.props(), e.occurredAt(),
+                        e.leadId(), e.source());
             }
+            if (e.leadId() != null && e.source() == null) {
+                String s = lookUp(c, sources, "select source from leads where id = ?", e.leadId());
+                if (s != null) {
+                    filled = filled.withLead(e.leadId(), s);
+                }
+            }
+            out.add(filled);
         }
         return out;
+    }
+
+    private static String lookUp(Connection c, Map<Long, String> seen, String sql, long id) throws SQLException {
+        if (!seen.containsKey(id)) {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setLong(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    seen.put(id, rs.next() ? rs.getString(1) : null);
+                }
+            }
+        }
+        return seen.get(id);
     }
 
     private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {

@@ -100,7 +100,7 @@ abstract class AnalyticsGoldenTest {
         appointment(otherId, otherLead, "o1", "Roof survey", "2026-03-29T00:35:00Z", null);
 
         await().atMost(Duration.ofSeconds(20)).until(() -> count("select count(*) from analytics_events where event_type = 'call.ended'") == 12);
-        HttpResponse<String> r = hub.post("/api/admin/analytics/reconcile?hours=9000", "application/json", "", "Authorization", "Bearer " + RunningHub.ADMIN_TOKEN);
+        HttpResponse<String> r = hub.post("/api/admin/analytics/reconcile?hours=8784", "application/json", "", "Authorization", "Bearer " + RunningHub.ADMIN_TOKEN);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(20)).until(() -> count("select count(*) from analytics_events where event_type like 'appointment.%'") == 7);
     }
