@@ -469,7 +469,7 @@ abstract class AnalyticsGoldenTest {
 
     private void set(PreparedStatement ps, int i, Instant t) throws Exception {
         if (t == null) {
-            ps.setNull(i, java.sql.Types.VARCHAR);
+            ps.setNull(i, kind() == TestDatabase.Kind.POSTGRESQL ? java.sql.Types.TIMESTAMP_WITH_TIMEZONE : java.sql.Types.VARCHAR);
         } else if (kind() == TestDatabase.Kind.POSTGRESQL) {
             ps.setObject(i, t.atOffset(ZoneOffset.UTC));
         } else {
