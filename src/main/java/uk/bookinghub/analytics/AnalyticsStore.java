@@ -320,7 +320,7 @@ public final class AnalyticsStore implements AutoCloseable {
     public record Daily(LocalDate day, String source, String metric, String dim, long n, long amount) {
     }
 
-    /** The client's roll-up rows for local days {@code from}..{@code to} inclusive. */
+    /** The client's roll-up rows for local days {@code from}..{@code to} inclusive, as stored (the answers read {@link #sums}). */
     public List<Daily> daily(long clientId, LocalDate from, LocalDate to) {
         return db.read("reading analytics", c -> {
             List<Daily> out = new ArrayList<>();
@@ -332,6 +332,44 @@ public final class AnalyticsStore implements AutoCloseable {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.add(new Daily(LocalDate.parse(rs.getString(1)), rs.getString(2), rs.getString(3), rs.getString(4), rs.getLong(5), rs.getLong(6)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** How {@link #sums} groups a period's roll-up rows: the whole period, per local day, or per source (campaign). */
+    public enum By {
+        PERIOD(""), DAY("day, "), SOURCE("source, ");
+
+        private final String columns;
+
+        By(String columns) {
+            this.columns = columns;
+        }
+    }
+
+    /**
+     * The client's roll-up for local days {@code from}..{@code to} inclusive, summed by the database per
+     * (metric, dim), and per day or per source when {@code by} says so: a year of one client is a few
+     * dozen rows to read (or a dozen per day), not every (day, source, metric, dim) row. In the rows,
+     * {@code day} is null unless by DAY and {@code source} is "" unless by SOURCE.
+     */
+    public List<Daily> sums(long clientId, LocalDate from, LocalDate to, By by) {
+        return db.read("reading analytics", c -> {
+            List<Daily> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("select " + by.columns + "metric, dim, sum(n), sum(amount) from analytics_daily "
+                    + "where client_id = ? and day >= ? and day <= ? group by " + by.columns + "metric, dim")) {
+                ps.setLong(1, clientId);
+                ps.setString(2, from.toString());
+                ps.setString(3, to.toString());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        int i = by == By.PERIOD ? 1 : 2;
+                        LocalDate day = by == By.DAY ? LocalDate.parse(rs.getString(1)) : null;
+                        String source = by == By.SOURCE ? rs.getString(1) : "";
+                        out.add(new Daily(day, source, rs.getString(i), rs.getString(i + 1), rs.getLong(i + 2), rs.getLong(i + 3)));
                     }
                 }
             }
