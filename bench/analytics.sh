@@ -391,14 +391,17 @@ elif [[ "$code" != 2?? ]]; then
     WEEKLY_NOTE="answered $code: $(head -c 300 <<<"$body")"
     log "weekly batch $WEEKLY_NOTE"
 else
-    WEEKLY_QUEUED=$(weekly_count)
+    # the answer should come once all are queued; if the batch queues after answering, the figure is the last one queued
+    WEEKLY_ANSWER_MS=$WEEKLY_MS
+    until WEEKLY_QUEUED=$(weekly_count); [[ ! "$WEEKLY_QUEUED" =~ ^[0-9]+$ ]] || (( WEEKLY_QUEUED >= ENABLED )) || (( $(now_ms) - t0 > 120000 )); do sleep 0.1; done
+    WEEKLY_MS=$(( $(now_ms) - t0 > WEEKLY_ANSWER_MS + 150 ? $(now_ms) - t0 : WEEKLY_ANSWER_MS ))
     t0=$(now_ms)
     resp=$(api POST "/api/admin/analytics/weekly-reports/run?week=$WEEK")
     WEEKLY2_MS=$(( $(now_ms) - t0 ))
     echo "${resp%$'\n'*}" >"$OUT/analytics-$TS-weekly-run2.json"
     WEEKLY_QUEUED2=$(weekly_count)
     WEEKLY_STATUS=done
-    WEEKLY_NOTE="answer: $(head -c 200 <<<"$body")"
+    WEEKLY_NOTE="answered $code after $WEEKLY_ANSWER_MS ms: $(head -c 200 <<<"$body")"
     check "$([ "$WEEKLY_QUEUED" = "$ENABLED" ] && [ "$WEEKLY_QUEUED2" = "$ENABLED" ] && [ "${resp##*$'\n'}" = 200 ] && echo 1)" \
         "weekly batch $WEEK: $WEEKLY_QUEUED weekly_report messages after the first run, $WEEKLY_QUEUED2 after the second (want $ENABLED, one per client with it on)"
     log "weekly batch: $WEEKLY_MS ms, $WEEKLY_QUEUED queued; again: $WEEKLY2_MS ms, $WEEKLY_QUEUED2 in all"

@@ -75,13 +75,14 @@ analyze lead_map;
 -- so both clock changes and the ambiguous hour of October have calls); every (appts/calls)-th
 -- call booked one appointment
 create temp table g as
-with base as (
+-- materialized: each stage's columns computed once per row (inlined, the CASEs would re-evaluate each other many times)
+with base as materialized (
     select p.client_id, p.client_key, p.leads, i,
            date_trunc('second', p.t0 + ((i - 1 + pg_temp.h(i, 2)) * extract(epoch from p.t1 - p.t0) / p.calls) * interval '1 second') as ended_at,
-           floor(i * p.appts::numeric / p.calls) > floor((i - 1) * p.appts::numeric / p.calls) as booked,
+           (i * p.appts) / p.calls > ((i - 1) * p.appts) / p.calls as booked,   -- bigint division: floor
            pg_temp.h(i, 3) as r_out, pg_temp.h(i, 4) as r_dur, pg_temp.h(i, 5) as r_lead
     from plan p cross join lateral generate_series(1, p.calls) i
-), o as (
+), o as materialized (
     select b.*,
            case when booked then 'booked'
                 when r_out < 0.33 then 'no_answer' when r_out < 0.50 then 'voicemail' when r_out < 0.70 then 'not_interested'
@@ -89,7 +90,7 @@ with base as (
                 else 'failed' end as outcome,
            case when r_lead < 0.9 then 1 + floor(pg_temp.h(i, 6) * leads)::bigint end as lead_k
     from base b
-), d as (
+), d as materialized (
     select o.*,
            case outcome when 'booked' then 'customer-ended-call' when 'no_answer' then 'customer-did-not-answer'
                 when 'voicemail' then 'voicemail' when 'busy' then 'customer-busy' when 'not_interested' then 'customer-ended-call'
