@@ -34,6 +34,7 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$REPO/bench/lib.sh"   # now_ms, psql_q, rss_kb, stop_pid, free_port, wait_http_200
 SCALE=${SCALE:-1}
 awk -v s="$SCALE" 'BEGIN {exit !(s ~ /^[0-9]*\.?[0-9]+$/ && s > 0 && s <= 10)}' || { echo "SCALE must be a number in (0, 10]" >&2; exit 2; }
 scaled() { awk -v n="$1" -v s="$SCALE" -v m="${2:-1}" 'BEGIN {v = int(n * s + 0.5); print (v < m) ? m : v}'; }
@@ -83,11 +84,9 @@ cd "$REPO"
 
 log() { printf '[analytics %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-psql_q() { PGOPTIONS='-c client_min_messages=warning' psql "${PGH[@]}" -X -qtA -v ON_ERROR_STOP=1 "$@"; }
 db() { psql_q -d "$HUB_DB" -c "$1"; }
 median() { tr ' ' '\n' | awk '/^-?[0-9.]+$/' | sort -g | awk '{a[NR]=$1} END {if (NR==0) print "NA"; else if (NR%2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2}'; }
-rss_mb() { awk '/^VmRSS:/ {printf "%.0f", $2 / 1024}' "/proc/$HUB_PID/status" 2>/dev/null || echo NA; }
+rss_mb() { echo $(( $(rss_kb "$HUB_PID") / 1024 )); }
 kv() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k {print $2; exit}'; }   # key, "k=v k=v" line
 errs() { local a b; a=$(kv non2xx "$1"); b=$(kv err_timeout "$1"); [ -n "$a$b" ] && echo $(( ${a:-0} + ${b:-0} )) || echo NA; }   # non-2xx + timeouts of a wrk line
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN {if (v !~ /^[0-9.]+$/) print "FAIL (not measured)"; else print (v + 0 < t + 0) ? "PASS" : "FAIL"}'; }
@@ -95,13 +94,6 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN {if (v !~ /^[0-9.]+$/) print "FAIL (n
 
 # --- cleanup: stop only what this script started, by PID --------------------------------------
 HUB_PID="" SAMPLER_PID="" WORK_DIR=""
-stop_pid() { # pid, seconds to wait after TERM
-    local pid=$1 wait_s=${2:-10} i
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < wait_s * 10; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-}
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -119,9 +111,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() { local p=$1; shift; while port_busy "$p" || [[ " $* " == *" $p "* ]]; do p=$((p + 1)); done; echo "$p"; }
 
 # --- 1. prerequisites ------------------------------------------------------------------------------
 for c in curl psql jq java wrk awk; do command -v "$c" >/dev/null || die "$c is needed (wrk: bash ../shared/peers/seed-stack/setup.sh installs it)"; done
@@ -177,12 +166,9 @@ for attempt in 1 2 3; do
         HUB_ADMIN_TOKEN=$ADMIN_TOKEN HUB_CONFIG="$WORK_DIR/application.properties" HUB_ROUTES_DIR="$WORK_DIR/routes" \
         java $HUB_JAVA_OPTS -jar "$WORK_DIR/analytics-bench-hub.jar" >"$HUB_LOG" 2>&1 &
     HUB_PID=$!
-    until [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$BASE/health" 2>/dev/null)" = 200 ]; do
-        kill -0 "$HUB_PID" 2>/dev/null || break
-        (( $(now_ms) - t0 < 120000 )) || die "the hub did not answer /health 200 in 120 s (log: $HUB_LOG)"
-        sleep 0.1
-    done
-    kill -0 "$HUB_PID" 2>/dev/null && break
+    rc=0; wait_http_200 "$BASE/health" 120 "$HUB_PID" || rc=$?
+    (( rc != 1 )) || die "the hub did not answer /health 200 in 120 s (log: $HUB_LOG)"
+    (( rc != 0 )) || break
     # another process took a port between the check and the start (the machine is shared): the next free ones
     grep -q 'already in use' "$HUB_LOG" && (( attempt < 3 )) || { tail -30 "$HUB_LOG" >&2; die "the hub exited (log: $HUB_LOG)"; }
     HUB_PORT=$(free_port $((HUB_PORT + 2))) HUB_MGMT_PORT=$(free_port $((HUB_MGMT_PORT + 2)) "$HUB_PORT") BASE="http://127.0.0.1:$HUB_PORT"
@@ -336,7 +322,7 @@ ep() { local i; for i in "${!E_NAME[@]}"; do [ "${E_NAME[$i]}" = "$1" ] && kv "$
 
 # --- 6. the CSV export, streamed: time, rows/s, the hub's RSS meanwhile --------------------------------------
 declare -a X_NAME X_RUN X_CODE X_MS X_TTFB X_BYTES X_ROWS X_RSS0 X_RSSMAX X_RSS1
-sample_rss() { local max=0 cur; while :; do cur=$(awk '/^VmRSS:/ {print $2}' "/proc/$HUB_PID/status" 2>/dev/null || echo 0); (( cur > max )) && { max=$cur; echo "$max" >"$1"; }; sleep 0.1; done; }
+sample_rss() { local max=0 cur; while :; do cur=$(rss_kb "$HUB_PID"); (( cur > max )) && { max=$cur; echo "$max" >"$1"; }; sleep 0.1; done; }
 export_run() { # name, from, to, run
     local f="$WORK_DIR/export.csv" w rss0 rssmax
     rss0=$(rss_mb); echo 0 >"$WORK_DIR/rssmax"
