@@ -46,7 +46,9 @@ class RoutesLoadTest {
 
     static final Map<String, Set<String>> EXPECTED = Map.ofEntries(
             Map.entry("vapi-webhooks.camel.yaml", Set.of("vapi-webhooks")),
-            Map.entry("analytics.camel.yaml", Set.of("analytics-record", "analytics-reconcile", "analytics-reconcile-run")),
+            Map.entry("analytics.camel.yaml", Set.of("analytics-record", "analytics-reconcile", "analytics-reconcile-run", "analytics-reconcile-now",
+                    "analytics-metrics", "analytics-trend", "analytics-outcomes", "analytics-campaigns", "analytics-weekly-report", "analytics-rebuild",
+                    "analytics-export", "analytics-weekly-reports", "analytics-weekly-reports-run", "analytics-weekly-reports-run-now")),
             Map.entry("clients.camel.yaml", Set.of("clients-onboard", "clients-me")),
             Map.entry("monitoring.camel.yaml", Set.of("health", "monitor-tenant-resolution", "monitor-vapi-messages", "db-health", "dead-letter-store")),
             Map.entry("lead-intake.camel.yaml", Set.of("lead-intake", "lead-intake-job", "lead-intake-single", "lead-intake-list", "lead-intake-get")),
@@ -55,7 +57,7 @@ class RoutesLoadTest {
                     "templates-list", "templates-save", "templates-reset", "dead-letters-list", "dead-letters-replay", "twilio-status", "twilio-inbound", "twilio-message-lookup",
                     "inbound-messages-list")),
             Map.entry("booking.camel.yaml", Set.of("vapi-tools", "appointments-list", "appointments-get", "appointments-patch",
-                    "client-settings-get", "client-settings-put")),
+                    "appointments-attendance", "appointments-attendance-run", "client-settings-get", "client-settings-put")),
             Map.entry("calendar.camel.yaml", Set.of("calendar-sync", "calendar-sync-one", "google-freebusy")),
             Map.entry("reminders.camel.yaml", Set.of("reminders", "reminders-run", "reminders-run-now", "follow-ups",
                     "follow-ups-run", "follow-ups-run-now", "follow-up-sequences-get", "follow-up-sequences-put")),

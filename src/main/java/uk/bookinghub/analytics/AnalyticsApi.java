@@ -62,19 +62,23 @@ public final class AnalyticsApi {
 
     public Map<String, Object> weeklyReport(Caller caller, Params params) {
         Client c = client(caller, params);
-        String week = params.text("week");
-        AnalyticsReports.Period p;
-        if (week == null) {
-            p = AnalyticsReports.lastCompleteWeek(reports.today(c));
-        } else {
-            try {
-                p = AnalyticsReports.week(week.strip());
-            } catch (IllegalArgumentException e) {
-                throw HttpProblem.badRequest("week must be an ISO week such as 2026-W13 (" + e.getMessage() + "), got '" + week + "'");
-            }
-        }
-        AnalyticsReports.Period period = p;
+        AnalyticsReports.Period asked = week(params);
+        AnalyticsReports.Period period = asked != null ? asked : AnalyticsReports.lastCompleteWeek(reports.today(c));
         return guarded(c, () -> reports.weeklyReport(c, period));
+    }
+
+    /** The {@code week} parameter (an ISO week such as 2026-W13) as a period, null when absent; a week that does not exist is a 400 naming it. */
+    static AnalyticsReports.Period week(Params params) {
+        String week = params.text("week");
+        if (week == null) {
+            return null;
+        }
+        try {
+            return AnalyticsReports.week(week.strip());
+        } catch (IllegalArgumentException e) {
+            throw HttpProblem.badRequest("week must be an ISO week such as 2026-W13 (" + e.getMessage() + "), got '" + week + "'",
+                    Map.of("parameter", "week"));
+        }
     }
 
     /**
@@ -102,6 +106,30 @@ public final class AnalyticsApi {
         long started = System.nanoTime();
         int events = store.rebuild(c.id());
         return Map.of("clientKey", c.clientKey(), "events", events, "millis", (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /** The longest look-back of one reconciliation request, in hours (a year and a day). */
+    public static final int MAX_RECONCILE_HOURS = 366 * 24;
+
+    /**
+     * {@code POST /api/admin/analytics/reconcile?hours=}: the reconciliation over the last {@code hours}
+     * (default {@code hub.analytics.reconcile-hours}) now, over every client; says per event type how
+     * many missing events it added.
+     */
+    public Map<String, Object> reconcile(Params params, int defaultHours) {
+        Long hours = params.whole("hours");
+        long h = hours == null ? defaultHours : hours;
+        if (h < 1 || h > MAX_RECONCILE_HOURS) {
+            throw HttpProblem.badRequest("hours must be between 1 and " + MAX_RECONCILE_HOURS + ", got " + h, Map.of("parameter", "hours"));
+        }
+        long started = System.nanoTime();
+        Map<String, Integer> added = store.reconcileRecent((int) h);
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("hours", h);
+        out.put("added", added);
+        out.put("total", added.values().stream().mapToInt(Integer::intValue).sum());
+        out.put("millis", (System.nanoTime() - started) / 1_000_000);
+        return out;
     }
 
     private <T> T guarded(Client c, Supplier<T> work) {

@@ -22,8 +22,34 @@ public record AnalyticsEvent(String eventKey, String eventType, Long clientId, S
         return new AnalyticsEvent(eventKey, eventType, clientId, clientKey, vapiCallId, outcome, props, occurredAt, lead, leadSource);
     }
 
+    /** The same event with {@code flag: true} in its props (reconciled, backfilled: how it got there). */
+    public AnalyticsEvent marked(String flag) {
+        Map<String, Object> p = new java.util.LinkedHashMap<>(props == null ? Map.of() : props);
+        p.put(flag, true);
+        return new AnalyticsEvent(eventKey, eventType, clientId, clientKey, vapiCallId, outcome, p, occurredAt, leadId, source);
+    }
+
     /** The facts of one step of a flow (a booking tool call, a send, a callback): what its wire tap records. */
     public interface Source {
         java.util.List<AnalyticsEvent> events();
+
+        /** Whether there is anything to record (a route skips its wire tap when not). */
+        default boolean any() {
+            return !events().isEmpty();
+        }
+    }
+
+    /**
+     * A step's answer and the events it committed: the route wire-taps it to
+     * {@code direct:analytics-record}, then replies with {@link #reply()} (routes: {@code ${body.reply}}).
+     */
+    public record Recorded<T>(T reply, java.util.List<AnalyticsEvent> events) implements Source {
+        public Recorded {
+            events = events == null ? java.util.List.of() : java.util.List.copyOf(events);
+        }
+
+        public static <T> Recorded<T> of(T reply, java.util.List<AnalyticsEvent> events) {
+            return new Recorded<>(reply, events);
+        }
     }
 }

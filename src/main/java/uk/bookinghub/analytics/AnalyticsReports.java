@@ -244,7 +244,7 @@ public final class AnalyticsReports {
         Map<String, Object> change = new LinkedHashMap<>();
         change.put("calls", Totals.change(BigDecimal.valueOf(now.calls), BigDecimal.valueOf(before.calls)));
         change.put("appointments", Totals.change(BigDecimal.valueOf(now.booked), BigDecimal.valueOf(before.booked)));
-        change.put("conversionRate", Totals.change(Totals.percent(now.booked, now.calls), Totals.percent(before.booked, before.calls)));
+        change.put("conversionRate", Totals.change(now.conversion(), before.conversion()));
         out.put("weekOverWeekChange", change);
         out.put("previousWeek", Map.of("week", isoWeek(week.previous().from()), "total_calls", before.calls, "appointments_booked", before.booked));
         out.put("metrics", metrics);

@@ -39,7 +39,8 @@ public final class AnalyticsStore implements AutoCloseable {
     static final String UPSERT_DAILY = "insert into analytics_daily (client_id, day, source, metric, dim, n, amount) values (?, ?, ?, ?, ?, ?, ?) "
             + "on conflict (client_id, day, source, metric, dim) do update set n = analytics_daily.n + excluded.n, amount = analytics_daily.amount + excluded.amount";
     /** Props read back from the table: decimals stay exact. */
-    private static final ObjectMapper PROPS = new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+    private static final ObjectMapper PROPS = new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .setNodeFactory(com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true));
 
     private final Database db;
     private final BatchWriter<AnalyticsEvent> writer;
@@ -141,8 +142,8 @@ public final class AnalyticsStore implements AutoCloseable {
         }
         Instant ended = db.dialect().getInstant(rs, "ended_at");
         String lead = rs.getString("lead_id");
-        long clientId = rs.getLong("client_id");
-        return new AnalyticsEvent("call.ended:" + rs.getString("vapi_call_id"), "call.ended", rs.wasNull() ? null : clientId,
+        Long clientId = nullableLong(rs, "client_id"); // an unmatched call has none (not client 0)
+        return new AnalyticsEvent("call.ended:" + rs.getString("vapi_call_id"), "call.ended", clientId,
                 rs.getString("client_key"), rs.getString("vapi_call_id"), rs.getString("outcome"), props,
                 ended != null ? ended : db.dialect().getInstant(rs, "updated_at"),
                 lead != null && lead.matches("\\d{1,18}") ? Long.valueOf(lead) : null, null);
@@ -158,12 +159,193 @@ public final class AnalyticsStore implements AutoCloseable {
     }
 
     /** The scheduled reconciliation over the last {@code hours}; logs what it added. */
-    public int reconcileRecent(int hours) {
-        int added = reconcileCallEvents(Instant.now().minus(java.time.Duration.ofHours(hours)));
-        if (added > 0) {
-            LOG.warn("[ANALYTICS] added {} missing call.ended event(s) for calls ended in the last {} h", added, hours);
+    public Map<String, Integer> reconcileRecent(int hours) {
+        Map<String, Integer> added = reconcile(Instant.now().minus(java.time.Duration.ofHours(hours)));
+        int total = added.values().stream().mapToInt(Integer::intValue).sum();
+        if (total > 0) {
+            LOG.warn("[ANALYTICS] added {} missing event(s) for facts of the last {} h: {}", total, hours, added);
         }
         return added;
+    }
+
+    /** Every event type the reconciliation covers, in the order it reports them. */
+    public static final List<String> RECONCILED = List.of("call.ended", "appointment.booked", "appointment.cancelled", "appointment.completed",
+            "appointment.no_show", "message.sent", "message.delivered", "message.failed", "lead.imported", "lead.opted_out");
+
+    /**
+     * Closes the window where a committed fact could miss analytics (the hub stopping between the
+     * commit and its wire tap, or a wire tap that failed for good): for the facts of every type since
+     * {@code since} (ended calls, appointments booked, cancelled, completed or no-show, messages
+     * sent, delivered or failed, imports, opt-outs), builds the event the live path would have
+     * written ({@link AnalyticsFacts}) and adds the ones that are missing, through the writer (so
+     * their roll-up rows change with them). Returns how many it added per type.
+     */
+    public Map<String, Integer> reconcile(Instant since) {
+        Map<String, Integer> added = new LinkedHashMap<>();
+        RECONCILED.forEach(t -> added.put(t, 0));
+        added.put("call.ended", reconcileCallEvents(since));
+        List<AnalyticsEvent> candidates = db.read("finding facts without analytics", c -> {
+            List<AnalyticsEvent> out = new ArrayList<>();
+            appointmentFacts(c, since, out);
+            messageFacts(c, since, out);
+            importFacts(c, since, out);
+            optOutFacts(c, since, out);
+            return missing(c, out);
+        });
+        List<AnalyticsEvent> marked = candidates.stream().map(e -> e.marked("reconciled")).toList();
+        insertNow(marked);
+        for (AnalyticsEvent e : marked) {
+            added.merge(e.eventType(), 1, Integer::sum);
+        }
+        return added;
+    }
+
+    /** Appointments booked, cancelled or marked since then whose event is missing. */
+    private void appointmentFacts(Connection c, Instant since, List<AnalyticsEvent> out) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select a.id, a.client_id, k.client_key, a.lead_id, a.service, a.start_at, a.created_at, a.tool_call_id, "
+                + "a.cancelled_at, a.completed_at, a.completed_by, a.no_show_at, a.no_show_by from appointments a left join clients k on k.id = a.client_id "
+                + "where (a.created_at >= ? and not exists (select 1 from analytics_events e where e.event_key = 'appointment.booked:' || a.id)) "
+                + "or (a.cancelled_at >= ? and not exists (select 1 from analytics_events e where e.event_key = 'appointment.cancelled:' || a.id)) "
+                + "or (a.completed_at >= ? and not exists (select 1 from analytics_events e where e.event_key = 'appointment.completed:' || a.id)) "
+                + "or (a.no_show_at >= ? and not exists (select 1 from analytics_events e where e.event_key = 'appointment.no_show:' || a.id))")) {
+            for (int i = 1; i <= 4; i++) {
+                db.dialect().setInstant(ps, i, since);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                var d = db.dialect();
+                while (rs.next()) {
+                    long id = rs.getLong("id");
+                    long client = rs.getLong("client_id");
+                    String key = rs.getString("client_key");
+                    Long lead = nullableLong(rs, "lead_id");
+                    String service = rs.getString("service");
+                    Instant start = d.getInstant(rs, "start_at");
+                    Instant created = d.getInstant(rs, "created_at");
+                    out.add(AnalyticsFacts.appointmentBooked(id, client, key, lead, service, start, created, AnalyticsFacts.bookedBy(rs.getString("tool_call_id"))));
+                    Instant cancelled = d.getInstant(rs, "cancelled_at");
+                    if (cancelled != null) {
+                        out.add(AnalyticsFacts.appointmentCancelled(id, client, key, lead, service, created, start, cancelled));
+                    }
+                    Instant completed = d.getInstant(rs, "completed_at");
+                    if (completed != null) {
+                        out.add(AnalyticsFacts.appointmentAttended("completed", id, client, key, lead, service, start, completed, rs.getString("completed_by"), null));
+                    }
+                    Instant noShow = d.getInstant(rs, "no_show_at");
+                    if (noShow != null) {
+                        out.add(AnalyticsFacts.appointmentAttended("no_show", id, client, key, lead, service, start, noShow, rs.getString("no_show_by"),
+                                completed != null ? "completed" : null));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Messages sent, delivered or failed since then whose event is missing. */
+    private void messageFacts(Connection c, Instant since, List<AnalyticsEvent> out) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select m.id, m.client_id, m.lead_id, m.channel, m.kind, m.segments, m.price, m.price_unit, m.status, "
+                + "m.error_code, m.attempts, m.provider_id, m.sent_at, m.delivered_at, m.updated_at from messages m where m.updated_at >= ? and ("
+                + "(m.sent_at is not null and not exists (select 1 from analytics_events e where e.event_key = 'message.sent:' || m.id)) "
+                + "or (m.delivered_at is not null and not exists (select 1 from analytics_events e where e.event_key = 'message.delivered:' || m.id)) "
+                + "or (m.status in ('failed', 'undelivered', 'dead') and not exists (select 1 from analytics_events e where e.event_key = 'message.failed:' || m.id)))")) {
+            db.dialect().setInstant(ps, 1, since);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.addAll(AnalyticsFacts.messageEvents(messageFacts(rs, db.dialect())));
+                }
+            }
+        }
+    }
+
+    /** The facts of a {@code messages} row (the columns of {@link AnalyticsFacts.MessageFacts}, snake_case). */
+    public static AnalyticsFacts.MessageFacts messageFacts(ResultSet rs, uk.bookinghub.store.Dialect d) throws SQLException {
+        long segments = rs.getLong("segments");
+        Integer seg = rs.wasNull() ? null : (int) segments;
+        return new AnalyticsFacts.MessageFacts(rs.getLong("id"), rs.getLong("client_id"), nullableLong(rs, "lead_id"), rs.getString("channel"),
+                rs.getString("kind"), seg, rs.getString("price"), rs.getString("price_unit"), rs.getString("status"), rs.getString("error_code"),
+                rs.getInt("attempts"), rs.getString("provider_id"), d.getInstant(rs, "sent_at"), d.getInstant(rs, "delivered_at"), d.getInstant(rs, "updated_at"));
+    }
+
+    /** Imports finished since then (their leads per source), and single leads from the web form. */
+    private void importFacts(Connection c, Instant since, List<AnalyticsEvent> out) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select i.id, i.client_id, k.client_key, i.imported_by_source, i.finished_at from lead_imports i "
+                + "left join clients k on k.id = i.client_id where i.finished_at >= ? and i.imported_by_source is not null")) {
+            db.dialect().setInstant(ps, 1, since);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    JsonNode bySource;
+                    try {
+                        bySource = PROPS.readTree(rs.getString("imported_by_source"));
+                    } catch (java.io.IOException e) {
+                        LOG.warn("[ANALYTICS] import {}: imported_by_source is not JSON; not reconciled", rs.getString("id"));
+                        continue;
+                    }
+                    Instant at = db.dialect().getInstant(rs, "finished_at");
+                    for (var f : (Iterable<Map.Entry<String, JsonNode>>) bySource::fields) {
+                        out.add(AnalyticsFacts.leadsImported(rs.getString("id"), rs.getLong("client_id"), rs.getString("client_key"), f.getKey(),
+                                f.getValue().asLong(), at));
+                    }
+                }
+            }
+        }
+        // a lead from the web form is an import of one (only those: imports carry their import_id)
+        try (PreparedStatement ps = c.prepareStatement("select l.id, l.client_id, k.client_key, l.source, l.created_at from leads l "
+                + "left join clients k on k.id = l.client_id where l.import_id is null and l.created_at >= ? and l.status not in ('skipped', 'invalid')")) {
+            db.dialect().setInstant(ps, 1, since);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(AnalyticsFacts.leadsImported(AnalyticsFacts.singleLeadImport(rs.getLong("id")), rs.getLong("client_id"), rs.getString("client_key"),
+                            rs.getString("source"), 1, db.dialect().getInstant(rs, "created_at")));
+                }
+            }
+        }
+    }
+
+    /** Opt-outs made since then whose event is missing, each with the client's newest lead with that number. */
+    private void optOutFacts(Connection c, Instant since, List<AnalyticsEvent> out) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select o.id, o.client_id, k.client_key, o.scope_key, o.created_by, o.created_at, "
+                + "(select max(l.id) from leads l where l.client_id = o.client_id and l.dedupe_no = cast(substr(o.phone_e164, 2) as bigint)) as lead_id "
+                + "from opt_outs o left join clients k on k.id = o.client_id "
+                + "where o.created_at >= ? and not exists (select 1 from analytics_events e where e.event_key = 'lead.opted_out:' || o.id)")) {
+            db.dialect().setInstant(ps, 1, since);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(AnalyticsFacts.leadOptedOut(rs.getLong("id"), nullableLong(rs, "client_id"), rs.getString("client_key"), nullableLong(rs, "lead_id"),
+                            "global".equals(rs.getString("scope_key")) ? "global" : "client", AnalyticsFacts.optOutVia(rs.getString("created_by")),
+                            db.dialect().getInstant(rs, "created_at")));
+                }
+            }
+        }
+    }
+
+    /** The candidates whose event key is not in the table yet. */
+    private static List<AnalyticsEvent> missing(Connection c, List<AnalyticsEvent> candidates) throws SQLException {
+        List<AnalyticsEvent> out = new ArrayList<>();
+        for (int from = 0; from < candidates.size(); from += 500) {
+            List<AnalyticsEvent> chunk = candidates.subList(from, Math.min(candidates.size(), from + 500));
+            java.util.Set<String> present = new java.util.HashSet<>();
+            try (PreparedStatement ps = c.prepareStatement("select event_key from analytics_events where event_key in ("
+                    + String.join(",", java.util.Collections.nCopies(chunk.size(), "?")) + ")")) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setString(i + 1, chunk.get(i).eventKey());
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        present.add(rs.getString(1));
+                    }
+                }
+            }
+            for (AnalyticsEvent e : chunk) {
+                if (present.add(e.eventKey())) {
+                    out.add(e);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Long nullableLong(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : v;
     }
 
     private void writeBatch(Connection c, List<AnalyticsEvent> batch) throws SQLException {
@@ -256,30 +438,42 @@ public final class AnalyticsStore implements AutoCloseable {
         }
     }
 
-    /** Fills in the source (campaign) of events that name a lead but not its source. */
+    /**
+     * Fills in what a producer may leave to the writer: the source (campaign) of events that name a
+     * lead but not its source, and the client key of events that name only the client's id.
+     */
     private static List<AnalyticsEvent> withSources(Connection c, List<AnalyticsEvent> events) throws SQLException {
-        Map<Long, String> sources = null;
+        Map<Long, String> sources = new HashMap<>();
+        Map<Long, String> keys = new HashMap<>();
         List<AnalyticsEvent> out = new ArrayList<>(events.size());
         for (AnalyticsEvent e : events) {
-            if (e.leadId() != null && e.source() == null) {
-                if (sources == null) {
-                    sources = new HashMap<>();
-                }
-                if (!sources.containsKey(e.leadId())) {
-                    try (PreparedStatement ps = c.prepareStatement("select source from leads where id = ?")) {
-                        ps.setLong(1, e.leadId());
-                        try (ResultSet rs = ps.executeQuery()) {
-                            sources.put(e.leadId(), rs.next() ? rs.getString(1) : null);
-                        }
-                    }
-                }
-                String s = sources.get(e.leadId());
-                out.add(s == null ? e : e.withLead(e.leadId(), s));
-            } else {
-                out.add(e);
+            AnalyticsEvent filled = e;
+            if (e.clientId() != null && e.clientKey() == null) {
+                String key = lookUp(c, keys, "select client_key from clients where id = ?", e.clientId());
+                filled = new AnalyticsEvent(e.eventKey(), e.eventType(), e.clientId(), key, e.vapiCallId(), e.outcome(), e.props(), e.occurredAt(),
+                        e.leadId(), e.source());
             }
+            if (e.leadId() != null && e.source() == null) {
+                String s = lookUp(c, sources, "select source from leads where id = ?", e.leadId());
+                if (s != null) {
+                    filled = filled.withLead(e.leadId(), s);
+                }
+            }
+            out.add(filled);
         }
         return out;
+    }
+
+    private static String lookUp(Connection c, Map<Long, String> seen, String sql, long id) throws SQLException {
+        if (!seen.containsKey(id)) {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setLong(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    seen.put(id, rs.next() ? rs.getString(1) : null);
+                }
+            }
+        }
+        return seen.get(id);
     }
 
     private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
@@ -304,6 +498,25 @@ public final class AnalyticsStore implements AutoCloseable {
         });
     }
 
+    /** An active client's stored analytics settings document (null when none was saved). */
+    public record ClientSettings(long clientId, String clientKey, String json) {
+    }
+
+    /** The analytics settings of every active client, by id (the weekly report batch reads them once per pass). */
+    public List<ClientSettings> activeClientSettings() {
+        return db.read("reading analytics settings", c -> {
+            List<ClientSettings> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("select id, client_key, analytics_settings from clients where active = "
+                    + db.dialect().bool(true) + " order by id");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new ClientSettings(rs.getLong(1), rs.getString(2), rs.getString(3)));
+                }
+            }
+            return out;
+        });
+    }
+
     public void saveSettings(long clientId, String json) {
         db.inTransaction("saving analytics settings", c -> {
             try (PreparedStatement ps = c.prepareStatement("update clients set analytics_settings = ? where id = ?")) {
@@ -316,27 +529,8 @@ public final class AnalyticsStore implements AutoCloseable {
 
     // ---- reading ---------------------------------------------------------------------------
 
-    /** One roll-up row. */
+    /** One roll-up row, or a sum of them ({@link #sums}). */
     public record Daily(LocalDate day, String source, String metric, String dim, long n, long amount) {
-    }
-
-    /** The client's roll-up rows for local days {@code from}..{@code to} inclusive, as stored (the answers read {@link #sums}). */
-    public List<Daily> daily(long clientId, LocalDate from, LocalDate to) {
-        return db.read("reading analytics", c -> {
-            List<Daily> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select day, source, metric, dim, n, amount from analytics_daily "
-                    + "where client_id = ? and day >= ? and day <= ?")) {
-                ps.setLong(1, clientId);
-                ps.setString(2, from.toString());
-                ps.setString(3, to.toString());
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new Daily(LocalDate.parse(rs.getString(1)), rs.getString(2), rs.getString(3), rs.getString(4), rs.getLong(5), rs.getLong(6)));
-                    }
-                }
-            }
-            return out;
-        });
     }
 
     /** How {@link #sums} groups a period's roll-up rows: the whole period, per local day, or per source (campaign). */
@@ -385,6 +579,8 @@ public final class AnalyticsStore implements AutoCloseable {
         return LocalDate.of(Integer.parseInt(s, 0, 4, 10), Integer.parseInt(s, 5, 7, 10), Integer.parseInt(s, 8, 10, 10));
     }
 
+    private static final java.time.format.DateTimeFormatter TIME = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss");
+
     /** The export's columns. */
     static final String CSV_HEADER = "call_id,date_local,time_local,ended_at_utc,lead_id,lead_name,source,outcome,duration_seconds,cost_usd,cost_gbp,appointment_id\r\n";
 
@@ -420,7 +616,24 @@ public final class AnalyticsStore implements AutoCloseable {
             closeQuietly(c);
             throw uk.bookinghub.store.StoreException.wrap("exporting calls", e);
         }
-        return new CsvExport(c, ps, rs, db.dialect(), zone, rate);
+        CsvExport export = new CsvExport(c, ps, rs, db.dialect(), zone, rate);
+        // a download the client abandoned may never be closed by the HTTP layer: its connection goes back
+        // to the pool once nothing was read from it for EXPORT_IDLE
+        EXPORT_WATCH.scheduleWithFixedDelay(export::closeIfIdle, 30, 30, java.util.concurrent.TimeUnit.SECONDS);
+        return export;
+    }
+
+    private static final long EXPORT_IDLE_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor EXPORT_WATCH = watch();
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor watch() {
+        java.util.concurrent.ScheduledThreadPoolExecutor w = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "hub-export-watch");
+            t.setDaemon(true);
+            return t;
+        });
+        w.setRemoveOnCancelPolicy(true);
+        return w;
     }
 
     private static void closeQuietly(AutoCloseable c) {
@@ -442,7 +655,8 @@ public final class AnalyticsStore implements AutoCloseable {
         private byte[] buf;
         private int pos;
         private boolean done;
-        private boolean closed;
+        private volatile boolean closed;
+        private volatile long lastRead = System.nanoTime();
 
         CsvExport(Connection c, PreparedStatement ps, ResultSet rs, uk.bookinghub.store.Dialect dialect, ZoneId zone, java.math.BigDecimal rate) {
             this.c = c;
@@ -458,7 +672,27 @@ public final class AnalyticsStore implements AutoCloseable {
             System.arraycopy(head, 0, buf, bom.length, head.length);
         }
 
+        /** Closes an export nobody has read from for two minutes; then stops being watched (by throwing, which ends its schedule). */
+        void closeIfIdle() {
+            if (!closed && System.nanoTime() - lastRead > EXPORT_IDLE_NANOS) {
+                LOG.warn("[ANALYTICS] a CSV export was not read for 2 minutes (the download was abandoned): its database connection is released");
+                synchronized (this) {
+                    close();
+                }
+            }
+            if (closed) {
+                throw new java.util.concurrent.CancellationException("export closed");
+            }
+        }
+
         private boolean fill() throws java.io.IOException {
+            lastRead = System.nanoTime();
+            if (closed && pos >= buf.length) {
+                if (done) {
+                    return false;
+                }
+                throw new java.io.IOException("the export was closed before its end (abandoned for 2 minutes)");
+            }
             while (pos >= buf.length) {
                 if (done) {
                     return false;
@@ -501,7 +735,7 @@ public final class AnalyticsStore implements AutoCloseable {
             String appointmentId = rs.wasNull() ? "" : Long.toString(appointment);
             cell(sb, rs.getString("vapi_call_id")).append(',');
             sb.append(local.toLocalDate()).append(',');
-            sb.append(local.toLocalTime().withNano(0)).append(',');
+            sb.append(TIME.format(local)).append(',');
             sb.append(java.time.format.DateTimeFormatter.ISO_INSTANT.format(at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS))).append(',');
             sb.append(leadId).append(',');
             cell(sb, rs.getString("lead_name")).append(',');
@@ -529,12 +763,12 @@ public final class AnalyticsStore implements AutoCloseable {
         }
 
         @Override
-        public int read() throws java.io.IOException {
+        public synchronized int read() throws java.io.IOException {
             return fill() ? buf[pos++] & 0xFF : -1;
         }
 
         @Override
-        public int read(byte[] b, int off, int len) throws java.io.IOException {
+        public synchronized int read(byte[] b, int off, int len) throws java.io.IOException {
             if (len == 0) {
                 return 0;
             }
@@ -548,7 +782,7 @@ public final class AnalyticsStore implements AutoCloseable {
         }
 
         @Override
-        public void close() {
+        public synchronized void close() {
             if (closed) {
                 return;
             }

@@ -159,6 +159,11 @@ final class Totals {
         return exact.setScale(2, RoundingMode.HALF_EVEN);
     }
 
+    /** Booked per call, unrounded (a week-over-week change is taken from this, not from rounded percentages); null without calls. */
+    BigDecimal conversion() {
+        return calls == 0 ? null : BigDecimal.valueOf(booked).divide(BigDecimal.valueOf(calls), java.math.MathContext.DECIMAL64);
+    }
+
     /** {@code part / whole × 100}, 2 decimals; null when {@code whole} is 0. */
     static BigDecimal percent(long part, long whole) {
         return whole == 0 ? null : BigDecimal.valueOf(part * 100L).divide(BigDecimal.valueOf(whole), 2, RoundingMode.HALF_EVEN);

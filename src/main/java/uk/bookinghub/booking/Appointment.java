@@ -5,10 +5,15 @@ import java.time.ZoneId;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** An appointment row. */
+/**
+ * An appointment row. {@code status}: booked, cancelled, completed, no_show (the last two once its
+ * start has passed: {@code completedAt} / {@code noShowAt} say when, {@code completedBy} /
+ * {@code noShowBy} who: sweep or client). {@code scheduledAt}: when the current start was set.
+ */
 public record Appointment(long id, long clientId, Long leadId, String vapiCallId, String customerName, String phone, String email,
                          String service, String notes, Instant start, Instant end, String status, String calendarStatus,
-                         String googleEventId, String calendarError, Instant createdAt, Instant updatedAt) {
+                         String googleEventId, String calendarError, Instant createdAt, Instant updatedAt, Instant scheduledAt,
+                         Instant cancelledAt, Instant completedAt, String completedBy, Instant noShowAt, String noShowBy) {
 
     public Map<String, Object> view(ZoneId zone) {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -30,6 +35,17 @@ public record Appointment(long id, long clientId, Long leadId, String vapiCallId
         m.put("calendarError", calendarError);
         m.put("createdAt", createdAt.toString());
         m.put("updatedAt", updatedAt.toString());
+        if (cancelledAt != null) {
+            m.put("cancelledAt", cancelledAt.toString());
+        }
+        if (completedAt != null) {
+            m.put("completedAt", completedAt.toString());
+            m.put("completedBy", completedBy);
+        }
+        if (noShowAt != null) {
+            m.put("noShowAt", noShowAt.toString());
+            m.put("noShowBy", noShowBy);
+        }
         return m;
     }
 

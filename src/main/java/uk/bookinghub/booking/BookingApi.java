@@ -2,6 +2,8 @@ package uk.bookinghub.booking;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import uk.bookinghub.analytics.AnalyticsEvent;
+import uk.bookinghub.analytics.AnalyticsFacts;
 import uk.bookinghub.api.Params;
 import uk.bookinghub.clients.Client;
 import uk.bookinghub.clients.ClientStore;
@@ -27,7 +29,7 @@ import java.util.Set;
  */
 public final class BookingApi {
 
-    private static final Set<String> STATUSES = Set.of("booked", "cancelled");
+    private static final Set<String> STATUSES = Set.of("booked", "cancelled", "completed", "no_show");
     private final BookingStore store;
     private final BookingTools tools;
     private final ClientStore clients;
@@ -64,7 +66,7 @@ public final class BookingApi {
     public Map<String, Object> list(Client client, Params params) {
         String status = params.text("status");
         if (status != null && !STATUSES.contains(status)) {
-            throw HttpProblem.badRequest("status must be booked or cancelled");
+            throw HttpProblem.badRequest("status must be booked, cancelled, completed or no_show");
         }
         ZoneId zone = ZoneId.of(client.timezone());
         Params.Page page = params.page(50, 500);
@@ -81,29 +83,40 @@ public final class BookingApi {
         return appointment(client, params.whole("id")).view(ZoneId.of(client.timezone()));
     }
 
-    /** {"status":"cancelled"} or {"start":"2026-12-01T10:00"}. */
-    public Map<String, Object> patch(Client client, Params params, byte[] body, String contentType) {
+    /**
+     * {@code {"status":"cancelled"}}, {@code {"start":"2026-12-01T10:00"}} (move), or once its start
+     * has passed {@code {"status":"completed"}} / {@code {"status":"no_show"}} (booked -> completed,
+     * booked -> no_show, completed -> no_show as a correction); anything else is a 409 that says why.
+     * The answer is the appointment as it is now, with the analytics event of the change.
+     */
+    public AnalyticsEvent.Recorded<Map<String, Object>> patch(Client client, Params params, byte[] body, String contentType) {
         Appointment a = appointment(client, params.whole("id"));
         JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
         String status = JsonBodies.text(in, "status");
         String start = JsonBodies.text(in, "start");
         if ((status == null) == (start == null)) {
-            throw HttpProblem.badRequest("send either {\"status\":\"cancelled\"} or {\"start\":\"<new ISO-8601 start>\"}");
+            throw HttpProblem.badRequest("send either {\"status\":\"cancelled\"|\"completed\"|\"no_show\"} or {\"start\":\"<new ISO-8601 start>\"}");
+        }
+        if (status != null && !PATCH_STATUSES.contains(status)) {
+            throw HttpProblem.badRequest("status can only be changed to cancelled, completed or no_show, not '" + status + "'");
+        }
+        ZoneId zone = ZoneId.of(client.timezone());
+        if ("completed".equals(status) || "no_show".equals(status)) {
+            return attendance(client, a, status, zone);
         }
         if (!"booked".equals(a.status())) {
             throw new HttpProblem(409, "appointment " + a.id() + " is " + a.status());
         }
-        ZoneId zone = ZoneId.of(client.timezone());
         Appointment after;
+        AnalyticsEvent event;
         if (status != null) {
-            if (!"cancelled".equals(status)) {
-                throw HttpProblem.badRequest("status can only be changed to cancelled");
-            }
             store.database().inTransaction("cancelling an appointment", c -> {
                 tools.cancel(c, a);
                 return null;
             });
             tools.metrics().booking("cancelled");
+            after = store.byId(client.id(), a.id()).orElseThrow();
+            event = BookingTools.cancelled(client, after);
         } else {
             Instant at;
             try {
@@ -112,16 +125,54 @@ public final class BookingApi {
                 throw HttpProblem.badRequest(p.getMessage());
             }
             try {
-                store.database().inTransaction("moving an appointment", c -> tools.move(c, client, a, at));
+                after = store.database().inTransaction("moving an appointment", c -> tools.move(c, client, a, at));
                 tools.metrics().booking("moved");
             } catch (BookingTools.OutOfRange p) {
                 throw HttpProblem.badRequest(p.getMessage(), Map.of("fields", List.of(Map.of("field", "start", "reason", p.getMessage()))));
             } catch (BookingTools.Problem p) {
                 throw new HttpProblem(409, p.getMessage());
             }
+            event = BookingTools.moved(client, a, after);
         }
-        after = store.byId(client.id(), a.id()).orElseThrow();
-        return after.view(zone);
+        return AnalyticsEvent.Recorded.of(after.view(zone), List.of(event));
+    }
+
+    private static final Set<String> PATCH_STATUSES = Set.of("cancelled", "completed", "no_show");
+
+    /** Marks an appointment whose start has passed completed or no_show (the client's word on it). */
+    private AnalyticsEvent.Recorded<Map<String, Object>> attendance(Client client, Appointment a, String to, ZoneId zone) {
+        String previous = attendanceFrom(a, to);
+        Instant now = clock.instant();
+        if (now.isBefore(a.start())) {
+            throw new HttpProblem(409, "appointment " + a.id() + " starts at " + a.start().atZone(zone).toLocalDateTime()
+                    + " (" + zone.getId() + "): it can be marked " + to + " once its start has passed");
+        }
+        boolean marked = store.database().inTransaction("marking attendance", c -> store.markAttendance(c, a.id(), a.status(), to, now, "client"));
+        Appointment after = store.byId(client.id(), a.id()).orElseThrow();
+        if (!marked) {
+            throw new HttpProblem(409, "appointment " + a.id() + " changed meanwhile: it is now " + after.status());
+        }
+        boolean completed = "completed".equals(to);
+        AnalyticsEvent event = AnalyticsFacts.appointmentAttended(to, after.id(), client.id(), client.clientKey(), after.leadId(), after.service(),
+                after.start(), completed ? after.completedAt() : after.noShowAt(), completed ? after.completedBy() : after.noShowBy(),
+                "completed".equals(previous) ? previous : null);
+        return AnalyticsEvent.Recorded.of(after.view(zone), List.of(event));
+    }
+
+    /** The status an appointment may be marked {@code to} from: booked, or completed for a no-show (a correction); else a 409 naming why. */
+    static String attendanceFrom(Appointment a, String to) {
+        String from = a.status();
+        if (from.equals(to)) {
+            throw new HttpProblem(409, "appointment " + a.id() + " is already " + to);
+        }
+        if ("booked".equals(from) || ("completed".equals(from) && "no_show".equals(to))) {
+            return from;
+        }
+        throw new HttpProblem(409, switch (from) {
+            case "cancelled" -> "appointment " + a.id() + " was cancelled: only a booked appointment can be marked " + to;
+            case "no_show" -> "appointment " + a.id() + " is marked no_show: a no-show is not changed back to completed";
+            default -> "appointment " + a.id() + " is " + from + ": it cannot be marked " + to;
+        });
     }
 
     private Appointment appointment(Client client, long id) {

@@ -14,7 +14,7 @@ import java.time.Clock;
 
 /**
  * Appointments and the assistant's tools: {@code bookingStore}, {@code bookingTools},
- * {@code bookingApi}. Google's busy times come from {@code calendarSync} (calendar, listed after this
+ * {@code bookingApi}, {@code attendanceSweep}. Google's busy times come from {@code calendarSync} (calendar, listed after this
  * class because it writes this store's appointments to Google), found on first use.
  */
 public class BookingConfiguration implements CamelConfiguration {
@@ -23,6 +23,8 @@ public class BookingConfiguration implements CamelConfiguration {
     int maxJsonBytes;
     @PropertyInject("hub.public-base-url")
     String publicBaseUrl;
+    @PropertyInject("hub.analytics.auto-complete-after-hours")
+    int autoCompleteAfterHours;
 
     @Override
     public void configure(CamelContext camel) {
@@ -37,5 +39,6 @@ public class BookingConfiguration implements CamelConfiguration {
                 maxJsonBytes, publicBaseUrl.trim() + "/webhooks/vapi");
         api.analyticsSettings(Wiring.need(camel, "analyticsStore", uk.bookinghub.analytics.AnalyticsStore.class));
         camel.getRegistry().bind("bookingApi", api);
+        camel.getRegistry().bind("attendanceSweep", new AttendanceSweep(bookings, clock, autoCompleteAfterHours));
     }
 }

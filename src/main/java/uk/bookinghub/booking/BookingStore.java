@@ -31,8 +31,11 @@ public final class BookingStore {
         }
     }
 
+    /** The statuses of a booking that stands (was not cancelled): booked, and once its start has passed completed or no_show. */
+    public static final String STANDING = "('booked', 'completed', 'no_show')";
+
     static final String COLUMNS = "id, client_id, lead_id, vapi_call_id, customer_name, phone_e164, email, service, notes, start_at, end_at, status, "
-            + "calendar_status, google_event_id, calendar_error, created_at, updated_at";
+            + "calendar_status, google_event_id, calendar_error, created_at, updated_at, scheduled_at, cancelled_at, completed_at, completed_by, no_show_at, no_show_by";
 
     private final Database db;
     private final Clock clock;
@@ -259,6 +262,55 @@ public final class BookingStore {
         }
     }
 
+    /** The columns an attendance mark writes: when and by whom. */
+    private static String attendanceColumns(String status) {
+        return switch (status) {
+            case "completed" -> "completed_at = ?, completed_by = ?";
+            case "no_show" -> "no_show_at = ?, no_show_by = ?";
+            default -> throw new IllegalArgumentException("attendance is completed or no_show, not " + status);
+        };
+    }
+
+    /**
+     * Marks the appointment {@code to} (completed or no_show) at {@code at} by {@code by}, if it is
+     * still {@code from}: the conditional update decides between two that mark it at once. Returns
+     * whether this one did. The slot claim, reminders and calendar copy are left as they are.
+     */
+    public boolean markAttendance(Connection c, long id, String from, String to, Instant at, String by) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update appointments set status = ?, " + attendanceColumns(to) + ", updated_at = ? "
+                + "where id = ? and status = ?")) {
+            ps.setString(1, to);
+            db.dialect().setInstant(ps, 2, at);
+            ps.setString(3, by);
+            db.dialect().setInstant(ps, 4, at);
+            ps.setLong(5, id);
+            ps.setString(6, from);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    /**
+     * Marks up to {@code limit} booked appointments that ended at or before {@code endedBefore}
+     * completed (by the sweep), in one statement: the rows it changed come back as they now are. Two
+     * instances sweeping at once never mark one twice ({@code status = 'booked'} is checked again on
+     * the row; on PostgreSQL the rows another sweep holds are skipped).
+     */
+    public List<Appointment> completeEnded(Instant endedBefore, Instant now, int limit) {
+        Dialect d = db.dialect();
+        return db.inTransaction("marking ended appointments completed", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update appointments set status = 'completed', completed_at = ?, completed_by = 'sweep', updated_at = ? "
+                    + "where id in (select id from appointments where status = 'booked' and start_at <= ? and end_at <= ? order by start_at, id limit ?"
+                    + d.skipLocked() + ") and status = 'booked' returning " + COLUMNS)) {
+                d.setInstant(ps, 1, now);
+                d.setInstant(ps, 2, now);
+                d.setInstant(ps, 3, endedBefore);
+                d.setInstant(ps, 4, endedBefore);
+                ps.setInt(5, limit);
+                return map(ps);
+            }
+        });
+    }
+
     /** Queued messages of a cancelled appointment (reminders) are not sent. */
     public int cancelQueuedMessages(Connection c, long appointmentId, String reason) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("update messages set status = 'skipped', status_rank = 5, status_reason = ?, updated_at = ? "
@@ -363,7 +415,7 @@ public final class BookingStore {
     public void markCallBooked(String vapiCallId) {
         db.inTransaction("marking a call booked", c -> {
             try (PreparedStatement ps = c.prepareStatement("update calls set outcome = 'booked' where vapi_call_id = ? and exists "
-                    + "(select 1 from appointments where vapi_call_id = ? and status = 'booked')")) {
+                    + "(select 1 from appointments where vapi_call_id = ? and status in " + STANDING + ")")) {
                 ps.setString(1, vapiCallId);
                 ps.setString(2, vapiCallId);
                 return ps.executeUpdate();
@@ -408,7 +460,9 @@ public final class BookingStore {
                 out.add(new Appointment(rs.getLong("id"), rs.getLong("client_id"), leadId, rs.getString("vapi_call_id"), rs.getString("customer_name"),
                         rs.getString("phone_e164"), rs.getString("email"), rs.getString("service"), rs.getString("notes"), d.getInstant(rs, "start_at"),
                         d.getInstant(rs, "end_at"), rs.getString("status"), rs.getString("calendar_status"), rs.getString("google_event_id"),
-                        rs.getString("calendar_error"), d.getInstant(rs, "created_at"), d.getInstant(rs, "updated_at")));
+                        rs.getString("calendar_error"), d.getInstant(rs, "created_at"), d.getInstant(rs, "updated_at"), d.getInstant(rs, "scheduled_at"),
+                        d.getInstant(rs, "cancelled_at"), d.getInstant(rs, "completed_at"), rs.getString("completed_by"), d.getInstant(rs, "no_show_at"),
+                        rs.getString("no_show_by")));
             }
         }
         return out;

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import uk.bookinghub.analytics.AnalyticsEvent;
+import uk.bookinghub.analytics.AnalyticsFacts;
 import uk.bookinghub.clients.Client;
 import uk.bookinghub.clients.TenantResolver;
 import uk.bookinghub.http.Json;
@@ -151,15 +153,19 @@ public final class BookingTools {
         return new ToolCall(id, name, parsed, raw);
     }
 
-    /** Answers every tool call of the message, in order. */
-    public Map<String, Object> answer(JsonNode message, TenantResolver.Resolution tenant) {
+    /**
+     * Answers every tool call of the message, in order; with the analytics events of what the calls
+     * committed (appointments booked, cancelled, moved), for the route's wire tap.
+     */
+    public AnalyticsEvent.Recorded<Map<String, Object>> answer(JsonNode message, TenantResolver.Resolution tenant) {
         String vapiCallId = text(message.path("call").get("id"));
         List<Map<String, Object>> results = new ArrayList<>();
+        List<AnalyticsEvent> events = new ArrayList<>();
         for (ToolCall tc : parse(message)) {
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("name", tc.name() == null ? "unknown" : tc.name());
             r.put("toolCallId", tc.id());
-            Answer a = answerOne(tc, tenant.client(), vapiCallId, message);
+            Answer a = answerOne(tc, tenant.client(), vapiCallId, message, events);
             if (a.result() != null) {
                 r.put("result", a.result());
             } else {
@@ -167,10 +173,10 @@ public final class BookingTools {
             }
             results.add(r);
         }
-        return Map.of("results", results);
+        return AnalyticsEvent.Recorded.of(Map.of("results", results), events);
     }
 
-    private Answer answerOne(ToolCall tc, Optional<Client> client, String vapiCallId, JsonNode message) {
+    private Answer answerOne(ToolCall tc, Optional<Client> client, String vapiCallId, JsonNode message, List<AnalyticsEvent> events) {
         if (tc.id() == null) {
             return Answer.error("tool call without an id");
         }
@@ -195,9 +201,9 @@ public final class BookingTools {
         try {
             Answer a = switch (tc.name()) {
                 case "checkAvailability" -> checkAvailability(c, tc.arguments());
-                case "bookAppointment" -> book(c, tc, vapiCallId, message);
-                case "cancelAppointment" -> cancel(c, tc);
-                default -> reschedule(c, tc);
+                case "bookAppointment" -> book(c, tc, vapiCallId, message, events);
+                case "cancelAppointment" -> cancel(c, tc, events);
+                default -> reschedule(c, tc, events);
             };
             if (!"bookAppointment".equals(tc.name()) && !readOnly) {
                 remember(tc, vapiCallId, c.id(), a);
@@ -309,7 +315,7 @@ public final class BookingTools {
 
     // ---- bookAppointment --------------------------------------------------------------------
 
-    private Answer book(Client c, ToolCall tc, String vapiCallId, JsonNode message) {
+    private Answer book(Client c, ToolCall tc, String vapiCallId, JsonNode message, List<AnalyticsEvent> events) {
         JsonNode args = tc.arguments();
         ZoneId zone = ZoneId.of(c.timezone());
         BookingSettings s = store.settings(c.id());
@@ -352,6 +358,7 @@ public final class BookingTools {
         }
         String calendarStatus = calendar.configured(c) ? "pending" : "not_configured";
         Long leadId = leadId(c, message, phone);
+        Appointment[] made = new Appointment[1];
         try {
             Answer booked = store.database().inTransaction("booking an appointment", conn -> {
                 Appointment appt = store.insert(conn, new BookingStore.NewAppointment(c.id(), leadId, vapiCallId, tc.id(), name, phone, email,
@@ -372,9 +379,11 @@ public final class BookingTools {
                 }
                 LOG.info("[BOOKING] appointment {} for client {}: {} at {} (call {})", appt.id(), c.clientKey(),
                         service.name() == null ? "appointment" : service.name(), start, vapiCallId);
+                made[0] = appt;
                 return a;
             });
             metrics.booking("booked");
+            events.add(booked(c, made[0], "assistant"));
             return booked;
         } catch (BookingStore.SlotTaken e) {
             Optional<String> stored = store.toolAnswer(tc.id());
@@ -418,14 +427,15 @@ public final class BookingTools {
 
     // ---- cancel / reschedule ----------------------------------------------------------------
 
-    private Answer cancel(Client c, ToolCall tc) {
+    private Answer cancel(Client c, ToolCall tc, List<AnalyticsEvent> events) {
         ZoneId zone = ZoneId.of(c.timezone());
         Appointment a = store.database().inTransaction("cancelling an appointment", conn -> {
             Appointment found = find(conn, c, tc.arguments());
             cancel(conn, found);
-            return found;
+            return store.byId(conn, found.id()).orElseThrow();
         });
         metrics.booking("cancelled");
+        events.add(cancelled(c, a));
         return Answer.ok("Cancelled the " + (a.service() == null ? "appointment" : a.service()) + " on " + Templates.date(a.start(), zone, clock.instant()) + " at "
                 + Templates.time(a.start(), zone) + ".");
     }
@@ -438,11 +448,16 @@ public final class BookingTools {
         LOG.info("[BOOKING] appointment {} cancelled", a.id());
     }
 
-    private Answer reschedule(Client c, ToolCall tc) {
+    private Answer reschedule(Client c, ToolCall tc, List<AnalyticsEvent> events) {
         ZoneId zone = ZoneId.of(c.timezone());
         Instant start = dateTime(tc.arguments(), "start", zone);
-        Appointment moved = store.database().inTransaction("rescheduling an appointment", conn -> move(conn, c, find(conn, c, tc.arguments()), start));
+        Appointment[] before = new Appointment[1];
+        Appointment moved = store.database().inTransaction("rescheduling an appointment", conn -> {
+            before[0] = find(conn, c, tc.arguments());
+            return move(conn, c, before[0], start);
+        });
         metrics.booking("moved");
+        events.add(moved(c, before[0], moved));
         return Answer.ok("Moved to " + Templates.date(moved.start(), zone, clock.instant()) + " at " + Templates.time(moved.start(), zone) + ". A new confirmation is on its way.");
     }
 
@@ -489,6 +504,23 @@ public final class BookingTools {
         }
         String e164 = check.e164();
         return store.nextFor(conn, c.id(), e164, clock.instant()).orElseThrow(() -> new Problem("no upcoming appointment for " + phone));
+    }
+
+    // ---- analytics events of what committed ------------------------------------------------
+
+    /** The appointment.booked event of a new appointment (by the assistant, or the API). */
+    static AnalyticsEvent booked(Client c, Appointment a, String by) {
+        return AnalyticsFacts.appointmentBooked(a.id(), c.id(), c.clientKey(), a.leadId(), a.service(), a.start(), a.createdAt(), by);
+    }
+
+    /** The appointment.cancelled event of an appointment as it is after its cancellation. */
+    static AnalyticsEvent cancelled(Client c, Appointment a) {
+        return AnalyticsFacts.appointmentCancelled(a.id(), c.id(), c.clientKey(), a.leadId(), a.service(), a.createdAt(), a.start(), a.cancelledAt());
+    }
+
+    /** The appointment.moved event: {@code before} and {@code after} the move. */
+    static AnalyticsEvent moved(Client c, Appointment before, Appointment after) {
+        return AnalyticsFacts.appointmentMoved(after.id(), c.id(), c.clientKey(), after.leadId(), before.start(), after.start(), after.scheduledAt());
     }
 
     // ---- argument helpers -------------------------------------------------------------------

@@ -63,7 +63,7 @@ public final class CallStore implements AutoCloseable {
     public CallFacts facts(String vapiCallId) {
         return db.read("reading what the hub knows of a call", c -> {
             try (PreparedStatement ps = c.prepareStatement("select (select lead_id from dial_attempts where vapi_call_id = ? order by id desc limit 1), "
-                    + "(select 1 from appointments where vapi_call_id = ? and status = 'booked' limit 1), "
+                    + "(select 1 from appointments where vapi_call_id = ? and status in " + uk.bookinghub.booking.BookingStore.STANDING + " limit 1), "
                     + "(select client_id from dial_attempts where vapi_call_id = ? order by id desc limit 1)")) {
                 ps.setString(1, vapiCallId);
                 ps.setString(2, vapiCallId);

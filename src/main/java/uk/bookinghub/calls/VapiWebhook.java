@@ -42,15 +42,15 @@ public final class VapiWebhook {
     private final CallStore calls;
     private final Clock clock;
     private final Map<String, LongAdder> received = new ConcurrentHashMap<>();
-    private final java.util.function.BiFunction<JsonNode, TenantResolver.Resolution, Map<String, Object>> tools;
+    private final java.util.function.BiFunction<JsonNode, TenantResolver.Resolution, AnalyticsEvent.Recorded<Map<String, Object>>> tools;
     private final java.util.function.Function<String, CallFacts> callFacts;
 
     /**
-     * @param tools        answers a tool-calls message for the resolved client (the booking tools)
+     * @param tools        answers a tool-calls message for the resolved client (the booking tools), with the events of what they committed
      * @param callFacts    what the hub knows of a call (by Vapi id): a booking made during it makes the report's outcome {@code booked}
      */
     public VapiWebhook(String secret, long maxBodyBytes, TenantResolver tenants, CallStore calls, Clock clock,
-                       java.util.function.BiFunction<JsonNode, TenantResolver.Resolution, Map<String, Object>> tools,
+                       java.util.function.BiFunction<JsonNode, TenantResolver.Resolution, AnalyticsEvent.Recorded<Map<String, Object>>> tools,
                        java.util.function.Function<String, CallFacts> callFacts) {
         this.secret = secret == null || secret.isBlank() ? null : secret;
         this.maxBodyBytes = maxBodyBytes;
@@ -182,8 +182,11 @@ public final class VapiWebhook {
         return Map.of("ok", true, "callId", call.get("id").asText(), "status", status);
     }
 
-    /** Answers tool calls (the booking tools), in call order, with HTTP 200 as Vapi requires. */
-    public Map<String, Object> toolCalls(VapiMessage m) {
+    /**
+     * Answers tool calls (the booking tools), in call order, with HTTP 200 as Vapi requires; the
+     * route wire-taps the events of what they committed, then replies with the answers.
+     */
+    public AnalyticsEvent.Recorded<Map<String, Object>> toolCalls(VapiMessage m) {
         JsonNode call = m.message().path("call");
         TenantResolver.Resolution tenant = tenants.resolve(call, m.type());
         return tools.apply(m.message(), tenant);

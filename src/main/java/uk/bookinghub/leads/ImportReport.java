@@ -15,6 +15,8 @@ final class ImportReport {
     int warned;
     int optedOut;
     int alreadyImported;
+    /** Leads imported per lead source ("" when the row gave none): the import's lead.imported events. */
+    final Map<String, Integer> importedBySource = new LinkedHashMap<>();
     private final int maxProblems;
     private final List<Map<String, Object>> problems = new ArrayList<>();
     private int moreProblems;
@@ -39,6 +41,12 @@ final class ImportReport {
         p.put("reason", reason);
         p.put("imported", imported);
         problems.add(p);
+    }
+
+    /** One more lead imported, of this source. */
+    void imported(String source) {
+        imported++;
+        importedBySource.merge(source == null ? "" : source, 1, Integer::sum);
     }
 
     Map<String, Object> counts() {

@@ -139,6 +139,7 @@ final class LeadImporter {
         private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
         private int rows;
         private final Map<String, Object> counts = new java.util.LinkedHashMap<>();
+        private final Map<String, Integer> bySource = new java.util.LinkedHashMap<>();
 
         Map<String, Object> plus(Map<String, Integer> delta) {
             Map<String, Object> out = new java.util.LinkedHashMap<>(counts);
@@ -154,9 +155,14 @@ final class LeadImporter {
             return new java.util.LinkedHashMap<>(counts);
         }
 
-        synchronized void add(int chunkRows, Map<String, Integer> delta) {
+        synchronized Map<String, Integer> bySource() {
+            return new java.util.LinkedHashMap<>(bySource);
+        }
+
+        synchronized void add(int chunkRows, Map<String, Integer> delta, Map<String, Integer> sourceDelta) {
             rows += chunkRows;
             delta.forEach((k, v) -> counts.merge(k, v, (a, b) -> ((Integer) a) + ((Integer) b)));
+            sourceDelta.forEach((k, v) -> bySource.merge(k, v, Integer::sum));
         }
     }
 
@@ -179,11 +185,14 @@ final class LeadImporter {
     static final class ImportFailed extends RuntimeException {
         final int rowsDone;
         final Map<String, Object> counts;
+        /** Leads the committed chunks imported, per source. */
+        final Map<String, Integer> importedBySource;
 
-        ImportFailed(String words, int rowsDone, Map<String, Object> counts, Throwable cause) {
+        ImportFailed(String words, int rowsDone, Map<String, Object> counts, Map<String, Integer> importedBySource, Throwable cause) {
             super(words, cause);
             this.rowsDone = rowsDone;
             this.counts = counts;
+            this.importedBySource = importedBySource;
         }
     }
     private final ExecutorService validators;
@@ -316,7 +325,7 @@ final class LeadImporter {
                 : rows + " rows were processed and stored as the counts show (" + imported + " leads imported); the rest of the file was not")
                 + ". Fix the rows and upload the file again: leads already stored report as already imported.";
         org.slf4j.LoggerFactory.getLogger(LeadImporter.class).error("Lead import {} stopped after {} committed rows: {}", importId, rows, root.toString());
-        return new ImportFailed(words, rows, counts, root);
+        return new ImportFailed(words, rows, counts, committed.bySource(), root);
     }
 
     private static boolean hasCause(Throwable t, Class<?> type) {
@@ -358,6 +367,7 @@ final class LeadImporter {
                        Instant startedAt, ChunkWrites writes, Committed committed) {
         Instant now = clock.instant();
         Map<String, Object> before = report.counts();
+        Map<String, Integer> sourcesBefore = new java.util.HashMap<>(report.importedBySource);
         // in-file duplicates first (sequential: the first line wins), collecting the keys to look up
         List<Checked> fresh = new ArrayList<>(chunk.size());
         Set<Long> keys = new LinkedHashSet<>();
@@ -391,6 +401,13 @@ final class LeadImporter {
                 delta.put(k, after - (before.get(k) instanceof Integer b ? b : 0));
             }
         });
+        Map<String, Integer> sourceDelta = new java.util.LinkedHashMap<>();
+        report.importedBySource.forEach((k, v) -> {
+            int d = v - sourcesBefore.getOrDefault(k, 0);
+            if (d != 0) {
+                sourceDelta.put(k, d);
+            }
+        });
         int rows = chunk.size();
         int total = Math.max(estimatedRows, report.total);
         int firstLine = chunk.get(0).row().line();
@@ -408,7 +425,7 @@ final class LeadImporter {
                     }
                     return null;
                 });
-                committed.add(rows, delta);
+                committed.add(rows, delta, sourceDelta);
             } catch (RuntimeException e) {
                 throw new ChunkFailed(firstLine, lastLine, e);
             } finally {
@@ -485,7 +502,7 @@ final class LeadImporter {
         } else {
             inserts.add(lead(r, p, email, status, null, warning));
         }
-        report.imported++;
+        report.imported(r.source());
         if (warning != null) {
             report.warned++;
             report.problem(r.line(), r.phone(), warning, true);

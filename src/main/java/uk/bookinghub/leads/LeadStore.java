@@ -267,9 +267,12 @@ public final class LeadStore {
         }
     }
 
-    void finish(String id, String status, int rowsDone, Map<String, Object> counts, Map<String, Object> summary, String error, Instant now) {
+    /** {@code importedBySource}: leads imported per source (the import's lead.imported events; the reconciliation reads it), or null. */
+    void finish(String id, String status, int rowsDone, Map<String, Object> counts, Map<String, Object> summary, String error, Instant now,
+                Map<String, Integer> importedBySource) {
         db.inTransaction("finishing an import", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = ?, rows_done = ?, rows_total = ?, counts = ?, summary = ?, error = ?, finished_at = ? where id = ?")) {
+            try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = ?, rows_done = ?, rows_total = ?, counts = ?, summary = ?, error = ?, "
+                    + "finished_at = ?, imported_by_source = ? where id = ?")) {
                 ps.setString(1, status);
                 ps.setInt(2, rowsDone);
                 ps.setInt(3, rowsDone);
@@ -277,7 +280,8 @@ public final class LeadStore {
                 ps.setString(5, summary == null ? null : Json.write(summary));
                 ps.setString(6, error);
                 db.dialect().setInstant(ps, 7, now);
-                ps.setString(8, id);
+                ps.setString(8, importedBySource == null ? null : Json.write(importedBySource));
+                ps.setString(9, id);
                 ps.executeUpdate();
             }
             return null;
@@ -285,15 +289,17 @@ public final class LeadStore {
     }
 
     /** An import that stopped part-way: rows and counts of what its committed chunks stored, rows_total kept. */
-    void finishStopped(String id, String status, int rowsDone, Map<String, Object> counts, String error, Instant now) {
+    void finishStopped(String id, String status, int rowsDone, Map<String, Object> counts, String error, Instant now, Map<String, Integer> importedBySource) {
         db.inTransaction("finishing an import", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = ?, rows_done = ?, counts = ?, error = ?, finished_at = ? where id = ?")) {
+            try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = ?, rows_done = ?, counts = ?, error = ?, finished_at = ?, "
+                    + "imported_by_source = ? where id = ?")) {
                 ps.setString(1, status);
                 ps.setInt(2, rowsDone);
                 ps.setString(3, Json.write(counts));
                 ps.setString(4, error);
                 db.dialect().setInstant(ps, 5, now);
-                ps.setString(6, id);
+                ps.setString(6, Json.write(importedBySource));
+                ps.setString(7, id);
                 ps.executeUpdate();
             }
             return null;
@@ -306,13 +312,40 @@ public final class LeadStore {
      */
     int failInterrupted(Instant now, Instant staleBefore) {
         return db.inTransaction("closing interrupted imports", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = 'failed', finished_at = ?, error = ? "
-                    + "where status in ('queued', 'running') and (heartbeat_at is null or heartbeat_at < ?)")) {
-                db.dialect().setInstant(ps, 1, now);
-                ps.setString(2, "interrupted (the hub running it stopped); upload the file again (rows already stored are reported as already imported)");
-                db.dialect().setInstant(ps, 3, staleBefore);
-                return ps.executeUpdate();
+            List<String> stale = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("select id from lead_imports where status in ('queued', 'running') "
+                    + "and (heartbeat_at is null or heartbeat_at < ?)")) {
+                db.dialect().setInstant(ps, 1, staleBefore);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        stale.add(rs.getString(1));
+                    }
+                }
             }
+            int closed = 0;
+            for (String id : stale) {
+                // what its committed chunks imported, per source, from the leads themselves (its lead.imported events)
+                Map<String, Integer> bySource = new java.util.LinkedHashMap<>();
+                try (PreparedStatement ps = c.prepareStatement("select coalesce(source, ''), count(*) from leads where import_id = ? "
+                        + "and status not in ('skipped', 'invalid') group by coalesce(source, '')")) {
+                    ps.setString(1, id);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            bySource.put(rs.getString(1), rs.getInt(2));
+                        }
+                    }
+                }
+                try (PreparedStatement ps = c.prepareStatement("update lead_imports set status = 'failed', finished_at = ?, error = ?, imported_by_source = ? "
+                        + "where id = ? and status in ('queued', 'running') and (heartbeat_at is null or heartbeat_at < ?)")) {
+                    db.dialect().setInstant(ps, 1, now);
+                    ps.setString(2, "interrupted (the hub running it stopped); upload the file again (rows already stored are reported as already imported)");
+                    ps.setString(3, Json.write(bySource));
+                    ps.setString(4, id);
+                    db.dialect().setInstant(ps, 5, staleBefore);
+                    closed += ps.executeUpdate();
+                }
+            }
+            return closed;
         });
     }
 

@@ -2,6 +2,8 @@ package uk.bookinghub.leads;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import uk.bookinghub.analytics.AnalyticsEvent;
+import uk.bookinghub.analytics.AnalyticsFacts;
 import uk.bookinghub.api.Params;
 import uk.bookinghub.clients.Client;
 import uk.bookinghub.http.HttpProblem;
@@ -74,8 +76,19 @@ public final class LeadsApi {
         }
     }
 
-    /** {@code POST /api/import-leads}: 200 with the report, or 202 with a job id for files over the threshold. */
-    public Reply importLeads(Client client, Object rawBody, String contentType, String contentLength) {
+    /**
+     * Where the lead.imported events of a background import (and of an import that stopped part-way,
+     * whose answer is an error) go: {@code direct:analytics-record}, set by the configuration. A
+     * finished import's events otherwise go with its answer, for the route's wire tap.
+     */
+    private volatile java.util.function.Consumer<AnalyticsEvent.Source> analytics = s -> { };
+
+    public void analytics(java.util.function.Consumer<AnalyticsEvent.Source> analytics) {
+        this.analytics = analytics;
+    }
+
+    /** {@code POST /api/import-leads}: 200 with the report (and its lead.imported events), or 202 with a job id for files over the threshold. */
+    public AnalyticsEvent.Recorded<Reply> importLeads(Client client, Object rawBody, String contentType, String contentLength) {
         Upload body = rawBody instanceof java.io.InputStream in ? Upload.read(in, contentLength, maxUploadBytes) : Upload.of(rawBody);
         if (body.length() > maxUploadBytes) {
             throw new HttpProblem(413, "the file is " + body.length() + " bytes; the limit is " + maxUploadBytes);
@@ -89,20 +102,27 @@ public final class LeadsApi {
         if (estimate > asyncThresholdRows) {
             store.createImport(id, client.id(), "queued", mime, print, estimate, clock.instant());
             liveJobs.add(id);
-            jobs.submit(() -> runJob(client, id, print, source));
+            jobs.submit(() -> analytics.accept(runJob(client, id, print, source)));
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("jobId", id);
             out.put("status", "queued");
             out.put("rowsTotal", estimate);
             out.put("statusUrl", "/api/import-leads/" + id);
-            return new Reply(202, out);
+            return AnalyticsEvent.Recorded.of(new Reply(202, out), List.of());
         }
         store.createImport(id, client.id(), "running", mime, print, estimate, clock.instant());
         liveJobs.add(id);
-        return new Reply(200, runJob(client, id, print, source));
+        AnalyticsEvent.Recorded<Map<String, Object>> done = runJob(client, id, print, source);
+        return AnalyticsEvent.Recorded.of(new Reply(200, done.reply()), done.events());
     }
 
-    private Map<String, Object> runJob(Client client, String id, String print, RowSource source) {
+    /** The lead.imported events of an import: one per lead source, with how many leads it imported. */
+    private static List<AnalyticsEvent> imported(String importId, Client client, Map<String, Integer> bySource, Instant at) {
+        return bySource.entrySet().stream().filter(e -> e.getValue() > 0)
+                .map(e -> AnalyticsFacts.leadsImported(importId, client.id(), client.clientKey(), e.getKey(), e.getValue(), at)).toList();
+    }
+
+    private AnalyticsEvent.Recorded<Map<String, Object>> runJob(Client client, String id, String print, RowSource source) {
         long started = System.nanoTime();
         ImportReport report = null;
         try {
@@ -112,16 +132,19 @@ public final class LeadsApi {
             if (summary.containsKey("sameFileAs") && report.imported == 0) {
                 summary.put("note", "this file was imported before (" + summary.get("sameFileAs") + "): its leads are already on file");
             }
-            store.finish(id, "completed", report.total, report.counts(), summary, null, clock.instant());
+            Instant finished = clock.instant();
+            store.finish(id, "completed", report.total, report.counts(), summary, null, finished, report.importedBySource);
             LOG.info("Lead import {} for {}: {} rows in {} ms, {} imported", id, client.clientKey(), report.total,
                     (System.nanoTime() - started) / 1_000_000, report.imported);
-            return summary;
+            return AnalyticsEvent.Recorded.of(summary, imported(id, client, report.importedBySource, finished));
         } catch (LeadImporter.ImportFailed f) {
             // what committed chunks stored, in the hub's words; the database's own text only in the log
             LOG.error("Lead import {} for {} failed after {} stored rows: {}", id, client.clientKey(), f.rowsDone, String.valueOf(f.getCause()));
             String status = f.rowsDone > 0 ? "partial" : "failed";
             try {
-                store.finishStopped(id, status, f.rowsDone, f.counts, f.getMessage(), clock.instant());
+                Instant finished = clock.instant();
+                store.finishStopped(id, status, f.rowsDone, f.counts, f.getMessage(), finished, f.importedBySource);
+                analytics.accept(AnalyticsEvent.Recorded.of(null, imported(id, client, f.importedBySource, finished))); // what did commit counts
             } catch (RuntimeException ignored) {
                 // the database is down: once this instance stops beating for it, a sweep marks it failed
             }
@@ -138,7 +161,8 @@ public final class LeadsApi {
             LOG.error("Lead import {} for {} failed: {}", id, client.clientKey(), e.toString());
             try {
                 store.finish(id, "failed", report == null ? 0 : report.total, report == null ? Map.of() : report.counts(), null,
-                        "import stopped unexpectedly (the details are in the hub's log); upload the file again", clock.instant());
+                        "import stopped unexpectedly (the details are in the hub's log); upload the file again", clock.instant(),
+                        report == null ? null : report.importedBySource);
             } catch (RuntimeException ignored) {
                 // the database is down: once this instance stops beating for it, a sweep marks it failed
             }
@@ -185,8 +209,8 @@ public final class LeadsApi {
         return store.importView(client.id(), jobId).orElseThrow(() -> HttpProblem.notFound("no import " + jobId));
     }
 
-    /** {@code POST /api/leads}: one lead (the web-form path). */
-    public Reply createLead(Client client, byte[] body, String contentType) {
+    /** {@code POST /api/leads}: one lead (the web-form path); a lead it imported is a lead.imported event of one. */
+    public AnalyticsEvent.Recorded<Reply> createLead(Client client, byte[] body, String contentType) {
         JsonNode in = JsonBodies.object(body, contentType, 65536);
         checkTypes(in);
         LeadRow parsed = RowSource.fromJson(1, in);
@@ -224,7 +248,13 @@ public final class LeadsApi {
                 : report.recentlyContacted > 0 ? "recentlyContacted" : "alreadyImported";
         out.put("result", result);
         out.put("lead", lead);
-        return new Reply(report.imported > 0 ? 201 : 200, out);
+        List<AnalyticsEvent> events = List.of();
+        if (report.imported > 0 && lead != null && lead.get("id") instanceof Number leadId) {
+            Instant at = lead.get("createdAt") instanceof String t ? Instant.parse(t) : clock.instant();
+            events = List.of(AnalyticsFacts.leadsImported(AnalyticsFacts.singleLeadImport(leadId.longValue()), client.id(), client.clientKey(),
+                    row.source(), 1, at));
+        }
+        return AnalyticsEvent.Recorded.of(new Reply(report.imported > 0 ? 201 : 200, out), events);
     }
 
     private static final java.util.regex.Pattern EMAIL = java.util.regex.Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");

@@ -46,8 +46,12 @@ public class LeadsConfiguration implements CamelConfiguration {
         ExecutorService importJobs = Wiring.pool(camel, "hub-lead-import", 1);
         camel.getRegistry().bind("optOutStore", optOuts);
         camel.getRegistry().bind("leadStore", leads);
-        camel.getRegistry().bind("leadsApi", new LeadsApi(leads, optOuts, phones, validatorPool, validators, importJobs, clock,
-                maxUploadBytes, asyncThresholdRows, chunkSize, maxProblems, copyStreams));
+        LeadsApi api = new LeadsApi(leads, optOuts, phones, validatorPool, validators, importJobs, clock,
+                maxUploadBytes, asyncThresholdRows, chunkSize, maxProblems, copyStreams);
+        // a background import's lead.imported events go where a wire tap would send them
+        org.apache.camel.ProducerTemplate analytics = camel.createProducerTemplate();
+        api.analytics(events -> analytics.sendBody("direct:analytics-record", events));
+        camel.getRegistry().bind("leadsApi", api);
         camel.getRegistry().bind("optOutsApi", new OptOutsApi(optOuts, Wiring.need(camel, "clientStore", ClientStore.class), phones));
     }
 }

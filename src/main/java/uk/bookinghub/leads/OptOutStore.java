@@ -198,6 +198,26 @@ public final class OptOutStore {
         }
     }
 
+    /**
+     * The lead.opted_out analytics event of a new entry: attributed to the client whose list it is
+     * (none for a global one), with that client's newest lead with the number, when there is one.
+     */
+    public uk.bookinghub.analytics.AnalyticsEvent event(OptOut o) {
+        Long clientId = o.scope().startsWith("client:") ? Long.valueOf(o.scope().substring("client:".length())) : null;
+        Long leadId = clientId == null ? null : db.read("finding an opted-out lead", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select max(id) from leads where " + LeadKeys.numberCondition(true))) {
+                bindNumber(ps, 1, clientId, o.phone());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next(); // max() always answers one row
+                    long id = rs.getLong(1);
+                    return rs.wasNull() ? null : id;
+                }
+            }
+        });
+        return uk.bookinghub.analytics.AnalyticsFacts.leadOptedOut(o.id(), clientId, null, leadId, GLOBAL.equals(o.scope()) ? "global" : "client",
+                uk.bookinghub.analytics.AnalyticsFacts.optOutVia(o.createdBy()), o.createdAt());
+    }
+
     /** Binds {@link LeadKeys#numberCondition}'s parameters from {@code at}; returns the next index. */
     private static int bindNumber(PreparedStatement ps, int at, Long clientId, String e164) throws SQLException {
         if (clientId != null) {

@@ -2,6 +2,7 @@ package uk.bookinghub.leads;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import uk.bookinghub.analytics.AnalyticsEvent;
 import uk.bookinghub.api.Params;
 import uk.bookinghub.clients.Client;
 import uk.bookinghub.clients.ClientStore;
@@ -37,7 +38,8 @@ public final class OptOutsApi {
         this.phones = phones;
     }
 
-    public Reply add(Caller caller, byte[] body, String contentType) {
+    /** Adds the opt-out; a new entry's lead.opted_out event goes with the answer, for the route's wire tap. */
+    public AnalyticsEvent.Recorded<Reply> add(Caller caller, byte[] body, String contentType) {
         JsonNode in = JsonBodies.object(body, contentType, 65536);
         Long clientId = scope(caller, JsonBodies.text(in, "scope"), JsonBodies.text(in, "clientKey"));
         String phone = e164(JsonBodies.text(in, "phone"), clientId);
@@ -51,7 +53,7 @@ public final class OptOutsApi {
         Map.Entry<OptOutStore.OptOut, Boolean> r = store.add(clientId, phone, reason, JsonBodies.text(in, "note"), caller.name());
         Map<String, Object> out = new LinkedHashMap<>(r.getKey().view());
         out.put("created", r.getValue());
-        return new Reply(r.getValue() ? 201 : 200, out);
+        return AnalyticsEvent.Recorded.of(new Reply(r.getValue() ? 201 : 200, out), r.getValue() ? List.of(store.event(r.getKey())) : List.of());
     }
 
     public Map<String, Object> remove(Caller caller, Params params) {
@@ -79,6 +81,9 @@ public final class OptOutsApi {
         if (!caller.admin()) {
             if ("global".equalsIgnoreCase(scope)) {
                 throw new HttpProblem(403, "only an admin manages the global opt-out list");
+            }
+            if (clientKey != null && !clientKey.isBlank() && !clientKey.trim().equals(caller.client().clientKey())) {
+                throw HttpProblem.notFound("no client " + clientKey); // another client's list: a 404, as for any object not its own
             }
             return caller.client().id();
         }

@@ -6,6 +6,8 @@ import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import uk.bookinghub.analytics.AnalyticsEvent;
+import uk.bookinghub.analytics.AnalyticsFacts;
 import uk.bookinghub.clients.Client;
 import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.leads.OptOutStore;
@@ -190,7 +192,9 @@ public final class MessageSender {
                 boolean same = m.body().equals(t.path("body").asText(null)) && m.to().equals(t.path("to").asText(null))
                         && t.hasNonNull("sid") && !createdBefore(t.path("date_created").asText(null), m.createdAt().minusSeconds(60));
                 if (same) {
-                    outbox.sent(m.id(), t.get("sid").asText(), t.path("status").asText(null), t.path("from").asText(null), Math.max(1, m.attempts()));
+                    // its analytics event is added by the reconciliation (this step answers the batch to send, not a fact)
+                    outbox.sent(m.id(), t.get("sid").asText(), t.path("status").asText(null), t.path("from").asText(null), Math.max(1, m.attempts()),
+                            segments(t.path("num_segments").asText(null)), blankToNull(t.path("price").asText(null)), blankToNull(t.path("price_unit").asText(null)));
                     metrics.message(m.channel(), "sent");
                     LOG.warn("[SMS] message {} to {} had reached Twilio ({}) before its sender stopped: recorded, not sent again", m.id(), m.to(),
                             t.get("sid").asText());
@@ -279,15 +283,40 @@ public final class MessageSender {
         smsCap.acquire(s.key());
     }
 
-    /** The body is Twilio's Message: its sid becomes the message's provider id. */
-    public void smsSent(Exchange exchange) {
+    /**
+     * The body is Twilio's Message: its sid becomes the message's provider id, with Twilio's segments
+     * and price when its answer has them. Returns the message's analytics events (message.sent, and
+     * any delivery a callback that came first already said), for the route's wire tap.
+     */
+    public AnalyticsEvent.Source smsSent(Exchange exchange) {
         OutboxMessage m = exchange.getProperty(MESSAGE, OutboxMessage.class);
         Message twilio = exchange.getMessage().getBody(Message.class);
         String sid = twilio == null ? null : twilio.getSid();
         String status = twilio == null || twilio.getStatus() == null ? null : twilio.getStatus().toString();
-        outbox.sent(m.id(), sid, status, exchange.getProperty("outboxSender", String.class), attempts(exchange));
+        Optional<OutboxMessage> after = outbox.sent(m.id(), sid, status, exchange.getProperty("outboxSender", String.class), attempts(exchange),
+                twilio == null ? null : segments(twilio.getNumSegments()), twilio == null ? null : blankToNull(twilio.getPrice()),
+                twilio == null || twilio.getPriceUnit() == null ? null : twilio.getPriceUnit().getCurrencyCode());
         metrics.message(m.channel(), "sent");
         LOG.info("[SMS] message {} ({}) to {} sent: {} {}", m.id(), m.kind(), m.to(), sid, status);
+        return events(after);
+    }
+
+    /** The analytics events of a message as it is after a committed result (none if it is gone). */
+    static AnalyticsEvent.Source events(Optional<OutboxMessage> after) {
+        return AnalyticsEvent.Recorded.of(null, after.map(a -> AnalyticsFacts.messageEvents(a.facts())).orElse(List.of()));
+    }
+
+    /** Twilio's num_segments ("2"), or null when absent or not a number. */
+    static Integer segments(String numSegments) {
+        try {
+            return numSegments == null || numSegments.isBlank() ? null : Integer.valueOf(numSegments.strip());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
     }
 
     /** Headers for camel-mail: only what the email needs (exchange headers would become mail headers). */
@@ -311,26 +340,35 @@ public final class MessageSender {
         emailCap.acquire(settings.mailFrom());
     }
 
-    public void emailSent(Exchange exchange) {
+    /** The SMTP server took the email; returns its message.sent event. */
+    public AnalyticsEvent.Source emailSent(Exchange exchange) {
         OutboxMessage m = exchange.getProperty(MESSAGE, OutboxMessage.class);
         String id = exchange.getMessage().getHeader("CamelMailMessageId", String.class);
-        outbox.sent(m.id(), id, "accepted", settings.mailFrom(), attempts(exchange));
+        Optional<OutboxMessage> after = outbox.sent(m.id(), id, "accepted", settings.mailFrom(), attempts(exchange));
         metrics.message(m.channel(), "sent");
         LOG.info("[EMAIL] message {} ({}) to {} sent: {}", m.id(), m.kind(), m.to(), id);
+        return events(after);
     }
 
-    /** A failure no retry can cure: record it and do what it means. */
-    public void failed(Exchange exchange) {
+    /**
+     * A failure no retry can cure: record it and do what it means. Returns the analytics events of
+     * what it committed (message.failed, and lead.opted_out for a Twilio 21610).
+     */
+    public AnalyticsEvent.Source failed(Exchange exchange) {
         OutboxMessage m = exchange.getProperty(MESSAGE, OutboxMessage.class);
         Throwable error = exchange.getException() != null ? exchange.getException() : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         SendFailures.Failure f = SendFailures.classify(error);
         if (m == null) {
             LOG.error("[{}] send failed before the message was known: {}", "SMS", f.text());
-            return;
+            return AnalyticsEvent.Recorded.of(null, List.of());
         }
         String reason = f.text();
+        List<AnalyticsEvent> events = new ArrayList<>();
         if (f.twilioCode() != null && f.twilioCode() == SendFailures.TWILIO_UNSUBSCRIBED) {
-            optOuts.add(m.clientId(), m.to(), "sms_stop", "Twilio 21610: the recipient replied STOP", "twilio:21610");
+            Map.Entry<OptOutStore.OptOut, Boolean> added = optOuts.add(m.clientId(), m.to(), "sms_stop", "Twilio 21610: the recipient replied STOP", "twilio:21610");
+            if (added.getValue()) {
+                events.add(optOuts.event(added.getKey()));
+            }
             reason = "recipient replied STOP (Twilio 21610): added to the opt-out list";
         } else if (f.twilioCode() != null && SendFailures.TWILIO_NOT_SMS_CAPABLE.contains(f.twilioCode())) {
             markNotSmsCapable(m);
@@ -339,14 +377,16 @@ public final class MessageSender {
         outbox.finish(m.id(), f.status(), reason, f.code(), attempts(exchange), f.text());
         metrics.message(m.channel(), f.status());
         LOG.warn("[{}] message {} ({}) to {} {}: {}", tag(m), m.id(), m.kind(), m.to(), f.status(), reason);
+        events.addAll(events(outbox.byId(m.id())).events());
+        return AnalyticsEvent.Recorded.of(null, events);
     }
 
     private void markNotSmsCapable(OutboxMessage m) {
         outbox.markNotSmsCapable(m.clientId(), m.to());
     }
 
-    /** Retries exhausted (dead-letter channel): the message is dead and a dead letter says why. */
-    public void dead(Exchange exchange) {
+    /** Retries exhausted (dead-letter channel): the message is dead and a dead letter says why; returns its message.failed event. */
+    public AnalyticsEvent.Source dead(Exchange exchange) {
         OutboxMessage m = exchange.getProperty(MESSAGE, OutboxMessage.class);
         if (m == null) {
             m = exchange.getMessage().getBody(OutboxMessage.class);
@@ -361,6 +401,7 @@ public final class MessageSender {
                 c -> outbox.finish(c, dead.id(), "dead", reason, f.code(), attempts, f.text()));
         metrics.message(m.channel(), "dead");
         LOG.error("[{}] message {} ({}) to {} is dead after {} attempts: {}", tag(m), m.id(), m.kind(), m.to(), attempts, f.text());
+        return events(outbox.byId(m.id()));
     }
 
     /**

@@ -49,7 +49,7 @@ public final class OutboxStore {
 
     private static final String COLUMNS = "id, client_id, lead_id, appointment_id, channel, kind, marketing, idempotency_key, to_address, "
             + "from_address, reply_to, subject, body, html, encoding, segments, status, status_reason, provider_id, provider_status, error_code, "
-            + "attempts, last_error, next_attempt_at, created_at, updated_at, sent_at, delivered_at";
+            + "attempts, last_error, next_attempt_at, created_at, updated_at, sent_at, delivered_at, price, price_unit";
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OutboxStore.class);
     private final Database db;
@@ -89,6 +89,31 @@ public final class OutboxStore {
             OutboxMessage row = one(c, "idempotency_key = ?", m.idempotencyKey()).orElseThrow();
             return new Enqueued(row, inserted == 1);
         }
+    }
+
+    /** Where a message with a given idempotency key stands: its id and status. */
+    public record KeyState(long id, String status) {
+    }
+
+    /** The messages already queued under these idempotency keys (absent keys are not in the answer); 500 keys per query. */
+    public Map<String, KeyState> byIdempotencyKeys(List<String> keys) {
+        Map<String, KeyState> out = new HashMap<>();
+        for (int from = 0; from < keys.size(); from += 500) {
+            List<String> chunk = keys.subList(from, Math.min(keys.size(), from + 500));
+            db.read("reading messages by idempotency key", c -> {
+                try (PreparedStatement ps = c.prepareStatement("select idempotency_key, id, status from messages where idempotency_key in ("
+                        + String.join(",", java.util.Collections.nCopies(chunk.size(), "?")) + ")")) {
+                    bind(ps, new ArrayList<Object>(chunk));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            out.put(rs.getString(1), new KeyState(rs.getLong(2), rs.getString(3)));
+                        }
+                    }
+                }
+                return null;
+            });
+        }
+        return out;
     }
 
     /**
@@ -162,21 +187,33 @@ public final class OutboxStore {
         return new Claim(all, reclaimed);
     }
 
-    /** What a send's result writes: the provider's id and status. */
-    private record Sent(long id, String providerId, String providerStatus, String from, int attempts, Instant at) {
+    /** What a send's result writes: the provider's id and status, and Twilio's segments and price when its answer has them. */
+    private record Sent(long id, String providerId, String providerStatus, String from, int attempts, Instant at, Integer segments, String price,
+                        String priceUnit) {
     }
 
     /** Send results are group-committed: many senders, one commit per batch, each sender released after its commit. */
     private final uk.bookinghub.store.BatchWriter<Sent> sentWriter;
 
-    /** Twilio or the SMTP server took the message. Applies any status callback that beat this write. */
-    public void sent(long id, String providerId, String providerStatus, String from, int attempts) {
-        sentWriter.write(new Sent(id, providerId, providerStatus, from, attempts, clock.instant()), 30_000);
+    /**
+     * Twilio or the SMTP server took the message. Applies any status callback that beat this write.
+     * Returns the message as it is after the commit (for its analytics events).
+     */
+    public Optional<OutboxMessage> sent(long id, String providerId, String providerStatus, String from, int attempts) {
+        return sent(id, providerId, providerStatus, from, attempts, null, null, null);
+    }
+
+    /** The same with Twilio's segments and price ({@code price} as Twilio wrote it, e.g. "-0.0400"; any may be null). */
+    public Optional<OutboxMessage> sent(long id, String providerId, String providerStatus, String from, int attempts, Integer segments, String price,
+                                        String priceUnit) {
+        sentWriter.write(new Sent(id, providerId, providerStatus, from, attempts, clock.instant(), segments, price, priceUnit), 30_000);
+        return byId(id);
     }
 
     private void writeSent(Connection c, List<Sent> batch) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("update messages set status = 'sent', status_rank = 2, provider_id = ?, provider_status = ?, "
-                + "from_address = ?, attempts = ?, sent_at = ?, updated_at = ?, claimed_at = null where id = ? and status = 'sending'")) {
+                + "from_address = ?, attempts = ?, sent_at = ?, updated_at = ?, claimed_at = null, segments = coalesce(?, segments), price = ?, price_unit = ? "
+                + "where id = ? and status = 'sending'")) {
             for (Sent s : batch) {
                 ps.setString(1, s.providerId());
                 ps.setString(2, s.providerStatus());
@@ -184,7 +221,14 @@ public final class OutboxStore {
                 ps.setInt(4, s.attempts());
                 db.dialect().setInstant(ps, 5, s.at());
                 db.dialect().setInstant(ps, 6, s.at());
-                ps.setLong(7, s.id());
+                if (s.segments() == null) {
+                    ps.setNull(7, Types.INTEGER);
+                } else {
+                    ps.setInt(7, s.segments());
+                }
+                ps.setString(8, s.price());
+                ps.setString(9, s.priceUnit());
+                ps.setLong(10, s.id());
                 ps.addBatch();
             }
             ps.executeBatch();
@@ -433,7 +477,8 @@ public final class OutboxStore {
                         rs.getString("body"), rs.getString("html"), rs.getString("encoding"), (Integer) nullableInt(rs, "segments"),
                         rs.getString("status"), rs.getString("status_reason"), rs.getString("provider_id"), rs.getString("provider_status"),
                         rs.getString("error_code"), rs.getInt("attempts"), rs.getString("last_error"), d.getInstant(rs, "next_attempt_at"),
-                        d.getInstant(rs, "created_at"), d.getInstant(rs, "updated_at"), d.getInstant(rs, "sent_at"), d.getInstant(rs, "delivered_at"));
+                        d.getInstant(rs, "created_at"), d.getInstant(rs, "updated_at"), d.getInstant(rs, "sent_at"), d.getInstant(rs, "delivered_at"),
+                        rs.getString("price"), rs.getString("price_unit"));
     }
 
     /** One row's 20 insert parameters from {@code i} (both insert paths); returns the next index. */

@@ -417,7 +417,8 @@ public final class Templates {
         return html.substring(0, close) + paragraph + "\n" + html.substring(close);
     }
 
-    static String escapeHtml(String s) {
+    /** Text made safe inside HTML elements and quoted attributes (&amp; &lt; &gt; &quot; &#39;). */
+    public static String escapeHtml(String s) {
         StringBuilder out = new StringBuilder(s.length() + 16);
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -5,6 +5,8 @@ import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import uk.bookinghub.analytics.AnalyticsEvent;
+import uk.bookinghub.analytics.AnalyticsFacts;
 import uk.bookinghub.clients.Client;
 import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.http.HttpProblem;
@@ -17,7 +19,9 @@ import uk.bookinghub.phones.Phones;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -150,8 +154,12 @@ public final class TwilioWebhooks {
         return params;
     }
 
-    /** {@code POST /webhooks/twilio/status}: forward-only status of the message with this sid. */
-    public void status(Exchange exchange) {
+    /**
+     * {@code POST /webhooks/twilio/status}: forward-only status of the message with this sid. Answers
+     * empty TwiML, with the message's message.delivered / message.failed event once it has one (a
+     * repeated callback gives the same event, stored once).
+     */
+    public AnalyticsEvent.Recorded<byte[]> status(Exchange exchange) {
         Map<String, String> p = verified(exchange, "/webhooks/twilio/status");
         String sid = p.get("MessageSid") != null ? p.get("MessageSid") : p.get("SmsSid");
         String status = p.get("MessageStatus") != null ? p.get("MessageStatus") : p.get("SmsStatus");
@@ -165,11 +173,16 @@ public final class TwilioWebhooks {
         } else {
             LOG.info("[SMS] status {} for {}: not (yet) a message of this hub; kept", status, sid);
         }
-        twiml(exchange, EMPTY_TWIML);
+        List<AnalyticsEvent> events = m.map(x -> AnalyticsFacts.messageEvents(x.facts()).stream()
+                .filter(e -> !"message.sent".equals(e.eventType())).toList()).orElse(List.of());
+        return twiml(exchange, EMPTY_TWIML, events);
     }
 
-    /** {@code POST /webhooks/twilio/sms}: STOP / START / HELP or a reply, stored once per MessageSid. */
-    public void inbound(Exchange exchange) {
+    /**
+     * {@code POST /webhooks/twilio/sms}: STOP / START / HELP or a reply, stored once per MessageSid;
+     * answers TwiML, with the lead.opted_out event of a STOP that made an opt-out.
+     */
+    public AnalyticsEvent.Recorded<byte[]> inbound(Exchange exchange) {
         Map<String, String> p = verified(exchange, "/webhooks/twilio/sms");
         String sid = first(p, "MessageSid", "SmsMessageSid", "SmsSid");
         String from = p.get("From");
@@ -187,16 +200,19 @@ public final class TwilioWebhooks {
         // Twilio's retry do it again (every action is idempotent), never lose a STOP
         if (inbound.handled(sid)) {
             LOG.info("[SMS] inbound {} already handled", sid);
-            twiml(exchange, EMPTY_TWIML);
-            return;
+            return twiml(exchange, EMPTY_TWIML, List.of());
         }
         Long clientId = client.map(Client::id).orElse(null);
         String reply = EMPTY_TWIML;
+        List<AnalyticsEvent> events = new ArrayList<>();
         switch (action) {
             case "opt_out" -> {
                 if (client.isPresent() || shared) {
                     // a STOP to the hub's shared number stops every client that sends from it: a global entry
-                    optOuts.add(clientId, fromE164, "sms_stop", "inbound SMS: " + body.strip(), "sms:" + fromE164);
+                    var added = optOuts.add(clientId, fromE164, "sms_stop", "inbound SMS: " + body.strip(), "sms:" + fromE164);
+                    if (added.getValue()) {
+                        events.add(optOuts.event(added.getKey()));
+                    }
                     LOG.info("[SMS] {} replied {}: opted out of {}", fromE164, body.strip(), client.map(Client::clientKey).orElse("the shared number (global)"));
                 } else {
                     LOG.warn("[SMS] STOP from {} to {}: no client owns that number; stored, no opt-out made", fromE164, toE164);
@@ -220,7 +236,7 @@ public final class TwilioWebhooks {
             default -> LOG.info("[SMS] reply from {} to {}: stored for {}", fromE164, toE164, client.map(Client::clientKey).orElse("no client"));
         }
         inbound.record(sid, clientId, fromE164, toE164, body, action, p, clock.instant());
-        twiml(exchange, reply);
+        return twiml(exchange, reply, events);
     }
 
     /** OptOutType (Advanced Opt-Out) wins; else the whole trimmed body, case-insensitive, against the keywords. */
@@ -258,12 +274,13 @@ public final class TwilioWebhooks {
         return null;
     }
 
-    private static void twiml(Exchange exchange, String xml) {
+    /** The TwiML answer (the route sets it as the body once the events are tapped). */
+    private static AnalyticsEvent.Recorded<byte[]> twiml(Exchange exchange, String xml, List<AnalyticsEvent> events) {
         var m = exchange.getMessage();
         m.getHeaders().clear();
         m.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
         m.setHeader(Exchange.CONTENT_TYPE, "text/xml");
-        m.setBody(xml.getBytes(StandardCharsets.UTF_8));
+        return AnalyticsEvent.Recorded.of(xml.getBytes(StandardCharsets.UTF_8), events);
     }
 
     private static String xml(String s) {

@@ -45,6 +45,7 @@ public final class BusinessMetrics {
     private final Map<String, AtomicReferenceArray<Counter>> webhooks = new ConcurrentHashMap<>();
     private final Timer reminders;
     private final Timer followUps;
+    private final Timer weeklyReports;
 
     public BusinessMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -67,6 +68,7 @@ public final class BusinessMetrics {
         }
         reminders = batchTimer("reminders");
         followUps = batchTimer("follow_ups");
+        weeklyReports = batchTimer("weekly_reports");
     }
 
     public MeterRegistry registry() {
@@ -143,7 +145,7 @@ public final class BusinessMetrics {
 
     private Timer batchTimer(String batch) {
         return Timer.builder(BATCH)
-                .description("How long a scheduled batch took (reminders, follow_ups)")
+                .description("How long a scheduled batch took (reminders, follow_ups, weekly_reports)")
                 .tag("batch", batch).register(registry);
     }
 
@@ -155,6 +157,11 @@ public final class BusinessMetrics {
     /** The follow-ups batch took {@code nanos}. */
     public void followUpsBatch(long nanos) {
         followUps.record(Duration.ofNanos(nanos));
+    }
+
+    /** The weekly report batch took {@code nanos}. */
+    public void weeklyReportsBatch(long nanos) {
+        weeklyReports.record(Duration.ofNanos(nanos));
     }
 
     /**

@@ -189,7 +189,7 @@ final class FollowUpStore {
     }
 
     boolean booked(Connection c, long leadId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select 1 from appointments where lead_id = ? and status = 'booked' limit 1")) {
+        try (PreparedStatement ps = c.prepareStatement("select 1 from appointments where lead_id = ? and status in " + uk.bookinghub.booking.BookingStore.STANDING + " limit 1")) {
             ps.setLong(1, leadId);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next();

@@ -226,6 +226,12 @@ abstract class ApiDoorTest {
             if (rules.isEmpty()) {
                 continue; // public
             }
+            if (rules.contains("apiKey") && op.params("query").stream().anyMatch(p -> p.get("name").asText().equals("clientKey"))) {
+                // an operation that lets the caller name the client: B naming A learns nothing (404, as for a wrong id)
+                HttpResponse<String> named = send(op.method(), path + (path.contains("?") ? "&" : "?") + "clientKey=door-alpha", body, keyB);
+                assertThat(named.statusCode()).as("client B naming A: " + op.method() + " " + path + " -> " + named.body()).isEqualTo(404);
+                assertThat(named.body()).doesNotContain(A_LEAD_PHONE).doesNotContain("alpha@door.example");
+            }
             if (!rules.contains("apiKey")) {
                 // (a partner webhook without a body is refused by type at the router, before its signature: 415)
                 assertThat(r.statusCode()).as(what + " (B's key is not " + rules + ")").isIn(401, 403, op.partner() ? 415 : 401);

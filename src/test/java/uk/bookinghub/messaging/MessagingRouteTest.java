@@ -65,15 +65,7 @@ abstract class MessagingRouteTest {
         smtpPort = RunningHub.freePort();
         smtp = new GreenMail(new ServerSetup(smtpPort, "127.0.0.1", "smtp"));
         smtp.start();
-        Map<String, String> o = new LinkedHashMap<>();
-        o.put("twilio.account-sid", SID);
-        o.put("twilio.auth-token", TOKEN);
-        o.put("twilio.base-url", twilio.baseUrl());
-        o.put("mail.host", "127.0.0.1");
-        o.put("mail.port", String.valueOf(smtpPort));
-        o.put("mail.security", "none");
-        o.put("mail.from", "bookings@hub.example.test");
-        o.put("hub.public-base-url", PUBLIC);
+        Map<String, String> o = RunningHub.messagingTo(twilio, TOKEN, smtpPort, PUBLIC);
         // a window of ~2 s of retries, so the SMTP-down test can bring the server back inside it
         o.put("hub.messaging.max-redeliveries", "6");
         o.put("hub.messaging.initial-delay-ms", "100");

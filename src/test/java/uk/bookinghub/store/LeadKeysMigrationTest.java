@@ -43,7 +43,7 @@ class LeadKeysMigrationTest {
                         + "(1, 'invalid:07700 12|Ann|ann@x.example', null, 'invalid', " + now + ", " + now + "), "
                         + "(1, 'invalid:||', null, 'invalid', " + now + ", " + now + ")");
             }
-            int applied = Flyway.configure().dataSource(url, pg ? TestDatabase.PG_USER : null, null).locations(location).load().migrate().migrationsExecuted;
+            int applied = Flyway.configure().dataSource(url, pg ? TestDatabase.PG_USER : null, null).locations(location).target("8").load().migrate().migrationsExecuted;
             assertThat(applied).isEqualTo(1);
             try (Connection c = tdb.connect(); Statement s = c.createStatement()) {
                 Map<String, Long> got = new HashMap<>();

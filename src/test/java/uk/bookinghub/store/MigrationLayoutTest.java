@@ -33,13 +33,16 @@ class MigrationLayoutTest {
     void aDatabaseMigratedBeforeTheCommonFolderValidatesAndGetsNothingAgain(TestDatabase.Kind kind) throws Exception {
         try (TestDatabase tdb = TestDatabase.create(kind);
              Database db = Database.open(DatabaseUrl.parse(tdb.hubUrl(), null), 2, 5000)) {
-            Flyway before = Flyway.configure().dataSource(db.dataSource()).locations("classpath:db/" + kind.name().toLowerCase()).load();
+            Flyway before = Flyway.configure().dataSource(db.dataSource()).locations("classpath:db/" + kind.name().toLowerCase()).target("8").load();
             int first = before.migrate().migrationsExecuted;
             assertThat(first).as("the per-dialect layout applied everything").isEqualTo(deployed(kind).size());
 
-            assertThat(db.migrate()).as("nothing applied again under the new locations").isZero();
+            int later = db.migrate(); // only the versions added since (V9 on), each once
+            List<String> history = history(db.flyway());
+            assertThat(history.subList(0, deployed(kind).size())).as("nothing applied again under the new locations").isEqualTo(deployed(kind));
+            assertThat(later).isEqualTo(history.size() - deployed(kind).size());
+            assertThat(db.migrate()).isZero();
             db.flyway().validate();
-            assertThat(history(db.flyway())).isEqualTo(deployed(kind));
         }
     }
 
@@ -48,8 +51,10 @@ class MigrationLayoutTest {
     void aNewDatabaseRecordsWhatDeployedDatabasesRecorded(TestDatabase.Kind kind) throws Exception {
         try (TestDatabase tdb = TestDatabase.create(kind);
              Database db = Database.open(DatabaseUrl.parse(tdb.hubUrl(), null), 2, 5000)) {
-            assertThat(db.migrate()).isEqualTo(deployed(kind).size());
-            assertThat(history(db.flyway())).isEqualTo(deployed(kind));
+            int applied = db.migrate();
+            List<String> history = history(db.flyway());
+            assertThat(applied).isEqualTo(history.size());
+            assertThat(history.subList(0, deployed(kind).size())).as("the versions deployed databases have, as they recorded them").isEqualTo(deployed(kind));
         }
     }
 
@@ -112,7 +117,7 @@ class MigrationLayoutTest {
         return m.getVersion() + " | " + m.getDescription() + " | " + m.getType() + " | " + m.getChecksum();
     }
 
-    /** What the schema history of a database deployed before db/common holds (the per-dialect layout of issue 11's start). */
+    /** What the schema history of a database deployed before db/common holds (the per-dialect layout of issue 11's start, up to V8). */
     private static List<String> deployed(TestDatabase.Kind kind) {
         return kind == TestDatabase.Kind.POSTGRESQL
                 ? List.of("1 | foundation | SQL | 119391251", "2 | leads opt outs | SQL | 1773719211", "3 | messaging | SQL | 1377009265",

@@ -59,6 +59,23 @@ public final class RunningHub implements AutoCloseable {
         return new RunningHub(main, port, mgmt);
     }
 
+    /**
+     * The settings that point a hub's SMS at a Twilio stand-in and its email at a local SMTP server
+     * (no TLS), with {@code publicBaseUrl} as the URL Twilio signs its webhooks for.
+     */
+    public static Map<String, String> messagingTo(TwilioStub twilio, String authToken, int smtpPort, String publicBaseUrl) {
+        Map<String, String> o = new java.util.LinkedHashMap<>();
+        o.put("twilio.account-sid", twilio.accountSid());
+        o.put("twilio.auth-token", authToken);
+        o.put("twilio.base-url", twilio.baseUrl());
+        o.put("mail.host", "127.0.0.1");
+        o.put("mail.port", String.valueOf(smtpPort));
+        o.put("mail.security", "none");
+        o.put("mail.from", "bookings@hub.example.test");
+        o.put("hub.public-base-url", publicBaseUrl);
+        return o;
+    }
+
     public CamelContext camel() {
         return main.getCamelContext();
     }

@@ -70,6 +70,9 @@ public final class TwilioStub extends StubServer {
     private final AtomicInteger sentCount = new AtomicInteger();
 
     private final Script<Fault> faults = new Script<>();
+    /** What the Message JSON says for price / price_unit (Twilio's answer to a create usually has a null price; a test may set one). */
+    private volatile String price;
+    private volatile String priceUnit = "USD";
     private final Map<String, Fault> perRecipient = new HashMap<>(); // guarded by itself
 
     private TwilioStub(String accountSid, String authToken, int port, int threads) throws IOException {
@@ -132,6 +135,8 @@ public final class TwilioStub extends StubServer {
             perRecipient.clear();
         }
         delay(Duration.ZERO);
+        price = null;
+        priceUnit = "USD";
         synchronized (received) {
             received.clear();
             sentCount.set(0);
@@ -149,6 +154,16 @@ public final class TwilioStub extends StubServer {
     /** Every authenticated request gets this error until {@link #recover()}. */
     public void failAlways(int httpStatus, int twilioCode, String message) {
         faults.always(new Fault(httpStatus, twilioCode, message));
+    }
+
+    /**
+     * From now on every created message carries this price, as Twilio writes it: a negative decimal
+     * string ("-0.0400") and its ISO 4217 unit ("USD", "GBP"); null price = Twilio's usual null.
+     * {@link #reset()} goes back to null / USD.
+     */
+    public void price(String price, String unit) {
+        this.price = price;
+        this.priceUnit = unit;
     }
 
     /** Ends {@link #failAlways} and any remaining {@link #failNext}; {@link #failFor} scripts stay. */
@@ -334,8 +349,8 @@ public final class TwilioStub extends StubServer {
                 + ",\"messaging_service_sid\":" + str(mss)
                 + ",\"num_media\":\"0\""
                 + ",\"num_segments\":\"" + segments(body) + "\""
-                + ",\"price\":null"
-                + ",\"price_unit\":\"USD\""
+                + ",\"price\":" + str(price)
+                + ",\"price_unit\":" + str(priceUnit)
                 + ",\"sid\":" + str(sid)
                 + ",\"status\":\"" + status + "\""
                 + ",\"subresource_uris\":{\"media\":" + str(uri + "/Media.json") + "}"
