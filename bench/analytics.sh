@@ -188,7 +188,7 @@ done
 CLIENT_KEY=$(jq -r .clientKey <<<"${resp%$'\n'*}") API_KEY=$(jq -r .apiKey <<<"${resp%$'\n'*}")
 CLIENT_ID=$(db "select id from clients where client_key = '$CLIENT_KEY'")
 [[ "$CLIENT_ID" =~ ^[0-9]+$ && "$API_KEY" == bh_* ]] || die "no client id / API key after onboarding: ${resp%$'\n'*}"
-SETTINGS='{"analytics":{"averageJobValue":150,"services":{"Boiler repair":180,"Boiler install":2200},"weeklyReport":{"enabled":true,"to":["owner@bench-analytics.example"],"day":"MONDAY","time":"08:00"}}}'
+SETTINGS='{"analytics":{"averageJobValue":150,"services":{"Boiler repair":180,"Boiler install":2200},"weeklyReport":{"enabled":true,"to":["owner@bench-analytics.example"],"day":"SUNDAY","time":"23:45"}}}'
 resp=$(curl -s -m 30 -w '\n%{http_code}' -X PUT "$BASE/api/clients/$CLIENT_KEY/settings" -H "X-API-Key: $API_KEY" -H 'Content-Type: application/json' -d "$SETTINGS")
 [ "${resp##*$'\n'}" = 200 ] || die "PUT settings answered ${resp##*$'\n'}: ${resp%$'\n'*}"
 jq -e '.analytics.averageJobValue == 150 and .analytics.services["Boiler install"] == 2200' <<<"${resp%$'\n'*}" >/dev/null \
@@ -254,11 +254,17 @@ read -r R_CALLS R_BOOKED_CALLS R_COST_GBP R_DUR_N < <(psql_q -F ' ' -d "$HUB_DB"
     from calls c where c.client_id = $CLIENT_ID and (c.ended_at at time zone '$TZ_CLIENT')::date between '$T0' and '$Y1'")
 read -r R_NET_BOOKED R_REVENUE < <(psql_q -F ' ' -d "$HUB_DB" -c "
     select count(*), coalesce(sum(case service when 'Boiler install' then 2200 when 'Boiler repair' then 180 else 150 end), 0)
-    from appointments where client_id = $CLIENT_ID and status = 'booked' and (created_at at time zone '$TZ_CLIENT')::date between '$T0' and '$Y1'")
+    from appointments where client_id = $CLIENT_ID and status in ('booked', 'completed', 'no_show')
+    and (created_at at time zone '$TZ_CLIENT')::date between '$T0' and '$Y1'")
+read -r R_COMPLETED R_NO_SHOWS < <(psql_q -F ' ' -d "$HUB_DB" -c "
+    select count(*) filter (where status = 'completed'), count(*) filter (where status = 'no_show')
+    from appointments where client_id = $CLIENT_ID and (start_at at time zone '$TZ_CLIENT')::date between '$T0' and '$Y1'")
 A_CALLS=$(jq -r .total_calls <<<"$METRICS_YEAR")
 check "$([ "$A_CALLS" = "$R_CALLS" ] && [ "$R_CALLS" = "$CALLS" ] && echo 1)" "metrics $T0..$Y1: total_calls $A_CALLS = calls rows in the local year $R_CALLS = CALLS $CALLS"
 check "$([ "$(jq -r .appointments_booked <<<"$METRICS_YEAR")" = "$R_NET_BOOKED" ] && echo 1)" \
     "appointments_booked $(jq -r .appointments_booked <<<"$METRICS_YEAR") = appointments booked in the year and not cancelled $R_NET_BOOKED"
+check "$([ "$(jq -r .appointments_completed <<<"$METRICS_YEAR")" = "$R_COMPLETED" ] && [ "$(jq -r .no_shows <<<"$METRICS_YEAR")" = "$R_NO_SHOWS" ] && echo 1)" \
+    "appointments_completed $(jq -r .appointments_completed <<<"$METRICS_YEAR"), no_shows $(jq -r .no_shows <<<"$METRICS_YEAR") = appointments of the year's local days marked so $R_COMPLETED, $R_NO_SHOWS"
 check "$(jq -r --arg c "$R_COST_GBP" '((.total_cost - ($c | tonumber)) | fabs) <= 0.01' <<<"$METRICS_YEAR" | grep -qx true && echo 1)" \
     "total_cost $(jq -r .total_cost <<<"$METRICS_YEAR") GBP = sum(calls.cost) x $RATE = $R_COST_GBP (to the penny)"
 check "$(jq -r --arg r "$R_REVENUE" '.estimated_revenue == ($r | tonumber)' <<<"$METRICS_YEAR" | grep -qx true && echo 1)" \
@@ -360,7 +366,7 @@ check "$([ "$X_COST" = "$R_MONTH_COST" ] && echo 1)" "export.csv $MONTH: the cos
 # --- 7. the weekly batch ---------------------------------------------------------------------------------
 WEEKLY_STATUS="" WEEKLY_MS="" WEEKLY2_MS="" WEEKLY_NOTE="" WEEKLY_QUEUED="" WEEKLY_QUEUED2=""
 ENABLED=$(db "select count(*) from clients where analytics_settings like '%\"weeklyReport\":{\"enabled\":true%'")
-weekly_count() { db "select count(*) from messages where kind = 'weekly_report'" 2>/dev/null || echo NA; }
+weekly_count() { db "select count(*) from messages where kind = 'weekly_report' and idempotency_key like 'weekly_report:%:$WEEK'" 2>/dev/null || echo NA; }
 log "weekly batch: POST /api/admin/analytics/weekly-reports/run?week=$WEEK ($ENABLED clients with the weekly report on)"
 t0=$(now_ms)
 resp=$(api POST "/api/admin/analytics/weekly-reports/run?week=$WEEK")
@@ -384,12 +390,16 @@ else
     t0=$(now_ms)
     resp=$(api POST "/api/admin/analytics/weekly-reports/run?week=$WEEK")
     WEEKLY2_MS=$(( $(now_ms) - t0 ))
-    echo "${resp%$'\n'*}" >"$OUT/analytics-$TS-weekly-run2.json"
+    body2=${resp%$'\n'*}
+    echo "$body2" >"$OUT/analytics-$TS-weekly-run2.json"
     WEEKLY_QUEUED2=$(weekly_count)
     WEEKLY_STATUS=done
-    WEEKLY_NOTE="answered $code after $WEEKLY_ANSWER_MS ms: $(head -c 200 <<<"$body")"
-    check "$([ "$WEEKLY_QUEUED" = "$ENABLED" ] && [ "$WEEKLY_QUEUED2" = "$ENABLED" ] && [ "${resp##*$'\n'}" = 200 ] && echo 1)" \
-        "weekly batch $WEEK: $WEEKLY_QUEUED weekly_report messages after the first run, $WEEKLY_QUEUED2 after the second (want $ENABLED, one per client with it on)"
+    said=$(jq -r '"queued \(.queued), already sent \(.alreadySent), failed \(.failed), \(.clients | length) clients listed"' <<<"$body" 2>/dev/null || echo "?")
+    said2=$(jq -r '"queued \(.queued), already sent \(.alreadySent)"' <<<"$body2" 2>/dev/null || echo "?")
+    WEEKLY_NOTE="answered $code after $WEEKLY_ANSWER_MS ms: $said; the second run ($WEEKLY2_MS ms): $said2"
+    check "$([ "$WEEKLY_QUEUED" = "$ENABLED" ] && [ "$WEEKLY_QUEUED2" = "$ENABLED" ] && [ "${resp##*$'\n'}" = 200 ] \
+            && [ "$(jq -r .queued <<<"$body" 2>/dev/null)" = "$ENABLED" ] && [ "$(jq -r .queued <<<"$body2" 2>/dev/null)" = 0 ] && echo 1)" \
+        "weekly batch $WEEK: $WEEKLY_QUEUED weekly_report messages of the week after the first run ($said), $WEEKLY_QUEUED2 after the second ($said2); want $ENABLED, one per client with it on"
     log "weekly batch: $WEEKLY_MS ms, $WEEKLY_QUEUED queued; again: $WEEKLY2_MS ms, $WEEKLY_QUEUED2 in all"
 fi
 RSS_END=$(rss_mb)

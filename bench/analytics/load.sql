@@ -3,8 +3,9 @@
 -- end-of-call report stores them (CallStore), their call.ended events with the props
 -- VapiWebhook.recordEndOfCall writes (same keys, same order, numbers with their scale: Jackson's
 -- BigDecimal text), appointments booked during a call with appointment.booked events, some cancelled
--- with appointment.cancelled events (props as /work/notes/events.md). analytics_daily is NOT written
--- here: the hub builds it (POST /api/admin/analytics/rebuild?clientKey=).
+-- (appointment.cancelled), the past ones attended (appointment.completed by the sweep, some
+-- appointment.no_show by the client), with the props AnalyticsFacts writes. analytics_daily is NOT
+-- written here: the hub builds it (POST /api/admin/analytics/rebuild?clientKey=).
 --
 -- psql variables (all set by bench/analytics.sh):
 --   client_id, client_key     the onboarded client
@@ -31,11 +32,12 @@ $$ select to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') $$;
 
 \echo STEP clients
 -- the other clients of the weekly batch: onboarded by SQL (the hub's columns and defaults), weekly report on
+-- (Sunday 23:45, as the measured client: the hub's own 15-minute pass queues nothing during a run, except late on a Sunday)
 insert into clients (client_key, business_name, contact_email, contact_phone, industry, services, timezone, analytics_settings, created_at)
 select format('bench-weekly-%s', lpad(k::text, 4, '0')), format('Bench Weekly %s', lpad(k::text, 4, '0')),
        format('office-%s@bench-weekly.example', k), '+44113496' || lpad((k % 10000)::text, 4, '0'), 'plumbing',
        '["Boiler service","Boiler repair"]', :'tz',
-       format('{"averageJobValue":%s,"services":{"Boiler repair":180.00},"usdToGbp":null,"weeklyReport":{"enabled":true,"to":["owner-%s@bench-weekly.example"],"day":"MONDAY","time":"08:00"}}',
+       format('{"averageJobValue":%s,"services":{"Boiler repair":180.00},"usdToGbp":null,"weeklyReport":{"enabled":true,"to":["owner-%s@bench-weekly.example"],"day":"SUNDAY","time":"23:45"}}',
               (100 + k % 50)::numeric(12, 2), k),
        now() - interval '400 days'
 from generate_series(1, :others) k;
@@ -132,49 +134,77 @@ from g order by client_id, i;
 
 \echo STEP appointments
 -- the booked calls' appointments: booked a minute before the call ended, for 09:00-16:00 local on
--- one of the next 14 days, an hour long; about 8 % cancelled later (before the start)
+-- one of the next 14 days, an hour long; about 8 % cancelled later (before the start). Those whose
+-- end is over 24 h (plus a sweep interval) before the load are attended, as a live hub would have
+-- marked them: about 4 % no_show by the client within 20 h of the end, the others completed by the
+-- attendance sweep 24 h after the end (hub.analytics.auto-complete-after-hours) at its next 15-minute
+-- tick; the later ones are still booked (the hub's own sweep marks them when their time comes)
 create temp table ga as
 with ins as (
     insert into appointments (client_id, lead_id, vapi_call_id, tool_call_id, customer_name, phone_e164, email, service, notes,
-                              start_at, end_at, scheduled_at, status, calendar_status, created_at, updated_at, cancelled_at)
+                              start_at, end_at, scheduled_at, status, calendar_status, created_at, updated_at, cancelled_at,
+                              completed_at, completed_by, no_show_at, no_show_by)
     select client_id, lead_id, call_id, 'call_' || left(md5('tool' || call_id), 24), coalesce(lead_name, 'Caller ' || i), phone,
            case when lead_id is not null then 'customer' || lead_id || '@example.com' end, service, null,
-           start_at, start_at + interval '1 hour', booked_at, case when cancelled_at is null then 'booked' else 'cancelled' end,
-           'not_configured', booked_at, coalesce(cancelled_at, booked_at), cancelled_at
+           start_at, end_at, booked_at,
+           case when cancelled_at is not null then 'cancelled' when no_show_at is not null then 'no_show'
+                when completed_at is not null then 'completed' else 'booked' end,
+           'not_configured', booked_at, coalesce(cancelled_at, no_show_at, completed_at, booked_at), cancelled_at,
+           completed_at, case when completed_at is not null then 'sweep' end, no_show_at, case when no_show_at is not null then 'client' end
     from (
-        select g.*, b.booked_at, b.start_at, b.service,
-               case when pg_temp.h(i, 8) < 0.08
-                    then least(b.booked_at + date_trunc('second', (1 + pg_temp.h(i, 9) * 71) * interval '1 hour'), b.start_at - interval '1 hour') end as cancelled_at
-        from g cross join lateral (
-            select g.ended_at - interval '60 seconds' as booked_at,
-                   ((date_trunc('day', (g.ended_at - interval '60 seconds') at time zone :'tz')
-                     + (1 + floor(pg_temp.h(g.i, 10) * 14)) * interval '1 day' + (9 + floor(pg_temp.h(g.i, 11) * 8)) * interval '1 hour') at time zone :'tz') as start_at,
-                   case when pg_temp.h(g.i, 12) < 0.50 then 'Boiler service' when pg_temp.h(g.i, 12) < 0.80 then 'Boiler repair'
-                        when pg_temp.h(g.i, 12) < 0.90 then 'Boiler install' end as service
-        ) b
-        where g.booked
-        order by g.client_id, g.i
+        select y.*,
+               case when cancelled_at is null and attended and pg_temp.h(i, 13) >= 0.04
+                    then end_at + interval '24 hours' + date_trunc('second', pg_temp.h(i, 14) * interval '15 minutes') end as completed_at,
+               case when cancelled_at is null and attended and pg_temp.h(i, 13) < 0.04
+                    then end_at + date_trunc('second', (1 + pg_temp.h(i, 14) * 19) * interval '1 hour') end as no_show_at
+        from (
+            select g.*, b.booked_at, b.start_at, b.start_at + interval '1 hour' as end_at, b.service,
+                   b.start_at + interval '1 hour' <= now() - interval '24 hours 15 minutes' as attended,
+                   case when pg_temp.h(i, 8) < 0.08
+                        then least(b.booked_at + date_trunc('second', (1 + pg_temp.h(i, 9) * 71) * interval '1 hour'), b.start_at - interval '1 hour') end as cancelled_at
+            from g cross join lateral (
+                select g.ended_at - interval '60 seconds' as booked_at,
+                       ((date_trunc('day', (g.ended_at - interval '60 seconds') at time zone :'tz')
+                         + (1 + floor(pg_temp.h(g.i, 10) * 14)) * interval '1 day' + (9 + floor(pg_temp.h(g.i, 11) * 8)) * interval '1 hour') at time zone :'tz') as start_at,
+                       case when pg_temp.h(g.i, 12) < 0.50 then 'Boiler service' when pg_temp.h(g.i, 12) < 0.80 then 'Boiler repair'
+                            when pg_temp.h(g.i, 12) < 0.90 then 'Boiler install' end as service
+            ) b
+            where g.booked
+        ) y
+        order by client_id, i
     ) x
-    returning id, client_id, lead_id, vapi_call_id, service, start_at, created_at, cancelled_at
+    returning id, client_id, lead_id, service, start_at, created_at, cancelled_at, completed_at, no_show_at
 )
 select ins.*, p.client_key, l.source
 from ins join plan p using (client_id) left join leads l on l.id = ins.lead_id;
 
 \echo STEP appointment_events
+-- as AnalyticsFacts builds them (no vapi_call_id; the writer fills in client_key and the lead's source):
 -- appointment.booked {appointmentId, service, startAt, bookedBy} at created_at;
--- appointment.cancelled {appointmentId, service, bookedAt, startAt} at cancelled_at
+-- appointment.cancelled {appointmentId, service, bookedAt, startAt} at cancelled_at;
+-- appointment.completed / appointment.no_show {appointmentId, service, startAt, by} when marked
 insert into analytics_events (event_key, event_type, client_id, client_key, vapi_call_id, outcome, props, occurred_at, created_at, lead_id, source)
-select key, type, client_id, client_key, vapi_call_id, null, props, at, least(at, :'cap'::timestamptz), lead_id, source
+select type || ':' || id, type, client_id, client_key, null, null, props, at, least(at, :'cap'::timestamptz), lead_id, source
 from (
-    select 'appointment.booked:' || id as key, 'appointment.booked' as type, client_id, client_key, vapi_call_id,
+    select id, 'appointment.booked' as type, client_id, client_key,
            '{"appointmentId":' || id || ',"service":' || coalesce(to_json(service)::text, 'null') || ',"startAt":"' || pg_temp.iso(start_at)
                || '","bookedBy":"assistant"}' as props, created_at as at, lead_id, source
     from ga
     union all
-    select 'appointment.cancelled:' || id, 'appointment.cancelled', client_id, client_key, vapi_call_id,
+    select id, 'appointment.cancelled', client_id, client_key,
            '{"appointmentId":' || id || ',"service":' || coalesce(to_json(service)::text, 'null') || ',"bookedAt":"' || pg_temp.iso(created_at)
                || '","startAt":"' || pg_temp.iso(start_at) || '"}', cancelled_at, lead_id, source
     from ga where cancelled_at is not null
+    union all
+    select id, 'appointment.completed', client_id, client_key,
+           '{"appointmentId":' || id || ',"service":' || coalesce(to_json(service)::text, 'null') || ',"startAt":"' || pg_temp.iso(start_at)
+               || '","by":"sweep"}', completed_at, lead_id, source
+    from ga where completed_at is not null
+    union all
+    select id, 'appointment.no_show', client_id, client_key,
+           '{"appointmentId":' || id || ',"service":' || coalesce(to_json(service)::text, 'null') || ',"startAt":"' || pg_temp.iso(start_at)
+               || '","by":"client"}', no_show_at, lead_id, source
+    from ga where no_show_at is not null
 ) e
 order by at;
 
