@@ -26,6 +26,7 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$REPO/bench/lib.sh"   # now_ms, psql_q, sleep_ms, rss_kb, stop_pid, free_port, wait_http_200
 ROWS=${ROWS:-1000000}
 SEED=${SEED:-42}
 RUNS=${RUNS:-1}
@@ -61,20 +62,10 @@ cd "$REPO"
 
 log() { printf '[import %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-psql_q() { PGOPTIONS='-c client_min_messages=warning' psql "${PGH[@]}" -X -qtA -v ON_ERROR_STOP=1 "$@"; }
 . "$REPO/bench/cpu.sh" # proc_snapshot, cpu_split
-sleep_ms() { (( $1 > 0 )) && sleep "$(printf '%d.%03d' $(( $1 / 1000 )) $(( $1 % 1000 )))" || true; }
 
 # --- cleanup: stop only what this script started, by PID --------------------------------------
 HUB_PID="" RSS_PID="" JSTAT_PID="" UPLOAD_PID="" PR_PID="" HUB_DIR=""
-stop_pid() { # pid, seconds to wait after TERM
-    local pid=$1 wait_s=${2:-10} i
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < wait_s * 10; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-}
 stop_samplers() {
     stop_pid "$RSS_PID" 1; stop_pid "$JSTAT_PID" 2
     wait "$RSS_PID" "$JSTAT_PID" 2>/dev/null || true
@@ -96,22 +87,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() { # first free port from $1 upwards, skipping ones already chosen ($2...)
-    local p=$1; shift
-    while port_busy "$p" || [[ " $* " == *" $p "* ]]; do p=$((p + 1)); done
-    echo "$p"
-}
-wait_http_200() { # url, timeout seconds, pid that must stay alive
-    local url=$1 deadline=$(( $(now_ms) + $2 * 1000 )) pid=$3
-    while (( $(now_ms) < deadline )); do
-        kill -0 "$pid" 2>/dev/null || return 2
-        [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null)" = 200 ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 mb() { awk -v k="$1" 'BEGIN {if (k ~ /^[0-9.]+$/) printf "%.0f", k / 1024; else print "NA"}'; }
 median() { tr ' ' '\n' | awk '/^[0-9.]+$/' | sort -g | awk '{a[NR]=$1} END {if (NR==0) print "NA"; else if (NR%2) print a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 iso_ms() { # ISO-8601 timestamp -> epoch ms (GNU date), or empty

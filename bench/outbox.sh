@@ -28,6 +28,7 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$REPO/bench/lib.sh"   # now_ms, psql_q, sleep_ms, rss_kb, stop_pid, free_port, wait_http_200
 N=${N:-10000}
 M=${M:-1000}
 CAP=${CAP:-50}
@@ -68,9 +69,6 @@ cd "$REPO"
 
 log() { printf '[outbox %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-psql_q() { PGOPTIONS='-c client_min_messages=warning' psql "${PGH[@]}" -X -qtA -v ON_ERROR_STOP=1 "$@"; }
-sleep_ms() { (( $1 > 0 )) && sleep "$(printf '%d.%03d' $(( $1 / 1000 )) $(( $1 % 1000 )))" || true; }
 iso_ms() { # ISO-8601 timestamp (Java Instant) -> epoch ms, or empty
     [ -n "${1:-}" ] && [ "$1" != null ] || return 0
     date -d "$1" +%s%3N 2>/dev/null || true
@@ -78,13 +76,6 @@ iso_ms() { # ISO-8601 timestamp (Java Instant) -> epoch ms, or empty
 
 # --- cleanup: stop only what this script started, by PID --------------------------------------
 HUB_PID="" STUB_PID="" WORK_DIR=""
-stop_pid() { # pid, seconds to wait after TERM
-    local pid=$1 wait_s=${2:-10} i
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < wait_s * 10; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-}
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -99,21 +90,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() { # first free port from $1 upwards, skipping ones already chosen ($2...)
-    local p=$1; shift
-    while port_busy "$p" || [[ " $* " == *" $p "* ]]; do p=$((p + 1)); done
-    echo "$p"
-}
-wait_http_200() { # url, timeout seconds, pid that must stay alive
-    local url=$1 deadline=$(( $(now_ms) + $2 * 1000 )) pid=$3
-    while (( $(now_ms) < deadline )); do
-        kill -0 "$pid" 2>/dev/null || return 2
-        [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null)" = 200 ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
 cpu_ticks() { # utime+stime of a process, in clock ticks (0 if gone)
     awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
 }

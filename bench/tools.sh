@@ -33,6 +33,7 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$REPO/bench/lib.sh"   # now_ms, psql_q, sleep_ms, rss_kb, stop_pid, free_port, wait_http_200
 D=${D:-20}
 WARMUP=${WARMUP:-20}
 C=${C:-32}
@@ -77,8 +78,6 @@ cd "$REPO"
 
 log() { printf '[tools %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-psql_q() { PGOPTIONS='-c client_min_messages=warning' psql "${PGH[@]}" -X -qtA -v ON_ERROR_STOP=1 "$@"; }
 kv() { # file, key -> value (NA if absent)
     local v
     v=$(grep -m1 "^$2=" "$1" 2>/dev/null | cut -d= -f2-) || true
@@ -88,13 +87,6 @@ num() { [[ "${1:-}" =~ ^-?[0-9]+([.][0-9]+)?$ ]]; }
 
 # --- cleanup: stop only what this script started, by PID --------------------------------------
 HUB_PID="" STUB_PID="" LOAD_PID="" WORK_DIR=""
-stop_pid() { # pid, seconds to wait after TERM
-    local pid=$1 wait_s=${2:-10} i
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < wait_s * 10; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-}
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -109,21 +101,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() { # first free port from $1 upwards, skipping ones already chosen ($2...)
-    local p=$1; shift
-    while port_busy "$p" || [[ " $* " == *" $p "* ]]; do p=$((p + 1)); done
-    echo "$p"
-}
-wait_http_200() { # url, timeout seconds, pid that must stay alive
-    local url=$1 deadline=$(( $(now_ms) + $2 * 1000 )) pid=$3
-    while (( $(now_ms) < deadline )); do
-        kill -0 "$pid" 2>/dev/null || return 2
-        [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null)" = 200 ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
 
 # --- 1. prerequisites ----------------------------------------------------------------------------
 for c in curl psql jq java javac awk; do command -v "$c" >/dev/null || die "$c is needed"; done

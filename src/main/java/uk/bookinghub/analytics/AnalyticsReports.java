@@ -79,7 +79,7 @@ public final class AnalyticsReports {
 
     private Totals totals(long clientId, Period p) {
         Totals t = new Totals();
-        for (AnalyticsStore.Daily r : store.daily(clientId, p.from(), p.to())) {
+        for (AnalyticsStore.Daily r : store.sums(clientId, p.from(), p.to(), AnalyticsStore.By.PERIOD)) {
             t.add(r);
         }
         return t;
@@ -110,7 +110,7 @@ public final class AnalyticsReports {
         for (LocalDate d = p.from(); !d.isAfter(p.to()); d = d.plusDays(1)) {
             buckets.computeIfAbsent(weekly ? weekStart(d, p) : d, k -> new Totals());
         }
-        for (AnalyticsStore.Daily r : store.daily(c.id(), p.from(), p.to())) {
+        for (AnalyticsStore.Daily r : store.sums(c.id(), p.from(), p.to(), AnalyticsStore.By.DAY)) {
             buckets.get(weekly ? weekStart(r.day(), p) : r.day()).add(r);
         }
         List<Map<String, Object>> rows = new ArrayList<>(buckets.size());
@@ -169,7 +169,7 @@ public final class AnalyticsReports {
         AnalyticsSettings s = settings(c);
         BigDecimal rate = rate(s);
         Map<String, Totals> bySource = new TreeMap<>();
-        for (AnalyticsStore.Daily r : store.daily(c.id(), p.from(), p.to())) {
+        for (AnalyticsStore.Daily r : store.sums(c.id(), p.from(), p.to(), AnalyticsStore.By.SOURCE)) {
             bySource.computeIfAbsent(r.source(), k -> new Totals()).add(r);
         }
         List<Map<String, Object>> rows = new ArrayList<>();
