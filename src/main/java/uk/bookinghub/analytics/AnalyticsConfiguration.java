@@ -38,7 +38,7 @@ public class AnalyticsConfiguration implements CamelConfiguration {
         AnalyticsReports reports = new AnalyticsReports(analytics, rate(usdToGbp), clock);
         camel.getRegistry().bind("analyticsReports", reports);
         camel.getRegistry().bind("analyticsApi", new AnalyticsApi(reports, analytics, Wiring.need(camel, "clientStore", ClientStore.class),
-                new SettingsAlarm(db, clock)));
+                new SettingsAlarm(Wiring.need(camel, "errorLog", uk.bookinghub.monitoring.ErrorLog.class), clock)));
     }
 
     /** hub.analytics.usd-to-gbp: a positive number, or the hub does not start. */

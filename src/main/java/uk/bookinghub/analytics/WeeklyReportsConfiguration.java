@@ -24,7 +24,7 @@ public class WeeklyReportsConfiguration implements CamelConfiguration {
         Clock clock = Wiring.need(camel, "hubClock", Clock.class);
         camel.getRegistry().bind("weeklyReports", new WeeklyReports(Wiring.need(camel, "analyticsReports", AnalyticsReports.class),
                 Wiring.need(camel, "analyticsStore", AnalyticsStore.class), Wiring.need(camel, "clientStore", ClientStore.class),
-                Wiring.need(camel, "outbox", OutboxStore.class), new SettingsAlarm(db, clock), clock,
+                Wiring.need(camel, "outbox", OutboxStore.class), new SettingsAlarm(Wiring.need(camel, "errorLog", uk.bookinghub.monitoring.ErrorLog.class), clock), clock,
                 Wiring.need(camel, "businessMetrics", BusinessMetrics.class)));
     }
 }

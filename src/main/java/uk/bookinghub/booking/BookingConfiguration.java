@@ -32,6 +32,7 @@ public class BookingConfiguration implements CamelConfiguration {
         BookingStore bookings = new BookingStore(Wiring.need(camel, "hubDatabase", Database.class), clock);
         BookingTools tools = new BookingTools(bookings, Wiring.need(camel, "messagesApi", MessagesApi.class),
                 Wiring.later(camel, "calendarSync", BookingTools.CalendarBusy.class), clock);
+        tools.errorLog(Wiring.need(camel, "errorLog", uk.bookinghub.monitoring.ErrorLog.class));
         camel.getRegistry().bind("bookingStore", bookings);
         tools.metrics(Wiring.need(camel, "businessMetrics", BusinessMetrics.class));
         camel.getRegistry().bind("bookingTools", tools);

@@ -226,9 +226,14 @@ public final class BookingTools {
 
     private volatile uk.bookinghub.monitoring.SettingsAlarm alarm;
 
+    /** Where unreadable settings are reported (the hub's error log). */
+    public void errorLog(uk.bookinghub.monitoring.ErrorLog errors) {
+        this.alarm = new uk.bookinghub.monitoring.SettingsAlarm(errors, clock);
+    }
+
     private uk.bookinghub.monitoring.SettingsAlarm alarm() {
         if (alarm == null) {
-            alarm = new uk.bookinghub.monitoring.SettingsAlarm(store.database(), clock);
+            throw new IllegalStateException("bookingTools has no error log (BookingConfiguration sets it)");
         }
         return alarm;
     }

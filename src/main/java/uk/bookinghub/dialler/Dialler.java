@@ -62,7 +62,8 @@ public final class Dialler {
     /** Reservation failures already written to error_log (lead + error), so a broken lead does not write a row every tick. */
     private final Map<String, Instant> reported = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public Dialler(Database db, ClientStore clients, OptOutStore optOuts, VapiSettings vapi, Clock clock, int batch, Duration callTimeout) {
+    public Dialler(Database db, ClientStore clients, OptOutStore optOuts, VapiSettings vapi, Clock clock, int batch, Duration callTimeout,
+                   uk.bookinghub.monitoring.ErrorLog errors) {
         this.store = new DiallerStore(db);
         this.clients = clients;
         this.optOuts = optOuts;
@@ -70,8 +71,8 @@ public final class Dialler {
         this.clock = clock;
         this.batch = batch;
         this.callTimeout = callTimeout;
-        this.alarm = new uk.bookinghub.monitoring.SettingsAlarm(db, clock);
-        this.errors = new uk.bookinghub.monitoring.ErrorLog(db, clock);
+        this.alarm = new uk.bookinghub.monitoring.SettingsAlarm(errors, clock);
+        this.errors = errors;
     }
 
     private uk.bookinghub.metrics.BusinessMetrics metrics = uk.bookinghub.metrics.BusinessMetrics.NONE;

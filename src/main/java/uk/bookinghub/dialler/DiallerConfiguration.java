@@ -38,7 +38,8 @@ public class DiallerConfiguration implements CamelConfiguration {
         Dialler dialler = new Dialler(Wiring.need(camel, "hubDatabase", Database.class), Wiring.need(camel, "clientStore", ClientStore.class),
                 Wiring.need(camel, "optOutStore", OptOutStore.class), new Dialler.VapiSettings(Wiring.blankToNull(privateKey),
                 Wiring.blankToNull(assistantId), Wiring.blankToNull(phoneNumberId), Wiring.blankToNull(baseUrl)),
-                Wiring.need(camel, "hubClock", Clock.class), batchSize, Duration.ofSeconds(callTimeoutSeconds));
+                Wiring.need(camel, "hubClock", Clock.class), batchSize, Duration.ofSeconds(callTimeoutSeconds),
+                Wiring.need(camel, "errorLog", uk.bookinghub.monitoring.ErrorLog.class));
         dialler.camel(camel);
         dialler.metrics(Wiring.need(camel, "businessMetrics", BusinessMetrics.class));
         camel.getRegistry().bind("dialler", dialler);

@@ -45,9 +45,9 @@ public final class LeadStore {
 
     private final Database db;
 
-    public LeadStore(Database db) {
+    public LeadStore(Database db, uk.bookinghub.monitoring.ErrorLog errors) {
         this.db = db;
-        this.alarm = new uk.bookinghub.monitoring.SettingsAlarm(db, java.time.Clock.systemUTC());
+        this.alarm = new uk.bookinghub.monitoring.SettingsAlarm(errors, java.time.Clock.systemUTC());
     }
 
     public Database database() {

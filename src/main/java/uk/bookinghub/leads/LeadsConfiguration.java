@@ -40,7 +40,7 @@ public class LeadsConfiguration implements CamelConfiguration {
         Clock clock = Wiring.need(camel, "hubClock", Clock.class);
         PhoneClassifier phones = Wiring.need(camel, "phoneClassifier", PhoneClassifier.class);
         OptOutStore optOuts = new OptOutStore(db, clock, optOutsCacheTtlMs);
-        LeadStore leads = new LeadStore(db);
+        LeadStore leads = new LeadStore(db, Wiring.need(camel, "errorLog", uk.bookinghub.monitoring.ErrorLog.class));
         int validators = validatorThreads > 0 ? validatorThreads : Runtime.getRuntime().availableProcessors();
         ExecutorService validatorPool = Wiring.pool(camel, "hub-lead-validate", validators);
         ExecutorService importJobs = Wiring.pool(camel, "hub-lead-import", 1);

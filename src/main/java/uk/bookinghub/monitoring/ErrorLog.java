@@ -3,6 +3,8 @@ package uk.bookinghub.monitoring;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import uk.bookinghub.alerts.AlertSignal;
+import uk.bookinghub.alerts.AlertSink;
 import uk.bookinghub.http.Json;
 import uk.bookinghub.store.Database;
 
@@ -22,10 +24,12 @@ public final class ErrorLog {
     private static final Set<String> SEVERITIES = Set.of("warning", "error", "critical");
     private final ErrorLogStore store;
     private final Clock clock;
+    private final AlertSink alerts;
 
-    public ErrorLog(Database db, Clock clock) {
+    public ErrorLog(Database db, Clock clock, AlertSink alerts) {
         this.store = new ErrorLogStore(db);
         this.clock = clock;
+        this.alerts = alerts;
     }
 
     public void record(String severity, String service, String message, String routeId, Map<String, Object> context) {
@@ -38,12 +42,25 @@ public final class ErrorLog {
             LOG.error("[CRITICAL ALERT] {} in {}: {}", service, routeId, msg);
         }
         final String s = sev;
+        String svc = service == null ? "hub" : service;
+        String fingerprint = ErrorFingerprint.of(svc, routeId, msg);
         try {
-            store.insert(s, service == null ? "hub" : service, msg.length() > 4000 ? msg.substring(0, 4000) : msg,
-                    context == null ? null : Json.write(context), routeId, clock.instant());
+            store.insert(s, svc, msg.length() > 4000 ? msg.substring(0, 4000) : msg,
+                    context == null ? null : Json.write(context), routeId, fingerprint, clock.instant());
         } catch (RuntimeException e) {
             LOG.error("[CRITICAL ALERT] could not write the error log ({}); lost entry: {} {} {}: {}", e.getMessage(), s, service, routeId, msg);
         }
+        if ("critical".equals(s)) {
+            // a critical error alerts at once, even when it could not be written (the database may be the cause)
+            alerts.occurred(new AlertSignal("errors:" + fingerprint, "critical-error", "critical",
+                    "Critical error in " + svc + (routeId == null ? "" : " (" + routeId + ")"),
+                    msg.length() > 500 ? msg.substring(0, 500) + "..." : msg, svc, routeId, fingerprint, clientKey(context), 1));
+        }
+    }
+
+    private static String clientKey(Map<String, Object> context) {
+        Object k = context == null ? null : context.get("clientKey");
+        return k == null ? null : k.toString();
     }
 
     /** For routes: records a failure caught by an error handler. */

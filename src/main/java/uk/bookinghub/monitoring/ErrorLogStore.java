@@ -14,15 +14,16 @@ final class ErrorLogStore {
         this.db = db;
     }
 
-    void insert(String severity, String service, String message, String context, String routeId, Instant at) {
+    void insert(String severity, String service, String message, String context, String routeId, String fingerprint, Instant at) {
         db.inTransaction("writing the error log", c -> {
-            try (PreparedStatement ps = c.prepareStatement("insert into error_log (severity, service, message, context, route_id, created_at) values (?,?,?,?,?,?)")) {
+            try (PreparedStatement ps = c.prepareStatement("insert into error_log (severity, service, message, context, route_id, fingerprint, created_at) values (?,?,?,?,?,?,?)")) {
                 ps.setString(1, severity);
                 ps.setString(2, service);
                 ps.setString(3, message);
                 ps.setString(4, context);
                 ps.setString(5, routeId);
-                db.dialect().setInstant(ps, 6, at);
+                ps.setString(6, fingerprint);
+                db.dialect().setInstant(ps, 7, at);
                 ps.executeUpdate();
             }
             return null;

@@ -19,7 +19,9 @@ public class MonitoringConfiguration implements CamelConfiguration {
     public void configure(CamelContext camel) {
         Database db = Wiring.need(camel, "hubDatabase", Database.class);
         Clock clock = Wiring.need(camel, "hubClock", Clock.class);
-        ErrorLog errors = new ErrorLog(db, clock);
+        uk.bookinghub.alerts.Alerts alerts = new uk.bookinghub.alerts.Alerts();
+        camel.getRegistry().bind("alerts", alerts);
+        ErrorLog errors = new ErrorLog(db, clock, alerts);
         camel.getRegistry().bind("errorLog", errors);
         camel.getRegistry().bind("deadLetters", new DeadLetters(db, errors, clock));
         camel.getRegistry().bind("databaseHealth", new DatabaseHealth(db));

@@ -1,6 +1,5 @@
 package uk.bookinghub.monitoring;
 
-import uk.bookinghub.store.Database;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -29,8 +28,8 @@ public final class SettingsAlarm {
     private final Clock clock;
     private final Map<String, Instant> lastAlert = new ConcurrentHashMap<>();
 
-    public SettingsAlarm(Database db, Clock clock) {
-        this.errors = new ErrorLog(db, clock);
+    public SettingsAlarm(ErrorLog errors, Clock clock) {
+        this.errors = errors;
         this.clock = clock;
     }
 

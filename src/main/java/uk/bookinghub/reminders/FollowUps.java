@@ -77,14 +77,15 @@ public final class FollowUps {
     private final long maxBodyBytes;
     private final SettingsAlarm alarm;
 
-    public FollowUps(Database db, ClientStore clients, MessagesApi messages, OptOutStore optOuts, Clock clock, long maxBodyBytes) {
+    public FollowUps(Database db, ClientStore clients, MessagesApi messages, OptOutStore optOuts, Clock clock, long maxBodyBytes,
+                     uk.bookinghub.monitoring.ErrorLog errors) {
         this.store = new FollowUpStore(db);
         this.clients = clients;
         this.messages = messages;
         this.optOuts = optOuts;
         this.clock = clock;
         this.maxBodyBytes = maxBodyBytes;
-        this.alarm = new SettingsAlarm(db, clock);
+        this.alarm = new SettingsAlarm(errors, clock);
     }
 
     // ---- the client's sequences ------------------------------------------------------------

@@ -58,14 +58,15 @@ public final class Reminders {
     private final Clock clock;
     private final SettingsAlarm alarm;
 
-    public Reminders(Database db, ClientStore clients, MessagesApi messages, OptOutStore optOuts, OutboxStore outbox, Clock clock) {
+    public Reminders(Database db, ClientStore clients, MessagesApi messages, OptOutStore optOuts, OutboxStore outbox, Clock clock,
+                     uk.bookinghub.monitoring.ErrorLog errors) {
         this.store = new ReminderStore(db);
         this.clients = clients;
         this.messages = messages;
         this.optOuts = optOuts;
         this.outbox = outbox;
         this.clock = clock;
-        this.alarm = new SettingsAlarm(db, clock);
+        this.alarm = new SettingsAlarm(errors, clock);
     }
 
     private uk.bookinghub.metrics.BusinessMetrics metrics = uk.bookinghub.metrics.BusinessMetrics.NONE;

@@ -28,11 +28,12 @@ public class RemindersConfiguration implements CamelConfiguration {
         MessagesApi messages = Wiring.need(camel, "messagesApi", MessagesApi.class);
         OptOutStore optOuts = Wiring.need(camel, "optOutStore", OptOutStore.class);
         Clock clock = Wiring.need(camel, "hubClock", Clock.class);
+        uk.bookinghub.monitoring.ErrorLog errors = Wiring.need(camel, "errorLog", uk.bookinghub.monitoring.ErrorLog.class);
         BusinessMetrics metrics = Wiring.need(camel, "businessMetrics", BusinessMetrics.class);
-        Reminders reminders = new Reminders(db, clients, messages, optOuts, Wiring.need(camel, "outbox", OutboxStore.class), clock);
+        Reminders reminders = new Reminders(db, clients, messages, optOuts, Wiring.need(camel, "outbox", OutboxStore.class), clock, errors);
         reminders.metrics(metrics);
         camel.getRegistry().bind("reminders", reminders);
-        FollowUps followUps = new FollowUps(db, clients, messages, optOuts, clock, maxJsonBytes);
+        FollowUps followUps = new FollowUps(db, clients, messages, optOuts, clock, maxJsonBytes, errors);
         followUps.metrics(metrics);
         camel.getRegistry().bind("followUps", followUps);
         Wiring.need(camel, "bookingTools", BookingTools.class).onBooked(followUps);

@@ -90,7 +90,8 @@ class ReminderClockChangeTest {
         OptOutStore optOuts = new OptOutStore(db, clock, 0);
         MessageSender.Settings settings = new MessageSender.Settings(true, "+447700900999", null, true, "b@hub.example", "test", 10,
                 Duration.ofMinutes(5), 3);
-        new Reminders(db, new ClientStore(db, 0), new MessagesApi(outbox, optOuts, settings, clock, 65536), optOuts, outbox, clock).run();
+        new Reminders(db, new ClientStore(db, 0), new MessagesApi(outbox, optOuts, settings, clock, 65536), optOuts, outbox, clock,
+                new uk.bookinghub.monitoring.ErrorLog(db, clock, new uk.bookinghub.alerts.Alerts())).run();
         List<String> out = new ArrayList<>();
         try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("select kind, body from messages where channel = 'sms' order by id")) {
