@@ -14,12 +14,15 @@ public final class DatabaseHealth {
 
     private static final Logger LOG = LoggerFactory.getLogger(DatabaseHealth.class);
     private final Database db;
+    private final uk.bookinghub.alerts.AlertSink alerts;
+    private volatile boolean alerted;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private volatile long lastResponseMs = -1;
     private volatile String lastError;
 
-    public DatabaseHealth(Database db) {
+    public DatabaseHealth(Database db, uk.bookinghub.alerts.AlertSink alerts) {
         this.db = db;
+        this.alerts = alerts;
     }
 
     public Map<String, Object> check() {
@@ -51,10 +54,19 @@ public final class DatabaseHealth {
     public Map<String, Object> scheduledCheck(int criticalAfter) {
         Map<String, Object> r = check();
         int failures = consecutiveFailures.get();
+        uk.bookinghub.alerts.AlertSignal down = new uk.bookinghub.alerts.AlertSignal("database:down", "database-down", "critical",
+                "The database cannot be reached", "the " + r.get("type") + " database check failed " + failures + " times in a row: " + lastError,
+                "database", "db-health", null, null, failures);
         if (failures == 0) {
             LOG.info("[DB HEALTH] {} ok in {}", r.get("type"), r.get("responseTime"));
+            if (alerted) {
+                alerted = false;
+                alerts.condition(down, false);
+            }
         } else if (failures >= criticalAfter) {
             LOG.error("[CRITICAL ALERT] [DB HEALTH] database unreachable {} times in a row: {}", failures, lastError);
+            alerted = true;
+            alerts.condition(down, true);
         } else {
             LOG.warn("[DB HEALTH] database check failed ({} in a row): {}", failures, lastError);
         }

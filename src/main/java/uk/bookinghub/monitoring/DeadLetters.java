@@ -21,10 +21,12 @@ public final class DeadLetters {
     private final DeadLetterStore store;
     private final ErrorLog errors;
     private final Clock clock;
+    private final uk.bookinghub.alerts.AlertSink alerts;
 
-    public DeadLetters(Database db, ErrorLog errors, Clock clock) {
+    public DeadLetters(Database db, ErrorLog errors, uk.bookinghub.alerts.AlertSink alerts, Clock clock) {
         this.store = new DeadLetterStore(db);
         this.errors = errors;
+        this.alerts = alerts;
         this.clock = clock;
     }
 
@@ -47,6 +49,16 @@ public final class DeadLetters {
             LOG.error("[CRITICAL ALERT] could not store a dead letter for route {} ({}); body: {}", routeId, e.getMessage(), bodyText);
         }
         errors.record("error", "dead-letters", "retries exhausted: " + exception, routeId, Map.of("endpoint", String.valueOf(endpointUri)));
+        deadLetterAlert(routeId, exception);
+    }
+
+    /** Work landing in dead letters alerts at once, one group per route (GET /api/dead-letters to look, replay to retry). */
+    private void deadLetterAlert(String routeId, String exception) {
+        String route = routeId == null ? "unknown" : routeId;
+        alerts.occurred(new uk.bookinghub.alerts.AlertSignal("dead-letters:" + route, "dead-letters", "error",
+                "Work landed in dead letters from " + route, "retries exhausted: " + exception
+                + " (GET /api/dead-letters lists them; POST /api/dead-letters/{id}/replay retries one)",
+                "dead-letters", route, null, null, 1));
     }
 
     private static String toJson(Object body) {
@@ -83,6 +95,7 @@ public final class DeadLetters {
             LOG.error("[CRITICAL ALERT] could not store the dead letter of message {} ({})", messageId, e.getMessage());
         }
         errors.record("error", "messaging", "message " + messageId + " is dead: " + exception, routeId, Map.of("messageId", messageId));
+        deadLetterAlert(routeId, exception);
     }
 
     /** Endpoint URIs may carry credentials (smtp://...?password=...): never store them. */

@@ -28,6 +28,7 @@ public class HealthConfiguration implements CamelConfiguration {
                 Wiring.need(camel, "googleCalendars", GoogleCalendars.class).configured()), Wiring.need(camel, "outbox", OutboxStore.class)::backlog);
         // the supervising route controller starts the routes after the context: ready once it has finished
         health.startedWhen(() -> camel.getStatus().isStarted() && !camel.getRouteController().isStartingRoutes());
+        health.alerts(Wiring.need(camel, "alerts", uk.bookinghub.alerts.Alerts.class)::health);
         camel.getRegistry().bind("healthReport", health);
     }
 }

@@ -23,6 +23,12 @@ public final class HealthReport {
     private final Integrations integrations;
     private final java.util.function.Supplier<Map<String, Object>> outbox;
     private volatile java.util.function.BooleanSupplier started = () -> true;
+    private volatile java.util.function.Supplier<Map<String, Object>> alerts = Map::of;
+
+    /** The alert pipeline's state ({@code alerts} in the answer; its heartbeat failing makes the hub "degraded"). */
+    public void alerts(java.util.function.Supplier<Map<String, Object>> alerts) {
+        this.alerts = alerts;
+    }
 
     /** Until every route has started, /health answers 503 "starting" (a load balancer must not send work yet). */
     public void startedWhen(java.util.function.BooleanSupplier started) {
@@ -41,7 +47,9 @@ public final class HealthReport {
         boolean ready = started.getAsBoolean();
         boolean up = connected && ready;
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("status", !ready ? "starting" : up ? "healthy" : "unhealthy");
+        Map<String, Object> alerting = alerts.get();
+        boolean degraded = "degraded".equals(alerting.get("status"));
+        out.put("status", !ready ? "starting" : !up ? "unhealthy" : degraded ? "degraded" : "healthy");
         out.put("uptime", uptime(Duration.ofMillis(ManagementFactory.getRuntimeMXBean().getUptime())));
         Map<String, Object> memory = new LinkedHashMap<>();
         Runtime rt = Runtime.getRuntime();
@@ -66,6 +74,7 @@ public final class HealthReport {
         services.put("googleCalendar", state(integrations.googleCalendar()));
         services.put("twilio", state(integrations.sms()));
         out.put("services", services);
+        out.put("alerts", alerting);
         return new Reply(up ? 200 : 503, out);
     }
 

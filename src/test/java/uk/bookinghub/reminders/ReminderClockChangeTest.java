@@ -91,7 +91,10 @@ class ReminderClockChangeTest {
         MessageSender.Settings settings = new MessageSender.Settings(true, "+447700900999", null, true, "b@hub.example", "test", 10,
                 Duration.ofMinutes(5), 3);
         new Reminders(db, new ClientStore(db, 0), new MessagesApi(outbox, optOuts, settings, clock, 65536), optOuts, outbox, clock,
-                new uk.bookinghub.monitoring.ErrorLog(db, clock, new uk.bookinghub.alerts.Alerts())).run();
+                new uk.bookinghub.monitoring.ErrorLog(db, clock, new uk.bookinghub.alerts.Alerts(db, clock,
+                        new uk.bookinghub.alerts.Alerts.Settings(10, java.time.Duration.ofMinutes(5), java.time.Duration.ofHours(4),
+                                java.time.Duration.ofMinutes(5), java.time.Duration.ofMinutes(10), java.time.Duration.ofSeconds(15), "http://localhost", "test"),
+                        new uk.bookinghub.alerts.AlertDelivery(clock, null, java.time.Duration.ofMinutes(10)))))).run();
         List<String> out = new ArrayList<>();
         try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("select kind, body from messages where channel = 'sms' order by id")) {

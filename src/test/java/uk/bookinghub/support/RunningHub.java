@@ -36,6 +36,11 @@ public final class RunningHub implements AutoCloseable {
     }
 
     public static RunningHub start(String databaseUrl, Map<String, String> extra) {
+        return start(databaseUrl, extra, Map.of());
+    }
+
+    /** With beans bound before the hub configures itself: {@code hubClock} (a {@link MovableClock}) is the one tests use. */
+    public static RunningHub start(String databaseUrl, Map<String, String> extra, Map<String, Object> beans) {
         int port = freePort();
         int mgmt = freePort();
         Map<String, String> o = new HashMap<>();
@@ -51,6 +56,7 @@ public final class RunningHub implements AutoCloseable {
         o.put("hub.routes.reload", "false");
         o.putAll(extra);
         Main main = HubApp.create(o);
+        beans.forEach(main::bind);
         try {
             main.start();
         } catch (Exception e) {
