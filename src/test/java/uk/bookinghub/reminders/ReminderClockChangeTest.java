@@ -94,7 +94,7 @@ class ReminderClockChangeTest {
                 new uk.bookinghub.monitoring.ErrorLog(db, clock, new uk.bookinghub.alerts.Alerts(db, clock,
                         new uk.bookinghub.alerts.Alerts.Settings(10, java.time.Duration.ofMinutes(5), java.time.Duration.ofHours(4),
                                 java.time.Duration.ofMinutes(5), java.time.Duration.ofMinutes(10), java.time.Duration.ofSeconds(15), "http://localhost", "test"),
-                        new uk.bookinghub.alerts.AlertDelivery(clock, null, java.time.Duration.ofMinutes(10)))))).run();
+                        new uk.bookinghub.alerts.AlertDelivery(clock, null, java.time.Duration.ofMinutes(10))))).run();
         List<String> out = new ArrayList<>();
         try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("select kind, body from messages where channel = 'sms' order by id")) {
