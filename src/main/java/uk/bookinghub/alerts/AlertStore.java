@@ -127,7 +127,7 @@ final class AlertStore {
             if (a instanceof Instant t) {
                 db.dialect().setInstant(ps, i + 1, t);
             } else if (a == null) {
-                ps.setNull(i + 1, java.sql.Types.VARCHAR);
+                ps.setObject(i + 1, null); // untyped: PostgreSQL infers the column's type
             } else {
                 ps.setObject(i + 1, a);
             }
@@ -186,15 +186,20 @@ final class AlertStore {
         });
     }
 
-    /** How many rows of one fingerprint since a moment, and the newest one's time. */
-    Map.Entry<Long, Instant> errorCount(String fingerprint, Instant since) {
+    /** The error_log rows of one fingerprint since a moment: how many, the first and the newest one's time. */
+    record ErrorCount(long n, Instant first, Instant last) {
+    }
+
+    ErrorCount errorCount(String fingerprint, Instant since) {
         return db.read("counting an error group", c -> {
-            try (PreparedStatement ps = c.prepareStatement("select count(*) as n, max(created_at) as last_at from error_log where fingerprint = ? and created_at >= ?")) {
+            try (PreparedStatement ps = c.prepareStatement("select count(*) as n, min(created_at) as first_at, max(created_at) as last_at from error_log where fingerprint = ? and created_at >= ?")) {
                 ps.setString(1, fingerprint);
                 db.dialect().setInstant(ps, 2, since);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
-                    return Map.entry(rs.getLong("n"), java.util.Optional.ofNullable(db.dialect().getInstant(rs, "last_at")).orElse(since));
+                    Instant first = db.dialect().getInstant(rs, "first_at");
+                    Instant last = db.dialect().getInstant(rs, "last_at");
+                    return new ErrorCount(rs.getLong("n"), first == null ? since : first, last == null ? since : last);
                 }
             }
         });
@@ -206,7 +211,7 @@ final class AlertStore {
         db.inTransaction("recording an alert delivery", c -> {
             try (PreparedStatement ps = c.prepareStatement("insert into alert_deliveries (alert_id, group_key, kind, channel, status, attempts,"
                     + " last_error, queued_at, finished_at) values (?,?,?,?,?,?,?,?,?)")) {
-                bind(ps, java.util.Arrays.asList(d.n().alertId(), d.n().groupKey(), d.n().kind(), d.channel(), d.status(), d.attempts(),
+                bind(ps, java.util.Arrays.asList((Object) d.n().alertId(), d.n().groupKey(), d.n().kind(), d.channel(), d.status(), d.attempts(),
                         d.lastError(), d.queuedAt(), d.finishedAt()));
                 ps.executeUpdate();
             }

@@ -33,7 +33,7 @@ import java.util.function.Supplier;
  * <p>Several hubs on one database: every start, repeat and resolution is decided by the database
  * (a unique episode, a conditional update), so each notification leaves once. The one exception
  * is the database itself: while it cannot be reached, each hub decides in memory, and says which
- * hub it is.
+ * hub it is; what fails because of it meanwhile is inhibited (logged, not announced).
  *
  * <p>Callers never wait: {@link #occurred} and {@link #condition} queue the signal for the alert
  * thread, which merges a burst into one database round trip per group.
@@ -76,6 +76,8 @@ public final class Alerts implements AlertSink, AutoCloseable {
     private final Object lock = new Object();
     private final LinkedHashMap<String, Signal> waiting = new LinkedHashMap<>();
     private final Map<String, MemoryAlert> memory = new HashMap<>();
+    /** When this hub's database alert last resolved: signals raised before it are consequences of the outage. */
+    private Instant databaseBackAt;
     private volatile Supplier<Map<String, Object>> outbox;
     private volatile Instant lastEvaluation = Instant.EPOCH;
     private volatile Instant lastEvaluationDone;
@@ -145,7 +147,11 @@ public final class Alerts implements AlertSink, AutoCloseable {
                     waiting.clear();
                 }
                 for (Signal s : work) {
-                    apply(s);
+                    try {
+                        apply(s);
+                    } catch (RuntimeException e) { // one group's trouble never holds back the others
+                        LOG.error("[ALERTS] alert {} could not be processed: {}", s.s.groupKey(), e.toString());
+                    }
                 }
                 if (!clock.instant().isBefore(lastEvaluation.plus(settings.evaluateEvery()))) {
                     lastEvaluation = clock.instant();
@@ -175,6 +181,14 @@ public final class Alerts implements AlertSink, AutoCloseable {
             applyInMemory(sig);
             return;
         }
+        if (sig.active && memory.containsKey("database:down")) {
+            inhibited(sig, "the database is down and its own alert is firing");
+            return;
+        }
+        if (sig.active && databaseBackAt != null && !sig.first.isAfter(databaseBackAt)) {
+            inhibited(sig, "raised while the database was down (its own alert covered it)");
+            return;
+        }
         try {
             AlertStore.Row r = store.latest(key);
             boolean firing = r != null && "firing".equals(r.state());
@@ -191,21 +205,34 @@ public final class Alerts implements AlertSink, AutoCloseable {
                 maybeRepeat(store.byId(r.id()));
                 return;
             }
-            long count = key.startsWith("errors:") && sig.s.fingerprint() != null
-                    ? Math.max(1, store.errorCount(sig.s.fingerprint(), sig.first.minus(settings.thresholdWindow())).getKey()) : sig.count;
-            Long id = store.open(sig.s, r == null ? 1 : r.episode() + 1, "firing", count, sig.first, sig.last, clock.instant());
+            long count = sig.count;
+            Instant first = sig.first;
+            if (key.startsWith("errors:") && sig.s.fingerprint() != null) { // counted from its error_log rows in the window
+                AlertStore.ErrorCount c = store.errorCount(sig.s.fingerprint(), sig.first.minus(settings.thresholdWindow()));
+                count = Math.max(1, c.n());
+                first = c.n() == 0 ? sig.first : c.first();
+            }
+            Long id = store.open(sig.s, r == null ? 1 : r.episode() + 1, "firing", count, first, sig.last, clock.instant());
             if (id != null) {
                 LOG.error("[CRITICAL ALERT] {} ({}): {}", sig.s.title(), key, sig.s.detail());
-                notify(id, "firing", sig.s, count, sig.first);
+                notify(id, "firing", sig.s, count, first);
             }
         } catch (RuntimeException e) {
             if (isDatabaseDown(e)) {
-                LOG.warn("[ALERTS] the database cannot be reached ({}): alert {} is decided in memory on this hub", e.getMessage(), key);
-                applyInMemory(sig);
+                inhibited(sig, "the database cannot be reached (" + e.getMessage() + ")");
             } else {
                 throw e;
             }
         }
+    }
+
+    /**
+     * Alertmanager's inhibition: while the database is down, what fails because of it (batches, dead
+     * letters, errors) is not announced on top of the database's own alert. It is logged, and once the
+     * database is back, a cause that persists fires from its error_log rows as usual.
+     */
+    private void inhibited(Signal sig, String why) {
+        LOG.warn("[ALERTS] not announced, {}: {} ({})", why, sig.s.title(), sig.s.groupKey());
     }
 
     private static boolean isDatabaseDown(Throwable e) {
@@ -219,6 +246,9 @@ public final class Alerts implements AlertSink, AutoCloseable {
         if (!sig.active) {
             if (m != null) {
                 memory.remove(key);
+                if (key.equals("database:down")) {
+                    databaseBackAt = sig.last;
+                }
                 notifyMemory(m, "resolved");
                 recordAfterTheFact(m, now);
             }
@@ -363,8 +393,8 @@ public final class Alerts implements AlertSink, AutoCloseable {
                 store.counted(r.id(), n, last);
             }
         } else {
-            var c = store.errorCount(r.fingerprint(), r.firstSeen());
-            store.counted(r.id(), c.getKey(), c.getValue());
+            AlertStore.ErrorCount c = store.errorCount(r.fingerprint(), r.firstSeen());
+            store.counted(r.id(), c.n(), c.last());
         }
         return store.byId(r.id());
     }

@@ -27,14 +27,14 @@ public class AlertsConfiguration implements CamelConfiguration {
     String slackWebhookUrl;
     @PropertyInject("hub.alerts.admin-email")
     String adminEmail;
-    @PropertyInject("hub.mail.endpoint")
-    String mailEndpoint;
 
     @Override
     public void configure(CamelContext camel) {
         Alerts alerts = Wiring.need(camel, "alerts", Alerts.class);
         MessageSender.Settings messaging = Wiring.need(camel, "outboxSender", MessageSender.class).settings();
         SlackChannel slack = new SlackChannel(slackWebhookUrl);
+        // set by MessagingConfiguration while it configures, so read now rather than injected
+        String mailEndpoint = camel.resolvePropertyPlaceholders("{{hub.mail.endpoint}}");
         EmailChannel email = new EmailChannel(camel, mailEndpoint, messaging.mailConfigured(), messaging.mailFrom(), adminEmail);
         alerts.delivery().start(List.of(slack, email), d -> {
             if (d.n().alertId() != null || "test".equals(d.n().kind())) {
