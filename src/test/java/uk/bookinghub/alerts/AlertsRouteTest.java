@@ -310,6 +310,26 @@ abstract class AlertsRouteTest {
     }
 
     @Test
+    void aMessageWhoseRetriesRunOutIsADeadLetterAlert() throws Exception {
+        uk.bookinghub.support.TwilioStub twilio = uk.bookinghub.support.TwilioStub.start("AC0123456789abcdef0123456789abcdef", "twilio-token");
+        extra.add(twilio);
+        Map<String, String> o = new LinkedHashMap<>(RunningHub.messagingTo(twilio, "twilio-token", smtpPort, "https://hub.example.test"));
+        o.putAll(settings());
+        start(o);
+        String key = hub.onboard("{\"businessName\":\"Dead Letter Dentist\",\"email\":\"d@dentist.example\",\"phone\":\"0113 496 0002\",\"smsFromNumber\":\"07700 900999\"}");
+        twilio.failAlways(500, 20500, "Internal Server Error");
+        HttpResponse<String> q = hub.post("/api/messages", "application/json",
+                "{\"kind\":\"confirmation\",\"channels\":[\"sms\"],\"phone\":\"07700 900123\",\"customerName\":\"Ed\",\"appointment\":{\"start\":\"2026-12-05T10:00\"}}",
+                "X-API-Key", key);
+        assertThat(q.statusCode()).as(q.body()).isLessThan(300);
+        await().atMost(Duration.ofSeconds(60)).until(() -> headlines().stream().anyMatch(h -> h.startsWith("[FIRING] Work landed in dead letters from ")));
+        String text = slack.messages.all().stream().map(m -> m.get("text").asText()).filter(t -> t.contains("dead letters")).findFirst().orElseThrow();
+        assertThat(text).contains("retries exhausted").contains("POST /api/dead-letters/{id}/replay");
+        twoEvaluations();
+        assertThat(headlines().stream().filter(h -> h.contains("dead letters")).count()).isEqualTo(1);
+    }
+
+    @Test
     void theTestAlertSaysWhatEachChannelDidAndHealthNamesUnconfiguredChannels() throws Exception {
         start(settings());
         HttpResponse<String> r = hub.post("/api/admin/alerts/test", "application/json", "", "Authorization", "Bearer " + RunningHub.ADMIN_TOKEN);
