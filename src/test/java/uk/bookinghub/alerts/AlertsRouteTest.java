@@ -330,6 +330,22 @@ abstract class AlertsRouteTest {
     }
 
     @Test
+    void emailDownSlackStillGoes() throws Exception {
+        start(settings());
+        smtp.stop(); // the SMTP server is gone: connection refused
+        errors(hub).record("critical", "reminders", "reminder batch crashed", "reminders-run", Map.of());
+        await().atMost(Duration.ofSeconds(10)).until(() -> slack.messages.size() == 1);
+        assertThat(headlines()).containsExactly("[FIRING] Critical error in reminders (reminders-run)");
+        await().atMost(Duration.ofSeconds(10)).until(() -> alerts("firing").at("/alerts/0/deliveries/slack/0/status").asText().equals("sent"));
+        assertThat(alerts("firing").at("/alerts/0/deliveries/email").isMissingNode()).as("email still being retried").isTrue();
+        assertThat(Jsons.read(hub.get("/health").body()).at("/alerts/pending").asInt()).isEqualTo(1);
+        smtp = new GreenMail(new ServerSetup(smtpPort, "127.0.0.1", "smtp"));
+        smtp.start();
+        await().atMost(Duration.ofSeconds(90)).until(() -> smtp.getReceivedMessages().length == 1);
+        assertThat(slack.messages.size()).isEqualTo(1);
+    }
+
+    @Test
     void theTestAlertSaysWhatEachChannelDidAndHealthNamesUnconfiguredChannels() throws Exception {
         start(settings());
         HttpResponse<String> r = hub.post("/api/admin/alerts/test", "application/json", "", "Authorization", "Bearer " + RunningHub.ADMIN_TOKEN);
