@@ -184,6 +184,11 @@ abstract class QualityRouteTest {
         assertThat(one("select count(*) from tool_calls where duration_ms is null")).as("every answer has its duration").isEqualTo("0");
         assertThat(one("select assistant_id from calls where vapi_call_id = '" + callIds.get(6) + "'"))
                 .as("a call with no report has the assistant the dialler asked for").isEqualTo("asst-a");
+        assertThat(one("select assistant_id from calls where vapi_call_id = '" + callIds.get(7) + "'")).as("the report's assistant wins").isEqualTo("asst-a2");
+        HttpResponse<String> status = hub.postVapi("{\"message\":{\"type\":\"status-update\",\"status\":\"in-progress\",\"call\":{\"id\":\"inbound-1\","
+                + "\"type\":\"inboundPhoneCall\",\"assistantId\":\"asst-in\",\"assistantOverrides\":{\"variableValues\":{\"clientKey\":\"" + CLIENT + "\"}}}}}");
+        assertThat(status.statusCode()).as(status.body()).isEqualTo(200);
+        assertThat(one("select assistant_id from calls where vapi_call_id = 'inbound-1'")).as("a status update names the assistant too").isEqualTo("asst-in");
 
         // the other client: its one Vapi failure, on the hub's assistant (it has none of its own), no calls
         Map<String, JsonNode> other = rows(hub.get("/api/admin/quality?clientKey=" + OTHER + "&since=" + enc(hour) + "&period=1h", "Authorization", ADMIN));
