@@ -62,7 +62,9 @@ class RoutesLoadTest {
             Map.entry("calendar.camel.yaml", Set.of("calendar-sync", "calendar-sync-one", "google-freebusy")),
             Map.entry("reminders.camel.yaml", Set.of("reminders", "reminders-run", "reminders-run-now", "follow-ups",
                     "follow-ups-run", "follow-ups-run-now", "follow-up-sequences-get", "follow-up-sequences-put")),
-            Map.entry("dialler.camel.yaml", Set.of("dialler", "dial", "dial-dead", "vapi-list-calls", "dialler-reconcile", "dial-attempts-list")),
+            Map.entry("dialler.camel.yaml", Set.of("dialler", "dial", "dial-dead", "vapi-list-calls", "dialler-reconcile", "dial-attempts-list",
+                    "dialler-status", "dialler-resume")),
+            Map.entry("quality.camel.yaml", Set.of("quality", "quality-run", "quality-run-now", "quality-admin-list", "quality-client-list")),
             Map.entry("error-handling.camel.yaml", Set.of()),
             Map.entry("front-door.camel.yaml", Set.of("api-description")));
 

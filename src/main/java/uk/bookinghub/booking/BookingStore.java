@@ -391,11 +391,14 @@ public final class BookingStore {
         }
     }
 
-    /** Records the answer; false when this tool call id already has one (a retry raced us). */
-    public boolean recordTool(Connection c, String toolCallId, String vapiCallId, Long clientId, String name, String arguments, String answer)
-            throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("insert into tool_calls (tool_call_id, vapi_call_id, client_id, name, arguments, answer, created_at) "
-                + "values (?,?,?,?,?,?,?) on conflict (tool_call_id) do nothing")) {
+    /**
+     * Records the answer and how long it took from receiving the request ({@code durationMs}, for the
+     * quality figures); false when this tool call id already has one (a retry raced us).
+     */
+    public boolean recordTool(Connection c, String toolCallId, String vapiCallId, Long clientId, String name, String arguments, String answer,
+                              int durationMs) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("insert into tool_calls (tool_call_id, vapi_call_id, client_id, name, arguments, answer, created_at, "
+                + "duration_ms) values (?,?,?,?,?,?,?,?) on conflict (tool_call_id) do nothing")) {
             ps.setString(1, toolCallId);
             ps.setString(2, vapiCallId);
             if (clientId == null) {
@@ -407,6 +410,7 @@ public final class BookingStore {
             ps.setString(5, arguments);
             ps.setString(6, answer);
             db.dialect().setInstant(ps, 7, clock.instant());
+            ps.setInt(8, durationMs);
             return ps.executeUpdate() == 1;
         }
     }

@@ -45,8 +45,16 @@ public final class BookingTools {
     static final List<String> TOOLS = List.of("checkAvailability", "bookAppointment", "cancelAppointment", "rescheduleAppointment");
     private static final int OFFER = 6;
 
-    /** One tool call as Vapi sent it, whatever the shape. */
-    public record ToolCall(String id, String name, JsonNode arguments, String rawArguments) {
+    /**
+     * One tool call as Vapi sent it, whatever the shape; {@code receivedNanos} is when its request was
+     * read ({@link System#nanoTime}), for the answer's {@code duration_ms}.
+     */
+    public record ToolCall(String id, String name, JsonNode arguments, String rawArguments, long receivedNanos) {
+
+        /** Milliseconds from receiving the request until now (the answer is being stored). */
+        int millisSinceReceived() {
+            return (int) Math.min(Integer.MAX_VALUE, Math.max(0, (System.nanoTime() - receivedNanos) / 1_000_000));
+        }
     }
 
     /** An answer: a result the assistant reads, or an error. */
@@ -117,6 +125,7 @@ public final class BookingTools {
 
     /** Reads {@code toolCallList} (or {@code toolWithToolCallList}) in any documented shape. */
     public static List<ToolCall> parse(JsonNode message) {
+        long received = System.nanoTime();
         List<ToolCall> out = new ArrayList<>();
         JsonNode list = message.get("toolCallList");
         if (list == null || !list.isArray() || list.isEmpty()) {
@@ -124,20 +133,20 @@ public final class BookingTools {
         }
         if (list != null && list.isArray() && !list.isEmpty()) {
             for (JsonNode tc : list) {
-                out.add(one(tc, null));
+                out.add(one(tc, null, received));
             }
             return out;
         }
         JsonNode with = message.get("toolWithToolCallList");
         if (with != null && with.isArray()) {
             for (JsonNode w : with) {
-                out.add(one(w.path("toolCall"), text(w.get("name"))));
+                out.add(one(w.path("toolCall"), text(w.get("name")), received));
             }
         }
         return out;
     }
 
-    private static ToolCall one(JsonNode tc, String outerName) {
+    private static ToolCall one(JsonNode tc, String outerName, long received) {
         String id = first(text(tc.get("id")), text(tc.get("toolCallId")));
         String name = first(text(tc.path("function").get("name")), text(tc.get("name")), outerName);
         JsonNode args = first(tc.path("function").get("arguments"), tc.get("arguments"), tc.path("function").get("parameters"), tc.get("parameters"));
@@ -150,7 +159,7 @@ public final class BookingTools {
                 parsed = null; // reported as bad arguments
             }
         }
-        return new ToolCall(id, name, parsed, raw);
+        return new ToolCall(id, name, parsed, raw, received);
     }
 
     /**
@@ -239,7 +248,8 @@ public final class BookingTools {
     }
 
     private void remember(ToolCall tc, String vapiCallId, Long clientId, Answer a) {
-        store.database().inTransaction("recording a tool call", c -> store.recordTool(c, tc.id(), vapiCallId, clientId, tc.name(), tc.rawArguments(), a.json()));
+        store.database().inTransaction("recording a tool call", c -> store.recordTool(c, tc.id(), vapiCallId, clientId, tc.name(), tc.rawArguments(), a.json(),
+                tc.millisSinceReceived()));
     }
 
     /** A caller's mistake the assistant can correct (wrong date format, unknown service, ...). */
@@ -379,7 +389,7 @@ public final class BookingTools {
                 Answer a = Answer.ok("Booked " + (service.name() == null ? "an appointment" : service.name()) + " for " + name + " on "
                         + Templates.date(start, zone, clock.instant()) + " at " + Templates.time(start, zone) + ". Reference " + appt.id()
                         + ". A confirmation is on its way" + (email == null ? " by text." : " by text and email."));
-                if (!store.recordTool(conn, tc.id(), vapiCallId, c.id(), tc.name(), tc.rawArguments(), a.json())) {
+                if (!store.recordTool(conn, tc.id(), vapiCallId, c.id(), tc.name(), tc.rawArguments(), a.json(), tc.millisSinceReceived())) {
                     throw new RetriedToolCall();
                 }
                 LOG.info("[BOOKING] appointment {} for client {}: {} at {} (call {})", appt.id(), c.clientKey(),

@@ -23,8 +23,8 @@ public final class CallStore implements AutoCloseable {
     static final String UPSERT_END_OF_CALL = """
             insert into calls (vapi_call_id, client_id, tenant_rule, lead_id, customer_number, status, status_rank, ended_reason,
                                outcome, success_evaluation, started_at, ended_at, duration_seconds, cost, summary, transcript,
-                               recording_url, structured_data, report_count, created_at, updated_at)
-            values (?, ?, ?, ?, ?, 'ended', 100, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+                               recording_url, structured_data, assistant_id, report_count, created_at, updated_at)
+            values (?, ?, ?, ?, ?, 'ended', 100, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
             on conflict (vapi_call_id) do update set
               client_id = coalesce(excluded.client_id, calls.client_id),
               tenant_rule = case when excluded.client_id is not null or calls.client_id is null then excluded.tenant_rule else calls.tenant_rule end,
@@ -35,11 +35,12 @@ public final class CallStore implements AutoCloseable {
               started_at = coalesce(excluded.started_at, calls.started_at), ended_at = coalesce(excluded.ended_at, calls.ended_at),
               duration_seconds = excluded.duration_seconds, cost = excluded.cost, summary = excluded.summary,
               transcript = excluded.transcript, recording_url = excluded.recording_url, structured_data = excluded.structured_data,
+              assistant_id = coalesce(excluded.assistant_id, calls.assistant_id),
               report_count = calls.report_count + 1, updated_at = excluded.updated_at""";
 
     static final String UPSERT_STATUS = """
-            insert into calls (vapi_call_id, client_id, tenant_rule, customer_number, status, status_rank, ended_reason, created_at, updated_at)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            insert into calls (vapi_call_id, client_id, tenant_rule, customer_number, status, status_rank, ended_reason, assistant_id, created_at, updated_at)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             on conflict (vapi_call_id) do update set
               status = case when excluded.status_rank >= calls.status_rank then excluded.status else calls.status end,
               status_rank = case when excluded.status_rank >= calls.status_rank then excluded.status_rank else calls.status_rank end,
@@ -47,6 +48,7 @@ public final class CallStore implements AutoCloseable {
               client_id = coalesce(calls.client_id, excluded.client_id),
               tenant_rule = case when calls.client_id is null then excluded.tenant_rule else calls.tenant_rule end,
               customer_number = coalesce(calls.customer_number, excluded.customer_number),
+              assistant_id = coalesce(excluded.assistant_id, calls.assistant_id),
               updated_at = excluded.updated_at""";
 
     private final Database db;
@@ -133,8 +135,9 @@ public final class CallStore implements AutoCloseable {
                     end.setString(14, e.transcript());
                     end.setString(15, e.recordingUrl());
                     end.setString(16, e.structuredData());
-                    d.setInstant(end, 17, e.receivedAt());
+                    end.setString(17, e.assistantId());
                     d.setInstant(end, 18, e.receivedAt());
+                    d.setInstant(end, 19, e.receivedAt());
                     end.addBatch();
                 } else if (w instanceof CallWrite.Status s) {
                     if (status == null) {
@@ -147,8 +150,9 @@ public final class CallStore implements AutoCloseable {
                     status.setString(5, s.status());
                     status.setInt(6, s.statusRank());
                     status.setString(7, s.endedReason());
-                    d.setInstant(status, 8, s.receivedAt());
+                    status.setString(8, s.assistantId());
                     d.setInstant(status, 9, s.receivedAt());
+                    d.setInstant(status, 10, s.receivedAt());
                     status.addBatch();
                 }
             }

@@ -56,7 +56,8 @@ public final class OutcomeMapper {
         };
     }
 
-    static String fromReason(String r) {
+    /** The telephony outcome of a lower-cased {@code endedReason} alone: no_answer, voicemail, busy, completed (a conversation) or failed. */
+    public static String fromReason(String r) {
         if (r.isEmpty()) {
             return "completed";
         }

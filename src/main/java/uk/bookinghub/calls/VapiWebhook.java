@@ -145,7 +145,7 @@ public final class VapiWebhook {
                 firstText(artifact.get("recordingUrl"), artifact.path("recording").path("mono").get("combinedUrl"),
                         msg.get("recordingUrl"), artifact.get("stereoRecordingUrl"), msg.get("stereoRecordingUrl")),
                 structured != null && structured.isObject() ? structured.toString() : null,
-                now);
+                assistantId(msg, call), now);
         calls.write(write);
         Map<String, Object> props = new LinkedHashMap<>();
         props.put("outcome", outcome);
@@ -178,7 +178,7 @@ public final class VapiWebhook {
         TenantResolver.Resolution tenant = tenants.resolve(call, m.type());
         calls.write(new CallWrite.Status(call.get("id").asText(), tenant.clientId(), tenant.rule(),
                 customerNumber(m.message(), call), status, STATUS_RANK.getOrDefault(status, 35),
-                firstText(m.message().get("endedReason"), call.get("endedReason")), clock.instant()));
+                firstText(m.message().get("endedReason"), call.get("endedReason")), assistantId(m.message(), call), clock.instant()));
         return Map.of("ok", true, "callId", call.get("id").asText(), "status", status);
     }
 
@@ -263,6 +263,11 @@ public final class VapiWebhook {
     private static String leadId(JsonNode call) {
         return firstText(call.path("assistantOverrides").path("variableValues").get("leadId"),
                 call.path("metadata").get("leadId"), call.path("assistantOverrides").path("metadata").get("leadId"));
+    }
+
+    /** The assistant that handled the call: {@code call.assistantId}, else the message's {@code assistant.id}; null when neither is given. */
+    private static String assistantId(JsonNode msg, JsonNode call) {
+        return firstText(call.get("assistantId"), msg.path("assistant").get("id"), call.path("assistant").get("id"));
     }
 
     private static String customerNumber(JsonNode msg, JsonNode call) {

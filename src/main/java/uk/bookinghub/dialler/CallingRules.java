@@ -61,6 +61,12 @@ public final class CallingRules {
     public static final String MAX_ATTEMPTS = "max_attempts";
     public static final String ABANDONED_REDIAL = "abandoned_redial";
     public static final String CALLING_WINDOW = "calling_window";
+    /**
+     * Not one of {@link #check}'s rules: a dial the gate allowed is still blocked with this rule while
+     * the client's dialler is paused, after its abandoned-call rate went over the limit (Ofcom persistent
+     * misuse; uk.bookinghub.quality), until an admin resumes it.
+     */
+    public static final String ABANDONED_RATE = "abandoned_rate";
 
     /** How far ahead {@link #nextOpening} looks, in days after the day of {@code from}. */
     public static final int SEARCH_DAYS = 30;

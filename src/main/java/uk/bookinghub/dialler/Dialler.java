@@ -106,6 +106,17 @@ public final class Dialler {
         Instant now = clock.instant();
         List<Candidate> candidates = store.due(now, batch);
         List<DialJob> jobs = new ArrayList<>();
+        if (candidates.isEmpty()) {
+            return jobs;
+        }
+        java.util.Set<Long> paused;
+        try {
+            paused = store.pausedClients();
+        } catch (RuntimeException e) {
+            // fail closed: a client whose pause cannot be read might be paused, so nobody is dialled this tick
+            unreadablePause(e, now);
+            return jobs;
+        }
         Map<Long, Integer> freeLines = new HashMap<>();
         for (Candidate lead : candidates) {
             Optional<Client> client = clients.byId(lead.clientId());
@@ -127,6 +138,12 @@ public final class Dialler {
                 block(lead, d);
                 continue;
             }
+            if (paused.contains(lead.clientId())) {
+                // the abandoned-call pause: recorded once per recheck interval per lead, released at once by the resume
+                block(lead, new CallingRules.Decision(false, CallingRules.ABANDONED_RATE, "the client's dialler is paused (abandoned-call rate over the limit) "
+                        + "until an admin resumes it", now.plus(pausedRecheck)));
+                continue;
+            }
             int free = freeLines.computeIfAbsent(lead.clientId(), id -> s.maxConcurrentCalls() - inFlight(id));
             if (free <= 0) {
                 continue; // every line busy: next tick
@@ -146,6 +163,98 @@ public final class Dialler {
         }
         String c = consent.strip().toLowerCase(java.util.Locale.ROOT);
         return !(c.equals("no") || c.equals("false") || c.equals("0") || c.equals("n") || c.equals("withdrawn"));
+    }
+
+    private void unreadablePause(RuntimeException e, Instant now) {
+        LOG.error("[DIALLER] cannot read which diallers are paused ({}): nothing is dialled until it can be read", e.toString());
+        Instant last = reported.get(PAUSE_UNREADABLE);
+        if (last == null || Duration.between(last, now).toMinutes() >= 15) {
+            reported.put(PAUSE_UNREADABLE, now);
+            errors.record("error", "dialler", "cannot read which diallers are paused: nothing is dialled until it can be read: " + e, "dialler", Map.of());
+        }
+    }
+
+    private static final String PAUSE_UNREADABLE = "pause-state";
+
+    // ---- the abandoned-call pause -----------------------------------------------------------------
+
+    private Duration pausedRecheck = Duration.ofHours(1);
+
+    /** How long a lead held back by the pause waits before it is looked at (and recorded as blocked) again; the resume releases it at once. */
+    public void pausedRecheck(Duration d) {
+        this.pausedRecheck = d;
+    }
+
+    /** A client's dialler: paused (since when, why) or running, and when an admin last resumed it. */
+    public record PauseState(boolean paused, Instant pausedAt, String reason, Instant resumedAt) {
+    }
+
+    public PauseState pauseState(long clientId) {
+        DiallerStore.PauseRow r = store.pauseOf(clientId);
+        return new PauseState(r.pausedAt() != null, r.pausedAt(), r.reason(), r.resumedAt());
+    }
+
+    /**
+     * Pauses the client's dialler until an admin resumes it (the quality pass, on an abandoned-call rate
+     * over the limit). Recorded in the error log (severity error, service dialler) by the instance
+     * whose update landed; true for that one, false when the dialler already was paused.
+     */
+    public boolean pause(Client client, String reason, Map<String, Object> context) {
+        boolean now = store.pause(client.id(), reason, clock.instant());
+        if (now) {
+            LOG.error("[DIALLER] dialler of {} paused until an admin resumes it: {}", client.clientKey(), reason);
+            Map<String, Object> ctx = new java.util.LinkedHashMap<>(context);
+            ctx.put("clientKey", client.clientKey());
+            errors.record("error", "dialler", "dialler of " + client.clientKey() + " paused until an admin resumes it: " + reason, "quality-run", ctx);
+        }
+        return now;
+    }
+
+    /** Every paused dialler (clientKey, pausedAt, reason), for the admin's quality view. */
+    public List<Map<String, Object>> pausedDiallers() {
+        return store.pausedList();
+    }
+
+    /** {@code GET /api/dialler}: the client's dialler, paused or running. */
+    public Map<String, Object> status(Client client) {
+        PauseState p = pauseState(client.id());
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("clientKey", client.clientKey());
+        out.put("paused", p.paused());
+        out.put("pausedAt", p.pausedAt() == null ? null : p.pausedAt().toString());
+        out.put("reason", p.reason());
+        out.put("resumedAt", p.resumedAt() == null ? null : p.resumedAt().toString());
+        return out;
+    }
+
+    /**
+     * {@code POST /api/admin/clients/{clientKey}/dialler/resume}: the dialler dials again; the leads the
+     * pause held back are due at once. Recorded in the error log (severity warning, service dialler,
+     * the pause it ended in the context). A dialler that was not paused answers {@code resumed: false}.
+     */
+    public Map<String, Object> resume(uk.bookinghub.api.Params params) {
+        String key = params.text("clientKey");
+        Client client = clients.byKey(key).orElseThrow(() -> uk.bookinghub.http.HttpProblem.notFound("no client " + key));
+        Optional<DiallerStore.Resumed> r = store.resume(client.id(), clock.instant());
+        r.ifPresent(was -> {
+            Map<String, Object> ctx = new java.util.LinkedHashMap<>();
+            ctx.put("clientKey", client.clientKey());
+            ctx.put("pausedAt", was.pausedAt().toString());
+            ctx.put("reason", was.reason());
+            ctx.put("released", was.released());
+            LOG.warn("[DIALLER] dialler of {} resumed by an admin (paused since {}: {}); {} lead(s) released", client.clientKey(), was.pausedAt(),
+                    was.reason(), was.released());
+            errors.record("warning", "dialler", "dialler of " + client.clientKey() + " resumed by an admin after a pause since " + was.pausedAt()
+                    + ": " + was.reason(), "dialler-resume", ctx);
+        });
+        Map<String, Object> out = status(client);
+        out.put("resumed", r.isPresent());
+        out.put("released", r.map(DiallerStore.Resumed::released).orElse(0));
+        r.ifPresent(was -> {
+            out.put("wasPausedAt", was.pausedAt().toString());
+            out.put("wasReason", was.reason());
+        });
+        return out;
     }
 
     private int inFlight(long clientId) {
@@ -201,7 +310,7 @@ public final class Dialler {
         exchange.setProperty(JOB, job);
         Client client = clients.byId(job.clientId()).orElseThrow();
         ObjectNode body = Json.MAPPER.createObjectNode();
-        body.put("assistantId", present(client.vapiAssistantId()) ? client.vapiAssistantId() : vapi.assistantId());
+        body.put("assistantId", assistantFor(client));
         body.put("phoneNumberId", present(client.vapiPhoneNumberId()) ? client.vapiPhoneNumberId() : vapi.phoneNumberId());
         ObjectNode customer = body.putObject("customer");
         customer.put("number", job.phone());
@@ -222,6 +331,11 @@ public final class Dialler {
         m.setHeader(Exchange.CONTENT_TYPE, "application/json");
         m.setHeader("Authorization", "Bearer " + vapi.privateKey());
         m.setBody(body.toString());
+    }
+
+    /** The assistant the dialler asks Vapi for: the client's own, else the hub's ({@code VAPI_ASSISTANT_ID}); null when neither is set. */
+    public String assistantFor(Client client) {
+        return present(client.vapiAssistantId()) ? client.vapiAssistantId() : vapi.assistantId();
     }
 
     private static final String SENT_AT = "hubDialSentAt";
@@ -307,13 +421,14 @@ public final class Dialler {
     public void placed(Exchange exchange) throws Exception {
         DialJob job = exchange.getProperty(JOB, DialJob.class);
         JsonNode call = Json.MAPPER.readTree(exchange.getMessage().getBody(String.class));
-        recordPlaced(job, call.path("id").asText(null), call.path("status").asText("queued"));
+        recordPlaced(job, call.path("id").asText(null), call.path("status").asText("queued"), call.path("assistantId").asText(null));
     }
 
-    private void recordPlaced(DialJob job, String vapiId, String status) {
+    /** {@code assistantId}: the one Vapi's answer names, else the one the dialler asked for. */
+    private void recordPlaced(DialJob job, String vapiId, String status, String assistantId) {
         Instant now = clock.instant();
         Client client = clients.byId(job.clientId()).orElseThrow();
-        store.placed(job, vapiId, status, now);
+        store.placed(job, vapiId, status, present(assistantId) ? assistantId : assistantFor(client), now);
         metrics.diallerDecision("placed", null);
         LOG.info("[DIALLER] lead {} attempt {} placed for {}: Vapi call {}", job.leadId(), job.attemptNo(), client.clientKey(), vapiId);
     }
@@ -342,7 +457,7 @@ public final class Dialler {
                 if (existing.isPresent()) {
                     LOG.warn("[DIALLER] lead {} attempt {}: every request failed, but Vapi created call {}; taken, not dialled again",
                             job.leadId(), job.attemptNo(), existing.get());
-                    recordPlaced(job, existing.get(), "queued");
+                    recordPlaced(job, existing.get(), "queued", null);
                     return;
                 }
             } catch (Exception e) {
@@ -433,12 +548,24 @@ public final class Dialler {
             return; // not a call this hub placed (inbound, or placed elsewhere)
         }
         Instant now = clock.instant();
-        boolean abandoned = startedAt != null && endedReason != null
-                && (endedReason.startsWith("pipeline-error") || endedReason.startsWith("assistant-error") || endedReason.contains("silence-timed-out")
-                && endedAt != null && Duration.between(startedAt, endedAt).toSeconds() < 5);
+        boolean abandoned = isAbandoned(endedReason, startedAt, endedAt);
         Instant contactedAt = endedAt != null ? endedAt : now;
         store.ended(leadId, vapiCallId, outcome + (endedReason == null ? "" : " (" + endedReason + ")"), "booked".equals(outcome) ? "booked" : "contacted",
                 contactedAt, abandoned ? contactedAt : null, now);
+    }
+
+    /**
+     * The hub's one definition of an abandoned call (Ofcom persistent misuse): the person answered
+     * (the call started) and no agent took it - the assistant's pipeline or the assistant failed, or
+     * the call ended on silence within 5 seconds. The dialler's 72 h redial wait and the quality
+     * figures' abandoned-call rate both use it.
+     */
+    public static boolean isAbandoned(String endedReason, Instant startedAt, Instant endedAt) {
+        if (startedAt == null || endedReason == null) {
+            return false;
+        }
+        return endedReason.startsWith("pipeline-error") || endedReason.startsWith("assistant-error")
+                || endedReason.contains("silence-timed-out") && endedAt != null && Duration.between(startedAt, endedAt).toSeconds() < 5;
     }
 
     /** Calls placed longer ago than the timeout with no end-of-call report: unknown, alerted, the line freed. */

@@ -32,6 +32,8 @@ public class DiallerConfiguration implements CamelConfiguration {
     int batchSize;
     @PropertyInject("hub.dialler.call-timeout-seconds")
     int callTimeoutSeconds;
+    @PropertyInject("hub.dialler.paused-recheck-minutes")
+    int pausedRecheckMinutes;
 
     @Override
     public void configure(CamelContext camel) {
@@ -42,6 +44,7 @@ public class DiallerConfiguration implements CamelConfiguration {
                 Wiring.need(camel, "errorLog", uk.bookinghub.monitoring.ErrorLog.class));
         dialler.camel(camel);
         dialler.metrics(Wiring.need(camel, "businessMetrics", BusinessMetrics.class));
+        dialler.pausedRecheck(Duration.ofMinutes(pausedRecheckMinutes));
         camel.getRegistry().bind("dialler", dialler);
         camel.getRegistry().bind("diallerRetry", dialler.beforeRetry());
         Wiring.need(camel, "bookingApi", BookingApi.class).callingSettings(dialler);

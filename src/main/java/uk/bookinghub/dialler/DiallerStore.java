@@ -31,6 +31,10 @@ final class DiallerStore {
     record Stale(long attemptId, long leadId, String vapiCallId, long clientId) {
     }
 
+    /** What is stored of a client's dialler pause; {@code pausedAt} null = running. */
+    record PauseRow(Instant pausedAt, String reason, Instant resumedAt) {
+    }
+
     private final Database db;
     private final Dialect dialect;
 
@@ -57,6 +61,115 @@ final class DiallerStore {
                 ps.setLong(2, clientId);
                 return ps.executeUpdate();
             }
+        });
+    }
+
+    // ---- the pause (abandoned-call rate): clients.dialler_paused_at / _reason / dialler_resumed_at ----------
+
+    /** The clients whose dialler is paused now: read every tick from the database, so every instance sees a pause at once. */
+    java.util.Set<Long> pausedClients() {
+        return db.read("reading paused diallers", c -> {
+            java.util.Set<Long> out = new java.util.HashSet<>();
+            try (PreparedStatement ps = c.prepareStatement("select id from clients where dialler_paused_at is not null");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getLong(1));
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Every paused dialler: client key, since when, why; oldest pause first. */
+    List<Map<String, Object>> pausedList() {
+        return db.read("listing paused diallers", c -> {
+            List<Map<String, Object>> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("select client_key, dialler_paused_at, dialler_paused_reason from clients "
+                    + "where dialler_paused_at is not null order by dialler_paused_at, id");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Map<String, Object> m = new java.util.LinkedHashMap<>();
+                    m.put("clientKey", rs.getString("client_key"));
+                    m.put("pausedAt", String.valueOf(dialect.getInstant(rs, "dialler_paused_at")));
+                    m.put("reason", rs.getString("dialler_paused_reason"));
+                    out.add(m);
+                }
+            }
+            return out;
+        });
+    }
+
+    PauseRow pauseOf(long clientId) {
+        return db.read("reading a dialler's pause", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select dialler_paused_at, dialler_paused_reason, dialler_resumed_at from clients where id = ?")) {
+                ps.setLong(1, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return new PauseRow(null, null, null);
+                    }
+                    return new PauseRow(dialect.getInstant(rs, "dialler_paused_at"), rs.getString("dialler_paused_reason"),
+                            dialect.getInstant(rs, "dialler_resumed_at"));
+                }
+            }
+        });
+    }
+
+    /** Pauses the client's dialler; false when it already was (another instance, or an earlier pass, paused it first). */
+    boolean pause(long clientId, String reason, Instant now) {
+        return db.inTransaction("pausing a dialler", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update clients set dialler_paused_at = ?, dialler_paused_reason = ? "
+                    + "where id = ? and dialler_paused_at is null")) {
+                dialect.setInstant(ps, 1, now);
+                ps.setString(2, reason);
+                ps.setLong(3, clientId);
+                return ps.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /** What a resume cleared, and how many queued leads it released to be dialled at once. */
+    record Resumed(Instant pausedAt, String reason, int released) {
+    }
+
+    /**
+     * Resumes the client's dialler: empty when it was not paused (or another admin resumed it a moment
+     * ago). The leads the pause held back (blocked with {@code abandoned_rate} since it began) are due
+     * again at once, in the same transaction.
+     */
+    Optional<Resumed> resume(long clientId, Instant now) {
+        return db.inTransaction("resuming a dialler", c -> {
+            PauseRow was;
+            try (PreparedStatement ps = c.prepareStatement("select dialler_paused_at, dialler_paused_reason from clients where id = ?")) {
+                ps.setLong(1, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.<Resumed>empty();
+                    }
+                    was = new PauseRow(dialect.getInstant(rs, "dialler_paused_at"), rs.getString("dialler_paused_reason"), null);
+                }
+            }
+            if (was.pausedAt() == null) {
+                return Optional.<Resumed>empty();
+            }
+            try (PreparedStatement ps = c.prepareStatement("update clients set dialler_paused_at = null, dialler_paused_reason = null, "
+                    + "dialler_resumed_at = ? where id = ? and dialler_paused_at is not null")) {
+                dialect.setInstant(ps, 1, now);
+                ps.setLong(2, clientId);
+                if (ps.executeUpdate() != 1) {
+                    return Optional.<Resumed>empty(); // resumed by someone else meanwhile
+                }
+            }
+            int released;
+            try (PreparedStatement ps = c.prepareStatement("update leads set next_call_at = null, updated_at = ? where client_id = ? and status = 'queued' "
+                    + "and id in (select lead_id from dial_attempts where client_id = ? and rule = ? and created_at >= ?)")) {
+                dialect.setInstant(ps, 1, now);
+                ps.setLong(2, clientId);
+                ps.setLong(3, clientId);
+                ps.setString(4, CallingRules.ABANDONED_RATE);
+                dialect.setInstant(ps, 5, was.pausedAt());
+                released = ps.executeUpdate();
+            }
+            return Optional.of(new Resumed(was.pausedAt(), was.reason(), released));
         });
     }
 
@@ -157,7 +270,7 @@ final class DiallerStore {
     }
 
     /** The attempt was placed as Vapi call {@code vapiId}: recorded on the attempt, and the call row opened (the end-of-call report fills it in). */
-    void placed(Dialler.DialJob job, String vapiId, String status, Instant now) {
+    void placed(Dialler.DialJob job, String vapiId, String status, String assistantId, Instant now) {
         db.inTransaction("recording a placed call", c -> {
             try (PreparedStatement ps = c.prepareStatement("update dial_attempts set status = 'placed', vapi_call_id = ?, updated_at = ? where id = ?")) {
                 ps.setString(1, vapiId);
@@ -167,7 +280,7 @@ final class DiallerStore {
             }
             // the call row exists from now on; the end-of-call report fills it in (same Vapi id)
             try (PreparedStatement ps = c.prepareStatement("insert into calls (vapi_call_id, client_id, tenant_rule, lead_id, customer_number, status, "
-                    + "status_rank, created_at, updated_at) values (?,?,?,?,?,?,?,?,?) on conflict (vapi_call_id) do nothing")) {
+                    + "status_rank, created_at, updated_at, assistant_id) values (?,?,?,?,?,?,?,?,?,?) on conflict (vapi_call_id) do nothing")) {
                 ps.setString(1, vapiId);
                 ps.setLong(2, job.clientId());
                 ps.setString(3, "dialler");
@@ -177,6 +290,7 @@ final class DiallerStore {
                 ps.setInt(7, 20);
                 dialect.setInstant(ps, 8, now);
                 dialect.setInstant(ps, 9, now);
+                ps.setString(10, assistantId);
                 ps.executeUpdate();
             }
             return null;
