@@ -184,6 +184,12 @@ public final class FrontDoor implements Processor {
             }
         }
         if (rules.size() == 1 && rules.get(0).equals(Rule.ADMIN_TOKEN.key)) {
+            // an admin-only endpoint: a client's valid API key is known but not allowed (403); a wrong one is a 401
+            String clientKey = m.getHeader("X-API-Key", String.class);
+            if (clientKey != null && !clientKey.isBlank()) {
+                apiKeys.authenticate(clientKey);
+                throw new HttpProblem(403, "admin only: send Authorization: Bearer <admin token>; a client's API key does not open this endpoint");
+            }
             admin.check(null);
         }
         throw HttpProblem.unauthorized("missing credentials: send " + String.join(" or ", rules.stream().map(FrontDoor::credential).toList()));
