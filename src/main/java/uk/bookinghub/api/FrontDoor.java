@@ -109,6 +109,7 @@ public final class FrontDoor implements Processor {
         Caller caller = authenticate(e, exchange);
         String uri = m.getHeader(Exchange.HTTP_URI, String.class);
         String rawPath = uri == null ? "" : uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
+        ApiEndpoint.refuseDotSegments(rawPath);
         Map<String, String> query = e.query(rawQuery);
         Params params = e.typed(query, e.pathValues(rawPath));
         // platform-http copies query parameters into headers (and merges them with path parameters):

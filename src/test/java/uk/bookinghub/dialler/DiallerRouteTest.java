@@ -434,6 +434,7 @@ abstract class DiallerRouteTest {
         exec("update leads set status = 'queued' where id = " + other);
         RouteTicks.await(hub.camel(), "dialler", 3);
         assertThat(vapi.callsTo(raced)).isEmpty();
-        assertThat(one("select count(*) from error_log where message like '%lead " + other + "%'")).isEqualTo("0");
+        // (its old placed attempt has no end-of-call report: that is a vapi error of its own, not a reservation error)
+        assertThat(one("select count(*) from error_log where service = 'dialler' and message like '%lead " + other + "%'")).isEqualTo("0");
     }
 }
