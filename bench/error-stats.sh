@@ -89,8 +89,8 @@ trap 'exit 143' TERM
 for c in curl psql sqlite3 jq java awk; do command -v "$c" >/dev/null || die "$c is needed"; done
 [[ " $KINDS " != *" postgresql "* ]] || psql_q -d postgres -c 'select 1' >/dev/null || die "PostgreSQL not reachable on 127.0.0.1:5432 as postgres"
 if [ "$BUILD" = 1 ] || [ ! -f target/booking-hub.jar ] || [ ! -d target/lib ]; then
-    log "building the hub (mvn -B -q -o package -DskipTests)"
-    mvn -B -q -o package -DskipTests >"$OUT/error-stats-$TS-build.log" 2>&1 || { tail -30 "$OUT/error-stats-$TS-build.log" >&2; die "hub build failed"; }
+    log "building the hub (mvn -B -q package -DskipTests)"
+    mvn -B -q package -DskipTests >"$OUT/error-stats-$TS-build.log" 2>&1 || { tail -30 "$OUT/error-stats-$TS-build.log" >&2; die "hub build failed"; }
 fi
 NOTES=()
 if [ -n "$(find src/main pom.xml routes application*.properties -newer target/booking-hub.jar -type f -print -quit 2>/dev/null)" ]; then

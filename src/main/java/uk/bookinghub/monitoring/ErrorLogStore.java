@@ -80,42 +80,18 @@ final class ErrorLogStore {
 
     /** The window's groups, per severity (a group logged at two severities is two rows). */
     List<GroupSeverity> groups(Window w) {
-        Dialect d = db.dialect();
         ListQuery q = w.where();
-        return db.read("reading the error statistics", c -> {
-            List<GroupSeverity> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select fingerprint, severity, sum(n) as n, min(first_seen_at) as first_seen_at, "
-                    + "max(last_seen_at) as last_seen_at, min(service) as service, min(route_id) as route_id from error_counts"
-                    + q.where() + " group by fingerprint, severity")) {
-                q.bind(d, ps);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new GroupSeverity(rs.getString("fingerprint"), rs.getString("severity"), rs.getLong("n"), d.getInstant(rs, "first_seen_at"),
-                                d.getInstant(rs, "last_seen_at"), rs.getString("service"), rs.getString("route_id")));
-                    }
-                }
-            }
-            return out;
-        });
+        return list("reading the error statistics", "select fingerprint, severity, sum(n) as n, min(first_seen_at) as first_seen_at, "
+                + "max(last_seen_at) as last_seen_at, min(service) as service, min(route_id) as route_id from error_counts" + q.where()
+                + " group by fingerprint, severity", ps -> q.bind(db.dialect(), ps), rs -> groupSeverity(rs, rs.getString("fingerprint")));
     }
 
     /** The window's counts per bucket and severity, oldest first (only the buckets that have any). */
     List<BucketCount> trend(Window w) {
-        Dialect d = db.dialect();
         ListQuery q = w.where();
-        return db.read("reading the error trend", c -> {
-            List<BucketCount> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select bucket_start, severity, sum(n) as n from error_counts" + q.where()
-                    + " group by bucket_start, severity order by bucket_start")) {
-                q.bind(d, ps);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new BucketCount(d.getInstant(rs, "bucket_start"), rs.getString("severity"), rs.getLong("n")));
-                    }
-                }
-            }
-            return out;
-        });
+        return list("reading the error trend", "select bucket_start, severity, sum(n) as n from error_counts" + q.where()
+                + " group by bucket_start, severity order by bucket_start", ps -> q.bind(db.dialect(), ps),
+                rs -> new BucketCount(db.dialect().getInstant(rs, "bucket_start"), rs.getString("severity"), rs.getLong("n")));
     }
 
     /** Each group's latest sample message in the window (the roll-up keeps one per bucket). */
@@ -142,63 +118,59 @@ final class ErrorLogStore {
 
     /** One group over everything logged: per severity. */
     List<GroupSeverity> group(String fingerprint) {
-        Dialect d = db.dialect();
-        return db.read("reading an error group", c -> {
-            List<GroupSeverity> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select severity, sum(n) as n, min(first_seen_at) as first_seen_at, max(last_seen_at) as last_seen_at, "
-                    + "min(service) as service, min(route_id) as route_id from error_counts where fingerprint = ? group by severity")) {
-                ps.setString(1, fingerprint);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new GroupSeverity(fingerprint, rs.getString("severity"), rs.getLong("n"), d.getInstant(rs, "first_seen_at"),
-                                d.getInstant(rs, "last_seen_at"), rs.getString("service"), rs.getString("route_id")));
-                    }
-                }
-            }
-            return out;
-        });
+        return list("reading an error group", "select severity, sum(n) as n, min(first_seen_at) as first_seen_at, max(last_seen_at) as last_seen_at, "
+                + "min(service) as service, min(route_id) as route_id from error_counts where fingerprint = ? group by severity",
+                ps -> ps.setString(1, fingerprint), rs -> groupSeverity(rs, fingerprint));
     }
 
     /** The group's counts per bucket since {@code since}, oldest first. */
     List<BucketCount> groupTrend(String fingerprint, Instant since) {
-        Dialect d = db.dialect();
-        return db.read("reading an error group's trend", c -> {
-            List<BucketCount> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select bucket_start, sum(n) as n from error_counts where fingerprint = ? and bucket_start >= ? "
-                    + "group by bucket_start order by bucket_start")) {
-                ps.setString(1, fingerprint);
-                d.setInstant(ps, 2, since);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new BucketCount(d.getInstant(rs, "bucket_start"), null, rs.getLong("n")));
-                    }
-                }
-            }
-            return out;
-        });
+        return list("reading an error group's trend", "select bucket_start, sum(n) as n from error_counts where fingerprint = ? and bucket_start >= ? "
+                + "group by bucket_start order by bucket_start", ps -> {
+                    ps.setString(1, fingerprint);
+                    db.dialect().setInstant(ps, 2, since);
+                }, rs -> new BucketCount(db.dialect().getInstant(rs, "bucket_start"), null, rs.getLong("n")));
     }
 
     /** The group's latest {@code limit} rows, newest first. */
     List<Row> latest(String fingerprint, int limit) {
+        return list("reading an error group's rows", "select id, created_at, severity, service, route_id, message, context from error_log "
+                + "where fingerprint = ? order by created_at desc, id desc limit ?", ps -> {
+                    ps.setString(1, fingerprint);
+                    ps.setInt(2, limit);
+                }, rs -> new Row(rs.getLong("id"), db.dialect().getInstant(rs, "created_at"), rs.getString("severity"), rs.getString("service"),
+                        rs.getString("route_id"), rs.getString("message"), rs.getString("context")));
+    }
+
+    private GroupSeverity groupSeverity(ResultSet rs, String fingerprint) throws SQLException {
         Dialect d = db.dialect();
-        return db.read("reading an error group's rows", c -> {
-            List<Row> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select id, created_at, severity, service, route_id, message, context from error_log "
-                    + "where fingerprint = ? order by created_at desc, id desc limit ?")) {
-                ps.setString(1, fingerprint);
-                ps.setInt(2, limit);
+        return new GroupSeverity(fingerprint, rs.getString("severity"), rs.getLong("n"), d.getInstant(rs, "first_seen_at"),
+                d.getInstant(rs, "last_seen_at"), rs.getString("service"), rs.getString("route_id"));
+    }
+
+    @FunctionalInterface
+    private interface Bind {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    @FunctionalInterface
+    private interface Read<T> {
+        T read(ResultSet rs) throws SQLException;
+    }
+
+    /** The rows of one query on a pooled connection (auto-commit). */
+    private <T> List<T> list(String what, String sql, Bind bind, Read<T> read) {
+        return db.read(what, c -> {
+            List<T> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                bind.bind(ps);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(row(d, rs));
+                        out.add(read.read(rs));
                     }
                 }
             }
             return out;
         });
-    }
-
-    private static Row row(Dialect d, ResultSet rs) throws SQLException {
-        return new Row(rs.getLong("id"), d.getInstant(rs, "created_at"), rs.getString("severity"), rs.getString("service"), rs.getString("route_id"),
-                rs.getString("message"), rs.getString("context"));
     }
 }

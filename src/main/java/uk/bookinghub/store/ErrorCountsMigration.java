@@ -46,7 +46,9 @@ public abstract class ErrorCountsMigration extends BaseJavaMigration {
                     + " first_seen_at  " + time + " not null,"
                     + " last_seen_at   " + time + " not null,"
                     + " sample_message text not null,"
-                    + " primary key (bucket_start, fingerprint, severity))");
+                    + " primary key (bucket_start, fingerprint, severity))"
+                    // SQLite: the rows stored in key order, so a window is one sequential range of the table itself
+                    + (pg ? "" : " without rowid"));
             s.execute("create index error_counts_fingerprint_idx on error_counts (fingerprint, bucket_start)");
         }
         long t0 = System.nanoTime();

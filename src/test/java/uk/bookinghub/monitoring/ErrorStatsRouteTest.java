@@ -48,9 +48,6 @@ abstract class ErrorStatsRouteTest {
 
     static final String VAPI_KEY = "vapi-private-test-key";
     static final String BASE = "https://hub.example.test";
-    static final String ALWAYS_OPEN = "\"windows\":{\"mon\":[[\"00:00\",\"23:59:59\"]],\"tue\":[[\"00:00\",\"23:59:59\"]],\"wed\":[[\"00:00\",\"23:59:59\"]],"
-            + "\"thu\":[[\"00:00\",\"23:59:59\"]],\"fri\":[[\"00:00\",\"23:59:59\"]],\"sat\":[[\"00:00\",\"23:59:59\"]],\"sun\":[[\"00:00\",\"23:59:59\"]]},"
-            + "\"skipBankHolidays\":false";
     private static final AtomicInteger NEXT = new AtomicInteger(700);
     private static final String ADMIN = "Bearer " + RunningHub.ADMIN_TOKEN;
 
@@ -74,20 +71,14 @@ abstract class ErrorStatsRouteTest {
     void start() {
         db = TestDatabase.create(kind());
         vapi = VapiStub.start(VAPI_KEY);
-        Map<String, String> o = new LinkedHashMap<>();
-        o.put("vapi.private-key", VAPI_KEY);
-        o.put("vapi.base-url", vapi.baseUrl());
-        o.put("vapi.assistant-id", "asst-default");
-        o.put("vapi.phone-number-id", "pn-default");
-        o.put("hub.dialler.call-timeout-seconds", "3");
-        o.put("hub.dialler.reconcile-ms", "500");
+        Map<String, String> o = new LinkedHashMap<>(RunningHub.diallingTo(vapi, VAPI_KEY, 3));
         o.put("hub.dialler.max-redeliveries", "0");
         o.put("hub.public-base-url", BASE + "/");
         hub = RunningHub.start(db.hubUrl(), o);
         key = hub.onboard("{\"businessName\":\"Error Stats Ltd\",\"email\":\"office@errors.example\",\"phone\":\"0113 496 0010\","
                 + "\"vapiAssistantId\":\"asst-errors\",\"vapiPhoneNumberId\":\"pn-errors\"}");
         HttpResponse<String> s = hub.send(HttpRequest.newBuilder(URI.create(hub.url("/api/clients/error-stats-ltd/settings")))
-                .PUT(HttpRequest.BodyPublishers.ofString("{\"calling\":{" + ALWAYS_OPEN + "}}")).header("Content-Type", "application/json"), "X-API-Key", key);
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"calling\":{" + RunningHub.CALLING_ALWAYS_OPEN + "}}")).header("Content-Type", "application/json"), "X-API-Key", key);
         assertThat(s.statusCode()).as(s.body()).isEqualTo(200);
         store = new ErrorLogStore(hub.camel().getRegistry().lookupByNameAndType("hubDatabase", Database.class));
         knownRows();
@@ -382,6 +373,16 @@ abstract class ErrorStatsRouteTest {
         return found[0];
     }
 
+    /** The row of group {@code g} whose context has {@code field} = {@code value} (among its latest 500). */
+    private JsonNode rowWhere(JsonNode g, String field, String value) {
+        for (JsonNode r : admin("/api/error-stats/groups/" + g.get("fingerprint").asText() + "?limit=500").get("rows")) {
+            if (value.equals(r.get("context").path(field).asText())) {
+                return r;
+            }
+        }
+        throw new AssertionError("no row with context." + field + " = " + value + " in group " + g);
+    }
+
     private long lead(String phone) {
         HttpResponse<String> r = hub.post("/api/leads", "application/json", "{\"name\":\"Ivy\",\"phone\":\"" + phone + "\",\"instant\":true}", "X-API-Key", key);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
@@ -425,14 +426,7 @@ abstract class ErrorStatsRouteTest {
         await().atMost(Duration.ofSeconds(15)).until(() -> "unknown".equals(one("select status from dial_attempts where lead_id = " + leadId)));
         JsonNode g = vapiGroup("Vapi sent no end-of-call report", "critical");
         assertThat(g.get("routeId").asText()).isEqualTo("dialler-reconcile");
-        JsonNode rows = admin("/api/error-stats/groups/" + g.get("fingerprint").asText() + "?limit=500").get("rows");
-        JsonNode mine = null;
-        for (JsonNode r : rows) {
-            if (r.get("context").get("leadId").asLong() == leadId) {
-                mine = r;
-            }
-        }
-        assertThat(mine).as("the row of lead " + leadId).isNotNull();
+        JsonNode mine = rowWhere(g, "leadId", String.valueOf(leadId));
         assertThat(mine.get("severity").asText()).isEqualTo("critical");
         assertThat(mine.get("context").get("clientKey").asText()).isEqualTo("error-stats-ltd");
         assertThat(mine.get("context").get("vapiCallId").asText()).isEqualTo(one("select vapi_call_id from dial_attempts where lead_id = " + leadId));
@@ -474,14 +468,7 @@ abstract class ErrorStatsRouteTest {
         JsonNode g = vapiGroup("matched no client by assistantId", null);
         assertThat(g.get("sampleMessage").asText()).isEqualTo("Vapi webhook matched no client by assistantId");
         assertThat(one("select count(*) from error_log where context like '%" + callId + "%'")).as("once per call").isEqualTo("1");
-        JsonNode rows = admin("/api/error-stats/groups/" + g.get("fingerprint").asText() + "?limit=500").get("rows");
-        JsonNode ctx = null;
-        for (JsonNode r : rows) {
-            if (callId.equals(r.get("context").get("vapiCallId").asText())) {
-                ctx = r.get("context");
-            }
-        }
-        assertThat(ctx).isNotNull();
+        JsonNode ctx = rowWhere(g, "vapiCallId", callId).get("context");
         assertThat(ctx.get("assistantId").asText()).isEqualTo("asst-nobody-has");
         assertThat(ctx.get("messageType").asText()).isEqualTo("status-update");
     }
