@@ -5,7 +5,7 @@
 #   1. a fresh database; the hub started once (Flyway creates the schema, V12 the roll-up error_counts), stopped;
 #   2. ROWS error_log rows loaded set-based: CAUSES causes (each its fingerprint, service, route, severity:
 #      2 critical, a fifth warning, the rest error), messages with varying lead ids and durations, a JSON
-#      context, created_at spread evenly over the last DAYS days;
+#      context, created_at evenly spaced over the last DAYS days (the causes taking turns);
 #   3. the roll-up built by the hub's own V12 migration: its Flyway history row and error_counts are dropped
 #      and the hub started again, so V12 sums error_counts from the million rows as an upgrade would (timed;
 #      the hub logs "[ERROR STATS] back-fill: ...");
@@ -166,7 +166,7 @@ load_rows() { # kind
             insert into error_log (severity, service, message, context, route_id, fingerprint, created_at)
             select c.severity, c.service, replace(replace(c.template, '{n}', (g % 100000)::text), '{ms}', (1000 + g % 977)::text),
                    '{\"leadId\":' || (g % 100000) || ',\"clientKey\":\"bench-' || (g % 7) || '\",\"attemptNo\":1}', c.route_id, c.fingerprint,
-                   to_timestamp($T_END) - ((g::bigint * 7919) % $span_ms) * interval '1 millisecond'
+                   to_timestamp($T_END) - ((g::bigint * $span_ms) / $ROWS) * interval '1 millisecond'
             from generate_series(1, $ROWS) g join causes c on c.k = g % $CAUSES;
             analyze error_log;" >/dev/null
     else
@@ -177,7 +177,7 @@ load_rows() { # kind
             insert into error_log (severity, service, message, context, route_id, fingerprint, created_at)
             select c.severity, c.service, replace(replace(c.template, '{n}', i % 100000), '{ms}', 1000 + i % 977),
                    '{\"leadId\":' || (i % 100000) || ',\"clientKey\":\"bench-' || (i % 7) || '\",\"attemptNo\":1}', c.route_id, c.fingerprint,
-                   strftime('%Y-%m-%dT%H:%M:%fZ', ($T_END * 1000 - (i * 7919) % $span_ms) / 1000.0, 'unixepoch')
+                   strftime('%Y-%m-%dT%H:%M:%fZ', ($T_END * 1000 - (i * $span_ms) / $ROWS) / 1000.0, 'unixepoch')
             from g join causes c on c.k = i % $CAUSES;
             analyze;" >/dev/null
     fi

@@ -59,6 +59,9 @@ public abstract class ErrorCountsMigration extends BaseJavaMigration {
             cells = s.executeUpdate("insert into error_counts (bucket_start, fingerprint, severity, service, route_id, n, first_seen_at, last_seen_at, sample_message) "
                     + "select " + bucket(pg) + ", fingerprint, severity, min(service), min(route_id), count(*), min(created_at), max(created_at), "
                     + "min(substr(message, 1, " + SAMPLE_CHARS + ")) from error_log group by 1, fingerprint, severity");
+            if (pg) {
+                s.execute("analyze error_counts"); // the planner's statistics now, not at autovacuum's next pass
+            }
         }
         LOG.info("[ERROR STATS] back-fill: {} older error_log rows fingerprinted in {} ms; roll-up of {} bucket rows summed in {} ms",
                 fingerprinted, (t1 - t0) / 1_000_000, cells, (System.nanoTime() - t1) / 1_000_000);
