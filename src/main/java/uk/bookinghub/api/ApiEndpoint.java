@@ -102,6 +102,20 @@ public record ApiEndpoint(String routeId, String method, String path, List<Strin
         return names.isEmpty() ? "; this endpoint takes none" : "; this endpoint takes: " + String.join(", ", names);
     }
 
+    /**
+     * A 400 for a path with a {@code .} or {@code ..} segment, also percent-encoded ({@code %2e%2e}): the
+     * router resolves it before matching, so {@code /api/error-stats/groups/%2e%2e} would be answered
+     * by {@code /api/error-stats} as if that had been asked.
+     */
+    public static void refuseDotSegments(String rawPath) {
+        for (String segment : rawPath.split("/")) {
+            String s = segment.replace("%2e", ".").replace("%2E", ".");
+            if (s.equals(".") || s.equals("..")) {
+                throw HttpProblem.badRequest("a path segment '" + s + "' is refused: name the resource itself");
+            }
+        }
+    }
+
     /** The path parameters of {@code rawPath} (as sent, percent-encoded), by the template's names. */
     public Map<String, String> pathValues(String rawPath) {
         Map<String, String> values = new LinkedHashMap<>();

@@ -109,6 +109,7 @@ public final class FrontDoor implements Processor {
         Caller caller = authenticate(e, exchange);
         String uri = m.getHeader(Exchange.HTTP_URI, String.class);
         String rawPath = uri == null ? "" : uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
+        ApiEndpoint.refuseDotSegments(rawPath);
         Map<String, String> query = e.query(rawQuery);
         Params params = e.typed(query, e.pathValues(rawPath));
         // platform-http copies query parameters into headers (and merges them with path parameters):
@@ -184,6 +185,12 @@ public final class FrontDoor implements Processor {
             }
         }
         if (rules.size() == 1 && rules.get(0).equals(Rule.ADMIN_TOKEN.key)) {
+            // an admin-only endpoint: a client's valid API key is known but not allowed (403); a wrong one is a 401
+            String clientKey = m.getHeader("X-API-Key", String.class);
+            if (clientKey != null && !clientKey.isBlank()) {
+                apiKeys.authenticate(clientKey);
+                throw new HttpProblem(403, "admin only: send Authorization: Bearer <admin token>; a client's API key does not open this endpoint");
+            }
             admin.check(null);
         }
         throw HttpProblem.unauthorized("missing credentials: send " + String.join(" or ", rules.stream().map(FrontDoor::credential).toList()));

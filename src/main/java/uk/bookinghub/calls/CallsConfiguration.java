@@ -15,7 +15,8 @@ import java.time.Clock;
 /**
  * Vapi's server messages: {@code callStore} (the group-committed call writer, closed when the
  * context stops) and {@code vapiWebhook}, which answers tool calls through {@code bookingTools} and
- * names inbound callers from {@code leadStore}.
+ * names inbound callers from {@code leadStore}; {@code vapiFailures} logs the failures a webhook shows
+ * (an end-of-call report of an error kind, a webhook no client matched).
  */
 public class CallsConfiguration implements CamelConfiguration {
 
@@ -45,5 +46,8 @@ public class CallsConfiguration implements CamelConfiguration {
         webhook.inboundCalls(assistantId.trim(), (clientId, number) -> leads.newestByNumber(clientId, number)
                 .map(e -> new VapiWebhook.KnownCaller(e.getKey(), e.getValue())));
         camel.getRegistry().bind("vapiWebhook", webhook);
+        VapiFailures failures = new VapiFailures(Wiring.need(camel, "errorLog", uk.bookinghub.monitoring.ErrorLog.class));
+        Wiring.need(camel, "tenantResolver", TenantResolver.class).onUnmatched(failures::unmatched);
+        camel.getRegistry().bind("vapiFailures", failures);
     }
 }

@@ -35,7 +35,15 @@ public final class TenantResolver {
         }
     }
 
+    /** Told of every webhook no client matched: the rules that had a value (and matched nothing), and why. */
+    @FunctionalInterface
+    public interface Unmatched {
+        void seen(String vapiCallId, String messageType, List<String> triedRules, String detail, JsonNode call);
+    }
+
     public static final String UNMATCHED = "unmatched";
+    private volatile Unmatched unmatched = (id, type, tried, detail, call) -> {
+    };
     private final ClientStore clients;
     private final Clock clock;
     private final int keep;
@@ -48,36 +56,48 @@ public final class TenantResolver {
         this.keep = keep;
     }
 
+    /** Where an unmatched webhook is reported (the Vapi failures of the error log). */
+    public void onUnmatched(Unmatched listener) {
+        this.unmatched = listener;
+    }
+
     public Resolution resolve(JsonNode call, String messageType) {
         List<String> misses = new ArrayList<>();
+        List<String> tried = new ArrayList<>();
         JsonNode overrides = call == null ? null : call.get("assistantOverrides");
         String varKey = JsonBodies.text(overrides == null ? null : overrides.get("variableValues"), "clientKey");
         String metaKey = JsonBodies.text(call == null ? null : call.get("metadata"), "clientKey");
         if (metaKey == null) {
             metaKey = JsonBodies.text(overrides == null ? null : overrides.get("metadata"), "clientKey");
         }
-        Resolution r = tryRule("variableValues.clientKey", varKey, clients::byKey, misses);
+        Resolution r = tryRule("variableValues.clientKey", varKey, clients::byKey, misses, tried);
         if (r == null) {
-            r = tryRule("metadata.clientKey", metaKey, clients::byKey, misses);
+            r = tryRule("metadata.clientKey", metaKey, clients::byKey, misses, tried);
         }
         if (r == null) {
-            r = tryRule("phoneNumberId", JsonBodies.text(call, "phoneNumberId"), clients::byVapiPhoneNumberId, misses);
+            r = tryRule("phoneNumberId", JsonBodies.text(call, "phoneNumberId"), clients::byVapiPhoneNumberId, misses, tried);
         }
         if (r == null) {
-            r = tryRule("assistantId", JsonBodies.text(call, "assistantId"), clients::byVapiAssistantId, misses);
+            r = tryRule("assistantId", JsonBodies.text(call, "assistantId"), clients::byVapiAssistantId, misses, tried);
         }
         if (r == null) {
             r = new Resolution(Optional.empty(), UNMATCHED, misses.isEmpty()
                     ? "the call carries no clientKey, phoneNumberId or assistantId" : String.join("; ", misses));
         }
-        remember(r, call == null ? null : JsonBodies.text(call, "id"), messageType);
+        String callId = call == null ? null : JsonBodies.text(call, "id");
+        remember(r, callId, messageType);
+        if (r.client().isEmpty()) {
+            unmatched.seen(callId, messageType, tried, r.detail(), call);
+        }
         return r;
     }
 
-    private static Resolution tryRule(String rule, String value, java.util.function.Function<String, Optional<Client>> lookup, List<String> misses) {
+    private static Resolution tryRule(String rule, String value, java.util.function.Function<String, Optional<Client>> lookup, List<String> misses,
+                                      List<String> tried) {
         if (value == null) {
             return null;
         }
+        tried.add(rule);
         Optional<Client> c = lookup.apply(value);
         if (c.isPresent()) {
             return new Resolution(c, rule, rule + " = " + value);

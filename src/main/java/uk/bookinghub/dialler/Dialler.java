@@ -442,7 +442,9 @@ public final class Dialler {
 
     public void failed(Exchange exchange) {
         Throwable t = exchange.getException() != null ? exchange.getException() : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        finishFailed(exchange.getProperty(JOB, DialJob.class), describe(t), "failed");
+        DialJob job = exchange.getProperty(JOB, DialJob.class);
+        finishFailed(job, describe(t), "failed");
+        vapiFailure(job, exchange.getProperty(REQUEST, ObjectNode.class), "Vapi refused POST /call: " + describe(t), t);
     }
 
     /** Retries exhausted (429, 5xx, timeouts): the attempt failed; the lead is queued again in 15 minutes. */
@@ -465,8 +467,32 @@ public final class Dialler {
                         job.leadId(), job.attemptNo(), e.toString());
             }
         }
-        finishFailed(exchange.getProperty(JOB, DialJob.class), "retries exhausted: " + describe(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class)),
-                "queued");
+        Throwable t = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        finishFailed(job, "retries exhausted: " + describe(t), "queued");
+        vapiFailure(job, request, "POST /call failed after every retry: " + describe(t), t);
+    }
+
+    /**
+     * A {@code POST /call} Vapi refused or that failed after every retry, in the error log (service
+     * {@code vapi}, route {@code dial}) with the lead, the attempt and the client in the context. The
+     * message holds the cause only (Vapi's status and words), so each cause is one group.
+     */
+    private void vapiFailure(DialJob job, ObjectNode request, String message, Throwable t) {
+        Map<String, Object> context = new java.util.LinkedHashMap<>();
+        if (job != null) {
+            context.put("clientId", job.clientId());
+            context.put("clientKey", clients.byId(job.clientId()).map(Client::clientKey).orElse(null));
+            context.put("leadId", job.leadId());
+            context.put("attemptId", job.attemptId());
+            context.put("attemptNo", job.attemptNo());
+        }
+        HttpOperationFailedException h = http(t);
+        context.put("httpStatus", h == null ? null : h.getStatusCode());
+        if (request != null) {
+            context.put("assistantId", request.path("assistantId").asText(null));
+            context.put("phoneNumberId", request.path("phoneNumberId").asText(null));
+        }
+        errors.record("error", "vapi", message, "dial", context);
     }
 
     private void finishFailed(DialJob job, String why, String leadStatus) {
@@ -575,8 +601,16 @@ public final class Dialler {
         Instant now = clock.instant();
         for (DiallerStore.Stale s : stale) {
             store.unknown(s, "no end-of-call report within " + callTimeout.toSeconds() + " s", "Vapi sent no end-of-call report for call " + s.vapiCallId(), now);
-            LOG.error("[CRITICAL ALERT] [DIALLER] call {} of lead {} (client {}) has had no end-of-call report for {} s: marked unknown",
-                    s.vapiCallId(), s.leadId(), s.clientId(), callTimeout.toSeconds());
+            // critical: the error log writes the [CRITICAL ALERT] line and raises the alert
+            Map<String, Object> context = new java.util.LinkedHashMap<>();
+            context.put("vapiCallId", s.vapiCallId());
+            context.put("clientId", s.clientId());
+            context.put("clientKey", clients.byId(s.clientId()).map(Client::clientKey).orElse(null));
+            context.put("leadId", s.leadId());
+            context.put("attemptId", s.attemptId());
+            context.put("timeoutSeconds", callTimeout.toSeconds());
+            errors.record("critical", "vapi", "Vapi sent no end-of-call report for call " + s.vapiCallId() + " (lead " + s.leadId() + ") within "
+                    + callTimeout.toSeconds() + " s: marked unknown", "dialler-reconcile", context);
         }
         return stale.size();
     }

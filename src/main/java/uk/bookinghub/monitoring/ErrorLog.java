@@ -15,8 +15,10 @@ import java.util.Set;
 
 /**
  * The {@code error_log} table: severity ({@code warning}, {@code error}, {@code critical}),
- * the service that failed, a message and a JSON context. Writing here must never fail the caller:
- * if the database is down the entry goes to the log instead. Its SQL is in {@link ErrorLogStore}.
+ * the service that failed, a message and a JSON context, and the fingerprint of its cause
+ * ({@link ErrorFingerprint}); the 5-minute roll-up the statistics read is written in the same
+ * transaction. Writing here must never fail the caller: if the database is down the entry goes to
+ * the log instead. Its SQL is in {@link ErrorLogStore}; a critical entry also alerts ({@code alerts}).
  */
 public final class ErrorLog {
 
@@ -30,6 +32,11 @@ public final class ErrorLog {
         this.store = new ErrorLogStore(db);
         this.clock = clock;
         this.alerts = alerts;
+    }
+
+    /** Its SQL, for the statistics read from the same tables. */
+    ErrorLogStore store() {
+        return store;
     }
 
     public void record(String severity, String service, String message, String routeId, Map<String, Object> context) {

@@ -20,7 +20,9 @@ import java.time.Duration;
  * {@code errorLog}, {@code deadLetters}, {@code databaseHealth}): early, because every capability
  * after it records its failures there. The alert channels are attached later
  * ({@link uk.bookinghub.alerts.AlertsConfiguration}, once the mail settings are known); until then
- * alerts wait in the queue. {@code /health} itself is {@link HealthConfiguration}, last.
+ * alerts wait in the queue. Also the admin views: {@code errorStats} ({@code /api/error-stats})
+ * and {@code dbStats} ({@code /api/admin/db-stats}). {@code /health} itself is
+ * {@link HealthConfiguration}, last.
  */
 public class MonitoringConfiguration implements CamelConfiguration {
 
@@ -45,6 +47,17 @@ public class MonitoringConfiguration implements CamelConfiguration {
     @PropertyInject("camel.main.name")
     String hubName;
 
+    @PropertyInject("hub.error-stats.default-hours")
+    int defaultHours;
+    @PropertyInject("hub.error-stats.max-days")
+    int maxDays;
+    @PropertyInject("hub.error-stats.group-rows")
+    int groupRows;
+    @PropertyInject("hub.database.health-history")
+    int healthHistory;
+    @PropertyInject("hub.database.health-critical-after")
+    int criticalAfter;
+
     @Override
     public void configure(CamelContext camel) {
         Database db = Wiring.need(camel, "hubDatabase", Database.class);
@@ -64,7 +77,10 @@ public class MonitoringConfiguration implements CamelConfiguration {
         ErrorLog errors = new ErrorLog(db, clock, alerts);
         camel.getRegistry().bind("errorLog", errors);
         camel.getRegistry().bind("deadLetters", new DeadLetters(db, errors, alerts, clock));
-        camel.getRegistry().bind("databaseHealth", new DatabaseHealth(db, alerts));
+        DatabaseHealth health = new DatabaseHealth(db, clock, healthHistory, alerts);
+        camel.getRegistry().bind("databaseHealth", health);
+        camel.getRegistry().bind("errorStats", new ErrorStats(errors, clock, publicBaseUrl, defaultHours, maxDays, groupRows));
+        camel.getRegistry().bind("dbStats", new DbStats(db, health, clock, criticalAfter));
     }
 
     /** hub.alerts.spool-file; empty = beside the SQLite database (under data/), none on PostgreSQL (memory only). */

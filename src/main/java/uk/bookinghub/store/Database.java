@@ -250,6 +250,24 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /**
+     * The connection pool now (HikariCP's pool MXBean, read without JMX): connections in use
+     * ({@code active}), {@code idle}, {@code total}, the {@code max}imum, and threads {@code waiting}
+     * for one (more than zero for long means the pool or the database is the bottleneck).
+     */
+    public java.util.Map<String, Object> poolStats() {
+        java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("name", dataSource.getPoolName());
+        com.zaxxer.hikari.HikariPoolMXBean pool = dataSource.getHikariPoolMXBean();
+        out.put("active", pool == null ? null : pool.getActiveConnections());
+        out.put("idle", pool == null ? null : pool.getIdleConnections());
+        out.put("total", pool == null ? null : pool.getTotalConnections());
+        out.put("max", dataSource.getMaximumPoolSize());
+        out.put("waiting", pool == null ? null : pool.getThreadsAwaitingConnection());
+        out.put("connectionTimeoutMs", dataSource.getConnectionTimeout());
+        return out;
+    }
+
     /** A round trip to the database; throws when it is unreachable. */
     public void ping() {
         read("pinging the database", c -> {

@@ -85,6 +85,7 @@ abstract class ApiDoorTest {
         objectsOfA.put("id:/api/appointments", scalar("select id from appointments"));
         objectsOfA.put("clientKey", "door-alpha");
         objectsOfA.put("id:/api/dead-letters", "1");
+        objectsOfA.put("fingerprint", "0123456789abcdef"); // an error group (admin only: nobody's object)
     }
 
     @AfterAll

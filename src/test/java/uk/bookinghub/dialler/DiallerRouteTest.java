@@ -44,9 +44,7 @@ abstract class DiallerRouteTest {
 
     static final String VAPI_KEY = "vapi-private-test-key";
     /** Always inside the window (the rules' own edges are unit-tested in CallingRulesTest). */
-    static final String ALWAYS_OPEN = "\"windows\":{\"mon\":[[\"00:00\",\"23:59:59\"]],\"tue\":[[\"00:00\",\"23:59:59\"]],\"wed\":[[\"00:00\",\"23:59:59\"]],"
-            + "\"thu\":[[\"00:00\",\"23:59:59\"]],\"fri\":[[\"00:00\",\"23:59:59\"]],\"sat\":[[\"00:00\",\"23:59:59\"]],\"sun\":[[\"00:00\",\"23:59:59\"]]},"
-            + "\"skipBankHolidays\":false";
+    static final String ALWAYS_OPEN = RunningHub.CALLING_ALWAYS_OPEN;
     private static final AtomicInteger NEXT = new AtomicInteger(500);
     private TestDatabase db;
     private RunningHub hub;
@@ -61,13 +59,7 @@ abstract class DiallerRouteTest {
     void start() {
         db = TestDatabase.create(kind());
         vapi = VapiStub.start(VAPI_KEY);
-        Map<String, String> o = new LinkedHashMap<>();
-        o.put("vapi.private-key", VAPI_KEY);
-        o.put("vapi.base-url", vapi.baseUrl());
-        o.put("vapi.assistant-id", "asst-default");
-        o.put("vapi.phone-number-id", "pn-default");
-        o.put("hub.dialler.call-timeout-seconds", "3");
-        o.put("hub.dialler.reconcile-ms", "500");
+        Map<String, String> o = new LinkedHashMap<>(RunningHub.diallingTo(vapi, VAPI_KEY, 3));
         hub = RunningHub.start(db.hubUrl(), o);
         key = hub.onboard("{\"businessName\":\"Leeds Plumbing\",\"email\":\"office@leeds.example\",\"phone\":\"0113 496 0000\","
                 + "\"vapiAssistantId\":\"asst-leeds\",\"vapiPhoneNumberId\":\"pn-leeds\"}");
@@ -434,6 +426,7 @@ abstract class DiallerRouteTest {
         exec("update leads set status = 'queued' where id = " + other);
         RouteTicks.await(hub.camel(), "dialler", 3);
         assertThat(vapi.callsTo(raced)).isEmpty();
-        assertThat(one("select count(*) from error_log where message like '%lead " + other + "%'")).isEqualTo("0");
+        // (its old placed attempt has no end-of-call report: that is a vapi error of its own, not a reservation error)
+        assertThat(one("select count(*) from error_log where service = 'dialler' and message like '%lead " + other + "%'")).isEqualTo("0");
     }
 }

@@ -82,6 +82,27 @@ public final class RunningHub implements AutoCloseable {
         return o;
     }
 
+    /** A client's calling windows open all day, every day (the rules' own edges are CallingRulesTest's): {@code "calling":{...}} members. */
+    public static final String CALLING_ALWAYS_OPEN = "\"windows\":{\"mon\":[[\"00:00\",\"23:59:59\"]],\"tue\":[[\"00:00\",\"23:59:59\"]],"
+            + "\"wed\":[[\"00:00\",\"23:59:59\"]],\"thu\":[[\"00:00\",\"23:59:59\"]],\"fri\":[[\"00:00\",\"23:59:59\"]],"
+            + "\"sat\":[[\"00:00\",\"23:59:59\"]],\"sun\":[[\"00:00\",\"23:59:59\"]]},\"skipBankHolidays\":false";
+
+    /**
+     * The settings that point a hub's dialler at a Vapi stand-in (hub-wide assistant {@code asst-default},
+     * number {@code pn-default}), a dialled call with no end-of-call report after {@code callTimeoutSeconds}
+     * being marked unknown (checked every 500 ms).
+     */
+    public static Map<String, String> diallingTo(VapiStub vapi, String privateKey, int callTimeoutSeconds) {
+        Map<String, String> o = new java.util.LinkedHashMap<>();
+        o.put("vapi.private-key", privateKey);
+        o.put("vapi.base-url", vapi.baseUrl());
+        o.put("vapi.assistant-id", "asst-default");
+        o.put("vapi.phone-number-id", "pn-default");
+        o.put("hub.dialler.call-timeout-seconds", String.valueOf(callTimeoutSeconds));
+        o.put("hub.dialler.reconcile-ms", "500");
+        return o;
+    }
+
     public CamelContext camel() {
         return main.getCamelContext();
     }

@@ -1,0 +1,11 @@
+package db.sqlite;
+
+import uk.bookinghub.store.ErrorCountsMigration;
+
+/** The error log's roll-up (error_counts), filled from the rows already logged. */
+public class V12__error_counts extends ErrorCountsMigration {
+    @Override
+    protected boolean postgres() {
+        return false;
+    }
+}
