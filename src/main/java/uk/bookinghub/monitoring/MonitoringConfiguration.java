@@ -8,7 +8,6 @@ import uk.bookinghub.Wiring;
 import uk.bookinghub.alerts.AlertDelivery;
 import uk.bookinghub.alerts.Alerts;
 import uk.bookinghub.store.Database;
-import uk.bookinghub.store.Dialect;
 
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -88,7 +87,7 @@ public class MonitoringConfiguration implements CamelConfiguration {
         if (spoolFile != null && !spoolFile.isBlank()) {
             return Path.of(spoolFile.trim());
         }
-        if (db.dialect() == Dialect.SQLITE && db.url().sqliteFile() != null) {
+        if (db.url().sqliteFile() != null) {
             Path f = db.url().sqliteFile().toAbsolutePath();
             return f.resolveSibling(f.getFileName() + ".alerts-spool.jsonl");
         }

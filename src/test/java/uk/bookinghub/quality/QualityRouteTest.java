@@ -225,6 +225,17 @@ abstract class QualityRouteTest {
         assertThat(abandoned.get("period").asText()).isEqualTo("24h");
         assertThat(abandoned.get("count").asInt()).isEqualTo(1);
         assertThat(firstRun.get("paused")).extracting(JsonNode::asText).containsExactly(CLIENT);
+        // each firing condition is an alert of its own group (the alert engine: GET /api/admin/alerts)
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+            JsonNode alerts = Jsons.read(hub.get("/api/admin/alerts?state=firing&limit=1000", "Authorization", "Bearer " + RunningHub.ADMIN_TOKEN).body());
+            Set<String> groups = new TreeSet<>();
+            alerts.get("alerts").forEach(x -> {
+                if (x.get("group").asText().startsWith("quality:")) {
+                    groups.add(x.get("group").asText());
+                }
+            });
+            return groups.equals(firing);
+        });
     }
 
     @Test
