@@ -78,6 +78,8 @@ public final class Alerts implements AlertSink, AutoCloseable {
     private final Map<String, MemoryAlert> memory = new HashMap<>();
     /** When this hub's database alert last resolved: signals raised before it are consequences of the outage. */
     private Instant databaseBackAt;
+    /** How long after the database is back a failure that names the outage is still put down to it. */
+    private static final Duration SETTLE_AFTER_DATABASE = Duration.ofMinutes(1);
     private volatile Supplier<Map<String, Object>> outbox;
     private volatile Instant lastEvaluation = Instant.EPOCH;
     private volatile Instant lastEvaluationDone;
@@ -189,6 +191,12 @@ public final class Alerts implements AlertSink, AutoCloseable {
             inhibited(sig, "raised while the database was down (its own alert covered it)");
             return;
         }
+        if (sig.active && databaseBackAt != null && sig.first.isBefore(databaseBackAt.plus(SETTLE_AFTER_DATABASE)) && causedByDatabase(sig.s)) {
+            // work that was already failing on the outage finishes (retries exhausted, a batch ends) just after
+            // the database is back: the database's alert covered it
+            inhibited(sig, "a failure of the database outage that ended at " + databaseBackAt);
+            return;
+        }
         try {
             AlertStore.Row r = store.latest(key);
             boolean firing = r != null && "firing".equals(r.state());
@@ -233,6 +241,12 @@ public final class Alerts implements AlertSink, AutoCloseable {
      */
     private void inhibited(Signal sig, String why) {
         LOG.warn("[ALERTS] not announced, {}: {} ({})", why, sig.s.title(), sig.s.groupKey());
+    }
+
+    /** Whether a signal says it failed because the database could not be reached. */
+    private static boolean causedByDatabase(AlertSignal s) {
+        String d = (s.title() == null ? "" : s.title()) + " " + (s.detail() == null ? "" : s.detail());
+        return d.contains("DatabaseUnavailableException") || d.contains("database unavailable");
     }
 
     private static boolean isDatabaseDown(Throwable e) {
