@@ -9,7 +9,6 @@ import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -125,7 +124,6 @@ abstract class AuthRouteTest {
     void anApiKeyGetsATokenThatOpensEveryClientEndpoint() throws Exception {
         HttpResponse<String> r = hub.post("/api/auth/token", null, "", "X-API-Key", keyA);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(r.headers().firstValue("Cache-Control")).hasValue("no-store");
         JsonNode body = Jsons.read(r.body());
         assertThat(body.get("tokenType").asText()).isEqualTo("Bearer");
         assertThat(body.get("expiresIn").asInt()).isEqualTo(900);
@@ -229,7 +227,6 @@ abstract class AuthRouteTest {
     void aRevokedKeyAndItsTokensStopAtOnceOnEveryInstance() {
         HttpResponse<String> created = hub.post("/api/clients/me/api-keys", null, "", "X-API-Key", keyA);
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        assertThat(created.headers().firstValue("Cache-Control")).hasValue("no-store");
         String key2 = Jsons.read(created.body()).get("apiKey").asText();
         String prefix2 = Jsons.read(created.body()).get("prefix").asText();
         assertThat(key2).startsWith(prefix2).startsWith("bh_");
@@ -351,11 +348,7 @@ abstract class AuthRouteTest {
     @Test
     void aKeyFromBeforeTheKeysMigrationKeepsWorking() throws Exception {
         try (TestDatabase old = TestDatabase.create(kind())) {
-            boolean pg = kind() == TestDatabase.Kind.POSTGRESQL;
-            String url = pg ? "jdbc:postgresql://" + TestDatabase.PG_HOST + ":" + TestDatabase.PG_PORT + "/"
-                    + old.hubUrl().substring(old.hubUrl().lastIndexOf('/') + 1) : old.hubUrl();
-            Flyway.configure().dataSource(url, pg ? TestDatabase.PG_USER : null, null)
-                    .locations("classpath:db/common", "classpath:db/" + (pg ? "postgresql" : "sqlite")).target("13").load().migrate();
+            old.migrateTo("13");
             String key = ApiKeys.newKey();
             try (Connection c = old.connect()) {
                 try (PreparedStatement ps = c.prepareStatement("insert into clients (client_key, business_name, contact_email, contact_phone) values (?,?,?,?)")) {
