@@ -252,7 +252,9 @@ public final class ApiCatalog {
             api.setComponents(new io.swagger.v3.oas.models.Components());
         }
         api.getComponents().addSecuritySchemes("apiKey", new SecurityScheme().type(SecurityScheme.Type.APIKEY).in(SecurityScheme.In.HEADER)
-                .name("X-API-Key").description("The client's API key (shown once at onboarding)."));
+                .name("X-API-Key").description("The client's API key (shown once at onboarding, or when the client creates one)."));
+        api.getComponents().addSecuritySchemes("clientToken", new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer").bearerFormat("JWT")
+                .description("Authorization: Bearer <token from POST /api/auth/token>: a short-lived HS256 JWT, accepted wherever apiKey is."));
         api.getComponents().addSecuritySchemes("adminToken", new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")
                 .description("Authorization: Bearer <HUB_ADMIN_TOKEN>."));
         api.getComponents().addSecuritySchemes("vapiSecret", new SecurityScheme().type(SecurityScheme.Type.APIKEY).in(SecurityScheme.In.HEADER)
@@ -279,7 +281,12 @@ public final class ApiCatalog {
             op.setSecurity(new ArrayList<>()); // explicitly open
         } else {
             List<SecurityRequirement> security = new ArrayList<>();
-            e.auth().forEach(a -> security.add(new SecurityRequirement().addList(a)));
+            e.auth().forEach(a -> {
+                security.add(new SecurityRequirement().addList(a));
+                if (a.equals("apiKey") && !e.path().equals("/api/auth/token")) {
+                    security.add(new SecurityRequirement().addList("clientToken")); // the front door takes either
+                }
+            });
             op.setSecurity(security);
         }
         if (e.hasBody() && !e.consumes().isEmpty() && op.getRequestBody() == null) {
@@ -302,7 +309,10 @@ public final class ApiCatalog {
             responses.addApiResponse("401", error("missing or invalid credentials"));
             if (e.auth().contains("twilioSignature") || e.auth().contains("adminToken")) {
                 responses.addApiResponse("403", error(e.auth().contains("twilioSignature") ? "wrong or missing X-Twilio-Signature"
-                        : "the admin API is closed (HUB_ADMIN_TOKEN not set)"));
+                        : e.auth().contains("apiKey") ? "the admin API is closed (HUB_ADMIN_TOKEN not set)"
+                        : "the admin API is closed (HUB_ADMIN_TOKEN not set), or a client's key or token was sent"));
+            } else if (e.auth().contains("apiKey")) {
+                responses.addApiResponse("403", error("the admin token was sent: it is not a client's credential"));
             }
         }
         if (e.path().contains("{")) {

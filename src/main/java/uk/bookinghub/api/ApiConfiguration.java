@@ -20,6 +20,7 @@ import uk.bookinghub.http.JsonReply;
 import uk.bookinghub.messaging.TwilioWebhooks;
 import uk.bookinghub.security.AdminAuth;
 import uk.bookinghub.security.ApiKeys;
+import uk.bookinghub.security.ClientTokens;
 
 /**
  * The front door: every REST route is checked and authenticated by its declaration. Binds
@@ -74,7 +75,8 @@ public class ApiConfiguration implements CamelConfiguration {
             }
         });
         camel.getRegistry().bind("frontDoor", new FrontDoor(catalog, Wiring.need(camel, "adminAuth", AdminAuth.class),
-                Wiring.need(camel, "apiKeys", ApiKeys.class), Wiring.need(camel, "vapiWebhook", VapiWebhook.class), vapiHeader.trim(),
+                Wiring.need(camel, "apiKeys", ApiKeys.class), Wiring.need(camel, "clientTokens", ClientTokens.class),
+                Wiring.need(camel, "vapiWebhook", VapiWebhook.class), vapiHeader.trim(),
                 Wiring.need(camel, "twilioWebhooks", TwilioWebhooks.class)));
     }
 }

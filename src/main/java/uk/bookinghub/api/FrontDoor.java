@@ -16,6 +16,8 @@ import uk.bookinghub.messaging.TwilioWebhooks;
 import uk.bookinghub.security.AdminAuth;
 import uk.bookinghub.security.ApiKeys;
 import uk.bookinghub.security.Caller;
+import uk.bookinghub.security.ClientTokens;
+import uk.bookinghub.security.Credential;
 
 import java.util.Iterator;
 import java.util.List;
@@ -33,9 +35,12 @@ import java.util.Map;
  *       wrongly typed, credentials in the URL: 400 naming the parameter) and left typed in the
  *       exchange property {@code params} ({@link Params}), which handlers take as an argument;</li>
  *   <li>the body's content type against what the endpoint consumes (415);</li>
- *   <li>the caller against the endpoint's auth rules: {@code apiKey} (X-API-Key), {@code adminToken}
- *       (Authorization: Bearer HUB_ADMIN_TOKEN), {@code vapiSecret}, {@code twilioSignature} or
- *       {@code public}; the caller is left in the property {@code caller} (and {@code client});</li>
+ *   <li>the caller against the endpoint's auth rules: {@code apiKey} (X-API-Key, or Authorization:
+ *       Bearer with a client token, a JWT: {@link ClientTokens}), {@code adminToken} (Authorization:
+ *       Bearer HUB_ADMIN_TOKEN), {@code vapiSecret}, {@code twilioSignature} or {@code public}; the
+ *       caller is left in the property {@code caller} (and {@code client}, and for a client the key
+ *       prefix and token id it came with in {@code credential}). The admin token is never a client's
+ *       credential and a client's key or token never opens an admin-only endpoint (403 for both);</li>
  *   <li>a JSON body with a control character (NUL and friends, which PostgreSQL refuses) in a
  *       string: 400 naming the field.</li>
  * </ol>
@@ -68,15 +73,18 @@ public final class FrontDoor implements Processor {
     private final ApiCatalog catalog;
     private final AdminAuth admin;
     private final ApiKeys apiKeys;
+    private final ClientTokens tokens;
     private final VapiWebhook vapi;
     private final String vapiHeader;
     private final TwilioWebhooks twilio;
     private final JsonReply errorReply = JsonReply.error();
 
-    public FrontDoor(ApiCatalog catalog, AdminAuth admin, ApiKeys apiKeys, VapiWebhook vapi, String vapiHeader, TwilioWebhooks twilio) {
+    public FrontDoor(ApiCatalog catalog, AdminAuth admin, ApiKeys apiKeys, ClientTokens tokens, VapiWebhook vapi, String vapiHeader,
+                     TwilioWebhooks twilio) {
         this.catalog = catalog;
         this.admin = admin;
         this.apiKeys = apiKeys;
+        this.tokens = tokens;
         this.vapi = vapi;
         this.vapiHeader = vapiHeader;
         this.twilio = twilio;
@@ -154,6 +162,15 @@ public final class FrontDoor implements Processor {
     private Caller authenticate(ApiEndpoint e, Exchange exchange) {
         Message m = exchange.getMessage();
         List<String> rules = e.auth();
+        String authorization = m.getHeader("Authorization", String.class);
+        String apiKey = m.getHeader("X-API-Key", String.class);
+        // a bearer value is the admin token, or (in the form of a JWT) a client's token: the admin token is
+        // compared first, so an admin token that happens to have two dots stays the admin token
+        boolean adminToken = admin.isAdminToken(authorization);
+        String clientToken = adminToken ? null : AdminAuth.bearer(authorization);
+        if (clientToken != null && !ClientTokens.looksLikeJwt(clientToken)) {
+            clientToken = null;
+        }
         // with several rules, the credential that was sent decides which one applies
         for (String key : rules) {
             Rule rule = Rule.of(key);
@@ -162,16 +179,17 @@ public final class FrontDoor implements Processor {
                     return Caller.ANONYMOUS;
                 }
                 case ADMIN_TOKEN -> {
-                    String auth = m.getHeader("Authorization", String.class);
-                    if (auth != null && !auth.isBlank()) {
-                        admin.check(auth);
+                    if (present(authorization) && clientToken == null) {
+                        admin.check(authorization);
                         return Caller.ADMIN;
                     }
                 }
                 case API_KEY -> {
-                    String key1 = m.getHeader("X-API-Key", String.class);
-                    if (key1 != null && !key1.isBlank()) {
-                        return Caller.of(apiKeys.authenticate(key1));
+                    if (present(apiKey)) {
+                        return client(exchange, apiKeys.authenticate(apiKey));
+                    }
+                    if (clientToken != null) {
+                        return client(exchange, tokens.authenticate(clientToken));
                     }
                 }
                 case VAPI_SECRET -> {
@@ -184,21 +202,41 @@ public final class FrontDoor implements Processor {
                 }
             }
         }
+        if (rules.contains(Rule.API_KEY.key) && present(authorization)) {
+            // a client endpoint: the admin token is known but not a client (403); any other bearer value is not a credential here
+            if (adminToken) {
+                throw new HttpProblem(403, "client endpoint: send X-API-Key or Authorization: Bearer <client token>; the admin token is not a client's credential");
+            }
+            throw HttpProblem.unauthorized("Authorization on this endpoint takes a client token (Bearer <JWT from POST /api/auth/token>); or send X-API-Key");
+        }
         if (rules.size() == 1 && rules.get(0).equals(Rule.ADMIN_TOKEN.key)) {
-            // an admin-only endpoint: a client's valid API key is known but not allowed (403); a wrong one is a 401
-            String clientKey = m.getHeader("X-API-Key", String.class);
-            if (clientKey != null && !clientKey.isBlank()) {
-                apiKeys.authenticate(clientKey);
+            // an admin-only endpoint: a client's valid API key or token is known but not allowed (403); a wrong one is a 401
+            if (present(apiKey)) {
+                apiKeys.authenticate(apiKey);
                 throw new HttpProblem(403, "admin only: send Authorization: Bearer <admin token>; a client's API key does not open this endpoint");
+            }
+            if (clientToken != null) {
+                tokens.authenticate(clientToken);
+                throw new HttpProblem(403, "admin only: send Authorization: Bearer <admin token>; a client's token does not open this endpoint");
             }
             admin.check(null);
         }
         throw HttpProblem.unauthorized("missing credentials: send " + String.join(" or ", rules.stream().map(FrontDoor::credential).toList()));
     }
 
+    private static boolean present(String header) {
+        return header != null && !header.isBlank();
+    }
+
+    /** A client admitted by its key or token: the credential (key prefix, token id) is left in the property {@code credential}. */
+    private static Caller client(Exchange exchange, Credential credential) {
+        exchange.setProperty("credential", credential);
+        return Caller.of(credential.client());
+    }
+
     private static String credential(String rule) {
         return switch (Rule.of(rule)) {
-            case API_KEY -> "X-API-Key: <your API key>";
+            case API_KEY -> "X-API-Key: <your API key> (or Authorization: Bearer <token from POST /api/auth/token>)";
             case ADMIN_TOKEN -> "Authorization: Bearer <admin token>";
             default -> rule;
         };

@@ -18,9 +18,10 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * SQL for {@code clients} and {@code api_keys}. Look-ups that webhooks make on every request
- * (by client key, Vapi assistant id, Vapi phone number id) are cached for a short time; only
- * hits are cached, so a client onboarded on another instance is found at once.
+ * SQL for {@code clients}, and the first {@code api_keys} row of a client, written with it at
+ * onboarding (the keys themselves are {@code uk.bookinghub.security.ApiKeyStore}'s). Look-ups that
+ * webhooks make on every request (by client key, Vapi assistant id, Vapi phone number id) are cached
+ * for a short time; only hits are cached, so a client onboarded on another instance is found at once.
  */
 public final class ClientStore {
 
@@ -132,20 +133,6 @@ public final class ClientStore {
 
     public Optional<Client> byId(long id) {
         return cached("id:" + id, "id", id);
-    }
-
-    /** The active client owning this API key hash (keys revoked are ignored). */
-    public Optional<Client> byApiKeyHash(String keyHash) {
-        return db.read("checking an API key", conn -> {
-            try (PreparedStatement ps = conn.prepareStatement("select c.id from api_keys k join clients c on c.id = k.client_id "
-                    + "where k.key_hash = ? and k.revoked_at is null and c.active = ?")) {
-                ps.setString(1, keyHash);
-                ps.setBoolean(2, true);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(rs.getLong(1)) : Optional.<Long>empty();
-                }
-            }
-        }).flatMap(id -> cached("id:" + id, "id", id));
     }
 
     private Optional<Client> cached(String cacheKey, String column, Object value) {

@@ -84,6 +84,7 @@ abstract class ApiDoorTest {
         assertThat(booked.body()).contains("Booked");
         objectsOfA.put("id:/api/appointments", scalar("select id from appointments"));
         objectsOfA.put("clientKey", "door-alpha");
+        objectsOfA.put("prefix", keyA.substring(0, 10)); // A's API key, as its listing names it
         objectsOfA.put("id:/api/dead-letters", "1");
         objectsOfA.put("fingerprint", "0123456789abcdef"); // an error group (admin only: nobody's object)
     }
