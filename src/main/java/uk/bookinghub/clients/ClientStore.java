@@ -25,7 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ClientStore {
 
     private static final String COLUMNS = "id, client_key, business_name, contact_email, contact_phone, industry, services, "
-            + "timezone, vapi_assistant_id, vapi_phone_number_id, created_at, country, booking_link, sms_from_number, messaging_service_sid";
+            + "timezone, vapi_assistant_id, vapi_phone_number_id, created_at, country, booking_link, sms_from_number, messaging_service_sid, tier";
 
     private record Cached(Client client, long expiresAtNanos) {
     }
@@ -48,7 +48,7 @@ public final class ClientStore {
             long id;
             try (PreparedStatement ps = conn.prepareStatement("insert into clients (client_key, business_name, contact_email, contact_phone, "
                     + "industry, services, timezone, vapi_assistant_id, vapi_phone_number_id, created_at, country, recent_contact_skip_days, "
-                    + "recent_contact_warn_days, booking_link, sms_from_number, messaging_service_sid) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    + "recent_contact_warn_days, booking_link, sms_from_number, messaging_service_sid, tier) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     Statement.RETURN_GENERATED_KEYS)) {
                 ps.setString(1, c.clientKey());
                 ps.setString(2, c.businessName());
@@ -66,6 +66,7 @@ public final class ClientStore {
                 ps.setString(14, c.messaging().bookingLink());
                 ps.setString(15, c.messaging().smsFromNumber());
                 ps.setString(16, c.messaging().messagingServiceSid());
+                ps.setString(17, c.tier().key());
                 ps.executeUpdate();
                 try (ResultSet keys = ps.getGeneratedKeys()) {
                     keys.next();
@@ -80,7 +81,7 @@ public final class ClientStore {
                 ps.executeUpdate();
             }
             return Optional.of(new Client(id, c.clientKey(), c.businessName(), c.email(), c.phone(), c.industry(), c.services(),
-                    c.timezone(), c.vapiAssistantId(), c.vapiPhoneNumberId(), c.createdAt(), c.country(), c.messaging()));
+                    c.timezone(), c.vapiAssistantId(), c.vapiPhoneNumberId(), c.createdAt(), c.country(), c.messaging(), c.tier()));
         });
     }
 
@@ -103,6 +104,19 @@ public final class ClientStore {
             }
         });
         cache.clear();
+    }
+
+    /** A client's tier; this instance's cache forgets the old one at once (others see it at the client's next API-key check). */
+    public boolean updateTier(long clientId, Tier tier) {
+        int changed = db.inTransaction("changing a client's tier", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update clients set tier = ? where id = ?")) {
+                ps.setString(1, tier.key());
+                ps.setLong(2, clientId);
+                return ps.executeUpdate();
+            }
+        });
+        cache.clear();
+        return changed == 1;
     }
 
     public boolean clientKeyTaken(String clientKey) {
@@ -134,18 +148,32 @@ public final class ClientStore {
         return cached("id:" + id, "id", id);
     }
 
-    /** The active client owning this API key hash (keys revoked are ignored). */
+    private record KeyOwner(long id, String tier) {
+    }
+
+    /**
+     * The active client owning this API key hash (keys revoked are ignored). The key's row is read on
+     * every call, with the client's tier: a cached client whose tier changed (an admin, on any
+     * instance) is read again, so a tier change applies to the client's next request everywhere.
+     */
     public Optional<Client> byApiKeyHash(String keyHash) {
         return db.read("checking an API key", conn -> {
-            try (PreparedStatement ps = conn.prepareStatement("select c.id from api_keys k join clients c on c.id = k.client_id "
+            try (PreparedStatement ps = conn.prepareStatement("select c.id, c.tier from api_keys k join clients c on c.id = k.client_id "
                     + "where k.key_hash = ? and k.revoked_at is null and c.active = ?")) {
                 ps.setString(1, keyHash);
                 ps.setBoolean(2, true);
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(rs.getLong(1)) : Optional.<Long>empty();
+                    return rs.next() ? Optional.of(new KeyOwner(rs.getLong(1), rs.getString(2))) : Optional.<KeyOwner>empty();
                 }
             }
-        }).flatMap(id -> cached("id:" + id, "id", id));
+        }).flatMap(owner -> {
+            Optional<Client> c = cached("id:" + owner.id(), "id", owner.id());
+            if (c.isPresent() && !c.get().tier().key().equals(owner.tier())) {
+                cache.remove("id:" + owner.id());
+                c = cached("id:" + owner.id(), "id", owner.id());
+            }
+            return c;
+        });
     }
 
     private Optional<Client> cached(String cacheKey, String column, Object value) {
@@ -179,13 +207,14 @@ public final class ClientStore {
         return new Client(rs.getLong("id"), rs.getString("client_key"), rs.getString("business_name"), rs.getString("contact_email"),
                 rs.getString("contact_phone"), rs.getString("industry"), services, rs.getString("timezone"),
                 rs.getString("vapi_assistant_id"), rs.getString("vapi_phone_number_id"), created, rs.getString("country"),
-                new Client.Messaging(rs.getString("booking_link"), rs.getString("sms_from_number"), rs.getString("messaging_service_sid")));
+                new Client.Messaging(rs.getString("booking_link"), rs.getString("sms_from_number"), rs.getString("messaging_service_sid")),
+                Tier.stored(rs.getString("tier")));
     }
 
     /** What onboarding validated, ready to insert. */
     public record NewClient(String clientKey, String businessName, String email, String phone, String industry,
                             List<String> services, String timezone, String vapiAssistantId, String vapiPhoneNumberId,
                             Instant createdAt, String country, int recentContactSkipDays, int recentContactWarnDays,
-                            Client.Messaging messaging) {
+                            Client.Messaging messaging, Tier tier) {
     }
 }
