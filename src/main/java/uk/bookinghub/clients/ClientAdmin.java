@@ -53,11 +53,10 @@ public final class ClientAdmin {
         if (!problems.isEmpty()) {
             throw HttpProblem.badRequest("invalid client change", Map.of("fields", problems));
         }
-        if (tier != client.tier()) {
-            clients.updateTier(client.id(), tier);
-            LOG.info("[RATE LIMIT] client {}: tier {} -> {} (admin); its limits change with its next request", client.clientKey(),
-                    client.tier().key(), tier.key());
-        }
+        // written whatever this instance's cache says: another instance may have changed it a moment ago
+        clients.updateTier(client.id(), tier);
+        LOG.info("[RATE LIMIT] client {}: tier set to {} by an admin (was {} here); its limits change with its next request",
+                client.clientKey(), tier.key(), client.tier().key());
         return ClientView.of(clients.byKey(key).orElseThrow(() -> HttpProblem.notFound("no client " + key)));
     }
 }

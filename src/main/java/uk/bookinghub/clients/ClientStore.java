@@ -107,8 +107,8 @@ public final class ClientStore {
     }
 
     /** A client's tier; this instance's cache forgets the old one at once (others see it at the client's next API-key check). */
-    public boolean updateTier(long clientId, Tier tier) {
-        int changed = db.inTransaction("changing a client's tier", c -> {
+    public void updateTier(long clientId, Tier tier) {
+        db.inTransaction("changing a client's tier", c -> {
             try (PreparedStatement ps = c.prepareStatement("update clients set tier = ? where id = ?")) {
                 ps.setString(1, tier.key());
                 ps.setLong(2, clientId);
@@ -116,7 +116,6 @@ public final class ClientStore {
             }
         });
         cache.clear();
-        return changed == 1;
     }
 
     public boolean clientKeyTaken(String clientKey) {
