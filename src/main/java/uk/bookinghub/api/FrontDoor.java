@@ -89,13 +89,13 @@ public final class FrontDoor implements Processor {
 
     public FrontDoor(ApiCatalog catalog, AdminAuth admin, ApiKeys apiKeys, VapiWebhook vapi, String vapiHeader, TwilioWebhooks twilio,
                      RateLimits limits) {
-        this.limits = limits;
         this.catalog = catalog;
         this.admin = admin;
         this.apiKeys = apiKeys;
         this.vapi = vapi;
         this.vapiHeader = vapiHeader;
         this.twilio = twilio;
+        this.limits = limits;
     }
 
     @Override
