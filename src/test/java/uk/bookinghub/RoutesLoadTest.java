@@ -49,7 +49,7 @@ class RoutesLoadTest {
             Map.entry("analytics.camel.yaml", Set.of("analytics-record", "analytics-reconcile", "analytics-reconcile-run", "analytics-reconcile-now",
                     "analytics-metrics", "analytics-trend", "analytics-outcomes", "analytics-campaigns", "analytics-weekly-report", "analytics-rebuild",
                     "analytics-export", "analytics-weekly-reports", "analytics-weekly-reports-run", "analytics-weekly-reports-run-now")),
-            Map.entry("clients.camel.yaml", Set.of("clients-onboard", "clients-me")),
+            Map.entry("clients.camel.yaml", Set.of("clients-onboard", "clients-me", "clients-update")),
             Map.entry("auth.camel.yaml", Set.of("auth-token", "api-keys-list", "api-keys-create", "api-keys-revoke")),
             Map.entry("monitoring.camel.yaml", Set.of("health", "monitor-tenant-resolution", "monitor-vapi-messages", "error-stats", "error-stats-group",
                     "db-stats", "db-health", "dead-letter-store")),
@@ -68,7 +68,7 @@ class RoutesLoadTest {
                     "dialler-status", "dialler-resume")),
             Map.entry("quality.camel.yaml", Set.of("quality", "quality-run", "quality-run-now", "quality-admin-list", "quality-client-list")),
             Map.entry("error-handling.camel.yaml", Set.of()),
-            Map.entry("front-door.camel.yaml", Set.of("api-description")));
+            Map.entry("front-door.camel.yaml", Set.of("api-description", "front-door-rate-limit-sweep")));
 
     static final long BODY_IDLE_MS = 1000;
 

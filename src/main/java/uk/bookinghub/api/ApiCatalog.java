@@ -325,6 +325,10 @@ public final class ApiCatalog {
             responses.addApiResponse("408", error("the body stopped arriving (nothing for hub.http.body-idle-timeout-ms); the connection is closed"));
             responses.addApiResponse("413", error("the body (its declared Content-Length) is over this endpoint's limit"));
         }
+        if (!e.auth().equals(List.of("adminToken"))) {
+            responses.addApiResponse("429", error("over a rate limit (README \"Rate limits\"): a client's requests a minute or imports a day, "
+                    + "or requests without valid credentials from this address; Retry-After says when to try again"));
+        }
         responses.addApiResponse("414", error("the request line (method and URL) is over " + uk.bookinghub.http.ServerLimits.MAX_REQUEST_LINE + " bytes"));
         responses.addApiResponse("503", error("the database is unavailable; nothing was stored, retry (Retry-After)"));
         op.setResponses(responses);

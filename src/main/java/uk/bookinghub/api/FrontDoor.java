@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
+import org.apache.camel.component.platform.http.vertx.HttpMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,6 +13,7 @@ import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.http.Json;
 import uk.bookinghub.http.JsonReply;
 import uk.bookinghub.http.Upload;
+import uk.bookinghub.limits.RateLimits;
 import uk.bookinghub.messaging.TwilioWebhooks;
 import uk.bookinghub.security.AdminAuth;
 import uk.bookinghub.security.ApiKeys;
@@ -41,6 +43,14 @@ import java.util.Map;
  *       caller is left in the property {@code caller} (and {@code client}, and for a client the key
  *       prefix and token id it came with in {@code credential}). The admin token is never a client's
  *       credential and a client's key or token never opens an admin-only endpoint (403 for both);</li>
+ *   <li>the rate limits ({@link RateLimits}): an address whose budget for requests without valid
+ *       credentials is spent is answered 429 before its credentials are checked; a refused credential
+ *       takes one from that budget; a client takes one from its tier's budget a minute, a public
+ *       request (not the health probe) one from its address's, a webhook one from its address's
+ *       ceiling when there is one; an import also one from the client's daily imports, once every
+ *       other check has passed. The answer, whatever it is, carries {@code RateLimit-Limit},
+ *       {@code RateLimit-Remaining} and {@code RateLimit-Reset} for the budget it took from (and
+ *       {@code Retry-After} on a 429);</li>
  *   <li>a JSON body with a control character (NUL and friends, which PostgreSQL refuses) in a
  *       string: 400 naming the field.</li>
  * </ol>
@@ -77,10 +87,14 @@ public final class FrontDoor implements Processor {
     private final VapiWebhook vapi;
     private final String vapiHeader;
     private final TwilioWebhooks twilio;
+    private final RateLimits limits;
     private final JsonReply errorReply = JsonReply.error();
 
+    /** Public endpoints that are health probes (load balancers poll them): not counted against an address. */
+    private static final java.util.Set<String> PROBES = java.util.Set.of("/health");
+
     public FrontDoor(ApiCatalog catalog, AdminAuth admin, ApiKeys apiKeys, ClientTokens tokens, VapiWebhook vapi, String vapiHeader,
-                     TwilioWebhooks twilio) {
+                     TwilioWebhooks twilio, RateLimits limits) {
         this.catalog = catalog;
         this.admin = admin;
         this.apiKeys = apiKeys;
@@ -88,6 +102,7 @@ public final class FrontDoor implements Processor {
         this.vapi = vapi;
         this.vapiHeader = vapiHeader;
         this.twilio = twilio;
+        this.limits = limits;
     }
 
     @Override
@@ -95,6 +110,9 @@ public final class FrontDoor implements Processor {
         try {
             admit(exchange);
         } catch (RuntimeException refused) {
+            if (refused instanceof RateLimits.Refused r) {
+                rateLimitHeaders(exchange, r.quota(), r.retryAfterSeconds());
+            }
             exchange.setProperty(Exchange.EXCEPTION_CAUGHT, refused);
             errorReply.process(exchange);
             exchange.removeProperty(Exchange.EXCEPTION_CAUGHT);
@@ -114,7 +132,7 @@ public final class FrontDoor implements Processor {
         String rawQuery = m.getHeader(Exchange.HTTP_RAW_QUERY, String.class);
         ApiEndpoint.refuseCredentials(rawQuery);
         // then who is calling: an unauthenticated request learns nothing about parameters or bodies
-        Caller caller = authenticate(e, exchange);
+        Caller caller = authenticateWithinLimits(e, exchange);
         String uri = m.getHeader(Exchange.HTTP_URI, String.class);
         String rawPath = uri == null ? "" : uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
         ApiEndpoint.refuseDotSegments(rawPath);
@@ -135,6 +153,72 @@ public final class FrontDoor implements Processor {
         exchange.setProperty("params", params);
         if (e.hasBody() && !e.tolerantBody() && e.consumes().contains("application/json")) {
             controlCharacters(m.getBody());
+        }
+        if (caller.client() != null && e.streamed()) {
+            // an upload is an import: one of the client's imports a day, whatever its size (its answer keeps the minute's headers)
+            limits.importStarted(caller.client());
+        }
+    }
+
+    /**
+     * The caller (see {@link #authenticate}) within the rate limits: an address with its budget for
+     * requests without valid credentials spent is refused before anything is checked; a refused
+     * credential (401, 403) takes one from that budget (429 once it is spent); then the caller's own
+     * budget: a client's by its tier, an anonymous caller's (a public endpoint other than a probe) by
+     * its address, a partner webhook's by its address when that ceiling is on; admin is not limited.
+     */
+    private Caller authenticateWithinLimits(ApiEndpoint e, Exchange exchange) {
+        boolean open = e.auth().contains(Rule.PUBLIC.key);
+        if (!open) {
+            limits.notSpent(() -> address(exchange));
+        }
+        Caller caller;
+        try {
+            caller = authenticate(e, exchange);
+        } catch (HttpProblem refused) {
+            if (refused.status() == 401 || refused.status() == 403) {
+                rateLimitHeaders(exchange, limits.anonymous(address(exchange)), 0);
+            }
+            throw refused;
+        }
+        RateLimits.Quota quota = null;
+        if (caller.client() != null) {
+            quota = limits.client(caller.client());
+        } else if (caller.partner() != null) {
+            quota = limits.webhooksLimited() ? limits.webhook(address(exchange), caller.partner()) : null;
+        } else if (!caller.admin() && !PROBES.contains(e.path())) {
+            quota = limits.anonymous(address(exchange));
+        }
+        if (quota != null) {
+            rateLimitHeaders(exchange, quota, 0);
+        }
+        return caller;
+    }
+
+    /** The caller's IP address, as the connection shows it. */
+    static String address(Exchange exchange) {
+        if (exchange.getIn() instanceof HttpMessage http && http.getRequest().remoteAddress() != null) {
+            return http.getRequest().remoteAddress().hostAddress();
+        }
+        return "unknown";
+    }
+
+    /**
+     * The {@code RateLimit-*} headers (and {@code Retry-After} when {@code retryAfter > 0}) written on
+     * the HTTP response itself, so that they stay whatever the handler does with the message's headers
+     * (the handlers clear them before answering).
+     */
+    static void rateLimitHeaders(Exchange exchange, RateLimits.Quota q, long retryAfter) {
+        java.util.function.BiConsumer<String, String> put = exchange.getIn() instanceof HttpMessage http
+                ? (name, value) -> http.getResponse().putHeader(name, value)
+                : (name, value) -> exchange.getMessage().setHeader(name, value);
+        if (q != null) {
+            put.accept("RateLimit-Limit", Long.toString(q.limit()));
+            put.accept("RateLimit-Remaining", Long.toString(q.remaining()));
+            put.accept("RateLimit-Reset", Long.toString(q.resetSeconds()));
+        }
+        if (retryAfter > 0) {
+            put.accept("Retry-After", Long.toString(retryAfter));
         }
     }
 

@@ -26,7 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ClientStore {
 
     private static final String COLUMNS = "id, client_key, business_name, contact_email, contact_phone, industry, services, "
-            + "timezone, vapi_assistant_id, vapi_phone_number_id, created_at, country, booking_link, sms_from_number, messaging_service_sid";
+            + "timezone, vapi_assistant_id, vapi_phone_number_id, created_at, country, booking_link, sms_from_number, messaging_service_sid, tier";
 
     private record Cached(Client client, long expiresAtNanos) {
     }
@@ -49,7 +49,7 @@ public final class ClientStore {
             long id;
             try (PreparedStatement ps = conn.prepareStatement("insert into clients (client_key, business_name, contact_email, contact_phone, "
                     + "industry, services, timezone, vapi_assistant_id, vapi_phone_number_id, created_at, country, recent_contact_skip_days, "
-                    + "recent_contact_warn_days, booking_link, sms_from_number, messaging_service_sid) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    + "recent_contact_warn_days, booking_link, sms_from_number, messaging_service_sid, tier) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     Statement.RETURN_GENERATED_KEYS)) {
                 ps.setString(1, c.clientKey());
                 ps.setString(2, c.businessName());
@@ -67,6 +67,7 @@ public final class ClientStore {
                 ps.setString(14, c.messaging().bookingLink());
                 ps.setString(15, c.messaging().smsFromNumber());
                 ps.setString(16, c.messaging().messagingServiceSid());
+                ps.setString(17, c.tier().key());
                 ps.executeUpdate();
                 try (ResultSet keys = ps.getGeneratedKeys()) {
                     keys.next();
@@ -81,7 +82,7 @@ public final class ClientStore {
                 ps.executeUpdate();
             }
             return Optional.of(new Client(id, c.clientKey(), c.businessName(), c.email(), c.phone(), c.industry(), c.services(),
-                    c.timezone(), c.vapiAssistantId(), c.vapiPhoneNumberId(), c.createdAt(), c.country(), c.messaging()));
+                    c.timezone(), c.vapiAssistantId(), c.vapiPhoneNumberId(), c.createdAt(), c.country(), c.messaging(), c.tier()));
         });
     }
 
@@ -99,6 +100,18 @@ public final class ClientStore {
         db.inTransaction("changing a client's time zone", c -> {
             try (PreparedStatement ps = c.prepareStatement("update clients set timezone = ? where id = ?")) {
                 ps.setString(1, timezone);
+                ps.setLong(2, clientId);
+                return ps.executeUpdate();
+            }
+        });
+        cache.clear();
+    }
+
+    /** A client's tier; this instance's cache forgets the old one at once (others see it at the client's next API-key check). */
+    public void updateTier(long clientId, Tier tier) {
+        db.inTransaction("changing a client's tier", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update clients set tier = ? where id = ?")) {
+                ps.setString(1, tier.key());
                 ps.setLong(2, clientId);
                 return ps.executeUpdate();
             }
@@ -135,6 +148,20 @@ public final class ClientStore {
         return cached("id:" + id, "id", id);
     }
 
+    /**
+     * The active client with this id as an API key's row names it, with the tier read in the same
+     * query: a cached client whose tier changed (an admin, on any instance) is read again, so a tier
+     * change applies to the client's next request everywhere.
+     */
+    public Optional<Client> current(long id, String tier) {
+        Optional<Client> c = cached("id:" + id, "id", id);
+        if (c.isPresent() && tier != null && !c.get().tier().key().equals(tier)) {
+            cache.remove("id:" + id);
+            c = cached("id:" + id, "id", id);
+        }
+        return c;
+    }
+
     private Optional<Client> cached(String cacheKey, String column, Object value) {
         long now = System.nanoTime();
         Cached c = cache.get(cacheKey);
@@ -166,13 +193,14 @@ public final class ClientStore {
         return new Client(rs.getLong("id"), rs.getString("client_key"), rs.getString("business_name"), rs.getString("contact_email"),
                 rs.getString("contact_phone"), rs.getString("industry"), services, rs.getString("timezone"),
                 rs.getString("vapi_assistant_id"), rs.getString("vapi_phone_number_id"), created, rs.getString("country"),
-                new Client.Messaging(rs.getString("booking_link"), rs.getString("sms_from_number"), rs.getString("messaging_service_sid")));
+                new Client.Messaging(rs.getString("booking_link"), rs.getString("sms_from_number"), rs.getString("messaging_service_sid")),
+                Tier.stored(rs.getString("tier")));
     }
 
     /** What onboarding validated, ready to insert. */
     public record NewClient(String clientKey, String businessName, String email, String phone, String industry,
                             List<String> services, String timezone, String vapiAssistantId, String vapiPhoneNumberId,
                             Instant createdAt, String country, int recentContactSkipDays, int recentContactWarnDays,
-                            Client.Messaging messaging) {
+                            Client.Messaging messaging, Tier tier) {
     }
 }

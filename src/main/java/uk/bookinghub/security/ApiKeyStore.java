@@ -20,7 +20,8 @@ import java.util.Optional;
 final class ApiKeyStore {
 
     /** One key as stored: which client, its prefix, when made, last used and revoked (null: never). */
-    public record KeyRow(long id, long clientId, String prefix, Instant createdAt, Instant lastUsedAt, Instant revokedAt) {
+    /** A key's row; {@code tier} is its client's, read with it where the query joins the client (else null). */
+    public record KeyRow(long id, long clientId, String prefix, Instant createdAt, Instant lastUsedAt, Instant revokedAt, String tier) {
         public boolean revoked() {
             return revokedAt != null;
         }
@@ -33,26 +34,20 @@ final class ApiKeyStore {
     private static final String COLUMNS = "k.id, k.client_id, k.key_prefix, k.created_at, k.last_used_at, k.revoked_at";
 
     private final Database db;
-    private final boolean tierColumn;
 
     public ApiKeyStore(Database db) {
         this.db = db;
-        this.tierColumn = db.read("looking for clients.tier", conn -> {
-            try (ResultSet rs = conn.getMetaData().getColumns(null, null, "clients", "tier")) {
-                return rs.next();
-            }
-        });
     }
 
     /** The key with this hash, revoked or not, of an active client. */
     public Optional<KeyRow> byHash(String keyHash) {
-        return one("checking an API key", "select " + COLUMNS + " from api_keys k join clients c on c.id = k.client_id "
+        return one("checking an API key", "select " + COLUMNS + ", c.tier from api_keys k join clients c on c.id = k.client_id "
                 + "where k.key_hash = ? and c.active = ?", keyHash, true);
     }
 
     /** The key named by a token: the prefix within the active client with this client key. */
     public Optional<KeyRow> byClientKeyAndPrefix(String clientKey, String prefix) {
-        return one("checking a token's API key", "select " + COLUMNS + " from api_keys k join clients c on c.id = k.client_id "
+        return one("checking a token's API key", "select " + COLUMNS + ", c.tier from api_keys k join clients c on c.id = k.client_id "
                 + "where c.client_key = ? and k.key_prefix = ? and c.active = ?", clientKey, prefix, true);
     }
 
@@ -135,25 +130,6 @@ final class ApiKeyStore {
         });
     }
 
-    /**
-     * The client's tier ({@code free}, {@code pro}, {@code enterprise}; {@code free} when not set), read
-     * from {@code clients.tier} where the schema has that column, else {@code free} for everyone.
-     */
-    public String tier(long clientId) {
-        if (!tierColumn) {
-            return "free";
-        }
-        return db.read("reading a client's tier", conn -> {
-            try (PreparedStatement ps = conn.prepareStatement("select tier from clients where id = ?")) {
-                ps.setLong(1, clientId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    String t = rs.next() ? rs.getString(1) : null;
-                    return t == null || t.isBlank() ? "free" : t;
-                }
-            }
-        });
-    }
-
     private Optional<KeyRow> one(String what, String sql, Object... args) {
         return db.read(what, conn -> one(conn, sql, args));
     }
@@ -169,6 +145,7 @@ final class ApiKeyStore {
 
     private static KeyRow map(ResultSet rs, Dialect dialect) throws SQLException {
         return new KeyRow(rs.getLong("id"), rs.getLong("client_id"), rs.getString("key_prefix"), dialect.getInstant(rs, "created_at"),
-                dialect.getInstant(rs, "last_used_at"), dialect.getInstant(rs, "revoked_at"));
+                dialect.getInstant(rs, "last_used_at"), dialect.getInstant(rs, "revoked_at"),
+                rs.getMetaData().getColumnCount() > 6 ? rs.getString("tier") : null);
     }
 }

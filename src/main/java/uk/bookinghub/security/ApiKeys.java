@@ -88,7 +88,7 @@ public final class ApiKeys {
     }
 
     private Credential admitted(ApiKeyStore.KeyRow k, String tokenId) {
-        Client client = clients.byId(k.clientId()).orElseThrow(() -> HttpProblem.unauthorized("invalid API key"));
+        Client client = clients.current(k.clientId(), k.tier()).orElseThrow(() -> HttpProblem.unauthorized("invalid API key"));
         Instant now = clock.instant();
         if (k.lastUsedAt() == null || k.lastUsedAt().isBefore(now.minus(LAST_USED_EVERY))) {
             try {
@@ -101,9 +101,9 @@ public final class ApiKeys {
         return new Credential(client, k.prefix(), tokenId);
     }
 
-    /** The client's tier, as its tokens carry it. */
+    /** The client's tier, as its tokens carry it (read with its key on this request). */
     String tier(Client client) {
-        return keys.tier(client.id());
+        return client.tier().key();
     }
 
     /** {@code GET /api/clients/me/api-keys}: every key of the caller's client, revoked ones too, the one in use marked. */
