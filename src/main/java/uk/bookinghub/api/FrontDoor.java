@@ -192,6 +192,9 @@ public final class FrontDoor implements Processor {
         if (quota != null) {
             rateLimitHeaders(exchange, quota, 0);
         }
+        if (caller.client() != null || caller.admin()) {
+            noStore(exchange);
+        }
         return caller;
     }
 
@@ -208,6 +211,17 @@ public final class FrontDoor implements Processor {
      * the HTTP response itself, so that they stay whatever the handler does with the message's headers
      * (the handlers clear them before answering).
      */
+    /**
+     * An authenticated answer (a token, a client's or an admin's data) is kept by no cache or proxy:
+     * {@code Cache-Control: no-store}, written on the response itself (platform-http drops a
+     * Cache-Control message header).
+     */
+    static void noStore(Exchange exchange) {
+        if (exchange.getIn() instanceof HttpMessage http) {
+            http.getResponse().putHeader("Cache-Control", "no-store");
+        }
+    }
+
     static void rateLimitHeaders(Exchange exchange, RateLimits.Quota q, long retryAfter) {
         java.util.function.BiConsumer<String, String> put = exchange.getIn() instanceof HttpMessage http
                 ? (name, value) -> http.getResponse().putHeader(name, value)

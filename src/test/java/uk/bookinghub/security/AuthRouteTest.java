@@ -127,6 +127,7 @@ abstract class AuthRouteTest {
         JsonNode body = Jsons.read(r.body());
         assertThat(body.get("tokenType").asText()).isEqualTo("Bearer");
         assertThat(body.get("expiresIn").asInt()).isEqualTo(900);
+        assertThat(r.headers().firstValue("Cache-Control")).as("no cache keeps a token").hasValue("no-store");
         String token = body.get("token").asText();
 
         SignedJWT jwt = SignedJWT.parse(token);
