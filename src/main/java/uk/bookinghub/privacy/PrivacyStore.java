@@ -138,7 +138,7 @@ final class PrivacyStore {
                 while (rs.next()) {
                     TokenBuffer buffer = new TokenBuffer(Json.MAPPER, false);
                     row.write(rs, buffer);
-                    out.add(Json.MAPPER.readTree(buffer.asParser()));
+                    out.add((JsonNode) Json.MAPPER.readTree(buffer.asParser()));
                 }
             } catch (IOException e) {
                 throw new SQLException("could not read a row of " + table + ": " + e.getMessage(), e);

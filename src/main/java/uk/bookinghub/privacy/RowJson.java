@@ -28,6 +28,7 @@ final class RowJson {
 
     private final Dialect dialect;
     private final String[] labels;
+    private final int[] columns;
     private final String[] names;
     private final char[] kinds;
 
@@ -37,6 +38,7 @@ final class RowJson {
         ResultSetMetaData md = rs.getMetaData();
         int n = md.getColumnCount();
         String[] l = new String[n];
+        int[] col = new int[n];
         String[] nm = new String[n];
         char[] k = new char[n];
         int kept = 0;
@@ -46,11 +48,13 @@ final class RowJson {
                 continue;
             }
             l[kept] = label;
+            col[kept] = i;
             nm[kept] = camel(label);
             k[kept] = label.endsWith("_at") && !TEXT_AT.contains(label) ? 'i' : BOOLEANS.contains(label) ? 'b' : JSON.contains(label) ? 'j' : 'v';
             kept++;
         }
         this.labels = java.util.Arrays.copyOf(l, kept);
+        this.columns = java.util.Arrays.copyOf(col, kept);
         this.names = java.util.Arrays.copyOf(nm, kept);
         this.kinds = java.util.Arrays.copyOf(k, kept);
     }
@@ -70,15 +74,15 @@ final class RowJson {
                     }
                 }
                 case 'b' -> {
-                    boolean b = rs.getBoolean(labels[i]);
+                    boolean b = rs.getBoolean(columns[i]);
                     if (rs.wasNull()) {
                         g.writeNull();
                     } else {
                         g.writeBoolean(b);
                     }
                 }
-                case 'j' -> json(g, rs.getString(labels[i]));
-                default -> value(g, rs.getObject(labels[i]));
+                case 'j' -> json(g, rs.getString(columns[i]));
+                default -> value(g, rs.getObject(columns[i]));
             }
         }
         g.writeEndObject();
