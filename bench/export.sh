@@ -287,7 +287,7 @@ for KIND in $KINDS; do
         got_msgs=$(grep -o '"messages":[0-9]*' <<<"$counts" | cut -d: -f2)
         complete=$(grep -c '"complete":true}$' <<<"$tailtxt" || true)
         marker=$(grep -c 'Other Client Marker' "$file" || true)
-        first_lead=$(head -c 2000000 "$file" | grep -o '"leads":\[{[^{}]*{[^{}]*}[^{}]*}' | head -1 | sed 's/^"leads":\[//' | jq -c '{id, name, phone, attributes}' 2>/dev/null || echo unreadable)
+        first_lead=$(head -c 2000000 "$file" | grep -o '"leads":\[{[^{}]*{[^{}]*}[^{}]*}' | head -1 | sed 's/^"leads":\[//' | jq -c '{id, name, phoneE164, attributes}' 2>/dev/null || echo unreadable)
         ok=$([ "$code" = 200 ] && [ "$complete" = 1 ] && [ "$got_leads" = "$LEADS" ] && [ "$got_calls" = "$CALLS" ] && [ "$got_msgs" = "$MESSAGES" ] \
             && [ "$marker" = 0 ] && [ "$first_lead" != unreadable ] && echo PASS || echo FAIL)
         [ "$ok" = PASS ] || CHECK=FAIL
