@@ -258,7 +258,8 @@ public final class ApiCatalog {
         api.getComponents().addSecuritySchemes("adminToken", new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")
                 .description("Authorization: Bearer <HUB_ADMIN_TOKEN>."));
         api.getComponents().addSecuritySchemes("vapiSecret", new SecurityScheme().type(SecurityScheme.Type.APIKEY).in(SecurityScheme.In.HEADER)
-                .name(vapiHeader).description("The shared secret Vapi sends (VAPI_WEBHOOK_SECRET), compared in constant time."));
+                .name(vapiHeader).description("The shared secret Vapi sends (VAPI_WEBHOOK_SECRET), compared in constant time; or, when "
+                + "VAPI_WEBHOOK_HMAC_SECRET is set, Vapi's HMAC credential (signature and timestamp headers, vapi.webhook.hmac-*)."));
         api.getComponents().addSecuritySchemes("twilioSignature", new SecurityScheme().type(SecurityScheme.Type.APIKEY).in(SecurityScheme.In.HEADER)
                 .name("X-Twilio-Signature").description("Twilio's HMAC-SHA1 of PUBLIC_BASE_URL + path + the sorted form parameters, keyed with TWILIO_AUTH_TOKEN."));
         Schema<?> error = new ObjectSchema().addProperty("error", new StringSchema().description("what was wrong, in words"));

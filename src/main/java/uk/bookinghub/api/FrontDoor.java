@@ -291,7 +291,8 @@ public final class FrontDoor implements Processor {
                     }
                 }
                 case VAPI_SECRET -> {
-                    vapi.authenticate(m.getHeader(vapiHeader, String.class));
+                    // the shared secret header, or Vapi's HMAC signature over the raw body (VapiWebhook)
+                    vapi.authenticate(m.getHeader(vapiHeader, String.class), name -> m.getHeader(name, String.class), m.getBody());
                     return Caller.partner("vapi");
                 }
                 case TWILIO_SIGNATURE -> {

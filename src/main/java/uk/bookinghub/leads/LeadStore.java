@@ -29,8 +29,11 @@ public final class LeadStore {
                    String email, String status, String reason, String warning) {
     }
 
-    /** An existing lead brought back to life by a new import. */
-    record Reactivation(long id, String status, String warning, String importId, int line) {
+    /**
+     * An existing lead brought back to life by a new import; {@code renewed} is the new row when the lead
+     * had expired: it takes that row's consent and starts a fresh expiry clock, with no old queue position.
+     */
+    record Reactivation(long id, String status, String warning, String importId, int line, LeadRow renewed) {
     }
 
     /** The per-client settings an import needs. */
@@ -217,6 +220,23 @@ public final class LeadStore {
                 ps.setString(3, r.importId());
                 ps.setInt(4, r.line());
                 db.dialect().setInstant(ps, 5, now);
+                ps.setLong(6, r.id());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+        List<Reactivation> renewed = items.stream().filter(r -> r.renewed() != null).toList();
+        if (renewed.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("update leads set consent = ?, consent_at = ?, consent_source = ?, imported_at = ?, "
+                + "expired_at = null, next_call_at = null, instant = ? where id = ?")) {
+            for (Reactivation r : renewed) {
+                ps.setString(1, r.renewed().consent());
+                ps.setString(2, r.renewed().consentAt());
+                ps.setString(3, r.renewed().consentSource());
+                db.dialect().setInstant(ps, 4, now);
+                ps.setBoolean(5, r.renewed().instant());
                 ps.setLong(6, r.id());
                 ps.addBatch();
             }

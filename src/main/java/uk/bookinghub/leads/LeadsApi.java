@@ -33,7 +33,7 @@ import java.util.concurrent.ExecutorService;
 public final class LeadsApi {
 
     private static final Logger LOG = LoggerFactory.getLogger(LeadsApi.class);
-    private static final Set<String> STATUSES = Set.of("new", "queued", "skipped", "invalid");
+    private static final Set<String> STATUSES = Set.of("new", "queued", "skipped", "invalid", "expired", "erased");
 
     private final LeadStore store;
     private final LeadImporter importer;
@@ -62,6 +62,11 @@ public final class LeadsApi {
         this.importer = new LeadImporter(store, optOuts, phones, validators, validatorThreads, clock, chunkSize, maxProblems, copyStreams);
         sweepInterrupted();
         heartbeat.scheduleAtFixedRate(this::beat, 1, 1, java.util.concurrent.TimeUnit.MINUTES);
+    }
+
+    /** The suppression list every import and web-form lead is checked against (erased persons are refused). */
+    public void suppressions(SuppressionStore suppressions) {
+        importer.suppressions(suppressions);
     }
 
     /** A job with no sign of life for this long was cut short by a stop (its instance heartbeats every chunk and every minute). */
@@ -244,7 +249,7 @@ public final class LeadsApi {
         Map<String, Object> lead = store.leads(client.id(), null, check.e164(), 1, 1).get("items") instanceof List<?> l && !l.isEmpty()
                 ? castMap(l.get(0)) : null;
         Map<String, Object> out = new LinkedHashMap<>();
-        String result = report.imported > 0 ? "imported" : report.optedOut > 0 ? "optedOut"
+        String result = report.imported > 0 ? "imported" : report.suppressed > 0 ? "suppressed" : report.optedOut > 0 ? "optedOut"
                 : report.recentlyContacted > 0 ? "recentlyContacted" : "alreadyImported";
         out.put("result", result);
         out.put("lead", lead);
