@@ -107,6 +107,11 @@ public final class FrontDoor implements Processor {
         ApiEndpoint.refuseCredentials(rawQuery);
         // then who is calling: an unauthenticated request learns nothing about parameters or bodies
         Caller caller = authenticate(e, exchange);
+        // known from here on, also when the request is refused below (the audit log names who sent it)
+        exchange.setProperty("caller", caller);
+        if (caller.client() != null) {
+            exchange.setProperty("client", caller.client());
+        }
         String uri = m.getHeader(Exchange.HTTP_URI, String.class);
         String rawPath = uri == null ? "" : uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
         ApiEndpoint.refuseDotSegments(rawPath);
@@ -119,10 +124,6 @@ public final class FrontDoor implements Processor {
         }
         if (e.hasBody() && !e.consumes().isEmpty()) {
             contentType(e, m.getHeader(Exchange.CONTENT_TYPE, String.class));
-        }
-        exchange.setProperty("caller", caller);
-        if (caller.client() != null) {
-            exchange.setProperty("client", caller.client());
         }
         exchange.setProperty("params", params);
         if (e.hasBody() && !e.tolerantBody() && e.consumes().contains("application/json")) {
