@@ -54,6 +54,7 @@ class RoutesLoadTest {
             Map.entry("monitoring.camel.yaml", Set.of("health", "monitor-tenant-resolution", "monitor-vapi-messages", "error-stats", "error-stats-group",
                     "db-stats", "db-health", "dead-letter-store")),
             Map.entry("alerts.camel.yaml", Set.of("alerts-list", "alerts-test")),
+            Map.entry("audit.camel.yaml", Set.of("audit-log-list", "audit-log-verify")),
             Map.entry("lead-intake.camel.yaml", Set.of("lead-intake", "lead-intake-job", "lead-intake-single", "lead-intake-list", "lead-intake-get")),
             Map.entry("opt-outs.camel.yaml", Set.of("opt-outs", "opt-outs-list", "opt-outs-remove")),
             Map.entry("messaging.camel.yaml", Set.of("outbox-sender", "message-send", "message-dead", "messages-list", "messages-get", "messages-queue",

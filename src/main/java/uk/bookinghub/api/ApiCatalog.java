@@ -47,6 +47,8 @@ public final class ApiCatalog {
     private final CamelContext camel;
     private final String vapiHeader;
     private final AtomicReference<Snapshot> snapshot = new AtomicReference<>();
+    /** What other capabilities require of every declaration (the audit log: a state-changing endpoint names its action). */
+    private final List<java.util.function.Function<ApiEndpoint, String>> rules = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private record Snapshot(List<RestDefinition> rests, Map<String, ApiEndpoint> byRoute, List<String> problems) {
     }
@@ -106,6 +108,16 @@ public final class ApiCatalog {
     /** What is wrong with the declarations (empty when every endpoint has a route id and a known auth rule). */
     public List<String> problems() {
         return refresh().problems;
+    }
+
+    /**
+     * Adds a rule every declared endpoint must keep: it answers what is wrong with an endpoint, or
+     * null. A broken rule is one of {@link #problems()}, so the hub does not start (and a route file
+     * that breaks it is not reloaded).
+     */
+    public void require(java.util.function.Function<ApiEndpoint, String> rule) {
+        rules.add(rule);
+        invalidate();
     }
 
     /** Forgets what was read (a route file was reloaded). */
@@ -199,7 +211,14 @@ public final class ApiCatalog {
                 }
                 boolean partner = auth.contains("vapiSecret") || auth.contains("twilioSignature");
                 boolean tolerant = partner || types.contains("text/csv");
-                byRoute.put(routeId, new ApiEndpoint(routeId, method, path, List.copyOf(auth), types, params, tolerant, partner));
+                ApiEndpoint endpoint = new ApiEndpoint(routeId, method, path, List.copyOf(auth), types, params, tolerant, partner);
+                for (var rule : rules) {
+                    String broken = rule.apply(endpoint);
+                    if (broken != null) {
+                        problems.add(where + ": " + broken);
+                    }
+                }
+                byRoute.put(routeId, endpoint);
             }
         }
         Snapshot s = new Snapshot(rests, byRoute, problems);

@@ -133,6 +133,11 @@ public final class FrontDoor implements Processor {
         ApiEndpoint.refuseCredentials(rawQuery);
         // then who is calling: an unauthenticated request learns nothing about parameters or bodies
         Caller caller = authenticateWithinLimits(e, exchange);
+        // known from here on, also when the request is refused below (the audit log names who sent it)
+        exchange.setProperty("caller", caller);
+        if (caller.client() != null) {
+            exchange.setProperty("client", caller.client());
+        }
         String uri = m.getHeader(Exchange.HTTP_URI, String.class);
         String rawPath = uri == null ? "" : uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
         ApiEndpoint.refuseDotSegments(rawPath);
@@ -145,10 +150,6 @@ public final class FrontDoor implements Processor {
         }
         if (e.hasBody() && !e.consumes().isEmpty()) {
             contentType(e, m.getHeader(Exchange.CONTENT_TYPE, String.class));
-        }
-        exchange.setProperty("caller", caller);
-        if (caller.client() != null) {
-            exchange.setProperty("client", caller.client());
         }
         exchange.setProperty("params", params);
         if (e.hasBody() && !e.tolerantBody() && e.consumes().contains("application/json")) {
@@ -198,8 +199,12 @@ public final class FrontDoor implements Processor {
         return caller;
     }
 
-    /** The caller's IP address, as the connection shows it. */
+    /** The caller's IP address: as the audit door found it (behind a trusted proxy, its X-Forwarded-For), else the connection's peer. */
     static String address(Exchange exchange) {
+        String known = exchange.getProperty("callerIp", String.class); // the audit door's: X-Forwarded-For from a trusted proxy
+        if (known != null && !known.isBlank()) {
+            return known;
+        }
         if (exchange.getIn() instanceof HttpMessage http && http.getRequest().remoteAddress() != null) {
             return http.getRequest().remoteAddress().hostAddress();
         }

@@ -32,7 +32,7 @@ public final class ClientAdmin {
         this.maxBodyBytes = maxBodyBytes;
     }
 
-    public Map<String, Object> update(Params params, byte[] body, String contentType) {
+    public Map<String, Object> update(Params params, byte[] body, String contentType, uk.bookinghub.audit.Audit audit) {
         String key = params.text("clientKey");
         Client client = clients.byKey(key).orElseThrow(() -> HttpProblem.notFound("no client " + key));
         JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
@@ -54,7 +54,10 @@ public final class ClientAdmin {
             throw HttpProblem.badRequest("invalid client change", Map.of("fields", problems));
         }
         // written whatever this instance's cache says: another instance may have changed it a moment ago
-        clients.updateTier(client.id(), tier);
+        if (audit != null) {
+            audit.client(client.id(), client.clientKey()).target("client:" + client.clientKey()).detail("tier", tier.key());
+        }
+        clients.updateTier(client.id(), tier, audit);
         LOG.info("[RATE LIMIT] client {}: tier set to {} by an admin (was {} here); its limits change with its next request",
                 client.clientKey(), tier.key(), client.tier().key());
         return ClientView.of(clients.byKey(key).orElseThrow(() -> HttpProblem.notFound("no client " + key)));

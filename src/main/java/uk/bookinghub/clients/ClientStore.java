@@ -40,8 +40,8 @@ public final class ClientStore {
         this.cacheTtlNanos = cacheTtlMs * 1_000_000L;
     }
 
-    /** Inserts the client and its hashed API key in one transaction; false if the key is taken. */
-    public Optional<Client> insert(NewClient c, String keyPrefix, String keyHash) {
+    /** Inserts the client, its hashed API key and the request's audit row in one transaction; empty if the client key is taken. */
+    public Optional<Client> insert(NewClient c, String keyPrefix, String keyHash, uk.bookinghub.audit.Audit audit) {
         return db.inTransaction("onboarding a client", conn -> {
             if (exists(conn, c.clientKey())) {
                 return Optional.empty();
@@ -81,6 +81,9 @@ public final class ClientStore {
                 db.dialect().setInstant(ps, 4, c.createdAt());
                 ps.executeUpdate();
             }
+            if (audit != null) {
+                audit.client(id, c.clientKey()).target("client:" + c.clientKey(), "api_key:" + keyPrefix).write(conn, 201);
+            }
             return Optional.of(new Client(id, c.clientKey(), c.businessName(), c.email(), c.phone(), c.industry(), c.services(),
                     c.timezone(), c.vapiAssistantId(), c.vapiPhoneNumberId(), c.createdAt(), c.country(), c.messaging(), c.tier()));
         });
@@ -95,26 +98,36 @@ public final class ClientStore {
         }
     }
 
-    /** A client's time zone (an IANA id, checked by the caller); this instance's cache forgets the old one at once. */
-    public void updateTimezone(long clientId, String timezone) {
-        db.inTransaction("changing a client's time zone", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update clients set timezone = ? where id = ?")) {
-                ps.setString(1, timezone);
-                ps.setLong(2, clientId);
-                return ps.executeUpdate();
-            }
-        });
+    /**
+     * A client's time zone (an IANA id, checked by the caller), in the caller's transaction; this instance's cache forgets
+     * the old one at once (and should again after the commit: {@link #forgetCached}).
+     */
+    public void updateTimezone(Connection c, long clientId, String timezone) throws SQLException {
+        cache.clear();
+        try (PreparedStatement ps = c.prepareStatement("update clients set timezone = ? where id = ?")) {
+            ps.setString(1, timezone);
+            ps.setLong(2, clientId);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Forgets the cached clients (after a change to one of them committed). */
+    public void forgetCached() {
         cache.clear();
     }
 
     /** A client's tier; this instance's cache forgets the old one at once (others see it at the client's next API-key check). */
-    public void updateTier(long clientId, Tier tier) {
+    /** Sets the client's tier; the request's audit row (or null) is written last in the same transaction. */
+    public void updateTier(long clientId, Tier tier, uk.bookinghub.audit.Audit audit) {
         db.inTransaction("changing a client's tier", c -> {
+            int n;
             try (PreparedStatement ps = c.prepareStatement("update clients set tier = ? where id = ?")) {
                 ps.setString(1, tier.key());
                 ps.setLong(2, clientId);
-                return ps.executeUpdate();
+                n = ps.executeUpdate();
             }
+            uk.bookinghub.audit.Audit.write(audit, c, 200);
+            return n;
         });
         cache.clear();
     }

@@ -45,7 +45,8 @@ public final class Onboarding {
         this.maxBodyBytes = maxBodyBytes;
     }
 
-    public Reply onboard(byte[] body, String contentType) {
+    /** {@code POST /api/clients/onboard}; its audit row ({@code client_onboard}: the new client, its key's prefix) commits with the client. */
+    public Reply onboard(byte[] body, String contentType, uk.bookinghub.audit.Audit audit) {
         JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
         Map<String, Object> problems = new LinkedHashMap<>();
         String name = JsonBodies.text(in, "businessName");
@@ -125,7 +126,7 @@ public final class Onboarding {
             Optional<Client> created = clients.insert(new ClientStore.NewClient(key, name, email.toLowerCase(Locale.ROOT), phone,
                     JsonBodies.text(in, "industry"), services, timezone, JsonBodies.text(in, "vapiAssistantId"),
                     JsonBodies.text(in, "vapiPhoneNumberId"), clock.instant(), country, skipDays, warnDays, messaging, tier),
-                    ApiKeys.prefix(apiKey), ApiKeys.hash(apiKey));
+                    ApiKeys.prefix(apiKey), ApiKeys.hash(apiKey), audit);
             if (created.isPresent()) {
                 Map<String, Object> out = new LinkedHashMap<>(ClientView.of(created.get()));
                 out.put("recentContactSkipDays", skipDays);

@@ -96,8 +96,8 @@ public final class Dialler {
         return DiallerSettings.fromStored(store.callingSettings(c.id()), ZoneId.of(c.timezone()));
     }
 
-    public void saveSettings(Client c, DiallerSettings s) {
-        store.saveCallingSettings(c.id(), Json.write(s.toJson()));
+    public void saveSettings(java.sql.Connection conn, Client c, DiallerSettings s) throws java.sql.SQLException {
+        store.saveCallingSettings(conn, c.id(), Json.write(s.toJson()));
     }
 
     /** One tick: gate the due leads, reserve attempts within each client's line limit, return what to place now. */
@@ -273,10 +273,14 @@ public final class Dialler {
      * pause held back are due at once. Recorded in the error log (severity warning, service dialler,
      * the pause it ended in the context). A dialler that was not paused answers {@code resumed: false}.
      */
-    public Map<String, Object> resume(uk.bookinghub.api.Params params) {
+    public Map<String, Object> resume(uk.bookinghub.api.Params params, uk.bookinghub.audit.Audit audit) {
         String key = params.text("clientKey");
         Client client = clients.byKey(key).orElseThrow(() -> uk.bookinghub.http.HttpProblem.notFound("no client " + key));
-        Optional<DiallerStore.Resumed> r = store.resume(client.id(), clock.instant());
+        audit.client(client.id(), client.clientKey()).target("dialler:" + client.clientKey()).detail("resumed", true);
+        Optional<DiallerStore.Resumed> r = store.resume(client.id(), clock.instant(), audit);
+        if (r.isEmpty()) {
+            audit.detail("resumed", false); // was not paused: nothing changed (its row is written after the route)
+        }
         r.ifPresent(was -> {
             Map<String, Object> ctx = new java.util.LinkedHashMap<>();
             ctx.put("clientKey", client.clientKey());

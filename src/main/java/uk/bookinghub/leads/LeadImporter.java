@@ -4,6 +4,8 @@ import uk.bookinghub.phones.PhoneCheck;
 import uk.bookinghub.phones.PhoneClassifier;
 import uk.bookinghub.store.Database;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -235,8 +237,16 @@ final class LeadImporter {
         this.suppressions = suppressions;
     }
 
-    /** Runs the import to the end; {@code onProgress} sees the counters after each committed chunk. */
-    ImportReport run(String importId, long clientId, RowSource source, Consumer<ImportReport> onProgress) {
+    /** Work done in a chunk's own transaction, after its leads, with the chunk's counts (its audit row). */
+    interface InChunk {
+        void run(Connection c, Map<String, Integer> counts) throws SQLException;
+    }
+
+    /**
+     * Runs the import to the end; {@code onProgress} sees the counters after each committed chunk;
+     * {@code inChunk} (or null) runs last in each chunk's transaction.
+     */
+    ImportReport run(String importId, long clientId, RowSource source, Consumer<ImportReport> onProgress, InChunk inChunk) {
         LeadStore.ImportSettings settings = store.settings(clientId);
         Set<String> optedOut = optOuts.activeFor(clientId);
         if (suppressions == null) {
@@ -291,7 +301,8 @@ final class LeadImporter {
                 if (chunk.isEmpty()) {
                     break;
                 }
-                write(importId, clientId, chunk, settings, optedOut, suppressed, seen, known, calls, report, source.estimatedRows(), startedAt, writes, committed);
+                write(importId, clientId, chunk, settings, optedOut, suppressed, seen, known, calls, report, source.estimatedRows(), startedAt, writes, committed,
+                        inChunk);
                 onProgress.accept(report);
             }
             writes.awaitAll();
@@ -375,7 +386,7 @@ final class LeadImporter {
 
     private void write(String importId, long clientId, List<Checked> chunk, LeadStore.ImportSettings settings, Set<String> optedOut,
                        Set<String> suppressed, LongIntMap seen, LeadStore.KnownKeys known, Map<String, Instant> calls, ImportReport report, int estimatedRows,
-                       Instant startedAt, ChunkWrites writes, Committed committed) {
+                       Instant startedAt, ChunkWrites writes, Committed committed, InChunk inChunk) {
         Instant now = clock.instant();
         Map<String, Object> before = report.counts();
         Map<String, Integer> sourcesBefore = new java.util.HashMap<>(report.importedBySource);
@@ -437,6 +448,9 @@ final class LeadImporter {
                     committed.lock.lock();
                     if (importId != null) {
                         store.progress(conn, importId, "running", rows, total, committed.plus(delta), startedAt);
+                    }
+                    if (inChunk != null) {
+                        inChunk.run(conn, delta);
                     }
                     return null;
                 });

@@ -246,7 +246,9 @@ public final class LeadStore {
 
     // --- imports ------------------------------------------------------------------------------------
 
-    void createImport(String id, long clientId, String status, String contentType, String fingerprint, int rowsTotal, Instant now) {
+    /** The import's row, with the request's audit row ({@code audit} null: none) answering {@code status}, in one transaction. */
+    void createImport(String id, long clientId, String status, String contentType, String fingerprint, int rowsTotal, Instant now,
+                      uk.bookinghub.audit.Audit audit, int answer) {
         db.inTransaction("creating an import", c -> {
             try (PreparedStatement ps = c.prepareStatement("insert into lead_imports (id, client_id, status, content_type, file_fingerprint, rows_total, created_at, started_at, heartbeat_at) values (?,?,?,?,?,?,?,?,?)")) {
                 ps.setString(1, id);
@@ -260,8 +262,22 @@ public final class LeadStore {
                 db.dialect().setInstant(ps, 9, now);
                 ps.executeUpdate();
             }
+            uk.bookinghub.audit.Audit.write(audit, c, answer);
             return null;
         });
+    }
+
+    /** The newest lead of the client with this number, in the caller's transaction (the one that wrote it), or null. */
+    Long newestLeadId(Connection c, long clientId, String e164) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select max(id) from leads where " + LeadKeys.numberCondition(true))) {
+            ps.setLong(1, clientId);
+            ps.setLong(2, LeadKeys.ofE164OrZero(e164));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next(); // max() always answers one row
+                long id = rs.getLong(1);
+                return rs.wasNull() ? null : id;
+            }
+        }
     }
 
     /**

@@ -72,7 +72,7 @@ final class ApiKeyStore {
      * is written first in the same transaction, so two creations for one client (on two instances)
      * take turns and cannot both pass the count.
      */
-    public Created create(long clientId, String prefix, String keyHash, Instant now, int maxActive) {
+    public Created create(long clientId, String prefix, String keyHash, Instant now, int maxActive, uk.bookinghub.audit.Audit audit) {
         return db.inTransaction("creating an API key", conn -> {
             try (PreparedStatement ps = conn.prepareStatement("update clients set active = active where id = ?")) {
                 ps.setLong(1, clientId);
@@ -97,12 +97,15 @@ final class ApiKeyStore {
                     return new Created(null, false, true);
                 }
             }
+            if (audit != null) { // the request's audit row, last in the transaction that made the key
+                audit.target("api_key:" + prefix).write(conn, 201);
+            }
             return new Created(one(conn, "select " + COLUMNS + " from api_keys k where k.key_hash = ?", keyHash).orElseThrow(), false, false);
         });
     }
 
     /** Revokes the client's key with this prefix (a key already revoked keeps its time); the row after, or empty if the client has none such. */
-    public Optional<KeyRow> revoke(long clientId, String prefix, Instant now) {
+    public Optional<KeyRow> revoke(long clientId, String prefix, Instant now, uk.bookinghub.audit.Audit audit) {
         return db.inTransaction("revoking an API key", conn -> {
             try (PreparedStatement ps = conn.prepareStatement("update api_keys set revoked_at = ? where client_id = ? and key_prefix = ? and revoked_at is null")) {
                 db.dialect().setInstant(ps, 1, now);
@@ -110,7 +113,11 @@ final class ApiKeyStore {
                 ps.setString(3, prefix);
                 ps.executeUpdate();
             }
-            return one(conn, "select " + COLUMNS + " from api_keys k where k.client_id = ? and k.key_prefix = ?", clientId, prefix);
+            Optional<KeyRow> row = one(conn, "select " + COLUMNS + " from api_keys k where k.client_id = ? and k.key_prefix = ?", clientId, prefix);
+            if (row.isPresent() && audit != null) { // the request's audit row, last in the transaction that revoked the key
+                audit.target("api_key:" + prefix).write(conn, 200);
+            }
+            return row;
         });
     }
 

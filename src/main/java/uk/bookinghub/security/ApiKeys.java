@@ -116,11 +116,11 @@ public final class ApiKeys {
     }
 
     /** {@code POST /api/clients/me/api-keys}: a new key for the caller's client, shown once (201); 409 at the cap of active keys. */
-    public Reply create(Credential caller) {
+    public Reply create(Credential caller, uk.bookinghub.audit.Audit audit) {
         Client client = need(caller).client();
         for (int attempt = 1; attempt <= CREATE_TRIES; attempt++) {
             String key = newKey();
-            ApiKeyStore.Created c = keys.create(client.id(), prefix(key), hash(key), clock.instant(), maxActivePerClient);
+            ApiKeyStore.Created c = keys.create(client.id(), prefix(key), hash(key), clock.instant(), maxActivePerClient, audit);
             if (c.tooMany()) {
                 throw new HttpProblem(409, "this client already has " + maxActivePerClient + " active API keys (hub.auth.max-keys-per-client): revoke one first");
             }
@@ -141,14 +141,14 @@ public final class ApiKeys {
      * every token issued from it). Another client's prefix, or none, is a 404; the key this request
      * is authenticated by is a 409; an already revoked key answers as it is (a retry changes nothing).
      */
-    public Map<String, Object> revoke(Credential caller, Params params) {
+    public Map<String, Object> revoke(Credential caller, Params params, uk.bookinghub.audit.Audit audit) {
         Client client = need(caller).client();
         String prefix = params.text("prefix");
         if (prefix.equals(caller.keyPrefix())) {
             throw new HttpProblem(409, "this request is authenticated by key " + prefix + (caller.token() ? " (the token was issued from it)" : "")
                     + ": revoke it with another of your keys (create one with POST /api/clients/me/api-keys)", Map.of("prefix", prefix));
         }
-        ApiKeyStore.KeyRow k = keys.revoke(client.id(), prefix, clock.instant())
+        ApiKeyStore.KeyRow k = keys.revoke(client.id(), prefix, clock.instant(), audit)
                 .orElseThrow(() -> HttpProblem.notFound("no API key with prefix '" + prefix + "' for this client"));
         LOG.info("[AUTH] client {} revoked API key {} ({}); its tokens are refused from now on", client.clientKey(), prefix, caller.actor());
         return view(k, caller);

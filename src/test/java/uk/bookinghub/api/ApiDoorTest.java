@@ -124,7 +124,7 @@ abstract class ApiDoorTest {
         throw new AssertionError("the setup's writes did not settle in 30 s: " + last);
     }
 
-    /** Rows in every table the hub writes (Flyway's and Quartz's own tables and the rate limiter's buckets left out). */
+    /** Rows in every table the hub writes (Flyway's and Quartz's own tables and the rate limiter's buckets left out; of the audit log, the actions that succeeded). */
     private Map<String, Long> rowCounts() throws Exception {
         Map<String, Long> counts = new TreeMap<>();
         try (Connection c = db.connect()) {
@@ -139,7 +139,10 @@ abstract class ApiDoorTest {
                 }
             }
             for (String t : tables) {
-                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select count(*) from " + t)) {
+                // the audit log writes a row for every refused state-changing request, by design (README "Audit log"):
+                // what must not change is the count of actions that were done
+                String sql = t.equals("audit_log") ? "select count(*) from audit_log where status < 400" : "select count(*) from " + t;
+                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
                     rs.next();
                     counts.put(t, rs.getLong(1));
                 }
