@@ -41,6 +41,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 abstract class RateLimitsTest {
 
     static final int IMPORTS_A_DAY = 3;
+    /** A load balancer in front of the hub: connections from this loopback address are a trusted proxy. */
+    static final String PROXY = "127.0.0.2";
     /** The production numbers (the test profile raises them for the suites that are not about limits). */
     static final Map<String, String> PRODUCTION_LIMITS = Map.of(
             "hub.rate-limits.per-minute.free", "60",
@@ -48,7 +50,8 @@ abstract class RateLimitsTest {
             "hub.rate-limits.per-minute.enterprise", "1000",
             "hub.rate-limits.imports-per-day.free", String.valueOf(IMPORTS_A_DAY),
             "hub.rate-limits.anonymous-per-minute", "30",
-            "hub.rate-limits.webhooks-per-minute", "0");
+            "hub.rate-limits.webhooks-per-minute", "0",
+            "hub.audit.trusted-proxies", PROXY);
 
     protected TestDatabase db;
     protected RunningHub hub;
@@ -291,6 +294,43 @@ abstract class RateLimitsTest {
         try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
+        }
+    }
+
+    /**
+     * Behind a trusted proxy (hub.audit.trusted-proxies) the budget of requests without valid
+     * credentials is the address its X-Forwarded-For names, as the audit log records it: one guessing
+     * address behind the load balancer reaches 429, another behind the same balancer does not.
+     */
+    @Test
+    void behindATrustedProxyTheForwardedAddressHasTheBudget() throws Exception {
+        clock.advance(Duration.ofMinutes(2));
+        int last = 0;
+        int unauthorized = 0;
+        for (int i = 0; i < 40; i++) {
+            last = viaProxy("192.0.2.50", "bh_proxy-guess-" + i);
+            if (last == 429) {
+                break;
+            }
+            assertThat(last).isEqualTo(401);
+            unauthorized++;
+        }
+        assertThat(last).as("the guessing address behind the proxy reaches 429").isEqualTo(429);
+        assertThat(unauthorized).isBetween(30, 32);
+        assertThat(viaProxy("192.0.2.51", "bh_someone-else")).as("another address behind the same proxy").isEqualTo(401);
+    }
+
+    /** GET /api/clients/me from the proxy's address with X-Forwarded-For; the status. */
+    private int viaProxy(String forwardedFor, String apiKey) throws Exception {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.bind(new java.net.InetSocketAddress(PROXY, 0));
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", hub.port), 5000);
+            s.setSoTimeout(30_000);
+            String req = "GET /api/clients/me HTTP/1.1\r\nHost: 127.0.0.1:" + hub.port + "\r\nConnection: close\r\nX-API-Key: " + apiKey
+                    + "\r\nX-Forwarded-For: " + forwardedFor + "\r\n\r\n";
+            s.getOutputStream().write(req.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String head = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            return Integer.parseInt(head.substring(0, head.indexOf("\r\n")).split(" ")[1]);
         }
     }
 }
