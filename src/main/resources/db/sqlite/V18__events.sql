@@ -1,0 +1,137 @@
+-- Live dashboard events (issue 16, SQLite). PostgreSQL twin: db/postgresql/V18__events.sql. Instants are ISO-8601 UTC text: keep both in step.
+-- Every event a client's dashboard streams (GET /api/events) is a row of `events`, written by the
+-- triggers below in the same transaction as the fact it reports, whichever code path commits that
+-- fact (webhooks, the dialler, the booking tools and API, imports, the outbox and Twilio's callbacks).
+-- The row id is the stream's SSE id; rows are kept 24 h (the hub's events-purge route). SQLite is the
+-- one-instance mode: the hub's stream tail is woken in-process after each commit (no NOTIFY here).
+-- Data carries ids a page can link to and what the dashboard shows: no phone numbers or emails,
+-- a lead's or customer's name at most.
+
+create table events (
+    id          integer     primary key autoincrement,   -- never reused: a stream's Last-Event-ID stays meaningful
+    client_id   integer     not null,
+    type        text        not null,                    -- call_started, call_ended, appointment_booked, ...
+    dedupe_key  text        unique,                      -- one event per fact ('call_ended:<vapi id>'); null = each change is one
+    data        text        not null,                    -- JSON object
+    created_at  text        not null
+);
+create index events_client_idx on events (client_id, id);
+create index events_created_idx on events (created_at);
+
+-- Stream tickets (POST /api/events/ticket): short-lived, single-use; only a SHA-256 of the ticket is
+-- stored, and it is spent by one conditional update.
+create table event_tickets (
+    ticket_hash  text        primary key,
+    client_id    integer,                                -- null for an admin ticket
+    admin        integer     not null default 0,
+    created_at   text        not null,
+    expires_at   text        not null,
+    used_at      text
+);
+create index event_tickets_expires_idx on event_tickets (expires_at);
+
+-- calls: call_started when the dialler placed the call (its row is inserted with tenant_rule 'dialler')
+-- or Vapi's status-update says in-progress; call_ended when the end-of-call report ends it. A retried
+-- report or a late status-update changes no status, so reports nothing again.
+create trigger calls_events_ended_insert after insert on calls for each row
+    when new.client_id is not null and new.status = 'ended'
+begin
+    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'call_ended', 'call_ended:' || new.vapi_call_id,
+        json_object('vapiCallId', new.vapi_call_id,
+            'leadId', case when new.lead_id glob '[0-9]*' and new.lead_id not glob '*[^0-9]*' and length(new.lead_id) <= 18 then cast(new.lead_id as integer) end,
+            'outcome', new.outcome, 'endedReason', new.ended_reason, 'durationSeconds', new.duration_seconds, 'cost', new.cost,
+            'startedAt', new.started_at, 'endedAt', new.ended_at),
+        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        on conflict (dedupe_key) do nothing;
+end;
+create trigger calls_events_ended_update after update of status, client_id on calls for each row
+    when new.client_id is not null and new.status = 'ended' and (old.status is not new.status or old.client_id is not new.client_id)
+begin
+    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'call_ended', 'call_ended:' || new.vapi_call_id,
+        json_object('vapiCallId', new.vapi_call_id,
+            'leadId', case when new.lead_id glob '[0-9]*' and new.lead_id not glob '*[^0-9]*' and length(new.lead_id) <= 18 then cast(new.lead_id as integer) end,
+            'outcome', new.outcome, 'endedReason', new.ended_reason, 'durationSeconds', new.duration_seconds, 'cost', new.cost,
+            'startedAt', new.started_at, 'endedAt', new.ended_at),
+        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        on conflict (dedupe_key) do nothing;
+end;
+create trigger calls_events_started_insert after insert on calls for each row
+    when new.client_id is not null and (new.status = 'in-progress' or new.tenant_rule = 'dialler') and new.status is not 'ended'
+begin
+    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'call_started', 'call_started:' || new.vapi_call_id,
+        json_object('vapiCallId', new.vapi_call_id,
+            'leadId', case when new.lead_id glob '[0-9]*' and new.lead_id not glob '*[^0-9]*' and length(new.lead_id) <= 18 then cast(new.lead_id as integer) end,
+            'status', new.status, 'via', case when new.tenant_rule = 'dialler' then 'dialler' else 'vapi' end),
+        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        on conflict (dedupe_key) do nothing;
+end;
+create trigger calls_events_started_update after update of status, client_id on calls for each row
+    when new.client_id is not null and new.status = 'in-progress' and (old.status is not new.status or old.client_id is not new.client_id)
+begin
+    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'call_started', 'call_started:' || new.vapi_call_id,
+        json_object('vapiCallId', new.vapi_call_id,
+            'leadId', case when new.lead_id glob '[0-9]*' and new.lead_id not glob '*[^0-9]*' and length(new.lead_id) <= 18 then cast(new.lead_id as integer) end,
+            'status', new.status, 'via', 'vapi'),
+        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        on conflict (dedupe_key) do nothing;
+end;
+
+-- appointments: booked (inserted), cancelled (status), moved (start while booked), whoever did it
+create trigger appointments_events_booked after insert on appointments for each row
+    when new.status = 'booked'
+begin
+    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'appointment_booked', 'appointment_booked:' || new.id,
+        json_object('appointmentId', new.id, 'leadId', new.lead_id, 'vapiCallId', new.vapi_call_id, 'customerName', new.customer_name,
+            'service', new.service, 'start', new.start_at, 'end', new.end_at, 'status', new.status, 'previousStart', null),
+        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        on conflict (dedupe_key) do nothing;
+end;
+create trigger appointments_events_cancelled after update of status on appointments for each row
+    when new.status = 'cancelled' and old.status is not 'cancelled'
+begin
+    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'appointment_cancelled', 'appointment_cancelled:' || new.id,
+        json_object('appointmentId', new.id, 'leadId', new.lead_id, 'vapiCallId', new.vapi_call_id, 'customerName', new.customer_name,
+            'service', new.service, 'start', new.start_at, 'end', new.end_at, 'status', new.status, 'previousStart', null),
+        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        on conflict (dedupe_key) do nothing;
+end;
+create trigger appointments_events_moved after update of start_at on appointments for each row
+    when new.status = 'booked' and new.start_at is not old.start_at
+begin
+    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'appointment_moved', null,
+        json_object('appointmentId', new.id, 'leadId', new.lead_id, 'vapiCallId', new.vapi_call_id, 'customerName', new.customer_name,
+            'service', new.service, 'start', new.start_at, 'end', new.end_at, 'status', new.status, 'previousStart', old.start_at),
+        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+end;
+
+-- leads: every status change but an import's own (an import writes its lead_imported event instead)
+create trigger leads_events_update after update of status on leads for each row
+    when old.status is not new.status and old.import_id is new.import_id
+begin
+    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'lead_status_changed', null,
+        json_object('leadId', new.id, 'name', new.name, 'from', old.status, 'to', new.status, 'reason', new.status_reason),
+        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+end;
+
+-- lead_imports: an import finished (completed, partial, failed) with its counts
+create trigger lead_imports_events_update after update of status on lead_imports for each row
+    when old.status is not new.status and new.status in ('completed', 'partial', 'failed')
+begin
+    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'lead_imported', 'lead_imported:' || new.id,
+        json_object('importId', new.id, 'status', new.status, 'rowsTotal', new.rows_total, 'rowsDone', new.rows_done,
+            'counts', case when json_valid(new.counts) then json(new.counts) end, 'finishedAt', new.finished_at),
+        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        on conflict (dedupe_key) do nothing;
+end;
+
+-- messages: a confirmation or reminder delivered or failed (an email's 'sent' is its delivery: SMTP says no more)
+create trigger messages_events_update after update of status on messages for each row
+    when old.status is not new.status and new.kind in ('confirmation', 'reminder_24h', 'reminder_1h')
+        and (new.status in ('delivered', 'undelivered', 'failed', 'dead') or (new.status = 'sent' and new.channel = 'email'))
+begin
+    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'message_status', 'message_status:' || new.id || ':' || new.status,
+        json_object('messageId', new.id, 'appointmentId', new.appointment_id, 'leadId', new.lead_id, 'kind', new.kind,
+            'channel', new.channel, 'status', new.status, 'errorCode', new.error_code),
+        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        on conflict (dedupe_key) do nothing;
+end;
