@@ -222,15 +222,12 @@ public final class EventStore {
      * first (empty when none came). A connection that broke throws.
      */
     List<Long> announced(Connection c, int timeoutMs) throws SQLException {
-        org.postgresql.PGNotification[] notes = c.unwrap(org.postgresql.PGConnection.class).getNotifications(timeoutMs);
         List<Long> ids = new ArrayList<>();
-        if (notes != null) {
-            for (org.postgresql.PGNotification n : notes) {
-                try {
-                    ids.add(Long.parseLong(n.getParameter().trim()));
-                } catch (NumberFormatException e) {
-                    ids.add(0L); // a wake-up all the same
-                }
+        for (String payload : dialect.notifications(c, timeoutMs)) {
+            try {
+                ids.add(Long.parseLong(payload.trim()));
+            } catch (NumberFormatException e) {
+                ids.add(0L); // a wake-up all the same
             }
         }
         return ids;
