@@ -23,7 +23,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * tail tells them apart: a transaction that inserts an event holds a lock on {@code events} from
  * before it takes its id until it ends, so once every transaction that held that lock just after
  * the gap was seen has ended, a read that follows sees everything they committed, and what is still
- * missing is final. On SQLite one writer at a time takes and commits ids: a gap is final at once.
+ * missing is final. (The lock table is looked at only for a gap that outlives a re-read: most fill
+ * within milliseconds, as the transactions that took the lower ids commit.) On SQLite one writer at a time takes and commits ids: a gap is final at once.
  * A gap still open after {@link #GAP_WAIT_MS} (a transaction that inserted an event and then stayed
  * open that long, which none of the hub's do) is passed with a WARN naming the ids.
  */
@@ -45,7 +46,8 @@ final class EventTail implements AutoCloseable {
         void deliver(List<EventStore.Row> rows);
     }
 
-    private record Gap(long from, long since, Set<String> writers) {
+    /** Missing ids from {@code from}; {@code writers} were writing events when it was seen; {@code clear}: none of them is left. */
+    private record Gap(long from, long since, Set<String> writers, boolean clear) {
     }
 
     private final EventStore store;
@@ -158,14 +160,13 @@ final class EventTail implements AutoCloseable {
     /** Reads and delivers until nothing more can be delivered now. */
     private void readAll() {
         while (running) {
-            Set<String> writersNow = gap == null ? Set.of() : store.writers(); // before the read: see the class comment
             List<EventStore.Row> rows = store.after(cursor, BATCH);
             lastReadNanos = System.nanoTime();
             List<EventStore.Row> ready = new ArrayList<>(rows.size());
             boolean blocked = false;
             for (EventStore.Row row : rows) {
                 long expected = cursor + 1;
-                if (row.id() != expected && !gapIsFinal(expected, row.id(), writersNow)) {
+                if (row.id() != expected && !gapIsFinal(expected, row.id())) {
                     blocked = true;
                     break;
                 }
@@ -177,8 +178,8 @@ final class EventTail implements AutoCloseable {
                 sink.deliver(Collections.unmodifiableList(ready));
             }
             if (blocked) {
-                if (gap.writers().isEmpty()) {
-                    continue; // nobody was writing when the gap was seen: one more read decides it
+                if (gap.clear()) {
+                    continue; // none of its writers is left: the next read decides
                 }
                 return;
             }
@@ -188,17 +189,28 @@ final class EventTail implements AutoCloseable {
         }
     }
 
-    private boolean gapIsFinal(long expected, long next, Set<String> writersNow) {
+    /**
+     * Whether the ids from {@code expected} up to {@code next} (missing in the read just made) will
+     * never appear. A gap is first noted with the transactions writing events just after that read;
+     * while it stays, they are looked up again, and once none of them is left the gap is "clear": the
+     * next read sees whatever they committed, and what it still misses is final.
+     */
+    private boolean gapIsFinal(long expected, long next) {
         if (!store.idsCommitOutOfOrder()) {
             return true;
         }
         if (gap == null || gap.from() != expected) {
-            gap = new Gap(expected, System.nanoTime(), store.writers()); // after the read that showed the gap
+            Set<String> writers = store.writers(); // after the read that showed the gap
+            gap = new Gap(expected, System.nanoTime(), writers, writers.isEmpty());
             return false;
         }
-        if (java.util.Collections.disjoint(gap.writers(), writersNow)) {
+        if (gap.clear()) {
             LOG.debug("[EVENTS] ids {}..{} are not used (rolled back or never written)", expected, next - 1);
             return true;
+        }
+        if (java.util.Collections.disjoint(gap.writers(), store.writers())) {
+            gap = new Gap(gap.from(), gap.since(), gap.writers(), true);
+            return false;
         }
         long waited = (System.nanoTime() - gap.since()) / 1_000_000;
         if (waited >= GAP_WAIT_MS) {

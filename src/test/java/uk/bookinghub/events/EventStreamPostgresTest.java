@@ -117,4 +117,32 @@ class EventStreamPostgresTest extends EventStreamTest {
             }
         }
     }
+
+    @Test
+    void aLaterEventWaitsForAnEarlierIdStillBeingWrittenAndARolledBackIdDoesNotHoldTheStream() throws Exception {
+        long gamma;
+        try (Connection c = db.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("select id from clients where client_key = 'stream-gamma'")) {
+            rs.next();
+            gamma = rs.getLong(1);
+        }
+        try (SseClient s = stream(hub, "stream-gamma"); Connection slow = db.connect(); Statement st = slow.createStatement()) {
+            slow.setAutoCommit(false);
+            // a transaction takes an id and is still open when a later event commits
+            st.execute("insert into events (client_id, type, data) values (" + gamma + ", 'call_started', '{\"vapiCallId\":\"slow\"}')");
+            String later = endCall(hub, "stream-gamma");
+            assertThat(s.nextWithId(Duration.ofMillis(1500))).as("the later event waits for the earlier id").isNull();
+            slow.commit();
+            List<SseClient.Event> both = s.nextWithIds(2, WAIT);
+            assertThat(both).extracting(e -> e.json().get("data").get("vapiCallId").asText()).containsExactly("slow", later);
+            assertThat(both.get(0).idNumber()).isLessThan(both.get(1).idNumber());
+            // one that rolls back: the later event goes as soon as it has
+            st.execute("insert into events (client_id, type, data) values (" + gamma + ", 'call_started', '{\"vapiCallId\":\"rolled-back\"}')");
+            String next = endCall(hub, "stream-gamma");
+            assertThat(s.nextWithId(Duration.ofMillis(1000))).isNull();
+            slow.rollback();
+            assertThat(callEnded(s, next).json().get("data").get("vapiCallId").asText()).isEqualTo(next);
+            assertThat(s.nextWithId(Duration.ofMillis(500))).isNull();
+        }
+    }
 }
