@@ -30,49 +30,55 @@ create table event_tickets (
 );
 create index event_tickets_expires_idx on event_tickets (expires_at);
 
+-- What an event of a call or an appointment carries (the triggers below read it for the row at hand).
+create view calls_event_data as
+select vapi_call_id,
+       json_object('vapiCallId', vapi_call_id,
+           'leadId', case when lead_id glob '[0-9]*' and lead_id not glob '*[^0-9]*' and length(lead_id) <= 18 then cast(lead_id as integer) end,
+           'outcome', outcome, 'endedReason', ended_reason, 'durationSeconds', duration_seconds, 'cost', cost,
+           'startedAt', started_at, 'endedAt', ended_at) as ended,
+       json_object('vapiCallId', vapi_call_id,
+           'leadId', case when lead_id glob '[0-9]*' and lead_id not glob '*[^0-9]*' and length(lead_id) <= 18 then cast(lead_id as integer) end,
+           'status', status, 'via', case when tenant_rule = 'dialler' then 'dialler' else 'vapi' end) as started
+from calls;
+create view appointments_event_data as
+select id, json_object('appointmentId', id, 'leadId', lead_id, 'vapiCallId', vapi_call_id, 'customerName', customer_name,
+           'service', service, 'start', start_at, 'end', end_at, 'status', status, 'previousStart', null) as data
+from appointments;
+
 -- calls: call_started when the dialler placed the call (its row is inserted with tenant_rule 'dialler')
 -- or Vapi's status-update says in-progress; call_ended when the end-of-call report ends it. A retried
 -- report or a late status-update changes no status, so reports nothing again.
 create trigger calls_events_ended_insert after insert on calls for each row
     when new.client_id is not null and new.status = 'ended'
 begin
-    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'call_ended', 'call_ended:' || new.vapi_call_id,
-        json_object('vapiCallId', new.vapi_call_id,
-            'leadId', case when new.lead_id glob '[0-9]*' and new.lead_id not glob '*[^0-9]*' and length(new.lead_id) <= 18 then cast(new.lead_id as integer) end,
-            'outcome', new.outcome, 'endedReason', new.ended_reason, 'durationSeconds', new.duration_seconds, 'cost', new.cost,
-            'startedAt', new.started_at, 'endedAt', new.ended_at),
-        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    insert into events (client_id, type, dedupe_key, data, created_at)
+        select new.client_id, 'call_ended', 'call_ended:' || new.vapi_call_id, ended, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        from calls_event_data where vapi_call_id = new.vapi_call_id
         on conflict (dedupe_key) do nothing;
 end;
 create trigger calls_events_ended_update after update of status, client_id on calls for each row
     when new.client_id is not null and new.status = 'ended' and (old.status is not new.status or old.client_id is not new.client_id)
 begin
-    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'call_ended', 'call_ended:' || new.vapi_call_id,
-        json_object('vapiCallId', new.vapi_call_id,
-            'leadId', case when new.lead_id glob '[0-9]*' and new.lead_id not glob '*[^0-9]*' and length(new.lead_id) <= 18 then cast(new.lead_id as integer) end,
-            'outcome', new.outcome, 'endedReason', new.ended_reason, 'durationSeconds', new.duration_seconds, 'cost', new.cost,
-            'startedAt', new.started_at, 'endedAt', new.ended_at),
-        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    insert into events (client_id, type, dedupe_key, data, created_at)
+        select new.client_id, 'call_ended', 'call_ended:' || new.vapi_call_id, ended, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        from calls_event_data where vapi_call_id = new.vapi_call_id
         on conflict (dedupe_key) do nothing;
 end;
 create trigger calls_events_started_insert after insert on calls for each row
     when new.client_id is not null and (new.status = 'in-progress' or new.tenant_rule = 'dialler') and new.status is not 'ended'
 begin
-    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'call_started', 'call_started:' || new.vapi_call_id,
-        json_object('vapiCallId', new.vapi_call_id,
-            'leadId', case when new.lead_id glob '[0-9]*' and new.lead_id not glob '*[^0-9]*' and length(new.lead_id) <= 18 then cast(new.lead_id as integer) end,
-            'status', new.status, 'via', case when new.tenant_rule = 'dialler' then 'dialler' else 'vapi' end),
-        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    insert into events (client_id, type, dedupe_key, data, created_at)
+        select new.client_id, 'call_started', 'call_started:' || new.vapi_call_id, started, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        from calls_event_data where vapi_call_id = new.vapi_call_id
         on conflict (dedupe_key) do nothing;
 end;
 create trigger calls_events_started_update after update of status, client_id on calls for each row
     when new.client_id is not null and new.status = 'in-progress' and (old.status is not new.status or old.client_id is not new.client_id)
 begin
-    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'call_started', 'call_started:' || new.vapi_call_id,
-        json_object('vapiCallId', new.vapi_call_id,
-            'leadId', case when new.lead_id glob '[0-9]*' and new.lead_id not glob '*[^0-9]*' and length(new.lead_id) <= 18 then cast(new.lead_id as integer) end,
-            'status', new.status, 'via', 'vapi'),
-        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    insert into events (client_id, type, dedupe_key, data, created_at)
+        select new.client_id, 'call_started', 'call_started:' || new.vapi_call_id, started, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        from calls_event_data where vapi_call_id = new.vapi_call_id
         on conflict (dedupe_key) do nothing;
 end;
 
@@ -80,28 +86,25 @@ end;
 create trigger appointments_events_booked after insert on appointments for each row
     when new.status = 'booked'
 begin
-    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'appointment_booked', 'appointment_booked:' || new.id,
-        json_object('appointmentId', new.id, 'leadId', new.lead_id, 'vapiCallId', new.vapi_call_id, 'customerName', new.customer_name,
-            'service', new.service, 'start', new.start_at, 'end', new.end_at, 'status', new.status, 'previousStart', null),
-        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    insert into events (client_id, type, dedupe_key, data, created_at)
+        select new.client_id, 'appointment_booked', 'appointment_booked:' || new.id, data, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        from appointments_event_data where id = new.id
         on conflict (dedupe_key) do nothing;
 end;
 create trigger appointments_events_cancelled after update of status on appointments for each row
     when new.status = 'cancelled' and old.status is not 'cancelled'
 begin
-    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'appointment_cancelled', 'appointment_cancelled:' || new.id,
-        json_object('appointmentId', new.id, 'leadId', new.lead_id, 'vapiCallId', new.vapi_call_id, 'customerName', new.customer_name,
-            'service', new.service, 'start', new.start_at, 'end', new.end_at, 'status', new.status, 'previousStart', null),
-        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    insert into events (client_id, type, dedupe_key, data, created_at)
+        select new.client_id, 'appointment_cancelled', 'appointment_cancelled:' || new.id, data, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        from appointments_event_data where id = new.id
         on conflict (dedupe_key) do nothing;
 end;
 create trigger appointments_events_moved after update of start_at on appointments for each row
     when new.status = 'booked' and new.start_at is not old.start_at
 begin
-    insert into events (client_id, type, dedupe_key, data, created_at) values (new.client_id, 'appointment_moved', null,
-        json_object('appointmentId', new.id, 'leadId', new.lead_id, 'vapiCallId', new.vapi_call_id, 'customerName', new.customer_name,
-            'service', new.service, 'start', new.start_at, 'end', new.end_at, 'status', new.status, 'previousStart', old.start_at),
-        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+    insert into events (client_id, type, dedupe_key, data, created_at)
+        select new.client_id, 'appointment_moved', null, json_set(data, '$.previousStart', old.start_at), strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        from appointments_event_data where id = new.id;
 end;
 
 -- leads: every status change but an import's own (an import writes its lead_imported event instead)

@@ -18,7 +18,7 @@ import java.util.List;
  * again with back-off (1 s doubling to 30 s), and LISTENs again. Meanwhile the tail polls every few
  * seconds, and it reads once more as soon as the listener is back, so nothing is lost either way.
  */
-final class EventListener implements AutoCloseable {
+final class EventListener extends BackgroundThread {
 
     private static final Logger LOG = LoggerFactory.getLogger(EventListener.class);
 
@@ -28,25 +28,18 @@ final class EventListener implements AutoCloseable {
     private final EventStore store;
     private final EventTail tail;
     private final int checkMs;
-    private volatile boolean running;
     private volatile boolean listening;
     private volatile Connection connection;
-    private Thread thread;
 
     EventListener(EventStore store, EventTail tail, int checkMs) {
+        super("hub-events-listen");
         this.store = store;
         this.tail = tail;
         this.checkMs = Math.max(100, checkMs);
     }
 
-    synchronized void start() {
-        if (running) {
-            return;
-        }
-        running = true;
-        thread = new Thread(this::loop, "hub-events-listen");
-        thread.setDaemon(true);
-        thread.start();
+    void start() {
+        startThread();
     }
 
     /** Whether the listening connection is up (the /health view of the stream). */
@@ -54,7 +47,8 @@ final class EventListener implements AutoCloseable {
         return listening;
     }
 
-    private void loop() {
+    @Override
+    void loop() {
         long backoffMs = 1000;
         int failures = 0;
         while (running) {
@@ -93,31 +87,14 @@ final class EventListener implements AutoCloseable {
         }
     }
 
-    private static void sleepQuietly(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
-    public synchronized void close() {
-        running = false;
+    void beforeStop() {
         Connection c = connection;
         if (c != null) {
             try {
                 c.close();
             } catch (SQLException ignored) {
                 // closing anyway
-            }
-        }
-        if (thread != null) {
-            thread.interrupt();
-            try {
-                thread.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
         }
     }

@@ -28,7 +28,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * A gap still open after {@link #GAP_WAIT_MS} (a transaction that inserted an event and then stayed
  * open that long, which none of the hub's do) is passed with a WARN naming the ids.
  */
-final class EventTail implements AutoCloseable {
+final class EventTail extends BackgroundThread {
 
     private static final Logger LOG = LoggerFactory.getLogger(EventTail.class);
 
@@ -57,13 +57,12 @@ final class EventTail implements AutoCloseable {
     private final Condition woken = lock.newCondition();
     private boolean wake;
     private volatile long cursor;
-    private volatile boolean running;
     private volatile long lastReadNanos;
     private volatile String problem;
     private Gap gap;
-    private Thread thread;
 
     EventTail(EventStore store, Sink sink, long pollMs) {
+        super("hub-events-tail");
         this.store = store;
         this.sink = sink;
         this.pollMs = Math.max(50, pollMs);
@@ -75,10 +74,7 @@ final class EventTail implements AutoCloseable {
             return;
         }
         cursor = store.maxId();
-        running = true;
-        thread = new Thread(this::loop, "hub-events-tail");
-        thread.setDaemon(true);
-        thread.start();
+        startThread();
         LOG.info("[EVENTS] stream tail started after event {} (polls every {} ms{})", cursor, pollMs,
                 store.announcedByNotify() ? ", woken by NOTIFY " + EventStore.CHANNEL : ", woken by each commit");
     }
@@ -111,7 +107,8 @@ final class EventTail implements AutoCloseable {
         }
     }
 
-    private void loop() {
+    @Override
+    void loop() {
         long failures = 0;
         while (running) {
             try {
@@ -221,25 +218,8 @@ final class EventTail implements AutoCloseable {
         return false;
     }
 
-    private static void sleepQuietly(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
-    public synchronized void close() {
-        running = false;
+    void beforeStop() {
         wake();
-        if (thread != null) {
-            thread.interrupt();
-            try {
-                thread.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 }

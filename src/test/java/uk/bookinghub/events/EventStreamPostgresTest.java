@@ -120,12 +120,7 @@ class EventStreamPostgresTest extends EventStreamTest {
 
     @Test
     void aLaterEventWaitsForAnEarlierIdStillBeingWrittenAndARolledBackIdDoesNotHoldTheStream() throws Exception {
-        long gamma;
-        try (Connection c = db.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("select id from clients where client_key = 'stream-gamma'")) {
-            rs.next();
-            gamma = rs.getLong(1);
-        }
+        long gamma = clientId("stream-gamma");
         try (SseClient s = stream(hub, "stream-gamma"); Connection slow = db.connect(); Statement st = slow.createStatement()) {
             slow.setAutoCommit(false);
             // a transaction takes an id and is still open when a later event commits

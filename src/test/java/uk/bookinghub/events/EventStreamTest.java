@@ -135,6 +135,14 @@ abstract class EventStreamTest {
                 .header("Content-Type", "application/json"), "X-API-Key", apiKey);
     }
 
+    long clientId(String clientKey) throws Exception {
+        try (Connection c = db.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("select id from clients where client_key = '" + clientKey + "'")) {
+            assertThat(rs.next()).isTrue();
+            return rs.getLong(1);
+        }
+    }
+
     void sql(String statement) throws Exception {
         try (Connection c = db.connect(); Statement s = c.createStatement()) {
             s.execute(statement);
@@ -354,12 +362,7 @@ abstract class EventStreamTest {
 
     @Test
     void anEventNobodyAnnouncedArrivesByThePoll() throws Exception {
-        long clientId;
-        try (Connection c = db.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("select id from clients where client_key = 'stream-beta'")) {
-            rs.next();
-            clientId = rs.getLong(1);
-        }
+        long clientId = clientId("stream-beta");
         try (SseClient s = stream(hub, "stream-beta")) {
             // written straight into the table by someone else: no NOTIFY, no commit of this hub's
             sql("insert into events (client_id, type, data, created_at) values (" + clientId + ", 'call_started', '{\"vapiCallId\":\"polled\"}', "
