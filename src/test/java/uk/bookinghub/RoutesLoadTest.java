@@ -49,10 +49,12 @@ class RoutesLoadTest {
             Map.entry("analytics.camel.yaml", Set.of("analytics-record", "analytics-reconcile", "analytics-reconcile-run", "analytics-reconcile-now",
                     "analytics-metrics", "analytics-trend", "analytics-outcomes", "analytics-campaigns", "analytics-weekly-report", "analytics-rebuild",
                     "analytics-export", "analytics-weekly-reports", "analytics-weekly-reports-run", "analytics-weekly-reports-run-now")),
-            Map.entry("clients.camel.yaml", Set.of("clients-onboard", "clients-me")),
+            Map.entry("clients.camel.yaml", Set.of("clients-onboard", "clients-me", "clients-update")),
+            Map.entry("auth.camel.yaml", Set.of("auth-token", "api-keys-list", "api-keys-create", "api-keys-revoke")),
             Map.entry("monitoring.camel.yaml", Set.of("health", "monitor-tenant-resolution", "monitor-vapi-messages", "error-stats", "error-stats-group",
                     "db-stats", "db-health", "dead-letter-store")),
             Map.entry("alerts.camel.yaml", Set.of("alerts-list", "alerts-test")),
+            Map.entry("audit.camel.yaml", Set.of("audit-log-list", "audit-log-verify")),
             Map.entry("lead-intake.camel.yaml", Set.of("lead-intake", "lead-intake-job", "lead-intake-single", "lead-intake-list", "lead-intake-get")),
             Map.entry("opt-outs.camel.yaml", Set.of("opt-outs", "opt-outs-list", "opt-outs-remove")),
             Map.entry("messaging.camel.yaml", Set.of("outbox-sender", "message-send", "message-dead", "messages-list", "messages-get", "messages-queue",
@@ -67,8 +69,10 @@ class RoutesLoadTest {
                     "dialler-status", "dialler-resume")),
             Map.entry("quality.camel.yaml", Set.of("quality", "quality-run", "quality-run-now", "quality-admin-list", "quality-client-list")),
             Map.entry("events.camel.yaml", Set.of("events-stream", "events-ticket", "events-purge")),
+            Map.entry("privacy.camel.yaml", Set.of("privacy-export", "privacy-access", "privacy-erasure", "leads-expire", "leads-expire-run",
+                    "leads-expire-run-now", "retention", "retention-run", "retention-run-now")),
             Map.entry("error-handling.camel.yaml", Set.of()),
-            Map.entry("front-door.camel.yaml", Set.of("api-description")));
+            Map.entry("front-door.camel.yaml", Set.of("api-description", "front-door-rate-limit-sweep")));
 
     static final long BODY_IDLE_MS = 1000;
 

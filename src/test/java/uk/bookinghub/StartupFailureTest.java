@@ -70,7 +70,7 @@ class StartupFailureTest {
                 "-cp", System.getProperty("java.class.path"), "uk.bookinghub.HubApp"));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
         Map<String, String> e = pb.environment();
-        for (String k : List.of("HUB_ROUTES_RELOAD", "HUB_CONFIG", "HUB_ROUTES_DIR", "DATABASE_URL", "HUB_JOLOKIA_WRITE", "HUB_JOLOKIA_PASSWORD", "JAVA_TOOL_OPTIONS")) {
+        for (String k : List.of("HUB_ROUTES_RELOAD", "HUB_CONFIG", "HUB_ROUTES_DIR", "DATABASE_URL", "HUB_JOLOKIA_WRITE", "HUB_JOLOKIA_PASSWORD", "HUB_JWT_SECRET", "JAVA_TOOL_OPTIONS")) {
             e.remove(k);
         }
         e.put("CAMEL_MAIN_PROFILE", "prod");
@@ -216,6 +216,14 @@ class StartupFailureTest {
         r.isOneClearLineAndExitCodeOne();
         assertThat(r.reason()).isEqualTo("route ops-extra cannot be built: No bean could be found in the registry for: noSuchBean"
                 + " (fix its route file and start again)");
+    }
+
+    @Test
+    void aTokenSecretShorterThan256BitsIsNamedNotShown() throws Exception {
+        Run r = run(Map.of("HUB_JWT_SECRET", "hunter2-is-not-long-enough"));
+        r.isOneClearLineAndExitCodeOne();
+        assertThat(r.reason()).startsWith("HUB_JWT_SECRET (hub.auth.jwt-secret) is 26 bytes; HS256 tokens need a secret of at least 32 bytes (256 bits)");
+        assertThat(r.output()).doesNotContain("hunter2");
     }
 
     @Test

@@ -101,10 +101,11 @@ public final class AnalyticsApi {
     }
 
     /** {@code POST /api/admin/analytics/rebuild?clientKey=}: the client's roll-up summed again from its raw events. */
-    public Map<String, Object> rebuild(Caller caller, Params params) {
+    public Map<String, Object> rebuild(Caller caller, Params params, uk.bookinghub.audit.Audit audit) {
         Client c = client(caller, params);
+        audit.client(c.id(), c.clientKey()).target("analytics:" + c.clientKey());
         long started = System.nanoTime();
-        int events = store.rebuild(c.id());
+        int events = store.rebuild(c.id(), audit);
         return Map.of("clientKey", c.clientKey(), "events", events, "millis", (System.nanoTime() - started) / 1_000_000);
     }
 

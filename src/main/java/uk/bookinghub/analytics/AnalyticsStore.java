@@ -517,14 +517,12 @@ public final class AnalyticsStore implements AutoCloseable {
         });
     }
 
-    public void saveSettings(long clientId, String json) {
-        db.inTransaction("saving analytics settings", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update clients set analytics_settings = ? where id = ?")) {
-                ps.setString(1, json);
-                ps.setLong(2, clientId);
-                return ps.executeUpdate();
-            }
-        });
+    public void saveSettings(Connection c, long clientId, String json) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update clients set analytics_settings = ? where id = ?")) {
+            ps.setString(1, json);
+            ps.setLong(2, clientId);
+            ps.executeUpdate();
+        }
     }
 
     // ---- reading ---------------------------------------------------------------------------
@@ -804,8 +802,15 @@ public final class AnalyticsStore implements AutoCloseable {
      * Runs through the writer's lock-free path: call it when no event of this client is in flight,
      * or accept that one in flight is counted by the transaction that commits last.
      */
-    public int rebuild(long clientId) {
-        return db.inTransaction("rebuilding the analytics roll-up", c -> rebuild(c, db.dialect(), clientId));
+    /** The client's roll-up summed again from its raw events, with the request's audit row (the number of events) in the same transaction. */
+    public int rebuild(long clientId, uk.bookinghub.audit.Audit audit) {
+        return db.inTransaction("rebuilding the analytics roll-up", c -> {
+            int events = rebuild(c, db.dialect(), clientId);
+            if (audit != null) {
+                audit.detail("events", events).write(c, 200);
+            }
+            return events;
+        });
     }
 
     /** The same on a given connection (the back-fill migration). */

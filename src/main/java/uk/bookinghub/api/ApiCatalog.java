@@ -47,6 +47,8 @@ public final class ApiCatalog {
     private final CamelContext camel;
     private final String vapiHeader;
     private final AtomicReference<Snapshot> snapshot = new AtomicReference<>();
+    /** What other capabilities require of every declaration (the audit log: a state-changing endpoint names its action). */
+    private final List<java.util.function.Function<ApiEndpoint, String>> rules = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private record Snapshot(List<RestDefinition> rests, Map<String, ApiEndpoint> byRoute, List<String> problems) {
     }
@@ -106,6 +108,16 @@ public final class ApiCatalog {
     /** What is wrong with the declarations (empty when every endpoint has a route id and a known auth rule). */
     public List<String> problems() {
         return refresh().problems;
+    }
+
+    /**
+     * Adds a rule every declared endpoint must keep: it answers what is wrong with an endpoint, or
+     * null. A broken rule is one of {@link #problems()}, so the hub does not start (and a route file
+     * that breaks it is not reloaded).
+     */
+    public void require(java.util.function.Function<ApiEndpoint, String> rule) {
+        rules.add(rule);
+        invalidate();
     }
 
     /** Forgets what was read (a route file was reloaded). */
@@ -199,7 +211,14 @@ public final class ApiCatalog {
                 }
                 boolean partner = auth.contains("vapiSecret") || auth.contains("twilioSignature");
                 boolean tolerant = partner || types.contains("text/csv");
-                byRoute.put(routeId, new ApiEndpoint(routeId, method, path, List.copyOf(auth), types, params, tolerant, partner));
+                ApiEndpoint endpoint = new ApiEndpoint(routeId, method, path, List.copyOf(auth), types, params, tolerant, partner);
+                for (var rule : rules) {
+                    String broken = rule.apply(endpoint);
+                    if (broken != null) {
+                        problems.add(where + ": " + broken);
+                    }
+                }
+                byRoute.put(routeId, endpoint);
             }
         }
         Snapshot s = new Snapshot(rests, byRoute, problems);
@@ -252,11 +271,14 @@ public final class ApiCatalog {
             api.setComponents(new io.swagger.v3.oas.models.Components());
         }
         api.getComponents().addSecuritySchemes("apiKey", new SecurityScheme().type(SecurityScheme.Type.APIKEY).in(SecurityScheme.In.HEADER)
-                .name("X-API-Key").description("The client's API key (shown once at onboarding)."));
+                .name("X-API-Key").description("The client's API key (shown once at onboarding, or when the client creates one)."));
+        api.getComponents().addSecuritySchemes("clientToken", new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer").bearerFormat("JWT")
+                .description("Authorization: Bearer <token from POST /api/auth/token>: a short-lived HS256 JWT, accepted wherever apiKey is."));
         api.getComponents().addSecuritySchemes("adminToken", new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")
                 .description("Authorization: Bearer <HUB_ADMIN_TOKEN>."));
         api.getComponents().addSecuritySchemes("vapiSecret", new SecurityScheme().type(SecurityScheme.Type.APIKEY).in(SecurityScheme.In.HEADER)
-                .name(vapiHeader).description("The shared secret Vapi sends (VAPI_WEBHOOK_SECRET), compared in constant time."));
+                .name(vapiHeader).description("The shared secret Vapi sends (VAPI_WEBHOOK_SECRET), compared in constant time; or, when "
+                + "VAPI_WEBHOOK_HMAC_SECRET is set, Vapi's HMAC credential (signature and timestamp headers, vapi.webhook.hmac-*)."));
         api.getComponents().addSecuritySchemes("twilioSignature", new SecurityScheme().type(SecurityScheme.Type.APIKEY).in(SecurityScheme.In.HEADER)
                 .name("X-Twilio-Signature").description("Twilio's HMAC-SHA1 of PUBLIC_BASE_URL + path + the sorted form parameters, keyed with TWILIO_AUTH_TOKEN."));
         api.getComponents().addSecuritySchemes("streamTicket", new SecurityScheme().type(SecurityScheme.Type.APIKEY).in(SecurityScheme.In.QUERY)
@@ -281,7 +303,12 @@ public final class ApiCatalog {
             op.setSecurity(new ArrayList<>()); // explicitly open
         } else {
             List<SecurityRequirement> security = new ArrayList<>();
-            e.auth().forEach(a -> security.add(new SecurityRequirement().addList(a)));
+            e.auth().forEach(a -> {
+                security.add(new SecurityRequirement().addList(a));
+                if (a.equals("apiKey") && !e.path().equals("/api/auth/token")) {
+                    security.add(new SecurityRequirement().addList("clientToken")); // the front door takes either
+                }
+            });
             op.setSecurity(security);
         }
         if (e.hasBody() && !e.consumes().isEmpty() && op.getRequestBody() == null) {
@@ -304,7 +331,10 @@ public final class ApiCatalog {
             responses.addApiResponse("401", error("missing or invalid credentials"));
             if (e.auth().contains("twilioSignature") || e.auth().contains("adminToken")) {
                 responses.addApiResponse("403", error(e.auth().contains("twilioSignature") ? "wrong or missing X-Twilio-Signature"
-                        : "the admin API is closed (HUB_ADMIN_TOKEN not set)"));
+                        : e.auth().contains("apiKey") ? "the admin API is closed (HUB_ADMIN_TOKEN not set)"
+                        : "the admin API is closed (HUB_ADMIN_TOKEN not set), or a client's key or token was sent"));
+            } else if (e.auth().contains("apiKey")) {
+                responses.addApiResponse("403", error("the admin token was sent: it is not a client's credential"));
             }
         }
         if (e.path().contains("{")) {
@@ -323,6 +353,10 @@ public final class ApiCatalog {
         if (e.hasBody()) {
             responses.addApiResponse("408", error("the body stopped arriving (nothing for hub.http.body-idle-timeout-ms); the connection is closed"));
             responses.addApiResponse("413", error("the body (its declared Content-Length) is over this endpoint's limit"));
+        }
+        if (!e.auth().equals(List.of("adminToken"))) {
+            responses.addApiResponse("429", error("over a rate limit (README \"Rate limits\"): a client's requests a minute or imports a day, "
+                    + "or requests without valid credentials from this address; Retry-After says when to try again"));
         }
         responses.addApiResponse("414", error("the request line (method and URL) is over " + uk.bookinghub.http.ServerLimits.MAX_REQUEST_LINE + " bytes"));
         responses.addApiResponse("503", error("the database is unavailable; nothing was stored, retry (Retry-After)"));

@@ -17,15 +17,18 @@ import org.slf4j.LoggerFactory;
 import uk.bookinghub.Wiring;
 import uk.bookinghub.calls.VapiWebhook;
 import uk.bookinghub.http.JsonReply;
+import uk.bookinghub.limits.RateLimits;
 import uk.bookinghub.messaging.TwilioWebhooks;
 import uk.bookinghub.security.AdminAuth;
 import uk.bookinghub.security.ApiKeys;
+import uk.bookinghub.security.ClientTokens;
 
 /**
  * The front door: every REST route is checked and authenticated by its declaration. Binds
  * {@code apiCatalog} (the declarations read from Camel's model, read again when a route file is
  * reloaded), {@code frontDoor}, and the JSON answer steps {@code jsonReply} / {@code httpErrorReply}.
- * After the capabilities whose credentials it checks (security, calls, messaging).
+ * After the capabilities whose credentials it checks (security, calls, messaging) and the rate limits
+ * ({@code rateLimits}) it applies.
  */
 public class ApiConfiguration implements CamelConfiguration {
 
@@ -74,7 +77,8 @@ public class ApiConfiguration implements CamelConfiguration {
             }
         });
         camel.getRegistry().bind("frontDoor", new FrontDoor(catalog, Wiring.need(camel, "adminAuth", AdminAuth.class),
-                Wiring.need(camel, "apiKeys", ApiKeys.class), Wiring.need(camel, "vapiWebhook", VapiWebhook.class), vapiHeader.trim(),
-                Wiring.need(camel, "twilioWebhooks", TwilioWebhooks.class)));
+                Wiring.need(camel, "apiKeys", ApiKeys.class), Wiring.need(camel, "clientTokens", ClientTokens.class),
+                Wiring.need(camel, "vapiWebhook", VapiWebhook.class), vapiHeader.trim(),
+                Wiring.need(camel, "twilioWebhooks", TwilioWebhooks.class), Wiring.need(camel, "rateLimits", RateLimits.class)));
     }
 }

@@ -37,7 +37,10 @@ public record ApiEndpoint(String routeId, String method, String path, List<Strin
         return method.equals("POST") || method.equals("PUT") || method.equals("PATCH");
     }
 
-    /** A POST that takes text/csv is an upload: its route reads the body as a stream (useStreaming), not Vert.x's body handler. */
+    /**
+     * A POST that takes text/csv is an upload: its route reads the body as a stream (useStreaming), not Vert.x's body
+     * handler; and it is an import, which the front door counts against the client's daily imports (RateLimits).
+     */
     public boolean streamed() {
         return method.equals("POST") && consumes.contains("text/csv");
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
+import org.apache.camel.component.platform.http.vertx.HttpMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,10 +13,13 @@ import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.http.Json;
 import uk.bookinghub.http.JsonReply;
 import uk.bookinghub.http.Upload;
+import uk.bookinghub.limits.RateLimits;
 import uk.bookinghub.messaging.TwilioWebhooks;
 import uk.bookinghub.security.AdminAuth;
 import uk.bookinghub.security.ApiKeys;
 import uk.bookinghub.security.Caller;
+import uk.bookinghub.security.ClientTokens;
+import uk.bookinghub.security.Credential;
 
 import java.util.Iterator;
 import java.util.List;
@@ -33,10 +37,21 @@ import java.util.Map;
  *       wrongly typed, credentials in the URL: 400 naming the parameter) and left typed in the
  *       exchange property {@code params} ({@link Params}), which handlers take as an argument;</li>
  *   <li>the body's content type against what the endpoint consumes (415);</li>
- *   <li>the caller against the endpoint's auth rules: {@code apiKey} (X-API-Key), {@code adminToken}
- *       (Authorization: Bearer HUB_ADMIN_TOKEN), {@code vapiSecret}, {@code twilioSignature} or
- *       {@code public} ({@code streamTicket}, the event stream's, is checked by its own handler); the
- *       caller is left in the property {@code caller} (and {@code client});</li>
+ *   <li>the caller against the endpoint's auth rules: {@code apiKey} (X-API-Key, or Authorization:
+ *       Bearer with a client token, a JWT: {@link ClientTokens}), {@code adminToken} (Authorization:
+ *       Bearer HUB_ADMIN_TOKEN), {@code vapiSecret}, {@code twilioSignature} or {@code public}
+ *       ({@code streamTicket}, the event stream's, is checked by its own handler); the
+ *       caller is left in the property {@code caller} (and {@code client}, and for a client the key
+ *       prefix and token id it came with in {@code credential}). The admin token is never a client's
+ *       credential and a client's key or token never opens an admin-only endpoint (403 for both);</li>
+ *   <li>the rate limits ({@link RateLimits}): an address whose budget for requests without valid
+ *       credentials is spent is answered 429 before its credentials are checked; a refused credential
+ *       takes one from that budget; a client takes one from its tier's budget a minute, a public
+ *       request (not the health probe) one from its address's, a webhook one from its address's
+ *       ceiling when there is one; an import also one from the client's daily imports, once every
+ *       other check has passed. The answer, whatever it is, carries {@code RateLimit-Limit},
+ *       {@code RateLimit-Remaining} and {@code RateLimit-Reset} for the budget it took from (and
+ *       {@code Retry-After} on a 429);</li>
  *   <li>a JSON body with a control character (NUL and friends, which PostgreSQL refuses) in a
  *       string: 400 naming the field.</li>
  * </ol>
@@ -71,18 +86,26 @@ public final class FrontDoor implements Processor {
     private final ApiCatalog catalog;
     private final AdminAuth admin;
     private final ApiKeys apiKeys;
+    private final ClientTokens tokens;
     private final VapiWebhook vapi;
     private final String vapiHeader;
     private final TwilioWebhooks twilio;
+    private final RateLimits limits;
     private final JsonReply errorReply = JsonReply.error();
 
-    public FrontDoor(ApiCatalog catalog, AdminAuth admin, ApiKeys apiKeys, VapiWebhook vapi, String vapiHeader, TwilioWebhooks twilio) {
+    /** Public endpoints that are health probes (load balancers poll them): not counted against an address. */
+    private static final java.util.Set<String> PROBES = java.util.Set.of("/health");
+
+    public FrontDoor(ApiCatalog catalog, AdminAuth admin, ApiKeys apiKeys, ClientTokens tokens, VapiWebhook vapi, String vapiHeader,
+                     TwilioWebhooks twilio, RateLimits limits) {
         this.catalog = catalog;
         this.admin = admin;
         this.apiKeys = apiKeys;
+        this.tokens = tokens;
         this.vapi = vapi;
         this.vapiHeader = vapiHeader;
         this.twilio = twilio;
+        this.limits = limits;
     }
 
     @Override
@@ -90,6 +113,9 @@ public final class FrontDoor implements Processor {
         try {
             admit(exchange);
         } catch (RuntimeException refused) {
+            if (refused instanceof RateLimits.Refused r) {
+                rateLimitHeaders(exchange, r.quota(), r.retryAfterSeconds());
+            }
             exchange.setProperty(Exchange.EXCEPTION_CAUGHT, refused);
             errorReply.process(exchange);
             exchange.removeProperty(Exchange.EXCEPTION_CAUGHT);
@@ -109,7 +135,12 @@ public final class FrontDoor implements Processor {
         String rawQuery = m.getHeader(Exchange.HTTP_RAW_QUERY, String.class);
         ApiEndpoint.refuseCredentials(rawQuery);
         // then who is calling: an unauthenticated request learns nothing about parameters or bodies
-        Caller caller = authenticate(e, exchange);
+        Caller caller = authenticateWithinLimits(e, exchange);
+        // known from here on, also when the request is refused below (the audit log names who sent it)
+        exchange.setProperty("caller", caller);
+        if (caller.client() != null) {
+            exchange.setProperty("client", caller.client());
+        }
         String uri = m.getHeader(Exchange.HTTP_URI, String.class);
         String rawPath = uri == null ? "" : uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
         ApiEndpoint.refuseDotSegments(rawPath);
@@ -123,13 +154,93 @@ public final class FrontDoor implements Processor {
         if (e.hasBody() && !e.consumes().isEmpty()) {
             contentType(e, m.getHeader(Exchange.CONTENT_TYPE, String.class));
         }
-        exchange.setProperty("caller", caller);
-        if (caller.client() != null) {
-            exchange.setProperty("client", caller.client());
-        }
         exchange.setProperty("params", params);
         if (e.hasBody() && !e.tolerantBody() && e.consumes().contains("application/json")) {
             controlCharacters(m.getBody());
+        }
+        if (caller.client() != null && e.streamed()) {
+            // an upload is an import: one of the client's imports a day, whatever its size (its answer keeps the minute's headers)
+            limits.importStarted(caller.client());
+        }
+    }
+
+    /**
+     * The caller (see {@link #authenticate}) within the rate limits: an address with its budget for
+     * requests without valid credentials spent is refused before anything is checked; a refused
+     * credential (401, 403) takes one from that budget (429 once it is spent); then the caller's own
+     * budget: a client's by its tier, an anonymous caller's (a public endpoint other than a probe) by
+     * its address, a partner webhook's by its address when that ceiling is on; admin is not limited.
+     */
+    private Caller authenticateWithinLimits(ApiEndpoint e, Exchange exchange) {
+        boolean open = e.auth().contains(Rule.PUBLIC.key);
+        if (!open) {
+            limits.notSpent(() -> address(exchange));
+        }
+        Caller caller;
+        try {
+            caller = authenticate(e, exchange);
+        } catch (HttpProblem refused) {
+            if (refused.status() == 401 || refused.status() == 403) {
+                rateLimitHeaders(exchange, limits.anonymous(address(exchange)), 0);
+            }
+            throw refused;
+        }
+        RateLimits.Quota quota = null;
+        if (caller.client() != null) {
+            quota = limits.client(caller.client());
+        } else if (caller.partner() != null) {
+            quota = limits.webhooksLimited() ? limits.webhook(address(exchange), caller.partner()) : null;
+        } else if (!caller.admin() && !PROBES.contains(e.path())) {
+            quota = limits.anonymous(address(exchange));
+        }
+        if (quota != null) {
+            rateLimitHeaders(exchange, quota, 0);
+        }
+        if (caller.client() != null || caller.admin()) {
+            noStore(exchange);
+        }
+        return caller;
+    }
+
+    /** The caller's IP address: as the audit door found it (behind a trusted proxy, its X-Forwarded-For), else the connection's peer. */
+    static String address(Exchange exchange) {
+        String known = exchange.getProperty("callerIp", String.class); // the audit door's: X-Forwarded-For from a trusted proxy
+        if (known != null && !known.isBlank()) {
+            return known;
+        }
+        if (exchange.getIn() instanceof HttpMessage http && http.getRequest().remoteAddress() != null) {
+            return http.getRequest().remoteAddress().hostAddress();
+        }
+        return "unknown";
+    }
+
+    /**
+     * The {@code RateLimit-*} headers (and {@code Retry-After} when {@code retryAfter > 0}) written on
+     * the HTTP response itself, so that they stay whatever the handler does with the message's headers
+     * (the handlers clear them before answering).
+     */
+    /**
+     * An authenticated answer (a token, a client's or an admin's data) is kept by no cache or proxy:
+     * {@code Cache-Control: no-store}, written on the response itself (platform-http drops a
+     * Cache-Control message header).
+     */
+    static void noStore(Exchange exchange) {
+        if (exchange.getIn() instanceof HttpMessage http) {
+            http.getResponse().putHeader("Cache-Control", "no-store");
+        }
+    }
+
+    static void rateLimitHeaders(Exchange exchange, RateLimits.Quota q, long retryAfter) {
+        java.util.function.BiConsumer<String, String> put = exchange.getIn() instanceof HttpMessage http
+                ? (name, value) -> http.getResponse().putHeader(name, value)
+                : (name, value) -> exchange.getMessage().setHeader(name, value);
+        if (q != null) {
+            put.accept("RateLimit-Limit", Long.toString(q.limit()));
+            put.accept("RateLimit-Remaining", Long.toString(q.remaining()));
+            put.accept("RateLimit-Reset", Long.toString(q.resetSeconds()));
+        }
+        if (retryAfter > 0) {
+            put.accept("Retry-After", Long.toString(retryAfter));
         }
     }
 
@@ -157,6 +268,15 @@ public final class FrontDoor implements Processor {
     private Caller authenticate(ApiEndpoint e, Exchange exchange) {
         Message m = exchange.getMessage();
         List<String> rules = e.auth();
+        String authorization = m.getHeader("Authorization", String.class);
+        String apiKey = m.getHeader("X-API-Key", String.class);
+        // a bearer value is the admin token, or (in the form of a JWT) a client's token: the admin token is
+        // compared first, so an admin token that happens to have two dots stays the admin token
+        boolean adminToken = admin.isAdminToken(authorization);
+        String clientToken = adminToken ? null : AdminAuth.bearer(authorization);
+        if (clientToken != null && !ClientTokens.looksLikeJwt(clientToken)) {
+            clientToken = null;
+        }
         // with several rules, the credential that was sent decides which one applies
         for (String key : rules) {
             Rule rule = Rule.of(key);
@@ -165,20 +285,22 @@ public final class FrontDoor implements Processor {
                     return Caller.ANONYMOUS;
                 }
                 case ADMIN_TOKEN -> {
-                    String auth = m.getHeader("Authorization", String.class);
-                    if (auth != null && !auth.isBlank()) {
-                        admin.check(auth);
+                    if (present(authorization) && clientToken == null) {
+                        admin.check(authorization);
                         return Caller.ADMIN;
                     }
                 }
                 case API_KEY -> {
-                    String key1 = m.getHeader("X-API-Key", String.class);
-                    if (key1 != null && !key1.isBlank()) {
-                        return Caller.of(apiKeys.authenticate(key1));
+                    if (present(apiKey)) {
+                        return client(exchange, apiKeys.authenticate(apiKey));
+                    }
+                    if (clientToken != null) {
+                        return client(exchange, tokens.authenticate(clientToken));
                     }
                 }
                 case VAPI_SECRET -> {
-                    vapi.authenticate(m.getHeader(vapiHeader, String.class));
+                    // the shared secret header, or Vapi's HMAC signature over the raw body (VapiWebhook)
+                    vapi.authenticate(m.getHeader(vapiHeader, String.class), name -> m.getHeader(name, String.class), m.getBody());
                     return Caller.partner("vapi");
                 }
                 case TWILIO_SIGNATURE -> {
@@ -189,21 +311,41 @@ public final class FrontDoor implements Processor {
                         throw new HttpProblem(503, "the event stream is served by its own handler, which is not running on this hub instance; reconnect");
             }
         }
+        if (rules.contains(Rule.API_KEY.key) && present(authorization)) {
+            // a client endpoint: the admin token is known but not a client (403); any other bearer value is not a credential here
+            if (adminToken) {
+                throw new HttpProblem(403, "client endpoint: send X-API-Key or Authorization: Bearer <client token>; the admin token is not a client's credential");
+            }
+            throw HttpProblem.unauthorized("Authorization on this endpoint takes a client token (Bearer <JWT from POST /api/auth/token>); or send X-API-Key");
+        }
         if (rules.size() == 1 && rules.get(0).equals(Rule.ADMIN_TOKEN.key)) {
-            // an admin-only endpoint: a client's valid API key is known but not allowed (403); a wrong one is a 401
-            String clientKey = m.getHeader("X-API-Key", String.class);
-            if (clientKey != null && !clientKey.isBlank()) {
-                apiKeys.authenticate(clientKey);
+            // an admin-only endpoint: a client's valid API key or token is known but not allowed (403); a wrong one is a 401
+            if (present(apiKey)) {
+                apiKeys.authenticate(apiKey);
                 throw new HttpProblem(403, "admin only: send Authorization: Bearer <admin token>; a client's API key does not open this endpoint");
+            }
+            if (clientToken != null) {
+                tokens.authenticate(clientToken);
+                throw new HttpProblem(403, "admin only: send Authorization: Bearer <admin token>; a client's token does not open this endpoint");
             }
             admin.check(null);
         }
         throw HttpProblem.unauthorized("missing credentials: send " + String.join(" or ", rules.stream().map(FrontDoor::credential).toList()));
     }
 
+    private static boolean present(String header) {
+        return header != null && !header.isBlank();
+    }
+
+    /** A client admitted by its key or token: the credential (key prefix, token id) is left in the property {@code credential}. */
+    private static Caller client(Exchange exchange, Credential credential) {
+        exchange.setProperty("credential", credential);
+        return Caller.of(credential.client());
+    }
+
     private static String credential(String rule) {
         return switch (Rule.of(rule)) {
-            case API_KEY -> "X-API-Key: <your API key>";
+            case API_KEY -> "X-API-Key: <your API key> (or Authorization: Bearer <token from POST /api/auth/token>)";
             case ADMIN_TOKEN -> "Authorization: Bearer <admin token>";
             case STREAM_TICKET -> "?ticket=<ticket from POST /api/events/ticket>";
             default -> rule;

@@ -89,8 +89,10 @@ public final class BookingApi {
      * booked -> no_show, completed -> no_show as a correction); anything else is a 409 that says why.
      * The answer is the appointment as it is now, with the analytics event of the change.
      */
-    public AnalyticsEvent.Recorded<Map<String, Object>> patch(Client client, Params params, byte[] body, String contentType) {
+    public AnalyticsEvent.Recorded<Map<String, Object>> patch(Client client, Params params, byte[] body, String contentType,
+                                                              uk.bookinghub.audit.Audit audit) {
         Appointment a = appointment(client, params.whole("id"));
+        audit.target("appointment:" + a.id());
         JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
         String status = JsonBodies.text(in, "status");
         String start = JsonBodies.text(in, "start");
@@ -101,8 +103,9 @@ public final class BookingApi {
             throw HttpProblem.badRequest("status can only be changed to cancelled, completed or no_show, not '" + status + "'");
         }
         ZoneId zone = ZoneId.of(client.timezone());
+        audit.detail("change", status != null ? status : "moved");
         if ("completed".equals(status) || "no_show".equals(status)) {
-            return attendance(client, a, status, zone);
+            return attendance(client, a, status, zone, audit);
         }
         if (!"booked".equals(a.status())) {
             throw new HttpProblem(409, "appointment " + a.id() + " is " + a.status());
@@ -112,6 +115,7 @@ public final class BookingApi {
         if (status != null) {
             store.database().inTransaction("cancelling an appointment", c -> {
                 tools.cancel(c, a);
+                audit.write(c, 200);
                 return null;
             });
             tools.metrics().booking("cancelled");
@@ -125,7 +129,11 @@ public final class BookingApi {
                 throw HttpProblem.badRequest(p.getMessage());
             }
             try {
-                after = store.database().inTransaction("moving an appointment", c -> tools.move(c, client, a, at));
+                after = store.database().inTransaction("moving an appointment", c -> {
+                    Appointment moved = tools.move(c, client, a, at);
+                    audit.write(c, 200);
+                    return moved;
+                });
                 tools.metrics().booking("moved");
             } catch (BookingTools.OutOfRange p) {
                 throw HttpProblem.badRequest(p.getMessage(), Map.of("fields", List.of(Map.of("field", "start", "reason", p.getMessage()))));
@@ -140,14 +148,21 @@ public final class BookingApi {
     private static final Set<String> PATCH_STATUSES = Set.of("cancelled", "completed", "no_show");
 
     /** Marks an appointment whose start has passed completed or no_show (the client's word on it). */
-    private AnalyticsEvent.Recorded<Map<String, Object>> attendance(Client client, Appointment a, String to, ZoneId zone) {
+    private AnalyticsEvent.Recorded<Map<String, Object>> attendance(Client client, Appointment a, String to, ZoneId zone,
+                                                                    uk.bookinghub.audit.Audit audit) {
         String previous = attendanceFrom(a, to);
         Instant now = clock.instant();
         if (now.isBefore(a.start())) {
             throw new HttpProblem(409, "appointment " + a.id() + " starts at " + a.start().atZone(zone).toLocalDateTime()
                     + " (" + zone.getId() + "): it can be marked " + to + " once its start has passed");
         }
-        boolean marked = store.database().inTransaction("marking attendance", c -> store.markAttendance(c, a.id(), a.status(), to, now, "client"));
+        boolean marked = store.database().inTransaction("marking attendance", c -> {
+            boolean done = store.markAttendance(c, a.id(), a.status(), to, now, "client");
+            if (done) {
+                audit.write(c, 200);
+            }
+            return done;
+        });
         Appointment after = store.byId(client.id(), a.id()).orElseThrow();
         if (!marked) {
             throw new HttpProblem(409, "appointment " + a.id() + " changed meanwhile: it is now " + after.status());
@@ -201,7 +216,8 @@ public final class BookingApi {
      * {@code reason}: an unknown key, a bad value, a time zone that is not an IANA id, calling rules that are
      * not an object, ...) and nothing is saved when anything is wrong.
      */
-    public Map<String, Object> saveSettings(Caller caller, Params params, byte[] body, String contentType) {
+    /** {@code PUT /api/clients/{clientKey}/settings}: every part and its audit row ({@code settings_update}: the fields sent) in one transaction. */
+    public Map<String, Object> saveSettings(Caller caller, Params params, byte[] body, String contentType, uk.bookinghub.audit.Audit audit) {
         Client c = target(caller, params.text("clientKey"));
         JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
         List<Map<String, Object>> problems = new java.util.ArrayList<>();
@@ -288,17 +304,33 @@ public final class BookingApi {
             List<String> said = problems.stream().map(p -> p.get("field") + ": " + p.get("reason")).toList();
             throw HttpProblem.badRequest("invalid settings: " + String.join("; ", said), Map.of("problems", problems));
         }
-        // everything checked: now saved (time zone first, so the calling rules are read in the new zone)
-        if (timezone != null && !timezone.equals(c.timezone())) {
-            clients.updateTimezone(c.id(), timezone);
+        // everything checked: now saved, all parts and the audit row in one transaction (the calling rules were read in the new zone)
+        Client client = c;
+        String newZone = timezone != null && !timezone.equals(c.timezone()) ? timezone : null;
+        uk.bookinghub.dialler.DiallerSettings newCalling = calling;
+        uk.bookinghub.analytics.AnalyticsSettings newAnalytics = analyticsIn;
+        List<String> parts = new java.util.ArrayList<>(in.size());
+        in.fieldNames().forEachRemaining(parts::add);
+        BookingSettings saved = s;
+        audit.client(c.id(), c.clientKey()).target("settings:" + c.clientKey()).detail("fields", parts);
+        store.database().inTransaction("saving settings", conn -> {
+            if (newZone != null) {
+                clients.updateTimezone(conn, client.id(), newZone);
+            }
+            store.saveSettings(conn, client.id(), Json.write(saved.view()));
+            if (newCalling != null) {
+                dialler.saveSettings(conn, client, newCalling);
+            }
+            if (newAnalytics != null) {
+                analytics.saveSettings(conn, client.id(), Json.write(newAnalytics.view()));
+            }
+            audit.write(conn, 200);
+            return null;
+        });
+        store.forgetSettings(c.id());
+        if (newZone != null) {
+            clients.forgetCached();
             c = clients.byId(c.id()).orElse(c);
-        }
-        store.saveSettings(c.id(), Json.write(s.view()));
-        if (calling != null) {
-            dialler.saveSettings(c, calling);
-        }
-        if (analyticsIn != null) {
-            analytics.saveSettings(c.id(), Json.write(analyticsIn.view()));
         }
         return view(c, s);
     }

@@ -88,15 +88,18 @@ public final class BookingStore {
         }
     }
 
-    public void saveSettings(long clientId, String json) {
+    /** Saves the booking settings in the caller's transaction; {@link #forgetSettings} once it committed. */
+    public void saveSettings(Connection c, long clientId, String json) throws SQLException {
         settingsCache.remove(clientId);
-        db.inTransaction("saving booking settings", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update clients set booking_settings = ? where id = ?")) {
-                ps.setString(1, json);
-                ps.setLong(2, clientId);
-                return ps.executeUpdate();
-            }
-        });
+        try (PreparedStatement ps = c.prepareStatement("update clients set booking_settings = ? where id = ?")) {
+            ps.setString(1, json);
+            ps.setLong(2, clientId);
+            ps.executeUpdate();
+        }
+    }
+
+    /** This instance reads the client's booking settings afresh (a save committed). */
+    public void forgetSettings(long clientId) {
         settingsCache.remove(clientId);
     }
 

@@ -144,7 +144,7 @@ public final class CalendarSync implements BookingTools.CalendarBusy {
             String zone = client.timezone();
             Event e = new Event()
                     .setSummary((a.service() == null ? "Appointment" : a.service()) + " - " + a.customerName())
-                    .setDescription("Booked by " + client.businessName() + "'s AI assistant. Phone: " + a.phone()
+                    .setDescription("Booked by " + client.businessName() + "'s AI assistant" + (a.phone() == null ? "" : ". Phone: " + a.phone())
                             + (a.email() == null ? "" : ". Email: " + a.email()) + (a.notes() == null ? "" : ". Notes: " + a.notes())
                             + ". Reference " + a.id() + ".")
                     .setStart(new EventDateTime().setDateTime(new DateTime(a.start().toEpochMilli())).setTimeZone(zone))

@@ -32,6 +32,16 @@ public class CallsConfiguration implements CamelConfiguration {
     long maxBodyBytes;
     @PropertyInject("vapi.assistant-id")
     String assistantId;
+    @PropertyInject("vapi.webhook.hmac-secret")
+    String hmacSecret;
+    @PropertyInject("vapi.webhook.hmac-algorithm")
+    String hmacAlgorithm;
+    @PropertyInject("vapi.webhook.hmac-signature-header")
+    String hmacSignatureHeader;
+    @PropertyInject("vapi.webhook.hmac-timestamp-header")
+    String hmacTimestampHeader;
+    @PropertyInject("vapi.webhook.hmac-replay-window-seconds")
+    int hmacWindowSeconds;
 
     @Override
     public void configure(CamelContext camel) {
@@ -45,6 +55,8 @@ public class CallsConfiguration implements CamelConfiguration {
                 Wiring.need(camel, "hubClock", Clock.class), tools::answer, calls::facts);
         webhook.inboundCalls(assistantId.trim(), (clientId, number) -> leads.newestByNumber(clientId, number)
                 .map(e -> new VapiWebhook.KnownCaller(e.getKey(), e.getValue())));
+        webhook.signature(new VapiSignature(hmacSecret.trim(), hmacAlgorithm, hmacSignatureHeader.trim(), hmacTimestampHeader.trim(),
+                java.time.Duration.ofSeconds(hmacWindowSeconds), Wiring.need(camel, "hubClock", Clock.class)));
         camel.getRegistry().bind("vapiWebhook", webhook);
         VapiFailures failures = new VapiFailures(Wiring.need(camel, "errorLog", uk.bookinghub.monitoring.ErrorLog.class));
         Wiring.need(camel, "tenantResolver", TenantResolver.class).onUnmatched(failures::unmatched);

@@ -61,6 +61,33 @@ public final class VapiWebhook {
         this.callFacts = callFacts;
     }
 
+    /** Vapi's HMAC credential, when {@code VAPI_WEBHOOK_HMAC_SECRET} is set (see {@link VapiSignature}). */
+    private volatile VapiSignature signature;
+
+    public void signature(VapiSignature signature) {
+        this.signature = signature;
+    }
+
+    /**
+     * The front door's {@code vapiSecret} rule: the shared secret header when it is sent (constant-time), else
+     * Vapi's HMAC signature over the raw body when an HMAC secret is configured. Nothing configured: every
+     * request is refused.
+     */
+    public void authenticate(String sharedSecret, java.util.function.UnaryOperator<String> header, Object rawBody) {
+        VapiSignature hmac = signature;
+        boolean hmacOn = hmac != null && hmac.configured();
+        if ((sharedSecret != null && !sharedSecret.isEmpty() && secret != null) || !hmacOn) {
+            authenticate(sharedSecret);
+            return;
+        }
+        String sig = header.apply(hmac.signatureHeader());
+        if ((sig == null || sig.isBlank()) && secret != null) {
+            throw HttpProblem.unauthorized("missing Vapi credential: the secret header or the HMAC signature (" + hmac.signatureHeader() + ")");
+        }
+        uk.bookinghub.http.Upload body = uk.bookinghub.http.Upload.of(rawBody);
+        hmac.verify(sig, header.apply(hmac.timestampHeader()), body.array(), body.offset(), body.length());
+    }
+
     /** Constant-time check of the shared secret header; with no secret configured every request is refused. */
     public void authenticate(String given) {
         if (secret == null) {

@@ -3,10 +3,10 @@ package uk.bookinghub.clients;
 import java.time.Instant;
 import java.util.List;
 
-/** A tenant: one business using the hub. */
+/** A tenant: one business using the hub; its {@link Tier} sets its rate limits. */
 public record Client(long id, String clientKey, String businessName, String email, String phone, String industry,
                      List<String> services, String timezone, String vapiAssistantId, String vapiPhoneNumberId,
-                     Instant createdAt, String country, Messaging messaging) {
+                     Instant createdAt, String country, Messaging messaging, Tier tier) {
 
     /** How the client's messages go out: the link follow-ups invite to, and its Twilio sender. */
     public record Messaging(String bookingLink, String smsFromNumber, String messagingServiceSid) {
@@ -15,5 +15,9 @@ public record Client(long id, String clientKey, String businessName, String emai
 
     public Messaging messaging() {
         return messaging == null ? Messaging.NONE : messaging;
+    }
+
+    public Tier tier() {
+        return tier == null ? Tier.FREE : tier;
     }
 }

@@ -18,14 +18,15 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * SQL for {@code clients} and {@code api_keys}. Look-ups that webhooks make on every request
- * (by client key, Vapi assistant id, Vapi phone number id) are cached for a short time; only
- * hits are cached, so a client onboarded on another instance is found at once.
+ * SQL for {@code clients}, and the first {@code api_keys} row of a client, written with it at
+ * onboarding (the keys themselves are {@code uk.bookinghub.security.ApiKeyStore}'s). Look-ups that
+ * webhooks make on every request (by client key, Vapi assistant id, Vapi phone number id) are cached
+ * for a short time; only hits are cached, so a client onboarded on another instance is found at once.
  */
 public final class ClientStore {
 
     private static final String COLUMNS = "id, client_key, business_name, contact_email, contact_phone, industry, services, "
-            + "timezone, vapi_assistant_id, vapi_phone_number_id, created_at, country, booking_link, sms_from_number, messaging_service_sid";
+            + "timezone, vapi_assistant_id, vapi_phone_number_id, created_at, country, booking_link, sms_from_number, messaging_service_sid, tier";
 
     private record Cached(Client client, long expiresAtNanos) {
     }
@@ -39,8 +40,8 @@ public final class ClientStore {
         this.cacheTtlNanos = cacheTtlMs * 1_000_000L;
     }
 
-    /** Inserts the client and its hashed API key in one transaction; false if the key is taken. */
-    public Optional<Client> insert(NewClient c, String keyPrefix, String keyHash) {
+    /** Inserts the client, its hashed API key and the request's audit row in one transaction; empty if the client key is taken. */
+    public Optional<Client> insert(NewClient c, String keyPrefix, String keyHash, uk.bookinghub.audit.Audit audit) {
         return db.inTransaction("onboarding a client", conn -> {
             if (exists(conn, c.clientKey())) {
                 return Optional.empty();
@@ -48,7 +49,7 @@ public final class ClientStore {
             long id;
             try (PreparedStatement ps = conn.prepareStatement("insert into clients (client_key, business_name, contact_email, contact_phone, "
                     + "industry, services, timezone, vapi_assistant_id, vapi_phone_number_id, created_at, country, recent_contact_skip_days, "
-                    + "recent_contact_warn_days, booking_link, sms_from_number, messaging_service_sid) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    + "recent_contact_warn_days, booking_link, sms_from_number, messaging_service_sid, tier) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     Statement.RETURN_GENERATED_KEYS)) {
                 ps.setString(1, c.clientKey());
                 ps.setString(2, c.businessName());
@@ -66,6 +67,7 @@ public final class ClientStore {
                 ps.setString(14, c.messaging().bookingLink());
                 ps.setString(15, c.messaging().smsFromNumber());
                 ps.setString(16, c.messaging().messagingServiceSid());
+                ps.setString(17, c.tier().key());
                 ps.executeUpdate();
                 try (ResultSet keys = ps.getGeneratedKeys()) {
                     keys.next();
@@ -79,8 +81,11 @@ public final class ClientStore {
                 db.dialect().setInstant(ps, 4, c.createdAt());
                 ps.executeUpdate();
             }
+            if (audit != null) {
+                audit.client(id, c.clientKey()).target("client:" + c.clientKey(), "api_key:" + keyPrefix).write(conn, 201);
+            }
             return Optional.of(new Client(id, c.clientKey(), c.businessName(), c.email(), c.phone(), c.industry(), c.services(),
-                    c.timezone(), c.vapiAssistantId(), c.vapiPhoneNumberId(), c.createdAt(), c.country(), c.messaging()));
+                    c.timezone(), c.vapiAssistantId(), c.vapiPhoneNumberId(), c.createdAt(), c.country(), c.messaging(), c.tier()));
         });
     }
 
@@ -93,14 +98,36 @@ public final class ClientStore {
         }
     }
 
-    /** A client's time zone (an IANA id, checked by the caller); this instance's cache forgets the old one at once. */
-    public void updateTimezone(long clientId, String timezone) {
-        db.inTransaction("changing a client's time zone", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update clients set timezone = ? where id = ?")) {
-                ps.setString(1, timezone);
+    /**
+     * A client's time zone (an IANA id, checked by the caller), in the caller's transaction; this instance's cache forgets
+     * the old one at once (and should again after the commit: {@link #forgetCached}).
+     */
+    public void updateTimezone(Connection c, long clientId, String timezone) throws SQLException {
+        cache.clear();
+        try (PreparedStatement ps = c.prepareStatement("update clients set timezone = ? where id = ?")) {
+            ps.setString(1, timezone);
+            ps.setLong(2, clientId);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Forgets the cached clients (after a change to one of them committed). */
+    public void forgetCached() {
+        cache.clear();
+    }
+
+    /** A client's tier; this instance's cache forgets the old one at once (others see it at the client's next API-key check). */
+    /** Sets the client's tier; the request's audit row (or null) is written last in the same transaction. */
+    public void updateTier(long clientId, Tier tier, uk.bookinghub.audit.Audit audit) {
+        db.inTransaction("changing a client's tier", c -> {
+            int n;
+            try (PreparedStatement ps = c.prepareStatement("update clients set tier = ? where id = ?")) {
+                ps.setString(1, tier.key());
                 ps.setLong(2, clientId);
-                return ps.executeUpdate();
+                n = ps.executeUpdate();
             }
+            uk.bookinghub.audit.Audit.write(audit, c, 200);
+            return n;
         });
         cache.clear();
     }
@@ -134,18 +161,18 @@ public final class ClientStore {
         return cached("id:" + id, "id", id);
     }
 
-    /** The active client owning this API key hash (keys revoked are ignored). */
-    public Optional<Client> byApiKeyHash(String keyHash) {
-        return db.read("checking an API key", conn -> {
-            try (PreparedStatement ps = conn.prepareStatement("select c.id from api_keys k join clients c on c.id = k.client_id "
-                    + "where k.key_hash = ? and k.revoked_at is null and c.active = ?")) {
-                ps.setString(1, keyHash);
-                ps.setBoolean(2, true);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(rs.getLong(1)) : Optional.<Long>empty();
-                }
-            }
-        }).flatMap(id -> cached("id:" + id, "id", id));
+    /**
+     * The active client with this id as an API key's row names it, with the tier read in the same
+     * query: a cached client whose tier changed (an admin, on any instance) is read again, so a tier
+     * change applies to the client's next request everywhere.
+     */
+    public Optional<Client> current(long id, String tier) {
+        Optional<Client> c = cached("id:" + id, "id", id);
+        if (c.isPresent() && tier != null && !c.get().tier().key().equals(tier)) {
+            cache.remove("id:" + id);
+            c = cached("id:" + id, "id", id);
+        }
+        return c;
     }
 
     private Optional<Client> cached(String cacheKey, String column, Object value) {
@@ -179,13 +206,14 @@ public final class ClientStore {
         return new Client(rs.getLong("id"), rs.getString("client_key"), rs.getString("business_name"), rs.getString("contact_email"),
                 rs.getString("contact_phone"), rs.getString("industry"), services, rs.getString("timezone"),
                 rs.getString("vapi_assistant_id"), rs.getString("vapi_phone_number_id"), created, rs.getString("country"),
-                new Client.Messaging(rs.getString("booking_link"), rs.getString("sms_from_number"), rs.getString("messaging_service_sid")));
+                new Client.Messaging(rs.getString("booking_link"), rs.getString("sms_from_number"), rs.getString("messaging_service_sid")),
+                Tier.stored(rs.getString("tier")));
     }
 
     /** What onboarding validated, ready to insert. */
     public record NewClient(String clientKey, String businessName, String email, String phone, String industry,
                             List<String> services, String timezone, String vapiAssistantId, String vapiPhoneNumberId,
                             Instant createdAt, String country, int recentContactSkipDays, int recentContactWarnDays,
-                            Client.Messaging messaging) {
+                            Client.Messaging messaging, Tier tier) {
     }
 }

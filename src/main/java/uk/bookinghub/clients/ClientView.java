@@ -15,6 +15,7 @@ public final class ClientView {
         m.put("services", c.services());
         m.put("timezone", c.timezone());
         m.put("country", c.country());
+        m.put("tier", c.tier().key());
         m.put("vapiAssistantId", c.vapiAssistantId());
         m.put("vapiPhoneNumberId", c.vapiPhoneNumberId());
         m.put("bookingLink", c.messaging().bookingLink());

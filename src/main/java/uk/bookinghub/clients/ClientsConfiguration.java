@@ -10,7 +10,7 @@ import uk.bookinghub.store.Database;
 
 import java.time.Clock;
 
-/** Tenants: {@code clientStore}, {@code tenantResolver}, {@code clientView}, {@code onboarding}. */
+/** Tenants: {@code clientStore}, {@code tenantResolver}, {@code clientView}, {@code onboarding}, {@code clientAdmin}. */
 public class ClientsConfiguration implements CamelConfiguration {
 
     @PropertyInject("hub.clients.cache-ttl-ms")
@@ -30,5 +30,6 @@ public class ClientsConfiguration implements CamelConfiguration {
         Onboarding onboarding = new Onboarding(clients, clock, maxJsonBytes);
         onboarding.phones(Wiring.need(camel, "phoneClassifier", PhoneClassifier.class));
         camel.getRegistry().bind("onboarding", onboarding);
+        camel.getRegistry().bind("clientAdmin", new ClientAdmin(clients, maxJsonBytes));
     }
 }

@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
 
 /**
  * {@code POST /api/clients/onboard}: validates the business, gives it a unique client key (a slug
- * of the business name) and an API key shown once.
+ * of the business name) and an API key shown once; its optional {@code tier} ({@code free} unless
+ * given) sets its rate limits.
  */
 public final class Onboarding {
 
@@ -44,7 +45,8 @@ public final class Onboarding {
         this.maxBodyBytes = maxBodyBytes;
     }
 
-    public Reply onboard(byte[] body, String contentType) {
+    /** {@code POST /api/clients/onboard}; its audit row ({@code client_onboard}: the new client, its key's prefix) commits with the client. */
+    public Reply onboard(byte[] body, String contentType, uk.bookinghub.audit.Audit audit) {
         JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
         Map<String, Object> problems = new LinkedHashMap<>();
         String name = JsonBodies.text(in, "businessName");
@@ -110,6 +112,7 @@ public final class Onboarding {
             problems.put("recentContactWarnDays", "must be at least recentContactSkipDays (" + skipDays + ")");
         }
         Client.Messaging messaging = messaging(in, problems, region);
+        Tier tier = tier(in, problems);
         if (!problems.isEmpty()) {
             throw HttpProblem.badRequest("invalid client", Map.of("fields", problems));
         }
@@ -122,8 +125,8 @@ public final class Onboarding {
             String key = n == 1 ? base : base + "-" + n;
             Optional<Client> created = clients.insert(new ClientStore.NewClient(key, name, email.toLowerCase(Locale.ROOT), phone,
                     JsonBodies.text(in, "industry"), services, timezone, JsonBodies.text(in, "vapiAssistantId"),
-                    JsonBodies.text(in, "vapiPhoneNumberId"), clock.instant(), country, skipDays, warnDays, messaging),
-                    ApiKeys.prefix(apiKey), ApiKeys.hash(apiKey));
+                    JsonBodies.text(in, "vapiPhoneNumberId"), clock.instant(), country, skipDays, warnDays, messaging, tier),
+                    ApiKeys.prefix(apiKey), ApiKeys.hash(apiKey), audit);
             if (created.isPresent()) {
                 Map<String, Object> out = new LinkedHashMap<>(ClientView.of(created.get()));
                 out.put("recentContactSkipDays", skipDays);
@@ -166,6 +169,20 @@ public final class Onboarding {
             problems.put("messagingServiceSid", "a Twilio Messaging Service SID: MG followed by 32 hex digits");
         }
         return new Client.Messaging(link, from, service);
+    }
+
+    /** The optional {@code tier} ({@code free} when absent or null); anything but one of the tiers' names is a problem of the field. */
+    static Tier tier(JsonNode in, Map<String, Object> problems) {
+        JsonNode v = in.get("tier");
+        if (v == null || v.isNull()) {
+            return Tier.FREE;
+        }
+        Optional<Tier> t = v.isTextual() ? Tier.parse(v.asText().trim()) : Optional.empty();
+        if (t.isEmpty()) {
+            problems.put("tier", "must be " + Tier.names() + ", got " + v);
+            return Tier.FREE;
+        }
+        return t.get();
     }
 
     private static int days(JsonNode in, String field, int fallback, Map<String, Object> problems) {

@@ -67,6 +67,11 @@ public final class CallingRules {
      * misuse; uk.bookinghub.quality), until an admin resumes it.
      */
     public static final String ABANDONED_RATE = "abandoned_rate";
+    /**
+     * Not one of {@link #check}'s rules either: the number belongs to a person the client erased on request
+     * (a suppression entry, uk.bookinghub.privacy); never dialled again.
+     */
+    public static final String SUPPRESSED = "suppressed";
 
     /** How far ahead {@link #nextOpening} looks, in days after the day of {@code from}. */
     public static final int SEARCH_DAYS = 30;

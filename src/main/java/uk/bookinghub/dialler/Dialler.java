@@ -76,6 +76,12 @@ public final class Dialler {
     }
 
     private uk.bookinghub.metrics.BusinessMetrics metrics = uk.bookinghub.metrics.BusinessMetrics.NONE;
+    /** Erased persons' numbers (hashes); until it is wired nothing is dialled (fail closed). */
+    private volatile uk.bookinghub.leads.SuppressionStore suppressions;
+
+    public void suppressions(uk.bookinghub.leads.SuppressionStore suppressions) {
+        this.suppressions = suppressions;
+    }
 
     /** Where each decision is counted after its commit ({@code hub_dialler_decisions_total}). */
     public void metrics(uk.bookinghub.metrics.BusinessMetrics metrics) {
@@ -90,8 +96,8 @@ public final class Dialler {
         return DiallerSettings.fromStored(store.callingSettings(c.id()), ZoneId.of(c.timezone()));
     }
 
-    public void saveSettings(Client c, DiallerSettings s) {
-        store.saveCallingSettings(c.id(), Json.write(s.toJson()));
+    public void saveSettings(java.sql.Connection conn, Client c, DiallerSettings s) throws java.sql.SQLException {
+        store.saveCallingSettings(conn, c.id(), Json.write(s.toJson()));
     }
 
     /** One tick: gate the due leads, reserve attempts within each client's line limit, return what to place now. */
@@ -117,8 +123,22 @@ public final class Dialler {
             unreadablePause(e, now);
             return jobs;
         }
+        Map<Long, java.util.Set<String>> suppressed;
+        try {
+            suppressed = suppressedAmong(candidates);
+        } catch (RuntimeException e) {
+            // fail closed: a number that might belong to an erased person is not dialled; nobody is this tick
+            unreadable(SUPPRESSIONS_UNREADABLE, "cannot read the suppression list (erased persons)", e, now);
+            return jobs;
+        }
         Map<Long, Integer> freeLines = new HashMap<>();
         for (Candidate lead : candidates) {
+            if (lead.phone() != null && suppressed.getOrDefault(lead.clientId(), java.util.Set.of())
+                    .contains(uk.bookinghub.leads.SuppressionStore.phoneHash(lead.phone()))) {
+                block(lead, new CallingRules.Decision(false, CallingRules.SUPPRESSED,
+                        "the person asked for their data to be erased: never called again", null));
+                continue;
+            }
             Optional<Client> client = clients.byId(lead.clientId());
             if (client.isEmpty()) {
                 continue;
@@ -166,15 +186,36 @@ public final class Dialler {
     }
 
     private void unreadablePause(RuntimeException e, Instant now) {
-        LOG.error("[DIALLER] cannot read which diallers are paused ({}): nothing is dialled until it can be read", e.toString());
-        Instant last = reported.get(PAUSE_UNREADABLE);
+        unreadable(PAUSE_UNREADABLE, "cannot read which diallers are paused", e, now);
+    }
+
+    /** Something every dial needs could not be read: nothing is dialled this tick; logged every tick, an error row every 15 minutes. */
+    private void unreadable(String key, String what, RuntimeException e, Instant now) {
+        LOG.error("[DIALLER] {} ({}): nothing is dialled until it can be read", what, e.toString());
+        Instant last = reported.get(key);
         if (last == null || Duration.between(last, now).toMinutes() >= 15) {
-            reported.put(PAUSE_UNREADABLE, now);
-            errors.record("error", "dialler", "cannot read which diallers are paused: nothing is dialled until it can be read: " + e, "dialler", Map.of());
+            reported.put(key, now);
+            errors.record("error", "dialler", what + ": nothing is dialled until it can be read: " + e, "dialler", Map.of());
         }
     }
 
+    /** Of the candidates' numbers, the suppressed ones (hashes) per client: one read per tick. */
+    private Map<Long, java.util.Set<String>> suppressedAmong(List<Candidate> candidates) {
+        uk.bookinghub.leads.SuppressionStore s = suppressions;
+        if (s == null) {
+            throw new IllegalStateException("the suppression list is not wired");
+        }
+        Map<Long, List<String>> hashes = new HashMap<>();
+        for (Candidate c : candidates) {
+            if (c.phone() != null) {
+                hashes.computeIfAbsent(c.clientId(), k -> new ArrayList<>()).add(uk.bookinghub.leads.SuppressionStore.phoneHash(c.phone()));
+            }
+        }
+        return s.suppressed(hashes);
+    }
+
     private static final String PAUSE_UNREADABLE = "pause-state";
+    private static final String SUPPRESSIONS_UNREADABLE = "suppressions";
 
     // ---- the abandoned-call pause -----------------------------------------------------------------
 
@@ -232,10 +273,14 @@ public final class Dialler {
      * pause held back are due at once. Recorded in the error log (severity warning, service dialler,
      * the pause it ended in the context). A dialler that was not paused answers {@code resumed: false}.
      */
-    public Map<String, Object> resume(uk.bookinghub.api.Params params) {
+    public Map<String, Object> resume(uk.bookinghub.api.Params params, uk.bookinghub.audit.Audit audit) {
         String key = params.text("clientKey");
         Client client = clients.byKey(key).orElseThrow(() -> uk.bookinghub.http.HttpProblem.notFound("no client " + key));
-        Optional<DiallerStore.Resumed> r = store.resume(client.id(), clock.instant());
+        audit.client(client.id(), client.clientKey()).target("dialler:" + client.clientKey()).detail("resumed", true);
+        Optional<DiallerStore.Resumed> r = store.resume(client.id(), clock.instant(), audit);
+        if (r.isEmpty()) {
+            audit.detail("resumed", false); // was not paused: nothing changed (its row is written after the route)
+        }
         r.ifPresent(was -> {
             Map<String, Object> ctx = new java.util.LinkedHashMap<>();
             ctx.put("clientKey", client.clientKey());

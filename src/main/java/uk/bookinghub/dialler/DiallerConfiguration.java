@@ -43,6 +43,7 @@ public class DiallerConfiguration implements CamelConfiguration {
                 Wiring.need(camel, "hubClock", Clock.class), batchSize, Duration.ofSeconds(callTimeoutSeconds),
                 Wiring.need(camel, "errorLog", uk.bookinghub.monitoring.ErrorLog.class));
         dialler.camel(camel);
+        dialler.suppressions(Wiring.need(camel, "suppressionStore", uk.bookinghub.leads.SuppressionStore.class));
         dialler.metrics(Wiring.need(camel, "businessMetrics", BusinessMetrics.class));
         dialler.pausedRecheck(Duration.ofMinutes(pausedRecheckMinutes));
         camel.getRegistry().bind("dialler", dialler);

@@ -54,14 +54,12 @@ final class DiallerStore {
         });
     }
 
-    void saveCallingSettings(long clientId, String json) {
-        db.inTransaction("saving calling settings", conn -> {
-            try (PreparedStatement ps = conn.prepareStatement("update clients set calling_settings = ? where id = ?")) {
-                ps.setString(1, json);
-                ps.setLong(2, clientId);
-                return ps.executeUpdate();
-            }
-        });
+    void saveCallingSettings(Connection conn, long clientId, String json) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("update clients set calling_settings = ? where id = ?")) {
+            ps.setString(1, json);
+            ps.setLong(2, clientId);
+            ps.executeUpdate();
+        }
     }
 
     // ---- the pause (abandoned-call rate): clients.dialler_paused_at / _reason / dialler_resumed_at ----------
@@ -136,7 +134,7 @@ final class DiallerStore {
      * ago). The leads the pause held back (blocked with {@code abandoned_rate} since it began) are due
      * again at once, in the same transaction.
      */
-    Optional<Resumed> resume(long clientId, Instant now) {
+    Optional<Resumed> resume(long clientId, Instant now, uk.bookinghub.audit.Audit audit) {
         return db.inTransaction("resuming a dialler", c -> {
             PauseRow was;
             try (PreparedStatement ps = c.prepareStatement("select dialler_paused_at, dialler_paused_reason from clients where id = ?")) {
@@ -168,6 +166,9 @@ final class DiallerStore {
                 ps.setString(4, CallingRules.ABANDONED_RATE);
                 dialect.setInstant(ps, 5, was.pausedAt());
                 released = ps.executeUpdate();
+            }
+            if (audit != null) {
+                audit.detail("released", released).write(c, 200);
             }
             return Optional.of(new Resumed(was.pausedAt(), was.reason(), released));
         });

@@ -15,6 +15,8 @@ final class ImportReport {
     int warned;
     int optedOut;
     int alreadyImported;
+    /** Rows of a person the client erased on request (a suppression entry): never stored, never contacted. */
+    int suppressed;
     /** Leads imported per lead source ("" when the row gave none): the import's lead.imported events. */
     final Map<String, Integer> importedBySource = new LinkedHashMap<>();
     private final int maxProblems;
@@ -59,6 +61,7 @@ final class ImportReport {
         m.put("warned", warned);
         m.put("optedOut", optedOut);
         m.put("alreadyImported", alreadyImported);
+        m.put("suppressed", suppressed);
         return m;
     }
 

@@ -4,6 +4,8 @@ import uk.bookinghub.phones.PhoneCheck;
 import uk.bookinghub.phones.PhoneClassifier;
 import uk.bookinghub.store.Database;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +34,8 @@ final class LeadImporter {
 
     private final LeadStore store;
     private final OptOutStore optOuts;
+    /** The suppression list (erased persons); until it is wired every import is refused (fail closed). */
+    private volatile SuppressionStore suppressions;
     private final PhoneClassifier phones;
     private final ThreadLocal<PhoneClassifier> perThread;
     private static final int AHEAD = 3;
@@ -229,10 +233,27 @@ final class LeadImporter {
         this.maxProblems = maxProblems;
     }
 
-    /** Runs the import to the end; {@code onProgress} sees the counters after each committed chunk. */
-    ImportReport run(String importId, long clientId, RowSource source, Consumer<ImportReport> onProgress) {
+    void suppressions(SuppressionStore suppressions) {
+        this.suppressions = suppressions;
+    }
+
+    /** Work done in a chunk's own transaction, after its leads, with the chunk's counts (its audit row). */
+    interface InChunk {
+        void run(Connection c, Map<String, Integer> counts) throws SQLException;
+    }
+
+    /**
+     * Runs the import to the end; {@code onProgress} sees the counters after each committed chunk;
+     * {@code inChunk} (or null) runs last in each chunk's transaction.
+     */
+    ImportReport run(String importId, long clientId, RowSource source, Consumer<ImportReport> onProgress, InChunk inChunk) {
         LeadStore.ImportSettings settings = store.settings(clientId);
         Set<String> optedOut = optOuts.activeFor(clientId);
+        if (suppressions == null) {
+            throw new IllegalStateException("the suppression list is not wired: no lead is imported without it");
+        }
+        // the erased persons of this client (hashes): a row of one of them is refused, never stored
+        Set<String> suppressed = suppressions.hashes(clientId);
         ImportReport report = new ImportReport(maxProblems);
         LongIntMap seen = new LongIntMap(Math.max(1024, source.estimatedRows()));
         long waitNanos = 0;
@@ -280,7 +301,8 @@ final class LeadImporter {
                 if (chunk.isEmpty()) {
                     break;
                 }
-                write(importId, clientId, chunk, settings, optedOut, seen, known, calls, report, source.estimatedRows(), startedAt, writes, committed);
+                write(importId, clientId, chunk, settings, optedOut, suppressed, seen, known, calls, report, source.estimatedRows(), startedAt, writes, committed,
+                        inChunk);
                 onProgress.accept(report);
             }
             writes.awaitAll();
@@ -363,8 +385,8 @@ final class LeadImporter {
     }
 
     private void write(String importId, long clientId, List<Checked> chunk, LeadStore.ImportSettings settings, Set<String> optedOut,
-                       LongIntMap seen, LeadStore.KnownKeys known, Map<String, Instant> calls, ImportReport report, int estimatedRows,
-                       Instant startedAt, ChunkWrites writes, Committed committed) {
+                       Set<String> suppressed, LongIntMap seen, LeadStore.KnownKeys known, Map<String, Instant> calls, ImportReport report, int estimatedRows,
+                       Instant startedAt, ChunkWrites writes, Committed committed, InChunk inChunk) {
         Instant now = clock.instant();
         Map<String, Object> before = report.counts();
         Map<String, Integer> sourcesBefore = new java.util.HashMap<>(report.importedBySource);
@@ -374,6 +396,10 @@ final class LeadImporter {
         for (Checked c : chunk) {
             report.total++;
             if (c.phone() != null && c.phone().valid()) {
+                if (!suppressed.isEmpty() && suppressed.contains(SuppressionStore.phoneHash(c.phone().e164()))) {
+                    fresh.add(c); // an erased person: refused below, and named nowhere (not even as a duplicate)
+                    continue;
+                }
                 long key = LeadKeys.ofE164(c.phone().e164());
                 int first = seen.putIfAbsent(key, c.row().line());
                 if (first >= 0) {
@@ -393,7 +419,7 @@ final class LeadImporter {
         List<LeadStore.NewLead> inserts = new ArrayList<>(fresh.size());
         List<LeadStore.Reactivation> reactivations = new ArrayList<>();
         for (Checked c : fresh) {
-            decide(clientId, c, importId, existing, calls, known, optedOut, settings, now, report, inserts, reactivations);
+            decide(clientId, c, importId, existing, calls, known, optedOut, suppressed, settings, now, report, inserts, reactivations);
         }
         Map<String, Integer> delta = new java.util.LinkedHashMap<>();
         report.counts().forEach((k, v) -> {
@@ -423,6 +449,9 @@ final class LeadImporter {
                     if (importId != null) {
                         store.progress(conn, importId, "running", rows, total, committed.plus(delta), startedAt);
                     }
+                    if (inChunk != null) {
+                        inChunk.run(conn, delta);
+                    }
                     return null;
                 });
                 committed.add(rows, delta, sourceDelta);
@@ -437,7 +466,7 @@ final class LeadImporter {
     }
 
     private void decide(long clientId, Checked c, String importId, Map<Long, LeadStore.Existing> existing, Map<String, Instant> calls,
-                        LeadStore.KnownKeys known, Set<String> optedOut,
+                        LeadStore.KnownKeys known, Set<String> optedOut, Set<String> suppressed,
                         LeadStore.ImportSettings settings, Instant now, ImportReport report, List<LeadStore.NewLead> inserts,
                         List<LeadStore.Reactivation> reactivations) {
         LeadRow r = c.row();
@@ -445,6 +474,10 @@ final class LeadImporter {
         if (r.error() != null) {
             report.invalid++;
             report.problem(r.line(), r.phone(), r.error(), false);
+            return;
+        }
+        if (!suppressed.isEmpty() && email != null && suppressed.contains(SuppressionStore.emailHash(email))) {
+            suppressed(report, r);
             return;
         }
         PhoneCheck p = c.phone();
@@ -458,6 +491,10 @@ final class LeadImporter {
             return;
         }
         String e164 = p.e164();
+        if (!suppressed.isEmpty() && suppressed.contains(SuppressionStore.phoneHash(e164))) {
+            suppressed(report, r);
+            return;
+        }
         LeadStore.Existing ex = existing.get(LeadKeys.ofE164(e164));
         if (!optedOut.isEmpty() && optedOut.contains(e164)) {
             report.optedOut++;
@@ -492,13 +529,15 @@ final class LeadImporter {
             // a lead waiting for its call (or anything further along) is left alone
             boolean parked = ex.status().equals("skipped")
                     && ("opted_out".equals(ex.statusReason()) || "recently_contacted".equals(ex.statusReason()));
-            if (!parked) {
+            // an expired lead comes back as a new one: this row's consent, a fresh expiry clock, no old queue position
+            boolean expired = ex.status().equals("expired");
+            if (!parked && !expired) {
                 report.alreadyImported++;
                 report.problem(r.line(), r.phone(), "already a lead since " + ex.createdAt().truncatedTo(ChronoUnit.SECONDS)
                         + " (lead " + ex.id() + ", status " + ex.status() + ")", false);
                 return;
             }
-            reactivations.add(new LeadStore.Reactivation(ex.id(), status, warning, importId, r.line()));
+            reactivations.add(new LeadStore.Reactivation(ex.id(), status, warning, importId, r.line(), expired ? r : null));
         } else {
             inserts.add(lead(r, p, email, status, null, warning));
         }
@@ -507,6 +546,12 @@ final class LeadImporter {
             report.warned++;
             report.problem(r.line(), r.phone(), warning, true);
         }
+    }
+
+    /** A row of an erased person: counted, listed without its value (the summary is stored), never stored. */
+    private static void suppressed(ImportReport report, LeadRow r) {
+        report.suppressed++;
+        report.problem(r.line(), null, "suppressed: this person's data was erased on request; they are not contacted again", false);
     }
 
     private static String invalidKey(LeadRow r) {

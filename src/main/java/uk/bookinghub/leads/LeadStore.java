@@ -29,8 +29,11 @@ public final class LeadStore {
                    String email, String status, String reason, String warning) {
     }
 
-    /** An existing lead brought back to life by a new import. */
-    record Reactivation(long id, String status, String warning, String importId, int line) {
+    /**
+     * An existing lead brought back to life by a new import; {@code renewed} is the new row when the lead
+     * had expired: it takes that row's consent and starts a fresh expiry clock, with no old queue position.
+     */
+    record Reactivation(long id, String status, String warning, String importId, int line, LeadRow renewed) {
     }
 
     /** The per-client settings an import needs. */
@@ -222,11 +225,30 @@ public final class LeadStore {
             }
             ps.executeBatch();
         }
+        List<Reactivation> renewed = items.stream().filter(r -> r.renewed() != null).toList();
+        if (renewed.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("update leads set consent = ?, consent_at = ?, consent_source = ?, imported_at = ?, "
+                + "expired_at = null, next_call_at = null, instant = ? where id = ?")) {
+            for (Reactivation r : renewed) {
+                ps.setString(1, r.renewed().consent());
+                ps.setString(2, r.renewed().consentAt());
+                ps.setString(3, r.renewed().consentSource());
+                db.dialect().setInstant(ps, 4, now);
+                ps.setBoolean(5, r.renewed().instant());
+                ps.setLong(6, r.id());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
     }
 
     // --- imports ------------------------------------------------------------------------------------
 
-    void createImport(String id, long clientId, String status, String contentType, String fingerprint, int rowsTotal, Instant now) {
+    /** The import's row, with the request's audit row ({@code audit} null: none) answering {@code status}, in one transaction. */
+    void createImport(String id, long clientId, String status, String contentType, String fingerprint, int rowsTotal, Instant now,
+                      uk.bookinghub.audit.Audit audit, int answer) {
         db.inTransaction("creating an import", c -> {
             try (PreparedStatement ps = c.prepareStatement("insert into lead_imports (id, client_id, status, content_type, file_fingerprint, rows_total, created_at, started_at, heartbeat_at) values (?,?,?,?,?,?,?,?,?)")) {
                 ps.setString(1, id);
@@ -240,8 +262,22 @@ public final class LeadStore {
                 db.dialect().setInstant(ps, 9, now);
                 ps.executeUpdate();
             }
+            uk.bookinghub.audit.Audit.write(audit, c, answer);
             return null;
         });
+    }
+
+    /** The newest lead of the client with this number, in the caller's transaction (the one that wrote it), or null. */
+    Long newestLeadId(Connection c, long clientId, String e164) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select max(id) from leads where " + LeadKeys.numberCondition(true))) {
+            ps.setLong(1, clientId);
+            ps.setLong(2, LeadKeys.ofE164OrZero(e164));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next(); // max() always answers one row
+                long id = rs.getLong(1);
+                return rs.wasNull() ? null : id;
+            }
+        }
     }
 
     /**

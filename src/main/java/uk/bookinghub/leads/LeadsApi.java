@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import uk.bookinghub.analytics.AnalyticsEvent;
 import uk.bookinghub.analytics.AnalyticsFacts;
 import uk.bookinghub.api.Params;
+import uk.bookinghub.audit.Audit;
 import uk.bookinghub.clients.Client;
 import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.http.JsonBodies;
@@ -33,7 +34,7 @@ import java.util.concurrent.ExecutorService;
 public final class LeadsApi {
 
     private static final Logger LOG = LoggerFactory.getLogger(LeadsApi.class);
-    private static final Set<String> STATUSES = Set.of("new", "queued", "skipped", "invalid");
+    private static final Set<String> STATUSES = Set.of("new", "queued", "skipped", "invalid", "expired", "erased");
 
     private final LeadStore store;
     private final LeadImporter importer;
@@ -64,6 +65,11 @@ public final class LeadsApi {
         heartbeat.scheduleAtFixedRate(this::beat, 1, 1, java.util.concurrent.TimeUnit.MINUTES);
     }
 
+    /** The suppression list every import and web-form lead is checked against (erased persons are refused). */
+    public void suppressions(SuppressionStore suppressions) {
+        importer.suppressions(suppressions);
+    }
+
     /** A job with no sign of life for this long was cut short by a stop (its instance heartbeats every chunk and every minute). */
     static final java.time.Duration STALE = java.time.Duration.ofMinutes(5);
 
@@ -87,8 +93,12 @@ public final class LeadsApi {
         this.analytics = analytics;
     }
 
-    /** {@code POST /api/import-leads}: 200 with the report (and its lead.imported events), or 202 with a job id for files over the threshold. */
-    public AnalyticsEvent.Recorded<Reply> importLeads(Client client, Object rawBody, String contentType, String contentLength) {
+    /**
+     * {@code POST /api/import-leads}: 200 with the report (and its lead.imported events), or 202 with a job id for files over the
+     * threshold. Its audit row ({@code lead_import}: the import id, the file's row count) commits with the import's own row, before
+     * any lead is written.
+     */
+    public AnalyticsEvent.Recorded<Reply> importLeads(Client client, Object rawBody, String contentType, String contentLength, Audit audit) {
         Upload body = rawBody instanceof java.io.InputStream in ? Upload.read(in, contentLength, maxUploadBytes) : Upload.of(rawBody);
         if (body.length() > maxUploadBytes) {
             throw new HttpProblem(413, "the file is " + body.length() + " bytes; the limit is " + maxUploadBytes);
@@ -99,8 +109,11 @@ public final class LeadsApi {
         String mime = contentType.toLowerCase(Locale.ROOT).split(";")[0].trim();
         int estimate = source.estimatedRows();
         sweepInterrupted();
+        if (audit != null) {
+            audit.target("import:" + id).detail("count", estimate).detail("contentType", mime).detail("job", estimate > asyncThresholdRows);
+        }
         if (estimate > asyncThresholdRows) {
-            store.createImport(id, client.id(), "queued", mime, print, estimate, clock.instant());
+            store.createImport(id, client.id(), "queued", mime, print, estimate, clock.instant(), audit, 202);
             liveJobs.add(id);
             jobs.submit(() -> analytics.accept(runJob(client, id, print, source)));
             Map<String, Object> out = new LinkedHashMap<>();
@@ -110,7 +123,7 @@ public final class LeadsApi {
             out.put("statusUrl", "/api/import-leads/" + id);
             return AnalyticsEvent.Recorded.of(new Reply(202, out), List.of());
         }
-        store.createImport(id, client.id(), "running", mime, print, estimate, clock.instant());
+        store.createImport(id, client.id(), "running", mime, print, estimate, clock.instant(), audit, 200);
         liveJobs.add(id);
         AnalyticsEvent.Recorded<Map<String, Object>> done = runJob(client, id, print, source);
         return AnalyticsEvent.Recorded.of(new Reply(200, done.reply()), done.events());
@@ -126,7 +139,7 @@ public final class LeadsApi {
         long started = System.nanoTime();
         ImportReport report = null;
         try {
-            report = importer.run(id, client.id(), source, r -> { });
+            report = importer.run(id, client.id(), source, r -> { }, null);
             Map<String, Object> summary = report.summary(id);
             store.previousImportOfSameFile(client.id(), print, id).ifPresent(prev -> summary.put("sameFileAs", prev));
             if (summary.containsKey("sameFileAs") && report.imported == 0) {
@@ -209,8 +222,11 @@ public final class LeadsApi {
         return store.importView(client.id(), jobId).orElseThrow(() -> HttpProblem.notFound("no import " + jobId));
     }
 
-    /** {@code POST /api/leads}: one lead (the web-form path); a lead it imported is a lead.imported event of one. */
-    public AnalyticsEvent.Recorded<Reply> createLead(Client client, byte[] body, String contentType) {
+    /**
+     * {@code POST /api/leads}: one lead (the web-form path); a lead it imported is a lead.imported event of one. Its audit row
+     * ({@code lead_create}: the lead, what became of it) commits in the transaction that writes the lead.
+     */
+    public AnalyticsEvent.Recorded<Reply> createLead(Client client, byte[] body, String contentType, Audit audit) {
         JsonNode in = JsonBodies.object(body, contentType, 65536);
         checkTypes(in);
         LeadRow parsed = RowSource.fromJson(1, in);
@@ -240,13 +256,19 @@ public final class LeadsApi {
             int estimatedRows() {
                 return 1;
             }
-        }, r -> { });
+        }, r -> { }, audit == null ? null : (c, counts) -> {
+            Long leadId = store.newestLeadId(c, client.id(), check.e164());
+            if (leadId != null) {
+                audit.target("lead:" + leadId);
+            }
+            String became = became(counts.getOrDefault("imported", 0), counts.getOrDefault("suppressed", 0), counts.getOrDefault("optedOut", 0),
+                    counts.getOrDefault("recentlyContacted", 0));
+            audit.detail("result", became).write(c, "imported".equals(became) ? 201 : 200);
+        });
         Map<String, Object> lead = store.leads(client.id(), null, check.e164(), 1, 1).get("items") instanceof List<?> l && !l.isEmpty()
                 ? castMap(l.get(0)) : null;
         Map<String, Object> out = new LinkedHashMap<>();
-        String result = report.imported > 0 ? "imported" : report.optedOut > 0 ? "optedOut"
-                : report.recentlyContacted > 0 ? "recentlyContacted" : "alreadyImported";
-        out.put("result", result);
+        out.put("result", became(report.imported, report.suppressed, report.optedOut, report.recentlyContacted));
         out.put("lead", lead);
         List<AnalyticsEvent> events = List.of();
         if (report.imported > 0 && lead != null && lead.get("id") instanceof Number leadId) {
@@ -255,6 +277,12 @@ public final class LeadsApi {
                     row.source(), 1, at));
         }
         return AnalyticsEvent.Recorded.of(new Reply(report.imported > 0 ? 201 : 200, out), events);
+    }
+
+    /** What became of a web-form lead, from its counts. */
+    private static String became(int imported, int suppressed, int optedOut, int recentlyContacted) {
+        return imported > 0 ? "imported" : suppressed > 0 ? "suppressed" : optedOut > 0 ? "optedOut"
+                : recentlyContacted > 0 ? "recentlyContacted" : "alreadyImported";
     }
 
     private static final java.util.regex.Pattern EMAIL = java.util.regex.Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");

@@ -51,6 +51,10 @@ public class LeadsConfiguration implements CamelConfiguration {
         // a background import's lead.imported events go where a wire tap would send them
         org.apache.camel.ProducerTemplate analytics = camel.createProducerTemplate();
         api.analytics(events -> analytics.sendBody("direct:analytics-record", events));
+        // erased persons (issue 15): refused by every import and web form, and by the dialler and the senders
+        SuppressionStore suppressions = new SuppressionStore(db);
+        camel.getRegistry().bind("suppressionStore", suppressions);
+        api.suppressions(suppressions);
         camel.getRegistry().bind("leadsApi", api);
         camel.getRegistry().bind("optOutsApi", new OptOutsApi(optOuts, Wiring.need(camel, "clientStore", ClientStore.class), phones));
     }

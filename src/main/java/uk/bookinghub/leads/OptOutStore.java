@@ -156,6 +156,11 @@ public final class OptOutStore {
      * skips the new / queued leads it covers. Returns the entry and whether it was created.
      */
     public Map.Entry<OptOut, Boolean> add(Long clientId, String e164, String reason, String note, String by) {
+        return add(clientId, e164, reason, note, by, null);
+    }
+
+    /** {@link #add}, with the request's audit row in the same transaction ({@code audit} null: none). */
+    public Map.Entry<OptOut, Boolean> add(Long clientId, String e164, String reason, String note, String by, uk.bookinghub.audit.Audit audit) {
         String scope = scopeOf(clientId);
         try {
             return db.inTransaction("adding an opt-out", c -> {
@@ -181,7 +186,7 @@ public final class OptOutStore {
                     inserted = ps.executeUpdate();
                 }
                 if (inserted == 0) {
-                    return Map.entry(active(c, scope, e164).orElseThrow(), false);
+                    return audited(c, audit, Map.entry(active(c, scope, e164).orElseThrow(), false));
                 }
                 String sql = "update leads set status = 'skipped', status_reason = 'opted_out', updated_at = ? where "
                         + LeadKeys.numberCondition(clientId != null) + " and status in ('new', 'queued')";
@@ -191,11 +196,19 @@ public final class OptOutStore {
                     ps.executeUpdate();
                 }
                 cancelQueuedMessages(c, clientId, e164, reason, now);
-                return Map.entry(active(c, scope, e164).orElseThrow(), true);
+                return audited(c, audit, Map.entry(active(c, scope, e164).orElseThrow(), true));
             });
         } finally {
             cache.remove(scope); // takes effect at once on this instance
         }
+    }
+
+    private static Map.Entry<OptOut, Boolean> audited(Connection c, uk.bookinghub.audit.Audit audit, Map.Entry<OptOut, Boolean> added)
+            throws SQLException {
+        if (audit != null) {
+            audit.target("opt_out:" + added.getKey().id()).detail("created", added.getValue()).write(c, added.getValue() ? 201 : 200);
+        }
+        return added;
     }
 
     /**
@@ -265,6 +278,11 @@ public final class OptOutStore {
 
     /** Marks the active entry inactive with who and when; empty when there was none. */
     public Optional<OptOut> remove(Long clientId, String e164, String by) {
+        return remove(clientId, e164, by, null);
+    }
+
+    /** Marks the active entry inactive with who and when, with the request's audit row ({@code audit} null: none); empty when there was none. */
+    public Optional<OptOut> remove(Long clientId, String e164, String by, uk.bookinghub.audit.Audit audit) {
         String scope = scopeOf(clientId);
         try {
             return db.inTransaction("removing an opt-out", c -> {
@@ -278,6 +296,9 @@ public final class OptOutStore {
                     ps.setString(3, by);
                     ps.setLong(4, existing.get().id());
                     ps.executeUpdate();
+                }
+                if (audit != null) {
+                    audit.target("opt_out:" + existing.get().id()).write(c, 200);
                 }
                 return byId(c, existing.get().id());
             });

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import uk.bookinghub.analytics.AnalyticsEvent;
 import uk.bookinghub.api.Params;
+import uk.bookinghub.audit.Audit;
 import uk.bookinghub.clients.Client;
 import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.http.HttpProblem;
@@ -38,10 +39,14 @@ public final class OptOutsApi {
         this.phones = phones;
     }
 
-    /** Adds the opt-out; a new entry's lead.opted_out event goes with the answer, for the route's wire tap. */
-    public AnalyticsEvent.Recorded<Reply> add(Caller caller, byte[] body, String contentType) {
+    /**
+     * Adds the opt-out; a new entry's lead.opted_out event goes with the answer, for the route's wire tap. Its audit row
+     * ({@code opt_out_add}: the entry's id, scope and reason, never the number) commits with the entry.
+     */
+    public AnalyticsEvent.Recorded<Reply> add(Caller caller, byte[] body, String contentType, Audit audit) {
         JsonNode in = JsonBodies.object(body, contentType, 65536);
         Long clientId = scope(caller, JsonBodies.text(in, "scope"), JsonBodies.text(in, "clientKey"));
+        audited(audit, caller, clientId);
         String phone = e164(JsonBodies.text(in, "phone"), clientId);
         String reason = JsonBodies.text(in, "reason");
         if (reason == null) {
@@ -50,16 +55,19 @@ public final class OptOutsApi {
         if (!REASONS.contains(reason)) {
             throw HttpProblem.badRequest("reason must be one of " + REASONS);
         }
-        Map.Entry<OptOutStore.OptOut, Boolean> r = store.add(clientId, phone, reason, JsonBodies.text(in, "note"), caller.name());
+        audit.detail("reason", reason);
+        Map.Entry<OptOutStore.OptOut, Boolean> r = store.add(clientId, phone, reason, JsonBodies.text(in, "note"), caller.name(), audit);
         Map<String, Object> out = new LinkedHashMap<>(r.getKey().view());
         out.put("created", r.getValue());
         return AnalyticsEvent.Recorded.of(new Reply(r.getValue() ? 201 : 200, out), r.getValue() ? List.of(store.event(r.getKey())) : List.of());
     }
 
-    public Map<String, Object> remove(Caller caller, Params params) {
+    /** Marks the entry inactive; its audit row ({@code opt_out_remove}: the entry's id) commits with the change. */
+    public Map<String, Object> remove(Caller caller, Params params, Audit audit) {
         Long clientId = scope(caller, params.text("scope"), params.text("clientKey"));
+        audited(audit, caller, clientId);
         String phone = e164(params.text("phone"), clientId);
-        return store.remove(clientId, phone, caller.name()).map(OptOutStore.OptOut::view)
+        return store.remove(clientId, phone, caller.name(), audit).map(OptOutStore.OptOut::view)
                 .orElseThrow(() -> HttpProblem.notFound("no active opt-out for " + phone));
     }
 
@@ -74,6 +82,14 @@ public final class OptOutsApi {
         out.put("page", page.number());
         out.put("pageSize", page.size());
         return out;
+    }
+
+    /** The list an audit row is about: the global one, or a client's (an admin's change to a client's list is that client's). */
+    private void audited(Audit audit, Caller caller, Long clientId) {
+        audit.detail("scope", clientId == null ? "global" : "client");
+        if (caller.admin() && clientId != null) {
+            clients.byId(clientId).ifPresent(c -> audit.client(c.id(), c.clientKey()));
+        }
     }
 
     /** The client id the call is about, or null for the global list. */

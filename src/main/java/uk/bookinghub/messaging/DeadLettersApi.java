@@ -37,9 +37,11 @@ public final class DeadLettersApi {
         return letters.list(status, params.text("routeId"), params.whole("clientId"), params.instant("since", ZoneOffset.UTC), page.number(), page.size());
     }
 
-    public Map<String, Object> replay(Params params, String by) {
+    /** Queues the dead message again; its audit row ({@code dead_letter_replay}) commits with the change. */
+    public Map<String, Object> replay(Params params, String by, uk.bookinghub.audit.Audit audit) {
         long n = params.whole("id");
         String id = String.valueOf(n);
+        audit.target("dead_letter:" + n);
         return letters.database().inTransaction("replaying a dead letter", c -> {
             DeadLetters.Letter letter = letters.byId(c, n).orElseThrow(() -> HttpProblem.notFound("no dead letter " + id));
             if (!"new".equals(letter.status())) {
@@ -59,6 +61,7 @@ public final class DeadLettersApi {
             out.put("deadLetter", letters.byId(c, n).orElseThrow().view());
             out.put("messageId", letter.messageId());
             out.put("note", "message " + letter.messageId() + " is queued again and goes out through the normal sender");
+            audit.target("dead_letter:" + n, "message:" + letter.messageId()).write(c, 200); // last: the audit chain's lock is held to the commit
             return out;
         });
     }

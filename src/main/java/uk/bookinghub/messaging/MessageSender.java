@@ -146,8 +146,17 @@ public final class MessageSender {
         }
         Map<Long, Map<String, String>> optedOut = new HashMap<>();
         phonesByClient.forEach((client, phones) -> optedOut.put(client, optOuts.activeReasons(client, phones)));
+        // erased persons (a suppression entry per number / email) get nothing, service messages included; a list
+        // that cannot be read fails the claim: the rows stay claimed until their lease runs out, nothing is sent
+        Map<Long, java.util.Set<String>> suppressed = suppressedAmong(claimed);
         List<OutboxMessage> go = new ArrayList<>(claimed.size());
         for (OutboxMessage m : claimed) {
+            if (suppressed.getOrDefault(m.clientId(), java.util.Set.of()).contains(recipientHash(m))) {
+                outbox.finish(m.id(), "skipped", "suppressed: the recipient's data was erased on request", null, m.attempts(), null);
+                metrics.message(m.channel(), "skipped");
+                LOG.info("[{}] message {} skipped: the recipient was erased on request (suppressed)", tag(m), m.id());
+                continue;
+            }
             String phone = m.isSms() ? m.to() : m.marketing() && m.leadId() != null ? leadPhones.get(m.leadId()) : null;
             String reason = phone == null ? null : optedOut.getOrDefault(m.clientId(), Map.of()).get(phone);
             if (reason != null) {
@@ -169,6 +178,34 @@ public final class MessageSender {
             go.add(m);
         }
         return go;
+    }
+
+    /** Erased persons' numbers and emails (hashes); until it is wired nothing is sent (fail closed). */
+    private volatile uk.bookinghub.leads.SuppressionStore suppressions;
+
+    public void suppressions(uk.bookinghub.leads.SuppressionStore suppressions) {
+        this.suppressions = suppressions;
+    }
+
+    private static String recipientHash(OutboxMessage m) {
+        if (m.to() == null || m.to().isBlank()) {
+            return "";
+        }
+        return m.isSms() ? uk.bookinghub.leads.SuppressionStore.phoneHash(m.to()) : uk.bookinghub.leads.SuppressionStore.emailHash(m.to());
+    }
+
+    private Map<Long, java.util.Set<String>> suppressedAmong(List<OutboxMessage> claimed) {
+        uk.bookinghub.leads.SuppressionStore s = suppressions;
+        if (s == null) {
+            throw new IllegalStateException("the suppression list is not wired: nothing is sent without it");
+        }
+        Map<Long, List<String>> hashes = new HashMap<>();
+        for (OutboxMessage m : claimed) {
+            if (m.to() != null && !m.to().isBlank()) {
+                hashes.computeIfAbsent(m.clientId(), k -> new ArrayList<>()).add(recipientHash(m));
+            }
+        }
+        return s.suppressed(hashes);
     }
 
     /**

@@ -108,7 +108,8 @@ public final class MessagesApi {
                           Instant appointmentStart, String service, Long appointmentId, String idempotencyKey, Instant notBefore) {
     }
 
-    public Reply post(Client client, byte[] body, String contentType) {
+    /** {@code POST /api/messages}; its audit row ({@code message_queue}: the messages, the kind, the channels) commits with them. */
+    public Reply post(Client client, byte[] body, String contentType, uk.bookinghub.audit.Audit audit) {
         JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
         Map<String, Object> problems = new LinkedHashMap<>();
         String kind = JsonBodies.text(in, "kind");
@@ -178,7 +179,14 @@ public final class MessagesApi {
         String key = JsonBodies.text(in, "idempotencyKey");
         Request r = new Request(kind, channels, leadId, JsonBodies.text(in, "phone"), JsonBodies.text(in, "email"),
                 JsonBodies.text(in, "customerName"), start, service, null, key == null ? null : "api:" + client.id() + ":" + key, sendAt);
-        List<OutboxStore.Enqueued> queued = db().inTransaction("queueing messages", c -> queue(c, client, r));
+        audit.detail("kind", kind);
+        List<OutboxStore.Enqueued> queued = db().inTransaction("queueing messages", c -> {
+            List<OutboxStore.Enqueued> q = queue(c, client, r);
+            boolean any = q.stream().anyMatch(OutboxStore.Enqueued::created);
+            audit.target(q.stream().map(m -> "message:" + m.message().id()).toArray(String[]::new))
+                    .detail("channels", q.stream().map(m -> m.message().channel()).toList()).detail("created", any).write(c, any ? 201 : 200);
+            return q;
+        });
         boolean created = queued.stream().anyMatch(OutboxStore.Enqueued::created);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("messages", queued.stream().map(q -> q.message().view()).toList());
@@ -341,10 +349,11 @@ public final class MessagesApi {
     }
 
     /** {@code PUT /api/templates/{kind}/{channel}}: validated against the client's data before it is saved. */
-    public Map<String, Object> saveTemplate(Client client, Params params, byte[] body, String contentType) {
+    public Map<String, Object> saveTemplate(Client client, Params params, byte[] body, String contentType, uk.bookinghub.audit.Audit audit) {
         String kind = params.text("kind");
         String channel = params.text("channel");
         checkKindChannel(kind, channel);
+        audit.target("template:" + kind + "/" + channel);
         JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
         Templates.Template t = Templates.SMS.equals(channel)
                 ? Templates.Template.sms(kind, JsonBodies.text(in, "body"))
@@ -354,7 +363,7 @@ public final class MessagesApi {
             throw HttpProblem.badRequest("template not saved: " + String.join("; ", problems), Map.of("problems", problems));
         }
         Instant now = clock.instant();
-        templates.save(client.id(), t, now);
+        templates.save(client.id(), t, now, audit);
         Map<String, Object> out = view(t);
         out.put("source", "client");
         out.put("updatedAt", now.toString());
@@ -362,11 +371,11 @@ public final class MessagesApi {
     }
 
     /** {@code DELETE /api/templates/{kind}/{channel}}: back to the shipped default. */
-    public Map<String, Object> resetTemplate(Client client, Params params) {
+    public Map<String, Object> resetTemplate(Client client, Params params, uk.bookinghub.audit.Audit audit) {
         String kind = params.text("kind");
         String channel = params.text("channel");
         checkKindChannel(kind, channel);
-        templates.reset(client.id(), kind, channel);
+        templates.reset(client.id(), kind, channel, audit.target("template:" + kind + "/" + channel));
         Map<String, Object> out = view(Templates.defaultFor(kind, channel));
         out.put("source", "default");
         return out;

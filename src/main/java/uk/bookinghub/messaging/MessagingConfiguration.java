@@ -119,6 +119,7 @@ public class MessagingConfiguration implements CamelConfiguration {
             sender.camel(camel); // a message whose send was interrupted is looked up at Twilio first (route twilio-message-lookup)
         }
         sender.metrics(metrics);
+        sender.suppressions(Wiring.need(camel, "suppressionStore", uk.bookinghub.leads.SuppressionStore.class));
         registry.bind("outboxSender", sender);
         registry.bind("outboxRedelivery", (Processor) sender::onRedelivery);
         int threads = Math.max(1, sendThreads);

@@ -33,8 +33,8 @@ final class TemplateStore {
         return Optional.empty();
     }
 
-    /** Replaces the client's template for the template's kind and channel. */
-    void save(long clientId, Templates.Template t, Instant now) {
+    /** Replaces the client's template for the template's kind and channel, with the request's audit row. */
+    void save(long clientId, Templates.Template t, Instant now, uk.bookinghub.audit.Audit audit) {
         db.inTransaction("saving a template", c -> {
             delete(c, clientId, t.kind(), t.channel());
             try (PreparedStatement ps = c.prepareStatement("insert into message_templates (client_id, kind, channel, subject, html, text_part, body, updated_at) "
@@ -49,13 +49,20 @@ final class TemplateStore {
                 db.dialect().setInstant(ps, 8, now);
                 ps.executeUpdate();
             }
+            uk.bookinghub.audit.Audit.write(audit, c, 200);
             return null;
         });
     }
 
-    /** Removes the client's template for a kind and channel (the shipped default applies again). */
-    void reset(long clientId, String kind, String channel) {
-        db.inTransaction("resetting a template", c -> delete(c, clientId, kind, channel));
+    /** Removes the client's template for a kind and channel (the shipped default applies again), with the request's audit row. */
+    void reset(long clientId, String kind, String channel, uk.bookinghub.audit.Audit audit) {
+        db.inTransaction("resetting a template", c -> {
+            int removed = delete(c, clientId, kind, channel);
+            if (audit != null) {
+                audit.detail("hadOwn", removed > 0).write(c, 200);
+            }
+            return removed;
+        });
     }
 
     private static int delete(Connection c, long clientId, String kind, String channel) throws SQLException {

@@ -121,13 +121,15 @@ public final class FollowUps {
     }
 
     /** {@code PUT /api/follow-up-sequences}: validated; pausing cancels every pending step at once. */
-    public Map<String, Object> put(Client client, byte[] body, String contentType) {
+    public Map<String, Object> put(Client client, byte[] body, String contentType, uk.bookinghub.audit.Audit audit) {
         Sequences s = parse(JsonBodies.object(body, contentType, maxBodyBytes));
+        audit.target("follow_up_sequences:" + client.clientKey()).detail("paused", s.paused());
         store.database().inTransaction("saving follow-up sequences", c -> {
             store.saveSequences(c, client.id(), Json.write(s.view()));
             if (s.paused()) {
                 cancel(c, "client_id = ?", client.id(), "follow-ups paused by the client");
             }
+            audit.write(c, 200);
             return null;
         });
         return s.view();

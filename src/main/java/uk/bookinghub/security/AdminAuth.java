@@ -20,10 +20,19 @@ public final class AdminAuth {
         if (authorization == null || authorization.isBlank()) {
             throw HttpProblem.unauthorized("missing Authorization: Bearer <admin token>");
         }
-        String given = authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7).trim() : null;
-        if (!Secrets.matches(given, token)) {
+        if (!isAdminToken(authorization)) {
             throw HttpProblem.unauthorized("invalid admin token");
         }
+    }
+
+    /** Whether {@code authorization} is {@code Bearer <the admin token>} (constant time; false when the admin API is closed). */
+    public boolean isAdminToken(String authorization) {
+        return token != null && Secrets.matches(bearer(authorization), token);
+    }
+
+    /** The value of {@code Authorization: Bearer <value>}, or null for another scheme or none. */
+    public static String bearer(String authorization) {
+        return authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7).trim() : null;
     }
 
     public boolean configured() {

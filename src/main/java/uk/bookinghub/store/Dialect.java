@@ -22,7 +22,8 @@ import java.time.format.DateTimeFormatter;
  * <li>booleans written into SQL text ({@link #bool});</li>
  * <li>concurrency: {@link #sharedByInstances} (several hubs and writers on one database, or
  *     SQLite's one writer), claims they share ({@link #skipLocked}: PostgreSQL {@code FOR UPDATE
- *     SKIP LOCKED}), a row kept from deletion instead of a foreign key ({@link #lockReferenced});</li>
+ *     SKIP LOCKED}), a row kept from deletion instead of a foreign key ({@link #lockReferenced}),
+ *     appends to a hash chain in turn ({@link #lockChain});</li>
  * <li>bulk writes: {@link #canCopyIn} / {@link #copyIn} (PostgreSQL {@code COPY}; SQLite has
  *     none) and {@link #relaxCommit};</li>
  * <li>failures: {@link #isUniqueViolation} ("already there") and {@link #isUnavailable} (answer
@@ -117,6 +118,23 @@ public enum Dialect {
                     throw new SQLException(what + " " + id + " does not exist", "23503");
                 }
             }
+        }
+    }
+
+    /**
+     * Makes appends to an ordered chain (the audit log: each row hashes the one before it) take turns
+     * until the transaction on {@code c} ends, across every instance: PostgreSQL
+     * {@code pg_advisory_xact_lock(key)}, so the last row one appender reads is the one it follows,
+     * and the next appender waits for its commit; nothing on SQLite, whose writing transaction already
+     * holds the whole database (a stale read there fails with SQLITE_BUSY and the work runs again).
+     */
+    public void lockChain(Connection c, long key) throws SQLException {
+        if (this != POSTGRESQL) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("select pg_advisory_xact_lock(?)")) {
+            ps.setLong(1, key);
+            ps.execute();
         }
     }
 

@@ -84,6 +84,7 @@ abstract class ApiDoorTest {
         assertThat(booked.body()).contains("Booked");
         objectsOfA.put("id:/api/appointments", scalar("select id from appointments"));
         objectsOfA.put("clientKey", "door-alpha");
+        objectsOfA.put("prefix", keyA.substring(0, 10)); // A's API key, as its listing names it
         objectsOfA.put("id:/api/dead-letters", "1");
         objectsOfA.put("fingerprint", "0123456789abcdef"); // an error group (admin only: nobody's object)
     }
@@ -123,7 +124,7 @@ abstract class ApiDoorTest {
         throw new AssertionError("the setup's writes did not settle in 30 s: " + last);
     }
 
-    /** Rows in every table the hub writes (Flyway's and Quartz's own tables left out). */
+    /** Rows in every table the hub writes (Flyway's and Quartz's own tables and the rate limiter's buckets left out; of the audit log, the actions that succeeded). */
     private Map<String, Long> rowCounts() throws Exception {
         Map<String, Long> counts = new TreeMap<>();
         try (Connection c = db.connect()) {
@@ -131,13 +132,17 @@ abstract class ApiDoorTest {
             try (ResultSet rs = c.getMetaData().getTables(null, kind() == TestDatabase.Kind.POSTGRESQL ? "public" : null, "%", new String[] {"TABLE"})) {
                 while (rs.next()) {
                     String t = rs.getString("TABLE_NAME");
-                    if (!t.startsWith("flyway") && !t.startsWith("qrtz") && !t.startsWith("sqlite")) {
+                    // (rate_limit_buckets: the rate limiter's state on PostgreSQL, which every request may change)
+                    if (!t.startsWith("flyway") && !t.startsWith("qrtz") && !t.startsWith("sqlite") && !t.equals("rate_limit_buckets")) {
                         tables.add(t);
                     }
                 }
             }
             for (String t : tables) {
-                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select count(*) from " + t)) {
+                // the audit log writes a row for every refused state-changing request, by design (README "Audit log"):
+                // what must not change is the count of actions that were done
+                String sql = t.equals("audit_log") ? "select count(*) from audit_log where status < 400" : "select count(*) from " + t;
+                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
                     rs.next();
                     counts.put(t, rs.getLong(1));
                 }

@@ -1,7 +1,6 @@
 package uk.bookinghub.monitoring;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -478,10 +477,7 @@ abstract class ErrorStatsRouteTest {
     void rowsLoggedBeforeTheRollUpAreCountedAfterTheUpgrade() throws Exception {
         try (TestDatabase old = TestDatabase.create(kind())) {
             boolean pg = kind() == TestDatabase.Kind.POSTGRESQL;
-            String url = pg ? "jdbc:postgresql://" + TestDatabase.PG_HOST + ":" + TestDatabase.PG_PORT + "/"
-                    + old.hubUrl().substring(old.hubUrl().lastIndexOf('/') + 1) : old.hubUrl();
-            Flyway.configure().dataSource(url, pg ? TestDatabase.PG_USER : null, null)
-                    .locations("classpath:db/common", "classpath:db/" + (pg ? "postgresql" : "sqlite")).target("11").load().migrate();
+            old.migrateTo("11");
             String m1 = "message 41 is dead: Twilio 400: invalid number (code 21211)";
             String m2 = "message 42 is dead: Twilio 400: invalid number (code 21211)";
             String m3 = "retries exhausted: java.net.ConnectException: Connection refused";

@@ -23,6 +23,8 @@ public final class RunningHub implements AutoCloseable {
 
     public static final String ADMIN_TOKEN = "test-admin-token";
     public static final String VAPI_SECRET = "test-vapi-secret";
+    /** The key of the client tokens (HS256: at least 32 bytes). */
+    public static final String JWT_SECRET = "test-jwt-secret-of-at-least-32-bytes-0123456789";
 
     private final Main main;
     public final int port;
@@ -51,6 +53,7 @@ public final class RunningHub implements AutoCloseable {
         o.put("hub.database.url", databaseUrl);
         o.put("hub.admin.token", ADMIN_TOKEN);
         o.put("vapi.webhook.secret", VAPI_SECRET);
+        o.put("hub.auth.jwt-secret", JWT_SECRET);
         o.put("hub.retry.initial-delay-ms", "20");
         o.put("hub.retry.max-redeliveries", "2");
         o.put("hub.routes.reload", "false");

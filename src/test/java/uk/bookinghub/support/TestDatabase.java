@@ -88,6 +88,13 @@ public final class TestDatabase implements AutoCloseable {
         return DriverManager.getConnection("jdbc:postgresql://" + PG_HOST + ":" + PG_PORT + "/" + name, PG_USER, null);
     }
 
+    /** Migrates this new database only up to {@code version}: the schema an older hub left, for upgrade tests. */
+    public void migrateTo(String version) {
+        String url = kind == Kind.SQLITE ? "jdbc:sqlite:" + name : "jdbc:postgresql://" + PG_HOST + ":" + PG_PORT + "/" + name;
+        org.flywaydb.core.Flyway.configure().dataSource(url, kind == Kind.POSTGRESQL ? PG_USER : null, null)
+                .locations("classpath:db/common", "classpath:db/" + (kind == Kind.SQLITE ? "sqlite" : "postgresql")).target(version).load().migrate();
+    }
+
     public Path sqliteFile() {
         return kind == Kind.SQLITE ? Path.of(name) : null;
     }
