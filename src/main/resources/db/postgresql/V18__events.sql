@@ -14,10 +14,14 @@ create table events (
     type        text        not null,          -- call_started, call_ended, appointment_booked, ...
     dedupe_key  text        unique,            -- one event per fact ('call_ended:<vapi id>'); null = each change is one
     data        text        not null,          -- JSON object
+    lead_id     bigint,                        -- the lead / appointment it is about: a change of their name (an erasure)
+    appointment_id bigint,                     -- is written into the events still kept
     created_at  timestamptz not null default clock_timestamp()
 );
 create index events_client_idx on events (client_id, id);
 create index events_created_idx on events (created_at);
+create index events_lead_idx on events (lead_id) where lead_id is not null;
+create index events_appointment_idx on events (appointment_id) where appointment_id is not null;
 
 -- Stream tickets (POST /api/events/ticket): short-lived, single-use; only a SHA-256 of the ticket is
 -- stored, and it is spent by one conditional update, so a ticket opens one stream on any instance.
@@ -38,7 +42,7 @@ $$;
 
 -- One event: nothing for a row of no client, nothing again for a fact already reported (dedupe key;
 -- looked up first so a repeat does not spend a sequence value), then NOTIFY with the new id.
-create function hub_event(p_client bigint, p_type text, p_key text, p_data json) returns void language plpgsql as $$
+create function hub_event(p_client bigint, p_type text, p_key text, p_data json, p_lead bigint, p_appointment bigint) returns void language plpgsql as $$
 declare
     new_id bigint;
 begin
@@ -48,7 +52,7 @@ begin
     if p_key is not null and exists (select 1 from events where dedupe_key = p_key) then
         return;
     end if;
-    insert into events (client_id, type, dedupe_key, data) values (p_client, p_type, p_key, p_data::text)
+    insert into events (client_id, type, dedupe_key, data, lead_id, appointment_id) values (p_client, p_type, p_key, p_data::text, p_lead, p_appointment)
         on conflict (dedupe_key) do nothing
         returning id into new_id;
     if new_id is not null then
@@ -68,11 +72,11 @@ begin
         perform hub_event(new.client_id, 'call_ended', 'call_ended:' || new.vapi_call_id, json_build_object(
             'vapiCallId', new.vapi_call_id, 'leadId', lead, 'outcome', new.outcome, 'endedReason', new.ended_reason,
             'durationSeconds', new.duration_seconds, 'cost', new.cost,
-            'startedAt', hub_event_time(new.started_at), 'endedAt', hub_event_time(new.ended_at)));
+            'startedAt', hub_event_time(new.started_at), 'endedAt', hub_event_time(new.ended_at)), lead, null);
     elsif (tg_op = 'INSERT' and new.tenant_rule = 'dialler') or new.status = 'in-progress' then
         perform hub_event(new.client_id, 'call_started', 'call_started:' || new.vapi_call_id, json_build_object(
             'vapiCallId', new.vapi_call_id, 'leadId', lead, 'status', new.status,
-            'via', case when tg_op = 'INSERT' and new.tenant_rule = 'dialler' then 'dialler' else 'vapi' end));
+            'via', case when tg_op = 'INSERT' and new.tenant_rule = 'dialler' then 'dialler' else 'vapi' end), lead, null);
     end if;
     return null;
 end
@@ -106,7 +110,7 @@ begin
     perform hub_event(new.client_id, kind, dkey, json_build_object(
         'appointmentId', new.id, 'leadId', new.lead_id, 'vapiCallId', new.vapi_call_id, 'customerName', new.customer_name,
         'service', new.service, 'start', hub_event_time(new.start_at), 'end', hub_event_time(new.end_at), 'status', new.status,
-        'previousStart', case when tg_op = 'UPDATE' and kind = 'appointment_moved' then hub_event_time(old.start_at) end));
+        'previousStart', case when tg_op = 'UPDATE' and kind = 'appointment_moved' then hub_event_time(old.start_at) end), new.lead_id, new.id);
     return null;
 end
 $$;
@@ -122,7 +126,7 @@ create trigger appointments_events_update after update of status, start_at on ap
 create function hub_events_leads() returns trigger language plpgsql as $$
 begin
     perform hub_event(new.client_id, 'lead_status_changed', null, json_build_object(
-        'leadId', new.id, 'name', new.name, 'from', old.status, 'to', new.status, 'reason', new.status_reason));
+        'leadId', new.id, 'name', new.name, 'from', old.status, 'to', new.status, 'reason', new.status_reason), new.id, null);
     return null;
 end
 $$;
@@ -135,7 +139,7 @@ create function hub_events_lead_imports() returns trigger language plpgsql as $$
 begin
     perform hub_event(new.client_id, 'lead_imported', 'lead_imported:' || new.id, json_build_object(
         'importId', new.id, 'status', new.status, 'rowsTotal', new.rows_total, 'rowsDone', new.rows_done,
-        'counts', case when new.counts like '{%' then new.counts::json end, 'finishedAt', hub_event_time(new.finished_at)));
+        'counts', case when new.counts like '{%' then new.counts::json end, 'finishedAt', hub_event_time(new.finished_at)), null, null);
     return null;
 end
 $$;
@@ -148,7 +152,7 @@ create function hub_events_messages() returns trigger language plpgsql as $$
 begin
     perform hub_event(new.client_id, 'message_status', 'message_status:' || new.id || ':' || new.status, json_build_object(
         'messageId', new.id, 'appointmentId', new.appointment_id, 'leadId', new.lead_id, 'kind', new.kind,
-        'channel', new.channel, 'status', new.status, 'errorCode', new.error_code));
+        'channel', new.channel, 'status', new.status, 'errorCode', new.error_code), new.lead_id, new.appointment_id);
     return null;
 end
 $$;
@@ -156,3 +160,24 @@ create trigger messages_events_update after update of status on messages for eac
     when (old.status is distinct from new.status and new.kind in ('confirmation', 'reminder_24h', 'reminder_1h')
           and (new.status in ('delivered', 'undelivered', 'failed', 'dead') or (new.status = 'sent' and new.channel = 'email')))
     execute function hub_events_messages();
+
+-- A lead's or a customer's name that changes (a correction, or an erasure: PrivacyStore sets it to null /
+-- '(erased)') changes in the events still kept, so a stream that replays them shows no more than the row.
+create function hub_events_rename() returns trigger language plpgsql as $$
+begin
+    if tg_table_name = 'leads' then
+        update events set data = jsonb_set(data::jsonb, '{name}', coalesce(to_jsonb(new.name), 'null'::jsonb))::text
+         where lead_id = new.id and client_id = new.client_id and type = 'lead_status_changed';
+    else
+        update events set data = jsonb_set(data::jsonb, '{customerName}', coalesce(to_jsonb(new.customer_name), 'null'::jsonb))::text
+         where appointment_id = new.id and client_id = new.client_id and type like 'appointment%';
+    end if;
+    return null;
+end
+$$;
+create trigger leads_events_rename after update of name on leads for each row
+    when (old.name is distinct from new.name)
+    execute function hub_events_rename();
+create trigger appointments_events_rename after update of customer_name on appointments for each row
+    when (old.customer_name is distinct from new.customer_name)
+    execute function hub_events_rename();

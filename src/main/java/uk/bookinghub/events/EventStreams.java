@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import uk.bookinghub.api.ApiCatalog;
 import uk.bookinghub.api.ApiEndpoint;
 import uk.bookinghub.api.Params;
+import uk.bookinghub.audit.AuditDoor;
 import uk.bookinghub.clients.Client;
 import uk.bookinghub.clients.ClientStore;
 import uk.bookinghub.http.HttpProblem;
@@ -87,6 +88,7 @@ public final class EventStreams implements Handler<RoutingContext>, EventTail.Si
     private final EventTickets tickets;
     private final ClientStore clients;
     private final Supplier<ApiCatalog> catalog;
+    private final Supplier<AuditDoor> audit;
     private final ExecutorService blocking;
     private final LiveMetrics metrics;
     private final Settings settings;
@@ -100,12 +102,13 @@ public final class EventStreams implements Handler<RoutingContext>, EventTail.Si
     private final Map<String, Counter> answers = new ConcurrentHashMap<>();
     private final MeterRegistry registry;
 
-    EventStreams(EventStore store, EventTickets tickets, ClientStore clients, Supplier<ApiCatalog> catalog, ExecutorService blocking,
-                 LiveMetrics metrics, Settings settings, MeterRegistry registry) {
+    EventStreams(EventStore store, EventTickets tickets, ClientStore clients, Supplier<ApiCatalog> catalog, Supplier<AuditDoor> audit,
+                 ExecutorService blocking, LiveMetrics metrics, Settings settings, MeterRegistry registry) {
         this.store = store;
         this.tickets = tickets;
         this.clients = clients;
         this.catalog = catalog;
+        this.audit = audit;
         this.blocking = blocking;
         this.metrics = metrics;
         this.settings = settings;
@@ -148,10 +151,17 @@ public final class EventStreams implements Handler<RoutingContext>, EventTail.Si
         HttpServerRequest request = ctx.request();
         HttpServerResponse response = ctx.response();
         Context context = ctx.vertx().getOrCreateContext();
+        AuditDoor door = audit.get();
+        String requestId = door == null ? java.util.UUID.randomUUID().toString() : door.requestId(request);
+        response.putHeader(AuditDoor.HEADER, requestId);
         Request r;
         try {
             r = admit(request);
         } catch (HttpProblem p) {
+            if (p.status() == 401) {
+                String credential = request.getHeader("X-API-Key") != null ? "X-API-Key" : request.getHeader("Authorization") != null ? "Authorization" : "none";
+                blocking.execute(() -> audited(request, requestId, p, credential));
+            }
             refuse(response, p);
             return;
         }
@@ -166,6 +176,9 @@ public final class EventStreams implements Handler<RoutingContext>, EventTail.Si
                 s = new Stream(scope, response, context, r.lastEventId());
                 reserve(s);
             } catch (HttpProblem p) {
+                if (p.status() == 401) {
+                    audited(request, requestId, p, "ticket");
+                }
                 context.runOnContext(v -> refuse(response, p));
                 return;
             } catch (DatabaseUnavailableException | StoreException e) {
@@ -179,6 +192,20 @@ public final class EventStreams implements Handler<RoutingContext>, EventTail.Si
             }
             context.runOnContext(v -> begin(s));
         });
+    }
+
+    /** A refused credential is an {@code auth_failure} row of the audit log, as on every other endpoint. */
+    private void audited(HttpServerRequest request, String requestId, HttpProblem p, String credential) {
+        AuditDoor door = audit.get();
+        if (door == null) {
+            return;
+        }
+        try {
+            door.authFailure(request, requestId, p.status(), "GET /api/events", p.getMessage(), credential);
+        } catch (RuntimeException e) {
+            LOG.error("[AUDIT] [CRITICAL ALERT] request {} (GET /api/events, answered {}): its audit row could not be written: {}", requestId, p.status(),
+                    e.toString());
+        }
     }
 
     /** The front door's checks, from the endpoint's declaration; a 400 names what was wrong. */

@@ -72,7 +72,8 @@ public class EventsConfiguration implements CamelConfiguration {
         }).orElse(null), metricsEveryMs);
         var blocking = Wiring.pool(camel, "hub-events", 8);
         EventStreams streams = new EventStreams(store, tickets, clients,
-                () -> camel.getRegistry().lookupByNameAndType("apiCatalog", ApiCatalog.class), blocking, metrics,
+                () -> camel.getRegistry().lookupByNameAndType("apiCatalog", ApiCatalog.class),
+                () -> camel.getRegistry().lookupByNameAndType("auditDoor", uk.bookinghub.audit.AuditDoor.class), blocking, metrics,
                 new EventStreams.Settings(maxPerClient, maxStreams, heartbeatMs, retryMs), meters.registry());
         EventTail tail = new EventTail(store, streams, pollMs);
         streams.tail(tail);

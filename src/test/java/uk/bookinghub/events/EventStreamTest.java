@@ -282,6 +282,14 @@ abstract class EventStreamTest {
             assertThat(bad.error().get("error").asText()).contains("Last-Event-ID");
         }
         assertThat(hub.post("/api/events/ticket", null, "").statusCode()).isEqualTo(401);
+        // whatever the front door takes for a client takes a ticket: a client token too
+        String token = Jsons.read(hub.post("/api/auth/token", null, "", "X-API-Key", keys.get("stream-epsilon")).body()).get("token").asText();
+        HttpResponse<String> viaToken = hub.post("/api/events/ticket", null, "", "Authorization", "Bearer " + token);
+        assertThat(viaToken.statusCode()).as(viaToken.body()).isEqualTo(201);
+        try (SseClient s = SseClient.open(hub.port, "/api/events?ticket=" + Jsons.read(viaToken.body()).get("ticket").asText())) {
+            assertThat(s.status()).isEqualTo(200);
+            assertThat(s.header("X-Request-Id")).isNotBlank();
+        }
     }
 
     /** Streams of earlier tests are closed by their clients; the hub learns of it within moments. */
@@ -381,11 +389,13 @@ abstract class EventStreamTest {
                         + "\"wed\":[[\"09:00\",\"17:00\"]],\"thu\":[[\"09:00\",\"17:00\"]],\"fri\":[[\"09:00\",\"17:00\"]],\"sat\":[],\"sun\":[]},\"slotMinutes\":30}"))
                 .header("Content-Type", "application/json"), "X-API-Key", key);
         assertThat(settings.statusCode()).as(settings.body()).isEqualTo(200);
+        long firstId;
         try (SseClient s = stream(hub, "stream-gamma")) {
             // an import finished: its counts
             assertThat(hub.post("/api/import-leads", "text/csv", "name,phone\nGina Lead,07700 900461\nBad Row,12\n", "X-API-Key", key).statusCode()).isBetween(200, 201);
             SseClient.Event imported = s.nextWithId(WAIT);
             assertThat(imported.type()).isEqualTo("lead_imported");
+            firstId = imported.idNumber();
             assertThat(imported.json().get("data").get("counts").get("imported").asInt()).isEqualTo(1);
             assertThat(imported.json().get("data").get("status").asText()).isEqualTo("completed");
             // a call in progress (Vapi's status-update)
@@ -428,6 +438,21 @@ abstract class EventStreamTest {
             assertThat(delivered.type()).isEqualTo("message_status");
             assertThat(delivered.json().get("data").get("status").asText()).isEqualTo("delivered");
             assertThat(delivered.json().get("data").get("appointmentId").asLong()).isEqualTo(appointmentId);
+            // the person is erased: their lead's status is an event, and the events still kept name them no more
+            HttpResponse<String> erased = hub.post("/api/privacy/erasure", "application/json", "{\"phone\":\"07700 900461\"}", "X-API-Key", key);
+            assertThat(erased.statusCode()).as(erased.body()).isBetween(200, 299);
+            SseClient.Event leadErased = s.nextWithId(WAIT);
+            while (leadErased != null && !leadErased.type().equals("lead_status_changed")) {
+                leadErased = s.nextWithId(WAIT);
+            }
+            assertThat(leadErased).isNotNull();
+            assertThat(leadErased.json().get("data").get("to").asText()).isEqualTo("erased");
+            assertThat(leadErased.data()).doesNotContain("Gina");
+        }
+        try (SseClient replay = stream(hub, "stream-gamma", "Last-Event-ID", String.valueOf(firstId - 1))) {
+            List<SseClient.Event> kept = replay.nextWithIds(100, Duration.ofSeconds(2));
+            assertThat(kept).extracting(SseClient.Event::type).contains("lead_imported", "appointment_booked", "lead_status_changed", "appointment_cancelled");
+            assertThat(kept).allSatisfy(e -> assertThat(e.data()).doesNotContain("Gina"));
         }
     }
 
