@@ -157,6 +157,7 @@ final class EventTail extends BackgroundThread {
     /** Reads and delivers until nothing more can be delivered now. */
     private void readAll() {
         while (running) {
+            long before = cursor;
             List<EventStore.Row> rows = store.after(cursor, BATCH);
             lastReadNanos = System.nanoTime();
             List<EventStore.Row> ready = new ArrayList<>(rows.size());
@@ -172,7 +173,14 @@ final class EventTail extends BackgroundThread {
                 cursor = row.id();
             }
             if (!ready.isEmpty()) {
-                sink.deliver(Collections.unmodifiableList(ready));
+                // the cursor moves before the hand-over: a stream that opens meanwhile replays up to it from the table
+                try {
+                    sink.deliver(Collections.unmodifiableList(ready));
+                } catch (RuntimeException e) {
+                    cursor = before; // handed over again next time (streams skip what they already have)
+                    gap = null;
+                    throw e;
+                }
             }
             if (blocked) {
                 if (gap.clear()) {
