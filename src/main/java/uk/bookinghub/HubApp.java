@@ -152,11 +152,7 @@ public final class HubApp {
     static void answerExpectContinue(org.apache.camel.CamelContext context) {
         int port = Integer.parseInt(context.resolvePropertyPlaceholders("{{camel.server.port}}"));
         long max = Long.parseLong(context.resolvePropertyPlaceholders("{{camel.server.max-body-size}}"));
-        var router = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(context,
-                org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.getRouterNameFromPort(port));
-        if (router == null) {
-            router = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(context);
-        }
+        var router = appRouter(context);
         if (router == null) {
             LOG.warn("no HTTP router for port {}: 'Expect: 100-continue' requests wait for the client's own timeout", port);
             return;
@@ -197,6 +193,14 @@ public final class HubApp {
             uk.bookinghub.http.ServerLimits.watchBody(ctx, bodyIdleMs, endpoint != null && endpoint.streamed());
             ctx.next();
         });
+    }
+
+    /** The Vert.x router Camel's platform-http routes are on (the application port's), or null before the server is up. */
+    public static org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter appRouter(org.apache.camel.CamelContext context) {
+        int port = Integer.parseInt(context.resolvePropertyPlaceholders("{{camel.server.port}}"));
+        var router = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(context,
+                org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.getRouterNameFromPort(port));
+        return router != null ? router : org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(context);
     }
 
     /**

@@ -68,6 +68,7 @@ class RoutesLoadTest {
             Map.entry("dialler.camel.yaml", Set.of("dialler", "dial", "dial-dead", "vapi-list-calls", "dialler-reconcile", "dial-attempts-list",
                     "dialler-status", "dialler-resume")),
             Map.entry("quality.camel.yaml", Set.of("quality", "quality-run", "quality-run-now", "quality-admin-list", "quality-client-list")),
+            Map.entry("events.camel.yaml", Set.of("events-stream", "events-ticket", "events-purge")),
             Map.entry("privacy.camel.yaml", Set.of("privacy-export", "privacy-access", "privacy-erasure", "leads-expire", "leads-expire-run",
                     "leads-expire-run-now", "retention", "retention-run", "retention-run-now")),
             Map.entry("error-handling.camel.yaml", Set.of()),

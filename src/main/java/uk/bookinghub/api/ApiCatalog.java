@@ -281,6 +281,8 @@ public final class ApiCatalog {
                 + "VAPI_WEBHOOK_HMAC_SECRET is set, Vapi's HMAC credential (signature and timestamp headers, vapi.webhook.hmac-*)."));
         api.getComponents().addSecuritySchemes("twilioSignature", new SecurityScheme().type(SecurityScheme.Type.APIKEY).in(SecurityScheme.In.HEADER)
                 .name("X-Twilio-Signature").description("Twilio's HMAC-SHA1 of PUBLIC_BASE_URL + path + the sorted form parameters, keyed with TWILIO_AUTH_TOKEN."));
+        api.getComponents().addSecuritySchemes("streamTicket", new SecurityScheme().type(SecurityScheme.Type.APIKEY).in(SecurityScheme.In.QUERY)
+                .name("ticket").description("A single-use stream ticket from POST /api/events/ticket, valid a minute (EventSource cannot send headers)."));
         Schema<?> error = new ObjectSchema().addProperty("error", new StringSchema().description("what was wrong, in words"));
         error.addRequiredItem("error");
         api.getComponents().addSchemas("Error", error);
@@ -337,6 +339,13 @@ public final class ApiCatalog {
         }
         if (e.path().contains("{")) {
             responses.addApiResponse("404", error("no such object for this caller (another client's object is a 404 too)"));
+        }
+        if (e.auth().contains(FrontDoor.Rule.STREAM_TICKET.key)) {
+            responses.addApiResponse("200", new ApiResponse().description("the stream: server-sent events (retry:, then id / event / data "
+                    + "messages, a comment line every hub.events.heartbeat-ms), until the client or the hub ends it")
+                    .content(new Content().addMediaType("text/event-stream", new MediaType().schema(new StringSchema()))));
+            responses.addApiResponse("404", error("clientKey names a client the ticket does not open"));
+            responses.addApiResponse("429", error("too many open streams: hub.events.max-streams-per-client, or hub.events.max-streams on this instance (Retry-After)"));
         }
         if (e.hasBody() && !e.consumes().isEmpty()) {
             responses.addApiResponse("415", error("Content-Type is not one of " + String.join(", ", e.consumes())));

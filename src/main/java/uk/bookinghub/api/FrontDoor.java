@@ -39,7 +39,8 @@ import java.util.Map;
  *   <li>the body's content type against what the endpoint consumes (415);</li>
  *   <li>the caller against the endpoint's auth rules: {@code apiKey} (X-API-Key, or Authorization:
  *       Bearer with a client token, a JWT: {@link ClientTokens}), {@code adminToken} (Authorization:
- *       Bearer HUB_ADMIN_TOKEN), {@code vapiSecret}, {@code twilioSignature} or {@code public}; the
+ *       Bearer HUB_ADMIN_TOKEN), {@code vapiSecret}, {@code twilioSignature} or {@code public}
+ *       ({@code streamTicket}, the event stream's, is checked by its own handler); the
  *       caller is left in the property {@code caller} (and {@code client}, and for a client the key
  *       prefix and token id it came with in {@code credential}). The admin token is never a client's
  *       credential and a client's key or token never opens an admin-only endpoint (403 for both);</li>
@@ -62,7 +63,9 @@ public final class FrontDoor implements Processor {
 
     /** The auth rules a verb may name in its {@code security} list (several = any one of them). */
     public enum Rule {
-        PUBLIC("public"), API_KEY("apiKey"), ADMIN_TOKEN("adminToken"), VAPI_SECRET("vapiSecret"), TWILIO_SIGNATURE("twilioSignature");
+        PUBLIC("public"), API_KEY("apiKey"), ADMIN_TOKEN("adminToken"), VAPI_SECRET("vapiSecret"), TWILIO_SIGNATURE("twilioSignature"),
+        /** A single-use ticket in {@code ?ticket=} ({@code GET /api/events}): checked by the stream's own handler, not here. */
+        STREAM_TICKET("streamTicket");
 
         public final String key;
 
@@ -304,6 +307,8 @@ public final class FrontDoor implements Processor {
                     exchange.setProperty(TwilioWebhooks.VERIFIED_PARAMS, twilio.verify(exchange, e.path()));
                     return Caller.partner("twilio");
                 }
+                case STREAM_TICKET -> // served by uk.bookinghub.events.EventStreams on the router; a request here means it is not there
+                        throw new HttpProblem(503, "the event stream is served by its own handler, which is not running on this hub instance; reconnect");
             }
         }
         if (rules.contains(Rule.API_KEY.key) && present(authorization)) {
@@ -342,6 +347,7 @@ public final class FrontDoor implements Processor {
         return switch (Rule.of(rule)) {
             case API_KEY -> "X-API-Key: <your API key> (or Authorization: Bearer <token from POST /api/auth/token>)";
             case ADMIN_TOKEN -> "Authorization: Bearer <admin token>";
+            case STREAM_TICKET -> "?ticket=<ticket from POST /api/events/ticket>";
             default -> rule;
         };
     }

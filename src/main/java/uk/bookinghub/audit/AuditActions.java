@@ -45,7 +45,8 @@ public final class AuditActions {
             Map.entry("privacy-access", "subject_access"),
             Map.entry("privacy-erasure", "erasure"),
             Map.entry("leads-expire-run-now", "leads_expire_run"),
-            Map.entry("retention-run-now", "retention_run"));
+            Map.entry("retention-run-now", "retention_run"),
+            Map.entry("events-ticket", "stream_ticket"));
 
     private AuditActions() {
     }

@@ -74,14 +74,7 @@ public final class AuditDoor implements Processor {
         String socket = request == null || request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
         List<String> forwarded = request == null ? List.of() : request.headers().getAll("X-Forwarded-For");
         String ip = socket == null ? null : addresses.of(socket, forwarded);
-        String requestId = null;
-        if (request != null && addresses.isTrustedProxy(socket)) { // a trusted proxy's request id is kept
-            String given = request.getHeader(HEADER);
-            requestId = given != null && FORWARDED_ID.matcher(given).matches() ? given : null;
-        }
-        if (requestId == null) {
-            requestId = UUID.randomUUID().toString();
-        }
+        String requestId = requestId(request);
         if (request != null) {
             hm(exchange).getResponse().putHeader(HEADER, requestId); // on every answer, refusals included
         }
@@ -94,6 +87,33 @@ public final class AuditDoor implements Processor {
         exchange.setProperty(PROPERTY, audit);
         exchange.setProperty(CALLER_IP, ip); // the rate limits count this address too (a trusted proxy's X-Forwarded-For)
         exchange.getExchangeExtension().addOnCompletion(new AfterRoute(audit, endpoint, credential(apiKey, authorization)));
+    }
+
+    /** The request's id: the one a trusted proxy sent ({@code X-Request-Id}), else a new one. */
+    public String requestId(HttpServerRequest request) {
+        String socket = request == null || request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
+        if (request != null && addresses.isTrustedProxy(socket)) { // a trusted proxy's request id is kept
+            String given = request.getHeader(HEADER);
+            if (given != null && FORWARDED_ID.matcher(given).matches()) {
+                return given;
+            }
+        }
+        return UUID.randomUUID().toString();
+    }
+
+    /**
+     * An authentication failure on an endpoint served outside the routes (the event stream's Vert.x
+     * handler checks its own ticket): the same {@code auth_failure} row the door writes for a route.
+     */
+    public void authFailure(HttpServerRequest request, String requestId, int status, String endpoint, String reason, String credential) {
+        String socket = request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
+        String ip = socket == null ? null : addresses.of(socket, request.headers().getAll("X-Forwarded-For"));
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("reason", reason);
+        d.put("endpoint", endpoint);
+        d.put("credential", credential);
+        AuditEntry e = store.append(new Audit(store, clock, null, requestId, ip, null, null, () -> null).draft(AuditActions.AUTH_FAILURE, status, d));
+        LOG.warn("[AUDIT] auth failure {} from {}: {} ({}), row {}", status, ip, reason, endpoint, e.id());
     }
 
     private static HttpMessage hm(Exchange exchange) {

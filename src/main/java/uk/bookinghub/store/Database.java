@@ -25,6 +25,7 @@ public final class Database implements AutoCloseable {
 
     private final DatabaseUrl url;
     private final HikariDataSource dataSource;
+    private final java.util.List<Runnable> commitListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private Database(DatabaseUrl url, HikariDataSource dataSource) {
         this.url = url;
@@ -237,6 +238,7 @@ public final class Database implements AutoCloseable {
                 } catch (SQLException e) {
                     throw new CommitFailed(e); // not retried: the commit may have happened
                 }
+                committed();
             }
             return result;
         }
@@ -248,6 +250,48 @@ public final class Database implements AutoCloseable {
         } catch (SQLException e) {
             return true;
         }
+    }
+
+    /**
+     * Runs {@code listener} after every committed write transaction of this hub (on the committing
+     * thread, so it must only signal: the live event stream's tail is woken this way on SQLite,
+     * where triggers write the events and nothing announces them). Never after a rollback.
+     */
+    public void onCommit(Runnable listener) {
+        commitListeners.add(listener);
+    }
+
+    private void committed() {
+        for (Runnable l : commitListeners) {
+            try {
+                l.run();
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(Database.class).warn("a commit listener failed: {}", e.toString());
+            }
+        }
+    }
+
+    /**
+     * A connection of its own, outside the pool, named {@code applicationName} on the server (PostgreSQL's
+     * {@code pg_stat_activity.application_name}), with {@code socketTimeoutSeconds} on every read: for work
+     * that holds a connection for as long as the hub runs (the event stream's LISTEN) and must notice a
+     * dead one. The caller closes it.
+     */
+    public Connection openDedicated(String applicationName, int socketTimeoutSeconds) throws SQLException {
+        java.util.Properties p = new java.util.Properties();
+        if (url.user() != null) {
+            p.setProperty("user", url.user());
+        }
+        if (url.password() != null) {
+            p.setProperty("password", url.password());
+        }
+        if (dialect() == Dialect.POSTGRESQL) {
+            p.setProperty("ApplicationName", applicationName);
+            p.setProperty("tcpKeepAlive", "true");
+            p.setProperty("socketTimeout", String.valueOf(socketTimeoutSeconds));
+            p.setProperty("connectTimeout", String.valueOf(Math.max(1, Math.min(socketTimeoutSeconds, 10))));
+        }
+        return java.sql.DriverManager.getConnection(url.jdbcUrl(), p);
     }
 
     /**

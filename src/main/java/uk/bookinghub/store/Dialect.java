@@ -169,6 +169,25 @@ public enum Dialect {
     }
 
     /**
+     * The payloads of the notifications that arrived on {@code c} (a connection that LISTENs),
+     * waiting up to {@code timeoutMs} for the first; empty when none came. A broken connection
+     * throws. PostgreSQL only (SQLite has no LISTEN / NOTIFY: ask {@link #sharedByInstances} first).
+     */
+    public java.util.List<String> notifications(Connection c, int timeoutMs) throws SQLException {
+        if (this != POSTGRESQL) {
+            throw new UnsupportedOperationException("SQLite has no LISTEN / NOTIFY");
+        }
+        org.postgresql.PGNotification[] notes = c.unwrap(org.postgresql.PGConnection.class).getNotifications(Math.max(1, timeoutMs));
+        java.util.List<String> out = new java.util.ArrayList<>();
+        if (notes != null) {
+            for (org.postgresql.PGNotification n : notes) {
+                out.add(n.getParameter());
+            }
+        }
+        return out;
+    }
+
+    /**
      * Lets the transaction on {@code c} commit without waiting for its WAL flush (PostgreSQL
      * {@code synchronous_commit = off}, for work whose completion a later normal commit reports);
      * nothing on SQLite, which keeps {@code synchronous=FULL}.

@@ -147,6 +147,7 @@ abstract class AuditLogTest {
 
         // authentication, keys, tiers and privacy (the other parts of issue 15)
         expect(hub.post("/api/auth/token", null, "", "X-API-Key", keyA), "token_issue", actorA, "audit-alpha", null);
+        expect(hub.post("/api/events/ticket", null, "", "X-API-Key", keyA), "stream_ticket", actorA, "audit-alpha", null);
         r = hub.post("/api/clients/me/api-keys", null, "", "X-API-Key", keyA);
         String newPrefix = Jsons.read(r.body()).get("prefix").asText();
         expect(r, "api_key_create", actorA, "audit-alpha", "api_key:" + newPrefix);
