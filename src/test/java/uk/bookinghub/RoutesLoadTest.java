@@ -69,6 +69,7 @@ class RoutesLoadTest {
                     "dialler-status", "dialler-resume")),
             Map.entry("quality.camel.yaml", Set.of("quality", "quality-run", "quality-run-now", "quality-admin-list", "quality-client-list")),
             Map.entry("events.camel.yaml", Set.of("events-stream", "events-ticket", "events-purge")),
+            Map.entry("dashboard.camel.yaml", Set.of("dashboard-page", "dashboard-script", "dashboard-style")),
             Map.entry("privacy.camel.yaml", Set.of("privacy-export", "privacy-access", "privacy-erasure", "leads-expire", "leads-expire-run",
                     "leads-expire-run-now", "retention", "retention-run", "retention-run-now")),
             Map.entry("error-handling.camel.yaml", Set.of()),

@@ -41,7 +41,10 @@ public final class RunningHub implements AutoCloseable {
         return start(databaseUrl, extra, Map.of());
     }
 
-    /** With beans bound before the hub configures itself: {@code hubClock} (a {@link MovableClock}) is the one tests use. */
+    /**
+     * With beans bound before the hub configures itself: {@code hubClock} (a {@link MovableClock}) is the one tests use.
+     * {@code camel.server.port} in {@code extra} starts it on that port (a restart on the port a browser knows).
+     */
     public static RunningHub start(String databaseUrl, Map<String, String> extra, Map<String, Object> beans) {
         int port = freePort();
         int mgmt = freePort();
@@ -65,7 +68,7 @@ public final class RunningHub implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("hub did not start: " + e.getMessage(), e);
         }
-        return new RunningHub(main, port, mgmt);
+        return new RunningHub(main, Integer.parseInt(o.get("camel.server.port")), mgmt);
     }
 
     /**

@@ -1,0 +1,68 @@
+package uk.bookinghub.dashboard;
+
+import io.vertx.core.buffer.Buffer;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.Processor;
+
+import uk.bookinghub.http.HttpProblem;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Map;
+
+/**
+ * {@code GET /dashboard} and its script and style sheet: the client's live dashboard, a static page
+ * (classpath {@code dashboard/}) that signs in with the client's API key and then talks to the API
+ * and the event stream like any other client. Only the files named here are served, read once at
+ * start-up; each answer carries a Content-Security-Policy that allows this origin only (no inline
+ * script or style, no frames, no other host), so the page works with no internet and cannot be
+ * made to load anything else.
+ */
+public final class DashboardPage implements Processor {
+
+    /** Allows scripts, styles and API calls from this origin only; nothing inline, no framing, no forms posted anywhere. */
+    static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+    private record File(byte[] bytes, String type) {
+    }
+
+    private final Map<String, File> files = Map.of(
+            "/dashboard", read("index.html", "text/html; charset=utf-8"),
+            "/dashboard/dashboard.js", read("dashboard.js", "text/javascript; charset=utf-8"),
+            "/dashboard/dashboard.css", read("dashboard.css", "text/css; charset=utf-8"));
+
+    private static File read(String name, String type) {
+        try (InputStream in = DashboardPage.class.getResourceAsStream("/dashboard/" + name)) {
+            if (in == null) {
+                throw new IllegalStateException("the dashboard file dashboard/" + name + " is not on the classpath");
+            }
+            return new File(in.readAllBytes(), type);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the dashboard file dashboard/" + name, e);
+        }
+    }
+
+    @Override
+    public void process(Exchange exchange) {
+        Message m = exchange.getMessage();
+        String uri = m.getHeader(Exchange.HTTP_URI, String.class);
+        String path = uri == null ? "" : uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
+        File f = files.get(path);
+        if (f == null) {
+            throw new HttpProblem(404, "no dashboard file " + path);
+        }
+        // platform-http echoes message headers as response headers: none of the request's
+        m.getHeaders().clear();
+        m.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        m.setHeader(Exchange.CONTENT_TYPE, f.type());
+        m.setHeader("Content-Security-Policy", CSP);
+        m.setHeader("X-Content-Type-Options", "nosniff");
+        m.setHeader("Referrer-Policy", "no-referrer");
+        m.setHeader("X-Frame-Options", "DENY");
+        m.setHeader("Cache-Control", "no-cache");
+        m.setBody(Buffer.buffer(f.bytes()));
+    }
+}
