@@ -156,7 +156,8 @@ class ApiDescriptionTest {
                 assertThat(op.get("responses").has("404")).as(name + " documents 404").isTrue();
             }
         });
-        assertThat(publicOps.keySet()).containsExactlyInAnyOrder("GET /health", "GET /api/openapi.json", "GET /api/vapi/tools");
+        assertThat(publicOps.keySet()).containsExactlyInAnyOrder("GET /health", "GET /api/openapi.json", "GET /api/vapi/tools",
+                "GET /dashboard", "GET /dashboard/dashboard.js", "GET /dashboard/dashboard.css");
     }
 
     @Test
