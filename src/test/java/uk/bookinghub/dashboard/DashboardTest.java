@@ -186,7 +186,8 @@ abstract class DashboardTest {
         assertThat(browser.findElement(By.cssSelector("label[for='api-key']")).getText()).isEqualTo("Your API key");
         key.sendKeys(apiKey);
         browser.findElement(By.id("sign-in-button")).click();
-        waiting(WAIT).until(b -> "live".equals(b.findElement(By.id("connection")).getAttribute("data-state")));
+        // (a browser's first page on a cold machine may take a while: the later waits are the strict ones)
+        waiting(Duration.ofSeconds(30)).until(b -> "live".equals(b.findElement(By.id("connection")).getAttribute("data-state")));
         assertThat(text("business")).isEqualTo("Dash Plumbing");
         assertThat(text("zone")).isEqualTo("Europe/London");
         waiting(WAIT).until(b -> "1".equals(text("m-calls")));
