@@ -20,7 +20,8 @@
 #   TOTAL=1000 BURST=30 D=10s BEFORE=1 AFTER=1 WARMUP=0s bash bench/alerts.sh    # smoke run (~2 min)
 #
 # Knobs (environment): TOTAL (10000), CAUSES (50), BURST (300 s), D (55s per W1 run), C (64), BEFORE (3),
-# AFTER (3), WARMUP (30s; 0s skips), SETTLE (60 s: at most this long after the burst for the last alerts
+# AFTER (3), WARMUP (30s; 0s skips), CONTROL (0; 1 sends the same reports as normal call ends, no error path: the
+# checks then fail by design, the W1 ratio is what the requests alone cost), SETTLE (60 s: at most this long after the burst for the last alerts
 # to leave, 4 evaluations), HUB_DB (hub_bench_alerts), BUILD (0; 1 rebuilds the jar),
 # HUB_PORT / HUB_MGMT_PORT / SLACK_PORT (18580 / 19580 / 18590; the next free one is used),
 # HUB_EXTRA_OPTS (JVM options added for an experiment; the report says so).
@@ -42,6 +43,7 @@ AFTER=${AFTER:-3}
 WARMUP=${WARMUP:-30s}
 SETTLE=${SETTLE:-60}
 HUB_DB=${HUB_DB:-hub_bench_alerts}
+CONTROL=${CONTROL:-0}   # 1: the same reports as normal call ends (no error path): what the requests alone cost W1
 BUILD=${BUILD:-0}
 . "$REPO/bench/readme-start.sh"   # README_START, HUB_JAVA_OPTS
 PGH=(-h 127.0.0.1 -p 5432 -U postgres)
@@ -160,7 +162,7 @@ for ((r = 1; r <= BEFORE; r++)); do log "W1 without errors, run $r/$BEFORE ($D, 
 RATE=$(awk -v t="$TOTAL" -v b="$BURST" 'BEGIN {printf "%.4f", t / b}')
 log "burst: $TOTAL error reports of $CAUSES causes at $RATE/s for $BURST s, W1 running back to back"
 BURST_T0=$(now_ms)
-python3 bench/alerts/inject.py "$BASE/webhooks/vapi" "$SECRET" "$TOTAL" "$RATE" "$CAUSES" >"$OUT/alerts-$TS-inject.json" 2>"$OUT/alerts-$TS-inject.err" &
+python3 bench/alerts/inject.py "$BASE/webhooks/vapi" "$SECRET" "$TOTAL" "$RATE" "$CAUSES" 4 "$([ "$CONTROL" = 1 ] && echo customer-ended-call- || echo pipeline-error-bench-)" >"$OUT/alerts-$TS-inject.json" 2>"$OUT/alerts-$TS-inject.err" &
 INJ_PID=$!
 while kill -0 "$INJ_PID" 2>/dev/null; do log "W1 with the burst ($D, c=$C)"; run_load with "$D"; done
 wait "$INJ_PID" || die "the injector failed: $(tail -3 "$OUT/alerts-$TS-inject.err")"
@@ -218,6 +220,7 @@ M_WITH=$(col with R_RPS | median); M_WITHOUT=$(col without R_RPS | median)
 RATIO=$(awk -v a="$M_WITH" -v b="$M_WITHOUT" 'BEGIN {if (b + 0 > 0 && a ~ /^[0-9.]+$/) printf "%.3f", a / b; else print "NA"}')
 VERDICT=$(awk -v r="$RATIO" 'BEGIN {if (r == "NA") print "no figure"; else if (r >= 0.95) print "met (within 5 %)"; else print "NOT met"}')
 {
+    [ "$CONTROL" = 0 ] || echo "CONTROL RUN: the reports are normal call ends (customer-ended-call-*), no error path"
     echo "Alerts benchmark $TS  $TOTAL errors of $CAUSES causes in $BURST s through POST /webhooks/vapi while W1 runs, PostgreSQL, loopback"
     echo "hub: $README_START  (git $GIT_HEAD)  java $(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}')  SLACK_WEBHOOK_URL -> stand-in, no ADMIN_EMAIL"
     echo "W1: the peer's load-w1.sh, wrk -t2 c=$C, 5 s warm-up + $D per run; WARMUP=$WARMUP BEFORE=$BEFORE AFTER=$AFTER"

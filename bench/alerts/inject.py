@@ -6,7 +6,10 @@ connections, each call a new id for tenant acme. The hub stores each report and 
 error log (service vapi), which is the error path under test. Prints one JSON line:
 {"sent":..,"ok":..,"non2xx":..,"failed":..,"seconds":..,"rate":..,"causes":[..]}.
 
-    inject.py URL SECRET TOTAL RATE CAUSES [THREADS=4]      (loopback URLs only)
+    inject.py URL SECRET TOTAL RATE CAUSES [THREADS=4] [REASON=pipeline-error-bench-]   (loopback URLs only)
+
+REASON is the endedReason prefix; "customer-ended-call-" sends the same reports as no error (a control run:
+the same requests without the error path).
 """
 import http.client
 import json
@@ -37,6 +40,7 @@ def body(call_id, reason):
 def main():
     url, secret, total, rate, causes = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
     threads = int(sys.argv[6]) if len(sys.argv) > 6 else 4
+    reason = sys.argv[7] if len(sys.argv) > 7 else "pipeline-error-bench-"
     u = urllib.parse.urlparse(url)
     if u.hostname not in ("127.0.0.1", "localhost"):
         sys.exit("loopback only")
@@ -52,7 +56,7 @@ def main():
             wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            data = body(str(uuid.uuid4()), "pipeline-error-bench-" + words[i % causes])
+            data = body(str(uuid.uuid4()), reason + words[i % causes])
             outcome = "failed"
             for _ in range(2):  # one reconnect when a kept-alive connection was closed
                 try:
@@ -75,7 +79,7 @@ def main():
         t.join()
     seconds = time.monotonic() - t0
     print(json.dumps({"sent": total, **counts, "seconds": round(seconds, 1), "rate": round(total / seconds, 1),
-                      "causes": ["pipeline-error-bench-" + w for w in words]}))
+                      "causes": [reason + w for w in words]}))
 
 
 if __name__ == "__main__":
