@@ -62,6 +62,9 @@ public final class JsonReply implements Processor {
                 status = p.status();
                 json.put("error", p.getMessage());
                 json.putAll(p.details());
+                if (status == 429 && p.details().get("retryAfterSeconds") instanceof Number wait) { // a limit a handler applied
+                    exchange.getMessage().setHeader("Retry-After", String.valueOf(wait.longValue()));
+                }
             } else if (error instanceof DatabaseUnavailableException) {
                 status = 503;
                 json.put("error", "database unavailable; nothing was stored, please retry");

@@ -38,6 +38,12 @@ public class LimitsConfiguration implements CamelConfiguration {
     long proImports;
     @PropertyInject("hub.rate-limits.imports-per-day.enterprise")
     long enterpriseImports;
+    @PropertyInject("hub.rate-limits.messages-per-day.free")
+    long freeMessages;
+    @PropertyInject("hub.rate-limits.messages-per-day.pro")
+    long proMessages;
+    @PropertyInject("hub.rate-limits.messages-per-day.enterprise")
+    long enterpriseMessages;
     @PropertyInject("hub.rate-limits.anonymous-per-minute")
     long anonymousPerMinute;
     @PropertyInject("hub.rate-limits.webhooks-per-minute")
@@ -63,12 +69,14 @@ public class LimitsConfiguration implements CamelConfiguration {
         RateLimits.Settings settings = new RateLimits.Settings(
                 Map.of(Tier.FREE, freePerMinute, Tier.PRO, proPerMinute, Tier.ENTERPRISE, enterprisePerMinute),
                 Map.of(Tier.FREE, freeImports, Tier.PRO, proImports, Tier.ENTERPRISE, enterpriseImports),
+                Map.of(Tier.FREE, freeMessages, Tier.PRO, proMessages, Tier.ENTERPRISE, enterpriseMessages),
                 anonymousPerMinute, webhooksPerMinute);
         RateLimitBuckets buckets = RateLimitBuckets.open(Wiring.need(camel, "hubDatabase", Database.class), meter, Duration.ofMillis(Math.max(250, timeoutMs)));
         camel.getRegistry().bind("rateLimits", new RateLimits(buckets, RateLimitBuckets.inMemory(meter), clock, settings));
-        LOG.info("[RATE LIMIT] requests a minute: free {}, pro {}, enterprise {}; imports a day: free {}, pro {}, enterprise {}; "
+        LOG.info("[RATE LIMIT] requests a minute: free {}, pro {}, enterprise {}; imports a day: free {}, pro {}, enterprise {}; messages a day: free {}, pro {}, enterprise {}; "
                         + "without valid credentials {} a minute per address; webhooks {}; buckets {}",
-                freePerMinute, proPerMinute, enterprisePerMinute, freeImports, proImports, enterpriseImports, anonymousPerMinute,
+                freePerMinute, proPerMinute, enterprisePerMinute, freeImports, proImports, enterpriseImports, freeMessages, proMessages, enterpriseMessages,
+                anonymousPerMinute,
                 webhooksPerMinute > 0 ? webhooksPerMinute + " a minute per address (this instance)" : "not limited", buckets.where());
     }
 }

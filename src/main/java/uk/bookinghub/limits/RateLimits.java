@@ -74,11 +74,13 @@ public final class RateLimits {
     }
 
     /** The numbers, from {@code hub.rate-limits.*}. */
-    public record Settings(Map<Tier, Long> perMinute, Map<Tier, Long> importsPerDay, long anonymousPerMinute, long webhooksPerMinute) {
+    public record Settings(Map<Tier, Long> perMinute, Map<Tier, Long> importsPerDay, Map<Tier, Long> messagesPerDay, long anonymousPerMinute,
+                           long webhooksPerMinute) {
         public Settings {
             for (Tier t : Tier.values()) {
                 positive("hub.rate-limits.per-minute." + t.key(), perMinute.get(t));
                 positive("hub.rate-limits.imports-per-day." + t.key(), importsPerDay.get(t));
+                positive("hub.rate-limits.messages-per-day." + t.key(), messagesPerDay.get(t));
             }
             positive("hub.rate-limits.anonymous-per-minute", anonymousPerMinute);
             if (webhooksPerMinute < 0) {
@@ -86,6 +88,7 @@ public final class RateLimits {
             }
             perMinute = Map.copyOf(perMinute);
             importsPerDay = Map.copyOf(importsPerDay);
+            messagesPerDay = Map.copyOf(messagesPerDay);
         }
 
         private static void positive(String key, Long value) {
@@ -138,6 +141,23 @@ public final class RateLimits {
                 none -> refused("daily import limit reached: " + limit + " imports a day for tier " + tier.key() + " (client " + c.clientKey()
                         + "); the count starts again at 00:00 UTC, in " + untilMidnight + " s", tier, limit,
                         new Quota(limit, 0, untilMidnight), untilMidnight));
+        return new Quota(q.limit(), q.remaining(), untilMidnight);
+    }
+
+    /**
+     * Messages a client asks the hub to send ({@code POST /api/messages}: one per channel), counted by
+     * what they cost: {@code units} from its tier's messages a day (UTC), all or none, or 429 until the
+     * day rolls. The request itself has already taken its one from the requests a minute.
+     */
+    public Quota messages(Client c, int units) {
+        Tier tier = c.tier();
+        long limit = settings.messagesPerDay().get(tier);
+        LocalDate today = LocalDate.now(clock.withZone(ZoneOffset.UTC));
+        long untilMidnight = Math.max(1, Duration.between(clock.instant(), today.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant()).toSeconds());
+        Quota q = take(buckets, "messages:" + c.id() + ":" + tier.key() + ":" + limit + ":" + today, () -> window(limit, Duration.ofDays(1)), limit,
+                Math.max(1, units), left -> refused("daily message limit reached: " + limit + " messages a day for tier " + tier.key() + " (client "
+                        + c.clientKey() + "); this request would send " + units + "; the count starts again at 00:00 UTC, in " + untilMidnight + " s",
+                        tier, limit, new Quota(limit, left.remaining(), untilMidnight), untilMidnight));
         return new Quota(q.limit(), q.remaining(), untilMidnight);
     }
 
@@ -214,9 +234,15 @@ public final class RateLimits {
 
     /** One token from {@code key}'s bucket; a refusal is made by {@code refusal} from the quota left (0) and when it is whole again. */
     private static Quota take(RateLimitBuckets where, String key, Supplier<BucketConfiguration> configuration, long limit, Function<Quota, Refused> refusal) {
+        return take(where, key, configuration, limit, 1, refusal);
+    }
+
+    /** {@code tokens} from {@code key}'s bucket, all or none; the refusal's quota has what is left. */
+    private static Quota take(RateLimitBuckets where, String key, Supplier<BucketConfiguration> configuration, long limit, long tokens,
+                              Function<Quota, Refused> refusal) {
         ConsumptionProbe p;
         try {
-            p = where.bucket(key, configuration).tryConsumeAndReturnRemaining(1);
+            p = where.bucket(key, configuration).tryConsumeAndReturnRemaining(tokens);
         } catch (RuntimeException e) {
             LOG.warn("[RATE LIMIT] the limit of {} cannot be read ({}): the request is refused with 503", key.substring(0, key.indexOf(':')), e.toString());
             throw new Refused(503, "the rate limiter cannot be read (its database is unavailable): the request was refused, not let through "
@@ -225,7 +251,7 @@ public final class RateLimits {
         if (p.isConsumed()) {
             return new Quota(limit, p.getRemainingTokens(), seconds(p.getNanosToWaitForReset()));
         }
-        throw refusal.apply(new Quota(limit, 0, Math.max(1, seconds(p.getNanosToWaitForRefill()))));
+        throw refusal.apply(new Quota(limit, tokens > 1 ? p.getRemainingTokens() : 0, Math.max(1, seconds(p.getNanosToWaitForRefill()))));
     }
 
     /** {@code limit} tokens, all of them back once {@code period} has passed since the window began. */

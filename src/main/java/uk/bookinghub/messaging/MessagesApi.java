@@ -49,6 +49,14 @@ public final class MessagesApi {
         this.phones = phones;
     }
 
+    /** The client's messages a day (POST /api/messages counts what it sends); null: not limited (no limiter bound). */
+    private volatile uk.bookinghub.limits.RateLimits limits;
+
+    /** Counts what {@code POST /api/messages} sends against the client's messages a day. */
+    public void limits(uk.bookinghub.limits.RateLimits limits) {
+        this.limits = limits;
+    }
+
     /** The phone check the booking tools share. */
     public uk.bookinghub.phones.PhoneClassifier phones() {
         return phones;
@@ -183,6 +191,13 @@ public final class MessagesApi {
         List<OutboxStore.Enqueued> queued = db().inTransaction("queueing messages", c -> {
             List<OutboxStore.Enqueued> q = queue(c, client, r);
             boolean any = q.stream().anyMatch(OutboxStore.Enqueued::created);
+            // counted by what it asks for: each new message row (one per channel) is one of the client's messages a day,
+            // whatever its status (one held for an opt-out counts too); over the limit is a 429 and this transaction rolls
+            // back (nothing queued); a repeat under its idempotencyKey adds no row and counts nothing
+            int units = (int) q.stream().filter(OutboxStore.Enqueued::created).count();
+            if (units > 0 && limits != null) {
+                limits.messages(client, units);
+            }
             audit.target(q.stream().map(m -> "message:" + m.message().id()).toArray(String[]::new))
                     .detail("channels", q.stream().map(m -> m.message().channel()).toList()).detail("created", any).write(c, any ? 201 : 200);
             return q;

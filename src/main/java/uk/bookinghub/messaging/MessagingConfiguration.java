@@ -130,6 +130,7 @@ public class MessagingConfiguration implements CamelConfiguration {
         registry.bind("outboxSendPool", Wiring.pool(camel, "hub-send", threads));
 
         MessagesApi messages = new MessagesApi(outbox, optOuts, settings, clock, maxJsonBytes);
+        messages.limits(Wiring.need(camel, "rateLimits", uk.bookinghub.limits.RateLimits.class));
         messages.phones(Wiring.need(camel, "phoneClassifier", PhoneClassifier.class));
         registry.bind("messagesApi", messages);
         registry.bind("inboundMessages", new InboundMessages(db));

@@ -41,6 +41,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 abstract class RateLimitsTest {
 
     static final int IMPORTS_A_DAY = 3;
+    static final int MESSAGES_A_DAY = 3;
     /** A load balancer in front of the hub: connections from this loopback address are a trusted proxy. */
     static final String PROXY = "127.0.0.2";
     /** The production numbers (the test profile raises them for the suites that are not about limits). */
@@ -51,6 +52,7 @@ abstract class RateLimitsTest {
             "hub.rate-limits.imports-per-day.free", String.valueOf(IMPORTS_A_DAY),
             "hub.rate-limits.anonymous-per-minute", "30",
             "hub.rate-limits.webhooks-per-minute", "0",
+            "hub.rate-limits.messages-per-day.free", String.valueOf(MESSAGES_A_DAY),
             "hub.audit.trusted-proxies", PROXY);
 
     protected TestDatabase db;
@@ -331,6 +333,42 @@ abstract class RateLimitsTest {
             s.getOutputStream().write(req.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             String head = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             return Integer.parseInt(head.substring(0, head.indexOf("\r\n")).split(" ")[1]);
+        }
+    }
+
+    /**
+     * POST /api/messages counts by what it asks the hub to send, one per message (channel), against the
+     * client's messages a day: 2 + 1 fit in 3, the next 2 do not (429 with Retry-After, nothing queued),
+     * and the count starts again when the UTC day rolls.
+     */
+    @Test
+    void messagesCountByWhatTheySendAgainstTheDailyLimit() throws Exception {
+        String key = onboard(null);
+        String both = "{\"kind\":\"confirmation\",\"channels\":[\"sms\",\"email\"],\"phone\":\"07700 900401\",\"email\":\"m@example.com\","
+                + "\"appointment\":{\"start\":\"2026-12-01T14:30\"}}";
+        String one = "{\"kind\":\"confirmation\",\"channels\":[\"sms\"],\"phone\":\"07700 900402\",\"appointment\":{\"start\":\"2026-12-01T14:30\"}}";
+        HttpResponse<String> r = hub.post("/api/messages", "application/json", both, "X-API-Key", key);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        assertThat(Jsons.read(r.body()).get("messages").size()).isEqualTo(2);
+        r = hub.post("/api/messages", "application/json", one, "X-API-Key", key);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        long queued = rows(key);
+        r = hub.post("/api/messages", "application/json", both.replace("900401", "900403"), "X-API-Key", key);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+        assertThat(Jsons.read(r.body()).get("error").asText()).contains("daily message limit").contains("3 messages a day").contains("would send 2");
+        assertThat(header(r, "Retry-After")).isPositive();
+        assertThat(rows(key)).as("nothing queued by the refused request").isEqualTo(queued);
+        clock.advance(Duration.ofDays(1));
+        assertThat(hub.post("/api/messages", "application/json", one.replace("900402", "900404"), "X-API-Key", key).statusCode()).isEqualTo(201);
+    }
+
+    /** The client's outbox rows. */
+    private long rows(String apiKey) throws Exception {
+        String clientKey = Jsons.read(hub.get("/api/clients/me", "X-API-Key", apiKey).body()).get("clientKey").asText();
+        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                "select count(*) from messages m join clients c on c.id = m.client_id where c.client_key = '" + clientKey.replace("'", "") + "'")) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 }
