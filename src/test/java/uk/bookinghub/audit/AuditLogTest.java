@@ -74,9 +74,10 @@ abstract class AuditLogTest {
     abstract TestDatabase.Kind kind();
 
     @BeforeAll
-    void start() {
+    void start() throws Exception {
         db = TestDatabase.create(kind());
-        hub = RunningHub.start(db.hubUrl(), Map.of("hub.audit.trusted-proxies", PROXY));
+        hub = RunningHub.start(db.hubUrl(), Map.of("hub.audit.trusted-proxies", PROXY,
+                "hub.backups.dir", java.nio.file.Files.createTempDirectory("audit-backups-").toString()));
         HttpResponse<String> a = admin("POST", "/api/clients/onboard", "{\"businessName\":\"Audit Alpha\",\"email\":\"a@alpha.example\","
                 + "\"phone\":\"0113 496 0300\",\"bookingLink\":\"https://alpha.example/book\"}");
         assertThat(a.statusCode()).as(a.body()).isEqualTo(201);
@@ -164,6 +165,10 @@ abstract class AuditLogTest {
                 "erasure", actorA, "audit-alpha", null);
         expect(admin("POST", "/api/admin/leads/expire/run", null), "leads_expire_run", "admin", null, null);
         expect(admin("POST", "/api/admin/retention/run", null), "retention_run", "admin", null, null);
+        r = admin("POST", "/api/admin/backups", null);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        expect(r, "backup_create", "admin", null, null);
+        expect(admin("POST", "/api/admin/backups/" + Jsons.read(r.body()).get("id").asText() + "/verify", null), "backup_verify", "admin", null, null);
 
         Map<String, JsonNode> rows = rowsByRequest();
         Set<String> seen = new TreeSet<>();
