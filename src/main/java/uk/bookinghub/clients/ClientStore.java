@@ -67,13 +67,20 @@ public final class ClientStore {
      * email) or this client key (the business name's slug): checked first, and decided by the unique
      * keys ({@code clients.client_key}, {@code clients.signup_email}) when two signups race.
      */
-    public Optional<Client> insertSignup(NewClient c, SignupWork then) {
+    public Optional<Client> insertSignup(NewClient c, String tokenHash, Instant expiresAt, SignupWork then) {
         try {
             return db.inTransaction("signing up a client", conn -> {
                 if (exists(conn, c.clientKey()) || emailTaken(conn, c.email())) {
                     return Optional.<Client>empty();
                 }
                 Client client = insertRow(conn, c, c.email());
+                try (PreparedStatement ps = conn.prepareStatement("insert into signup_tokens (client_id, token_hash, created_at, expires_at) values (?,?,?,?)")) {
+                    ps.setLong(1, client.id());
+                    ps.setString(2, tokenHash);
+                    db.dialect().setInstant(ps, 3, c.createdAt());
+                    db.dialect().setInstant(ps, 4, expiresAt);
+                    ps.executeUpdate();
+                }
                 then.write(conn, client);
                 return Optional.of(client);
             });
@@ -82,6 +89,133 @@ public final class ClientStore {
                 return Optional.empty(); // a concurrent signup with this email or name committed first
             }
             throw e;
+        }
+    }
+
+    /** What following a verification link did: verified (the client, now in trial), or why not. */
+    public enum Verified { DONE, UNKNOWN, USED, EXPIRED }
+
+    public record Verification(Verified outcome, Client client) {
+    }
+
+    /**
+     * Spends the verification token with this hash: one conditional update (unused and not expired at
+     * {@code now}) lets exactly one request through, on any instance. That request, in the same
+     * transaction, moves its client from {@code pending_verification} to {@code trial} (a client an admin
+     * moved meanwhile keeps its state), gives it its first API key and writes the request's audit row.
+     * Any other request changes nothing and learns only unknown, used or expired.
+     */
+    public Verification verify(String tokenHash, Instant now, String keyPrefix, String keyHash, uk.bookinghub.audit.Audit audit) {
+        Verification v = db.inTransaction("verifying a signup", conn -> {
+            int spent;
+            try (PreparedStatement ps = conn.prepareStatement("update signup_tokens set used_at = ? where token_hash = ? and used_at is null and expires_at > ?")) {
+                db.dialect().setInstant(ps, 1, now);
+                ps.setString(2, tokenHash);
+                db.dialect().setInstant(ps, 3, now);
+                spent = ps.executeUpdate();
+            }
+            long clientId;
+            try (PreparedStatement ps = conn.prepareStatement("select client_id, used_at from signup_tokens where token_hash = ?")) {
+                ps.setString(1, tokenHash);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return new Verification(Verified.UNKNOWN, null);
+                    }
+                    clientId = rs.getLong(1);
+                    if (spent == 0) {
+                        return new Verification(db.dialect().getInstant(rs, "used_at") != null ? Verified.USED : Verified.EXPIRED, null);
+                    }
+                }
+            }
+            try (PreparedStatement ps = conn.prepareStatement("update clients set state = ?, active = ?, state_changed_at = ? where id = ? and state = ?")) {
+                ps.setString(1, ClientState.TRIAL.key());
+                ps.setBoolean(2, ClientState.TRIAL.legacyActive());
+                db.dialect().setInstant(ps, 3, now);
+                ps.setLong(4, clientId);
+                ps.setString(5, ClientState.PENDING_VERIFICATION.key());
+                ps.executeUpdate();
+            }
+            insertKey(conn, clientId, keyPrefix, keyHash, now);
+            Client client = one(conn, "id", clientId).orElseThrow();
+            if (audit != null) {
+                audit.client(client.id(), client.clientKey()).target("client:" + client.clientKey(), "api_key:" + keyPrefix)
+                        .detail("state", client.state().key()).write(conn, 303);
+            }
+            return new Verification(Verified.DONE, client);
+        });
+        cache.clear();
+        return v;
+    }
+
+    /**
+     * Moves the client to {@code to} if it is now in one of {@code from} (one conditional update, so two
+     * admins at once change it once); the legacy {@code active} column follows. The request's audit row
+     * commits with it. False when the client was not in one of {@code from}.
+     */
+    public boolean changeState(long clientId, java.util.Set<ClientState> from, ClientState to, String reason, Instant now, uk.bookinghub.audit.Audit audit) {
+        boolean changed = db.inTransaction("changing a client's state", conn -> {
+            int n;
+            try (PreparedStatement ps = conn.prepareStatement("update clients set state = ?, active = ?, state_changed_at = ?, state_reason = ? where id = ? and state in ("
+                    + String.join(",", java.util.Collections.nCopies(from.size(), "?")) + ")")) {
+                ps.setString(1, to.key());
+                ps.setBoolean(2, to.legacyActive());
+                db.dialect().setInstant(ps, 3, now);
+                ps.setString(4, reason);
+                ps.setLong(5, clientId);
+                int i = 6;
+                for (ClientState s : from) {
+                    ps.setString(i++, s.key());
+                }
+                n = ps.executeUpdate();
+            }
+            uk.bookinghub.audit.Audit.write(audit, conn, n == 1 ? 200 : 409);
+            return n == 1;
+        });
+        cache.clear();
+        return changed;
+    }
+
+    /** A client by key whatever its state (pending verification too), read now: the admin's view. */
+    public Optional<Client> anyByKey(String clientKey) {
+        return db.read("looking up a client", conn -> one(conn, "client_key", clientKey));
+    }
+
+    /** Why the client is in its state, when an admin said (a suspension's reason), and since when. */
+    public record StateNote(Instant since, String reason) {
+    }
+
+    public StateNote stateNote(long clientId) {
+        return db.read("reading a client's state", conn -> {
+            try (PreparedStatement ps = conn.prepareStatement("select state_changed_at, state_reason from clients where id = ?")) {
+                ps.setLong(1, clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? new StateNote(db.dialect().getInstant(rs, "state_changed_at"), rs.getString("state_reason")) : new StateNote(null, null);
+                }
+            }
+        });
+    }
+
+    /** {@code GET /api/admin/clients}: clients (of one state, or all), oldest first: key, name, state, tier, created. */
+    public Map<String, Object> list(ClientState state, int page, int pageSize) {
+        uk.bookinghub.store.ListQuery q = new uk.bookinghub.store.ListQuery("id > ?", 0L).and("state = ?", state == null ? null : state.key());
+        return db.read("listing clients", conn -> q.page(db.dialect(), conn, "clients", "client_key, business_name, state, tier, created_at", "id",
+                page, pageSize, rs -> {
+                    Map<String, Object> m = new java.util.LinkedHashMap<>();
+                    m.put("clientKey", rs.getString("client_key"));
+                    m.put("businessName", rs.getString("business_name"));
+                    m.put("state", rs.getString("state"));
+                    m.put("tier", rs.getString("tier"));
+                    m.put("createdAt", String.valueOf(db.dialect().getInstant(rs, "created_at")));
+                    return m;
+                }));
+    }
+
+    private Optional<Client> one(Connection conn, String column, Object value) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("select " + COLUMNS + " from clients where " + column + " = ?")) {
+            ps.setObject(1, value);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(map(rs, db.dialect())) : Optional.empty();
+            }
         }
     }
 
