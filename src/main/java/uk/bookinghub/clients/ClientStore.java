@@ -102,10 +102,11 @@ public final class ClientStore {
      * Spends the verification token with this hash: one conditional update (unused and not expired at
      * {@code now}) lets exactly one request through, on any instance. That request, in the same
      * transaction, moves its client from {@code pending_verification} to {@code trial} (a client an admin
-     * moved meanwhile keeps its state), gives it its first API key and writes the request's audit row.
+     * moved meanwhile keeps its state), gives it its first API key, does what {@code then} writes and
+     * writes the request's audit row.
      * Any other request changes nothing and learns only unknown, used or expired.
      */
-    public Verification verify(String tokenHash, Instant now, String keyPrefix, String keyHash, uk.bookinghub.audit.Audit audit) {
+    public Verification verify(String tokenHash, Instant now, String keyPrefix, String keyHash, uk.bookinghub.audit.Audit audit, SignupWork then) {
         Verification v = db.inTransaction("verifying a signup", conn -> {
             int spent;
             try (PreparedStatement ps = conn.prepareStatement("update signup_tokens set used_at = ? where token_hash = ? and used_at is null and expires_at > ?")) {
@@ -137,6 +138,7 @@ public final class ClientStore {
             }
             insertKey(conn, clientId, keyPrefix, keyHash, now);
             Client client = one(conn, "id", clientId).orElseThrow();
+            then.write(conn, client);
             if (audit != null) {
                 audit.client(client.id(), client.clientKey()).target("client:" + client.clientKey(), "api_key:" + keyPrefix)
                         .detail("state", client.state().key()).write(conn, 303);

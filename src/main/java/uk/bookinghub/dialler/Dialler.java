@@ -73,6 +73,8 @@ public final class Dialler {
         this.callTimeout = callTimeout;
         this.alarm = new uk.bookinghub.monitoring.SettingsAlarm(errors, clock);
         this.errors = errors;
+        DiallerStore leads = this.store;
+        this.held = new uk.bookinghub.clients.HeldWork("queued leads", () -> leads.held(clock.instant()));
     }
 
     private uk.bookinghub.metrics.BusinessMetrics metrics = uk.bookinghub.metrics.BusinessMetrics.NONE;
@@ -111,7 +113,7 @@ public final class Dialler {
         }
         Instant now = clock.instant();
         List<Candidate> candidates = store.due(now, batch);
-        reportHeld(now);
+        held.report();
         List<DialJob> jobs = new ArrayList<>();
         if (candidates.isEmpty()) {
             return jobs;
@@ -178,31 +180,8 @@ public final class Dialler {
         return jobs;
     }
 
-    private volatile Instant heldCountedAt = Instant.EPOCH;
-    private volatile Map<String, Long> heldLogged = Map.of();
-
-    /**
-     * At most once a minute: the due leads the dialler leaves queued because their client may not call
-     * them (suspended, or trial and not its owner's number), logged when that changes. They are held,
-     * not blocked: each is dialled at the first tick after its client may call it.
-     */
-    private void reportHeld(Instant now) {
-        if (Duration.between(heldCountedAt, now).toSeconds() < 60) {
-            return;
-        }
-        heldCountedAt = now;
-        try {
-            Map<String, Long> held = store.held(now);
-            if (!held.equals(heldLogged)) {
-                heldLogged = held;
-                if (!held.isEmpty()) {
-                    LOG.warn("[SIGNUP] queued leads held by their client's state (dialled once it may: active, or trial to its owner): {}", held);
-                }
-            }
-        } catch (RuntimeException e) {
-            LOG.debug("[DIALLER] could not count held leads: {}", e.toString());
-        }
-    }
+    /** The due leads the dialler leaves queued because their client may not call them (logged at most once a minute). */
+    private final uk.bookinghub.clients.HeldWork held;
 
     private static boolean consented(String consent) {
         if (consent == null || consent.isBlank()) {

@@ -65,6 +65,7 @@ public final class MessageSender {
     public MessageSender(OutboxStore outbox, OptOutStore optOuts, ClientStore clients, DeadLetters deadLetters, Settings settings,
                          RateCap smsCap, RateCap emailCap) {
         this.outbox = outbox;
+        this.held = new uk.bookinghub.clients.HeldWork("outbox messages", outbox::held);
         this.optOuts = optOuts;
         this.clients = clients;
         this.deadLetters = deadLetters;
@@ -129,7 +130,7 @@ public final class MessageSender {
         }
         OutboxStore.Claim claim = outbox.claim(settings.instanceId(), settings.batchSize(), settings.lease());
         List<OutboxMessage> claimed = claim.messages();
-        reportHeld();
+        held.report();
         // the route sends one batch at a time: a new claim means the previous batch is over
         inFlight = claimed.isEmpty() ? java.util.Set.of() : claimed.stream().map(OutboxMessage::id).collect(java.util.stream.Collectors.toUnmodifiableSet());
         exchange.setProperty("outboxMore", claimed.size() >= settings.batchSize());
@@ -181,34 +182,8 @@ public final class MessageSender {
         return go;
     }
 
-    /** When the held messages were last counted (System.nanoTime), and what was logged then. */
-    private volatile long heldCountedAt = System.nanoTime() - HELD_EVERY_NANOS;
-    private volatile Map<String, Long> heldLogged = Map.of();
-    private static final long HELD_EVERY_NANOS = Duration.ofMinutes(1).toNanos();
-
-    /**
-     * At most once a minute: the due messages the claim leaves queued because their client may not
-     * send them (suspended, or trial and not to its owner), logged when that changes. They are held,
-     * not failed: each goes out at the first claim after its client may send it.
-     */
-    private void reportHeld() {
-        long now = System.nanoTime();
-        if (now - heldCountedAt < HELD_EVERY_NANOS) {
-            return;
-        }
-        heldCountedAt = now;
-        try {
-            Map<String, Long> held = outbox.held();
-            if (!held.equals(heldLogged)) {
-                heldLogged = held;
-                if (!held.isEmpty()) {
-                    LOG.warn("[SIGNUP] outbox messages held by their client's state (sent once it may: active, or trial to its owner): {}", held);
-                }
-            }
-        } catch (RuntimeException e) {
-            LOG.debug("[SMS] could not count held messages: {}", e.toString());
-        }
-    }
+    /** The due messages the claim leaves queued because their client may not send them (logged at most once a minute). */
+    private final uk.bookinghub.clients.HeldWork held;
 
     /** Erased persons' numbers and emails (hashes); until it is wired nothing is sent (fail closed). */
     private volatile uk.bookinghub.leads.SuppressionStore suppressions;

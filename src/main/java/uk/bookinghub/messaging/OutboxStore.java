@@ -406,6 +406,21 @@ public final class OutboxStore {
         }
     }
 
+    /**
+     * Replaces {@code secret} with {@code replacement} in the body and HTML of the message with this
+     * idempotency key, in the caller's transaction (a signup's verification link, once it is spent).
+     */
+    public void redact(Connection c, String idempotencyKey, String secret, String replacement) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update messages set body = replace(body, ?, ?), html = replace(html, ?, ?) where idempotency_key = ?")) {
+            ps.setString(1, secret);
+            ps.setString(2, replacement);
+            ps.setString(3, secret);
+            ps.setString(4, replacement);
+            ps.setString(5, idempotencyKey);
+            ps.executeUpdate();
+        }
+    }
+
     /** Puts a dead message back in the queue; false if it is not dead (already replayed, or never dead). */
     public boolean requeueDead(Connection c, long id) throws SQLException {
         Instant now = clock.instant();

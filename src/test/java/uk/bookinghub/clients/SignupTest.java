@@ -228,6 +228,8 @@ abstract class SignupTest {
         assertThat(again.statusCode()).as(again.body()).isEqualTo(410);
         assertThat(Jsons.read(again.body()).get("reason").asText()).isEqualTo("used");
         assertThat(one("select count(*) from api_keys k join clients c on c.id = k.client_id where c.client_key = 'verify-me-plumbing'")).isEqualTo("1");
+        assertThat(one("select body from messages where kind = 'signup_verification' and to_address = 'owner@verifyme.example'"))
+                .contains("[used verification link]").doesNotContain(token);
         assertThat(emailsTo("owner@verifyme.example")).isEqualTo(1);
         assertThat(one("select count(*) from audit_log where action in ('signup', 'signup_verify') and client_key = 'verify-me-plumbing'")).isEqualTo("2");
         assertThat(Long.parseLong(one("select count(*) from audit_log where action = 'signup_verify' and status = 410"))).isPositive();
