@@ -271,6 +271,41 @@ abstract class SignupTest {
     }
 
     @Test
+    void ofConcurrentDuplicateSignupsTheDatabaseLetsExactlyOneIn() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Integer>> sameName = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                String email = "race" + i + "@samename.example";
+                String phone = mobile();
+                sameName.add(pool.submit(() -> signup("Race Condition Cafe", email, phone).statusCode()));
+            }
+            List<Integer> codes = new ArrayList<>();
+            for (var f : sameName) {
+                codes.add(f.get());
+            }
+            assertThat(codes).as("same business name").containsExactlyInAnyOrder(202, 409, 409, 409);
+
+            List<java.util.concurrent.Future<Integer>> sameEmail = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                String name = "Same Email Race " + (char) ('A' + i);
+                String phone = mobile();
+                sameEmail.add(pool.submit(() -> signup(name, "race@sameemail.example", phone).statusCode()));
+            }
+            codes.clear();
+            for (var f : sameEmail) {
+                codes.add(f.get());
+            }
+            assertThat(codes).as("same email").containsExactlyInAnyOrder(202, 409, 409);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(one("select count(*) from clients where client_key = 'race-condition-cafe'")).isEqualTo("1");
+        assertThat(one("select count(*) from clients where contact_email = 'race@sameemail.example'")).isEqualTo("1");
+        await().atMost(Duration.ofSeconds(20)).until(() -> emailsTo("race@sameemail.example") == 1);
+    }
+
+    @Test
     void oneEmailMaySignUpAtMostThePerEmailLimitADay() {
         String email = "limit@perday.example";
         assertThat(signup("Per Day One", email, mobile()).statusCode()).isEqualTo(202);
