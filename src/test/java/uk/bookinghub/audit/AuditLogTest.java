@@ -156,6 +156,13 @@ abstract class AuditLogTest {
         expect(r, "api_key_revoke", actorA, "audit-alpha", "api_key:" + newPrefix);
         expect(admin("PUT", "/api/admin/clients/audit-alpha", "{\"tier\":\"pro\"}"), "client_update", "admin", "audit-alpha", "client:audit-alpha");
         expect(admin("PUT", "/api/admin/clients/audit-alpha", "{\"tier\":\"free\"}"), "client_update", "admin", "audit-alpha", "client:audit-alpha");
+        expect(admin("POST", "/api/admin/clients/audit-alpha/suspend", "{\"reason\":\"audit test\"}"), "client_suspend", "admin", "audit-alpha",
+                "client:audit-alpha");
+        expect(admin("POST", "/api/admin/clients/audit-alpha/activate", null), "client_activate", "admin", "audit-alpha", "client:audit-alpha");
+        // signup (issue 17): anonymous; a link the hub never made is refused, and recorded
+        expect(hub.post("/api/signup", "application/json", "{\"businessName\":\"Audit Signup Ltd\",\"email\":\"audit@signup.example\","
+                + "\"phone\":\"07700 900399\"}"), "signup", "anonymous", "audit-signup-ltd", "client:audit-signup-ltd");
+        expect(hub.get("/signup/verify?token=never-made-by-the-hub"), "signup_verify", "anonymous", null, null);
         r = hub.get("/api/clients/audit-alpha/export", "X-API-Key", keyA);
         assertThat(r.body()).contains("\"complete\"");
         expect(r, "export", actorA, "audit-alpha", null);
