@@ -50,6 +50,7 @@ class RoutesLoadTest {
                     "analytics-metrics", "analytics-trend", "analytics-outcomes", "analytics-campaigns", "analytics-weekly-report", "analytics-rebuild",
                     "analytics-export", "analytics-weekly-reports", "analytics-weekly-reports-run", "analytics-weekly-reports-run-now")),
             Map.entry("clients.camel.yaml", Set.of("clients-onboard", "clients-me", "clients-update")),
+            Map.entry("assistants.camel.yaml", Set.of("assistant-get", "assistant-create", "assistant-sync", "vapi-assistants")),
             Map.entry("auth.camel.yaml", Set.of("auth-token", "api-keys-list", "api-keys-create", "api-keys-revoke")),
             Map.entry("monitoring.camel.yaml", Set.of("health", "monitor-tenant-resolution", "monitor-vapi-messages", "error-stats", "error-stats-group",
                     "db-stats", "db-health", "dead-letter-store")),

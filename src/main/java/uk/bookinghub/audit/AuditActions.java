@@ -41,6 +41,8 @@ public final class AuditActions {
             Map.entry("api-keys-create", "api_key_create"),
             Map.entry("api-keys-revoke", "api_key_revoke"),
             Map.entry("clients-update", "client_update"),
+            Map.entry("assistant-create", "assistant_create"),
+            Map.entry("assistant-sync", "assistant_sync"),
             Map.entry("privacy-export", "export"),
             Map.entry("privacy-access", "subject_access"),
             Map.entry("privacy-erasure", "erasure"),

@@ -30,6 +30,13 @@ public final class HealthReport {
         this.alerts = alerts;
     }
 
+    private volatile java.util.function.Supplier<Map<String, Object>> assistants;
+
+    /** The clients' Vapi assistants ({@code assistants}: total, outOfDate against the template and their details). */
+    public void assistants(java.util.function.Supplier<Map<String, Object>> assistants) {
+        this.assistants = assistants;
+    }
+
     /** Until every route has started, /health answers 503 "starting" (a load balancer must not send work yet). */
     public void startedWhen(java.util.function.BooleanSupplier started) {
         this.started = started;
@@ -75,6 +82,13 @@ public final class HealthReport {
         services.put("twilio", state(integrations.sms()));
         out.put("services", services);
         out.put("alerts", alerting);
+        if (up && assistants != null) {
+            try {
+                out.put("assistants", assistants.get());
+            } catch (RuntimeException e) {
+                out.put("assistants", Map.of("error", String.valueOf(e.getMessage())));
+            }
+        }
         return new Reply(up ? 200 : 503, out);
     }
 
