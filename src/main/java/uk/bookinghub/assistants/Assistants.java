@@ -456,13 +456,13 @@ public final class Assistants {
 
     // ---- helpers -----------------------------------------------------------------------------
 
-    /** Vapi and the webhook secret must be configured before anything is sent: a 503 naming what is missing. */
+    /** Vapi and the webhook secret must be configured before anything is sent: a 409 naming what to set (a state of this hub, not an outage). */
     private void ready() {
         if (!vapi.configured()) {
-            throw new HttpProblem(503, "Vapi is not configured: set VAPI_PRIVATE_KEY (vapi.private-key)");
+            throw new HttpProblem(409, "Vapi is not configured on this hub: set VAPI_PRIVATE_KEY (vapi.private-key)");
         }
         if (server.secret() == null || server.secret().isEmpty()) {
-            throw new HttpProblem(503, "the Vapi webhook secret is not set (VAPI_WEBHOOK_SECRET): the assistant's tool calls would be refused");
+            throw new HttpProblem(409, "the Vapi webhook secret is not set (VAPI_WEBHOOK_SECRET): the assistant's tool calls would be refused");
         }
     }
 
