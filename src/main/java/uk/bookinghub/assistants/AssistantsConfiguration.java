@@ -44,6 +44,8 @@ public class AssistantsConfiguration implements CamelConfiguration {
     int listLimit;
     @PropertyInject("hub.assistants.health-cache-ms")
     int healthCacheMs;
+    @PropertyInject("hub.assistants.create-at-onboarding")
+    boolean createAtOnboarding;
 
     @Override
     public void configure(CamelContext camel) {
@@ -57,7 +59,9 @@ public class AssistantsConfiguration implements CamelConfiguration {
                 new Assistants.Limits(Duration.ofSeconds(claimSeconds), Duration.ofMillis(claimWaitMs), listLimit, Duration.ofMillis(healthCacheMs)),
                 Wiring.need(camel, "hubClock", Clock.class));
         camel.getRegistry().bind("assistants", assistants);
-        Wiring.need(camel, "onboarding", Onboarding.class).afterOnboarding(assistants::afterOnboarding);
+        if (createAtOnboarding) {
+            Wiring.need(camel, "onboarding", Onboarding.class).afterOnboarding(assistants::afterOnboarding);
+        }
         try {
             assistants.logAtStart();
         } catch (RuntimeException e) { // the database may be down at start: the hub starts anyway, /health says so
