@@ -185,6 +185,17 @@ abstract class AssistantRouteTest {
         assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
         assertThat(Jsons.read(again.body()).get("assistantId").asText()).isEqualTo(id);
         assertThat(created(key)).hasSize(1);
+        try (Connection conn = db.connect();
+             PreparedStatement ps = conn.prepareStatement("select target_ids, details, status from audit_log where action = 'assistant_create' and client_key = ?")) {
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).contains("assistant:" + id);
+                assertThat(rs.getString(2)).contains("existing");
+                assertThat(rs.getInt(3)).isEqualTo(200);
+                assertThat(rs.next()).isFalse();
+            }
+        }
     }
 
     @Test
@@ -280,6 +291,12 @@ abstract class AssistantRouteTest {
         JsonNode c = withoutAssistant("Refused Roofing");
         String key = c.get("clientKey").asText();
         assertThat(Jsons.read(get(c).body()).get("lastError").asText()).contains("500");
+
+        vapi.failAssistantsNext(1, 500, "Internal server error");
+        HttpResponse<String> down = post(c, "");
+        assertThat(down.statusCode()).isEqualTo(502);
+        assertThat(Jsons.read(down.body()).get("error").asText()).contains("Vapi refused POST /assistant: 500 Internal server error");
+        assertThat(heldFor(key)).isZero();
 
         vapi.failAssistantsNext(1, 400, "model.provider must be one of the following values: openai");
         HttpResponse<String> refused = post(c, "");
