@@ -29,7 +29,7 @@ public class HealthConfiguration implements CamelConfiguration {
         // the supervising route controller starts the routes after the context: ready once it has finished
         health.startedWhen(() -> camel.getStatus().isStarted() && !camel.getRouteController().isStartingRoutes());
         health.alerts(Wiring.need(camel, "alerts", uk.bookinghub.alerts.Alerts.class)::health);
-        health.assistants(Wiring.need(camel, "assistants", uk.bookinghub.assistants.Assistants.class)::health);
+        health.section("assistants", Wiring.need(camel, "assistants", uk.bookinghub.assistants.Assistants.class)::health);
         camel.getRegistry().bind("healthReport", health);
     }
 }
