@@ -217,6 +217,24 @@ abstract class BackupsTest {
         }
     }
 
+    @Test
+    void noGoodBackupForLongerThanTheMaximumAgeDegradesHealthAndAlerts() throws Exception {
+        uk.bookinghub.support.MovableClock clock = new uk.bookinghub.support.MovableClock();
+        try (RunningHub other = RunningHub.start(db.hubUrl(), settings(Map.of("hub.backups.dir", dir.resolve("aged").toString(),
+                "hub.backups.check-every", "1s", "hub.backups.copy-to", "")), Map.of("hubClock", clock))) {
+            JsonNode before = Jsons.read(other.get("/health").body());
+            assertThat(before.at("/backups/status").asText()).isEqualTo("none yet");
+            assertThat(before.get("status").asText()).isEqualTo("healthy");
+            clock.advance(Duration.ofHours(49));
+            JsonNode after = Jsons.read(other.get("/health").body());
+            assertThat(after.at("/backups/status").asText()).isEqualTo("degraded");
+            assertThat(after.get("status").asText()).isEqualTo("degraded");
+            await().atMost(Duration.ofSeconds(90)).until(() -> slack.messages.all().stream().anyMatch(m -> m.toString().contains("No recent backup")));
+            takeBackup(other);
+            assertThat(Jsons.read(other.get("/health").body()).at("/backups/status").asText()).isEqualTo("ok");
+        }
+    }
+
     static long count(Statement s, String sql) throws Exception {
         try (ResultSet rs = s.executeQuery(sql)) {
             rs.next();
