@@ -52,6 +52,7 @@ class RoutesLoadTest {
             Map.entry("clients.camel.yaml", Set.of("clients-onboard", "clients-me", "clients-update", "clients-activate", "clients-suspend",
                     "clients-list")),
             Map.entry("signup.camel.yaml", Set.of("signup", "signup-verify")),
+            Map.entry("assistants.camel.yaml", Set.of("assistant-get", "assistant-create", "assistant-sync", "vapi-assistants")),
             Map.entry("auth.camel.yaml", Set.of("auth-token", "api-keys-list", "api-keys-create", "api-keys-revoke")),
             Map.entry("monitoring.camel.yaml", Set.of("health", "monitor-tenant-resolution", "monitor-vapi-messages", "error-stats", "error-stats-group",
                     "db-stats", "db-health", "dead-letter-store")),

@@ -45,6 +45,8 @@ public final class AuditActions {
             Map.entry("clients-suspend", "client_suspend"),
             Map.entry("signup", "signup"),
             Map.entry("signup-verify", "signup_verify"),
+            Map.entry("assistant-create", "assistant_create"),
+            Map.entry("assistant-sync", "assistant_sync"),
             Map.entry("privacy-export", "export"),
             Map.entry("privacy-access", "subject_access"),
             Map.entry("privacy-erasure", "erasure"),

@@ -34,6 +34,14 @@ public final class Onboarding {
     }
 
 
+    /** What runs once a client is onboarded (the assistant per client: uk.bookinghub.assistants); its answer is {@code assistant}. */
+    private volatile java.util.function.Function<Client, Map<String, Object>> afterOnboarding;
+
+    /** Set by AssistantsConfiguration: creates the new client's assistant, never failing the onboarding. */
+    public void afterOnboarding(java.util.function.Function<Client, Map<String, Object>> step) {
+        this.afterOnboarding = step;
+    }
+
     private static final Pattern EMAIL = Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");
     private final ClientStore clients;
     private final Clock clock;
@@ -59,6 +67,9 @@ public final class Onboarding {
                 out.put("recentContactWarnDays", checked.warnDays());
                 out.put("apiKey", apiKey);
                 out.put("apiKeyNote", "shown once: store it now; the hub keeps only its hash");
+                if (afterOnboarding != null) {
+                    out.put("assistant", afterOnboarding.apply(created.get()));
+                }
                 return Reply.created(out);
             }
         }
