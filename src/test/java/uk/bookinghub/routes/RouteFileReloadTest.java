@@ -310,7 +310,7 @@ class RouteFileReloadTest {
                 "description: JSON error replies for the HTTP routes");
         String summary = appliedAfter(applied);
         assertThat(summary).startsWith("Route file error-handling.camel.yaml reloaded in ")
-                .contains("clients.camel.yaml: added [], updated [clients-me, clients-onboard, clients-update]");
+                .contains("clients.camel.yaml: added [], updated [clients-activate, clients-list, clients-me, clients-onboard, clients-suspend, clients-update]");
         assertThat(hub.get("/api/clients/me", "X-API-Key", apiKey).statusCode()).isEqualTo(200);
 
         int refused = reloader.refusals().size();
