@@ -256,7 +256,8 @@ public final class OnboardingApi {
 
     /**
      * {@code PUT /api/onboarding/business}: {@code businessName}, {@code industry}, {@code timezone} and
-     * {@code services} ({@code [{name, minutes, bufferMinutes, price}]}). The services go into the booking
+     * {@code services} ({@code [{name, minutes, bufferMinutes, price}]}), optionally {@code bookingLink} (the
+     * link follow-ups invite to: the default follow-up templates use it). The services go into the booking
      * settings (duration and buffer, checked by their rules), their prices into the analytics settings
      * (per service, and their mean as {@code averageJobValue}: the ROI), the rest onto the client; all in one
      * transaction, nothing when anything is wrong (a 400 naming each field).
@@ -266,8 +267,8 @@ public final class OnboardingApi {
         JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
         Map<String, Object> problems = new LinkedHashMap<>();
         in.fieldNames().forEachRemaining(k -> {
-            if (!List.of("businessName", "industry", "timezone", "services").contains(k)) {
-                problems.put(k, "unknown; the business step has businessName, industry, timezone, services");
+            if (!List.of("businessName", "industry", "timezone", "services", "bookingLink").contains(k)) {
+                problems.put(k, "unknown; the business step has businessName, industry, timezone, services, bookingLink");
             }
         });
         String name = JsonBodies.text(in, "businessName");
@@ -281,6 +282,17 @@ public final class OnboardingApi {
             problems.put("industry", "required (e.g. plumbing, clinic, salon)");
         } else if (industry.length() > 100) {
             problems.put("industry", "at most 100 characters");
+        }
+        String link = JsonBodies.text(in, "bookingLink");
+        if (link != null) {
+            try {
+                java.net.URI uri = new java.net.URI(link);
+                if (uri.getHost() == null || !("https".equalsIgnoreCase(uri.getScheme()) || "http".equalsIgnoreCase(uri.getScheme()))) {
+                    problems.put("bookingLink", "an http(s) URL with a host, got: " + link);
+                }
+            } catch (java.net.URISyntaxException e) {
+                problems.put("bookingLink", "not a URL: " + link);
+            }
         }
         String zone = Optional.ofNullable(JsonBodies.text(in, "timezone")).orElse(c.timezone());
         try {
@@ -367,7 +379,7 @@ public final class OnboardingApi {
         List<String> serviceNames = saved.serviceNames();
         audit.client(c.id(), c.clientKey()).target("client:" + c.clientKey()).detail("services", serviceNames.size());
         bookings.database().inTransaction("saving the business step", conn -> {
-            store.updateProfile(conn, c.id(), name, industry, serviceNames, tz);
+            store.updateProfile(conn, c.id(), name, industry, serviceNames, tz, link);
             bookings.saveSettings(conn, c.id(), Json.write(saved.view()));
             analytics.saveSettings(conn, c.id(), analyticsJson);
             audit.write(conn, 200);
@@ -388,6 +400,7 @@ public final class OnboardingApi {
         out.put("phone", c.phone());
         out.put("industry", c.industry());
         out.put("timezone", c.timezone());
+        out.put("bookingLink", c.messaging().bookingLink());
         List<Map<String, Object>> services = new ArrayList<>();
         try {
             BookingSettings s = BookingSettings.fromJson(bookings.settingsJson(c.id()));

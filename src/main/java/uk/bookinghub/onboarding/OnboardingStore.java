@@ -86,14 +86,16 @@ public final class OnboardingStore {
     }
 
     /** The business step's profile fields, in the caller's transaction (the caller forgets cached clients after the commit). */
-    public void updateProfile(Connection c, long clientId, String businessName, String industry, List<String> services, String timezone)
-            throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("update clients set business_name = ?, industry = ?, services = ?, timezone = ? where id = ?")) {
+    public void updateProfile(Connection c, long clientId, String businessName, String industry, List<String> services, String timezone,
+                              String bookingLink) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update clients set business_name = ?, industry = ?, services = ?, timezone = ?, "
+                + "booking_link = ? where id = ?")) {
             ps.setString(1, businessName);
             ps.setString(2, industry);
             ps.setString(3, Json.write(services));
             ps.setString(4, timezone);
-            ps.setLong(5, clientId);
+            ps.setString(5, bookingLink);
+            ps.setLong(6, clientId);
             ps.executeUpdate();
         }
     }
