@@ -50,7 +50,38 @@ public final class ApiCatalog {
     /** What other capabilities require of every declaration (the audit log: a state-changing endpoint names its action). */
     private final List<java.util.function.Function<ApiEndpoint, String>> rules = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private record Snapshot(List<RestDefinition> rests, Map<String, ApiEndpoint> byRoute, List<String> problems) {
+    private record Snapshot(List<RestDefinition> rests, Map<String, ApiEndpoint> byRoute, List<String> problems,
+                            Map<String, List<Template>> byShape) {
+        Snapshot(List<RestDefinition> rests, Map<String, ApiEndpoint> byRoute, List<String> problems) {
+            this(rests, byRoute, problems, shapes(byRoute));
+        }
+
+        /** The endpoints by method and number of path segments, in declaration order: a request is matched against its own few. */
+        private static Map<String, List<Template>> shapes(Map<String, ApiEndpoint> byRoute) {
+            Map<String, List<Template>> m = new java.util.HashMap<>();
+            for (ApiEndpoint e : byRoute.values()) {
+                String[] segments = e.path().split("/", -1);
+                m.computeIfAbsent(shape(e.method(), segments.length), k -> new ArrayList<>()).add(new Template(segments, e));
+            }
+            m.replaceAll((k, v) -> List.copyOf(v));
+            return Map.copyOf(m);
+        }
+    }
+
+    /** A declared path cut at its slashes ({@code {name}} segments match any value). */
+    private record Template(String[] segments, ApiEndpoint endpoint) {
+        boolean matches(String[] actual) {
+            for (int i = 0; i < segments.length; i++) {
+                if (!segments[i].startsWith("{") && !segments[i].equals(actual[i])) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    private static String shape(String method, int segments) {
+        return method.toUpperCase(Locale.ROOT) + " " + segments;
     }
 
     public ApiCatalog(CamelContext camel, String vapiHeader) {
@@ -85,21 +116,14 @@ public final class ApiCatalog {
 
     /** The endpoint that serves {@code method} on {@code rawPath} (template segments match any value), or null. */
     public ApiEndpoint match(String method, String rawPath) {
+        // on every request (the event loop's body limit and stopped-route checks): no scan of every declaration
         String[] actual = rawPath.split("/", -1);
-        for (ApiEndpoint e : current().byRoute.values()) {
-            if (!e.method().equalsIgnoreCase(method)) {
-                continue;
-            }
-            String[] template = e.path().split("/", -1);
-            if (template.length != actual.length) {
-                continue;
-            }
-            boolean same = true;
-            for (int i = 0; i < template.length && same; i++) {
-                same = template[i].startsWith("{") || template[i].equals(actual[i]);
-            }
-            if (same) {
-                return e;
+        List<Template> candidates = current().byShape.get(shape(method, actual.length));
+        if (candidates != null) {
+            for (Template t : candidates) {
+                if (t.matches(actual)) {
+                    return t.endpoint();
+                }
             }
         }
         return null;
@@ -134,8 +158,16 @@ public final class ApiCatalog {
     }
 
     private Model model() {
-        return camel.getCamelContextExtension().getContextPlugin(Model.class);
+        Model m = model;
+        if (m == null) {
+            m = camel.getCamelContextExtension().getContextPlugin(Model.class);
+            model = m;
+        }
+        return m;
     }
+
+    /** The context's route model (the same object for the context's life), looked up once. */
+    private volatile Model model;
 
     // not synchronized: the model's lock is taken here, and a route being added holds it while it asks
     // for streamsUploads (a lock-order deadlock of the event loop and route reload); a snapshot is immutable

@@ -24,7 +24,7 @@ import java.util.Set;
  */
 public final class EventStore {
 
-    /** The NOTIFY channel the V18 trigger function announces each new event id on. */
+    /** The NOTIFY channel each instance's {@link EventAnnouncer} announces the highest new event id on. */
     static final String CHANNEL = "hub_events";
 
     /** One stored event. {@code data} is its JSON object as stored. */
@@ -94,6 +94,18 @@ public final class EventStore {
     /** The highest event id there is (0 when none). */
     long maxId() {
         return db.read("reading the last event id", c -> scalar(c, "select coalesce(max(id), 0) from events"));
+    }
+
+    /** PostgreSQL: {@code NOTIFY hub_events '<id>'} in a transaction of its own (the listening instances read up to it). */
+    void announce(long id) {
+        db.read("announcing new events", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select pg_notify(?, ?)")) {
+                ps.setString(1, CHANNEL);
+                ps.setString(2, Long.toString(id));
+                ps.execute();
+                return null;
+            }
+        });
     }
 
     /** The lowest event id still kept (0 when none). */

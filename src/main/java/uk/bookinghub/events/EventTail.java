@@ -39,7 +39,7 @@ final class EventTail extends BackgroundThread {
     /** Rows read per query. */
     private static final int BATCH = 500;
     /** The least time between two reads when wake-ups come faster (every commit on SQLite). */
-    private static final long MIN_GAP_BETWEEN_READS_MS = 5;
+    private static final long MIN_GAP_BETWEEN_READS_MS = 10;
 
     /** Where the events go, in id order, each once. */
     interface Sink {

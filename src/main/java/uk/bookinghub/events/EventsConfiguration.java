@@ -52,6 +52,8 @@ public class EventsConfiguration implements CamelConfiguration {
     long metricsEveryMs;
     @PropertyInject("hub.events.keep-hours")
     int keepHours;
+    @PropertyInject("hub.events.announce-every-ms")
+    long announceGapMs;
 
     @Override
     public void configure(CamelContext camel) {
@@ -60,9 +62,9 @@ public class EventsConfiguration implements CamelConfiguration {
         ClientStore clients = Wiring.need(camel, "clientStore", ClientStore.class);
         AnalyticsReports reports = Wiring.need(camel, "analyticsReports", AnalyticsReports.class);
         BusinessMetrics meters = Wiring.need(camel, "businessMetrics", BusinessMetrics.class);
-        if (maxPerClient < 1 || maxStreams < 1 || heartbeatMs < 1000 || retryMs < 0 || pollMs < 50 || ticketTtlSeconds < 5 || keepHours < 1) {
+        if (maxPerClient < 1 || maxStreams < 1 || heartbeatMs < 1000 || retryMs < 0 || pollMs < 50 || ticketTtlSeconds < 5 || keepHours < 1 || announceGapMs < 1 || announceGapMs > 1000) {
             throw new IllegalStateException("hub.events.*: max-streams-per-client and max-streams at least 1, heartbeat-ms at least 1000, "
-                    + "poll-ms at least 50, ticket-ttl-seconds at least 5, keep-hours at least 1");
+                    + "poll-ms at least 50, ticket-ttl-seconds at least 5, keep-hours at least 1, announce-every-ms 1 to 1000");
         }
         EventStore store = new EventStore(db);
         EventTickets tickets = new EventTickets(store, clock, Duration.ofSeconds(ticketTtlSeconds));
@@ -78,9 +80,12 @@ public class EventsConfiguration implements CamelConfiguration {
         EventTail tail = new EventTail(store, streams, pollMs);
         streams.tail(tail);
         EventListener listener = store.announcedByNotify() ? new EventListener(store, tail, (int) Math.min(pollMs, 5000)) : null;
-        if (listener == null) {
-            db.onCommit(tail::wake);
-        } else {
+        EventAnnouncer announcer = store.announcedByNotify() ? new EventAnnouncer(store, announceGapMs) : null;
+        db.onCommit(tail::wake); // this instance's own commits wake its tail at once
+        if (announcer != null) {
+            db.onCommit(announcer::committed); // and the other instances' tails by NOTIFY, coalesced
+        }
+        if (listener != null) {
             Gauge.builder("hub.events.listening", listener, l -> l.listening() ? 1 : 0).strongReference(true)
                     .description("1 while this instance's LISTEN connection for new events is up (else its stream tail polls every hub.events.poll-ms)")
                     .register(meters.registry());
@@ -99,6 +104,9 @@ public class EventsConfiguration implements CamelConfiguration {
             ticker.shutdownNow();
             if (listener != null) {
                 listener.close();
+            }
+            if (announcer != null) {
+                announcer.close();
             }
             tail.close();
         });
@@ -119,6 +127,9 @@ public class EventsConfiguration implements CamelConfiguration {
                     tail.start();
                     if (listener != null) {
                         listener.start();
+                    }
+                    if (announcer != null) {
+                        announcer.start();
                     }
                     ticker.scheduleWithFixedDelay(() -> {
                         try {

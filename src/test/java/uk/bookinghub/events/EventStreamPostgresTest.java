@@ -77,6 +77,45 @@ class EventStreamPostgresTest extends EventStreamTest {
         }
     }
 
+    /**
+     * The writing transaction never NOTIFYs (a transaction that does takes PostgreSQL's database-wide
+     * notify lock through its commit: every webhook committed one at a time): an event written by SQL
+     * is not announced by the transaction that wrote it, and the hub's own commits are announced from
+     * its announcer's connection, with the highest id, fewer times than there are events.
+     */
+    @Test
+    void newEventsAreAnnouncedByTheInstanceAfterItsCommitsNotByTheWritingTransaction() throws Exception {
+        long gamma = clientId("stream-gamma");
+        try (Connection listen = db.connect(); Statement ls = listen.createStatement(); Connection writer = db.connect(); Statement ws = writer.createStatement()) {
+            ls.execute("LISTEN hub_events");
+            org.postgresql.PGConnection pg = listen.unwrap(org.postgresql.PGConnection.class);
+            pg.getNotifications(200); // whatever was on its way
+            int writerPid = writer.unwrap(org.postgresql.PGConnection.class).getBackendPID();
+            ws.execute("select hub_event(" + gamma + ", 'call_started', null, '{\"vapiCallId\":\"by-sql\"}'::json, null, null)");
+            org.postgresql.PGNotification[] first = pg.getNotifications(700);
+            assertThat(first == null ? List.of() : java.util.Arrays.stream(first).filter(n -> n.getPID() == writerPid).map(n -> n.getParameter()).toList())
+                    .as("the transaction that wrote the event announces nothing").isEmpty();
+
+            List<String> calls = java.util.stream.IntStream.range(0, 20).parallel().mapToObj(i -> endCall(hub, "stream-gamma")).toList();
+            long last = 0;
+            for (String c : calls) {
+                last = Math.max(last, eventId("call_ended:" + c));
+            }
+            long announcedMax = 0;
+            Set<Integer> announcers = new HashSet<>();
+            long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (announcedMax < last && System.nanoTime() < until) {
+                org.postgresql.PGNotification[] got = pg.getNotifications(200);
+                for (org.postgresql.PGNotification n : got == null ? new org.postgresql.PGNotification[0] : got) {
+                    announcedMax = Math.max(announcedMax, Long.parseLong(n.getParameter()));
+                    announcers.add(n.getPID());
+                }
+            }
+            assertThat(announcedMax).as("the instance announced up to its last event").isGreaterThanOrEqualTo(last);
+            assertThat(announcers).as("announced by the hub, not by the SQL writer").isNotEmpty().doesNotContain(writerPid);
+        }
+    }
+
     @Test
     void eventsStillArriveWhenTheListeningConnectionIsKilledAndItListensAgain() throws Exception {
         try (RunningHub other = second()) {
