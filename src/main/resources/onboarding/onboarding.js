@@ -72,7 +72,13 @@
     document.body.dataset.step = step;
     var load = { business: loadBusiness, hours: loadHours, calendar: loadCalendar, assistant: loadAssistant, messages: loadMessages, test: loadTest }[step];
     var errors = { business: 'business-error', hours: 'hours-error', calendar: 'calendar-error', assistant: 'numbers-error', messages: 'templates', test: 'test-error' };
-    Promise.resolve().then(load).catch(function (e) { $(errors[step]).textContent = explain(e); });
+    var section = $('step-' + step);
+    section.dataset.ready = 'false';
+    section.setAttribute('aria-busy', 'true');
+    Promise.resolve().then(load).catch(function (e) { $(errors[step]).textContent = explain(e); }).then(function () {
+      section.dataset.ready = 'true';
+      section.removeAttribute('aria-busy');
+    });
     $(step + '-title').focus();
   }
 
@@ -587,13 +593,16 @@
     $('test-call').addEventListener('click', startTest);
     $('hide-key').addEventListener('click', function () { keyShown = true; $('final-key').textContent = '(hidden)'; });
     // the verification link's redirect: /onboarding#key=<API key>; read once, then gone from the address bar and history
-    var m = /^#key=([^&]+)/.exec(location.hash);
-    if (m) {
-      var key = decodeURIComponent(m[1]);
-      history.replaceState(null, '', location.pathname + location.search);
-      begin(key);
-    } else {
-      $('api-key').focus();
-    }
+    if (!keyFromFragment()) { $('api-key').focus(); }
+    window.addEventListener('hashchange', keyFromFragment);
   });
+
+  /** A key in the fragment (#key=…): taken, removed from the address bar at once, and signed in with. */
+  function keyFromFragment() {
+    var m = /^#key=([^&]+)/.exec(location.hash);
+    if (!m) { return false; }
+    history.replaceState(null, '', location.pathname + location.search);
+    begin(decodeURIComponent(m[1]));
+    return true;
+  }
 })();

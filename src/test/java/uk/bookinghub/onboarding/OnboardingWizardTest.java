@@ -113,8 +113,10 @@ abstract class OnboardingWizardTest {
     }
 
     void onStep(String step) {
+        // shown, and filled with what is saved (as the owner sees it before typing)
         waiting(WAIT).until(b -> step.equals(b.findElement(By.tagName("body")).getAttribute("data-step"))
-                && b.findElement(By.id("step-" + step)).isDisplayed());
+                && b.findElement(By.id("step-" + step)).isDisplayed()
+                && "true".equals(b.findElement(By.id("step-" + step)).getAttribute("data-ready")));
     }
 
     WebElement id(String id) {
@@ -241,6 +243,7 @@ abstract class OnboardingWizardTest {
         assertThat(js.executeScript("return document.documentElement.outerHTML")).asString().doesNotContain(apiKey);
 
         // the verification link's redirect: the key in the fragment signs in and leaves the address bar
+        browser.get("about:blank");
         browser.get(f.hub.url("/onboarding#key=" + apiKey));
         onStep("test");
         assertThat(browser.getCurrentUrl()).isEqualTo(f.hub.url("/onboarding")).doesNotContain(apiKey);
