@@ -34,7 +34,7 @@ public final class DashboardPage implements Processor {
     /** The dashboard's files. */
     public DashboardPage() {
         this(Map.of("/dashboard", "dashboard/index.html", "/dashboard/dashboard.js", "dashboard/dashboard.js",
-                "/dashboard/dashboard.css", "dashboard/dashboard.css"));
+                "/dashboard/dashboard.css", "dashboard/dashboard.css", "/dashboard/session.js", "dashboard/session.js"));
     }
 
     /** Another page of the same kind (the onboarding wizard): request path to classpath file, the type by its extension. */

@@ -72,7 +72,6 @@ public class OnboardingConfiguration implements CamelConfiguration {
         camel.getRegistry().bind("onboardingTests", new OnboardingTests(store, clients, bookings, tools, vapi, hub.sharedVapiPhoneNumberId(), assistantOf,
                 clock, Duration.ofSeconds(confirmationWaitSeconds), Duration.ofSeconds(testCallTimeoutSeconds), camel));
         camel.getRegistry().bind("onboardingPage", new DashboardPage(Map.of("/onboarding", "onboarding/index.html",
-                "/onboarding/onboarding.js", "onboarding/onboarding.js", "/onboarding/onboarding.css", "onboarding/onboarding.css",
-                "/onboarding/session.js", "onboarding/session.js")));
+                "/onboarding/onboarding.js", "onboarding/onboarding.js", "/onboarding/onboarding.css", "onboarding/onboarding.css")));
     }
 }

@@ -157,8 +157,8 @@ class ApiDescriptionTest {
             }
         });
         assertThat(publicOps.keySet()).containsExactlyInAnyOrder("GET /health", "GET /api/openapi.json", "GET /api/vapi/tools",
-                "GET /dashboard", "GET /dashboard/dashboard.js", "GET /dashboard/dashboard.css",
-                "GET /onboarding", "GET /onboarding/onboarding.js", "GET /onboarding/session.js", "GET /onboarding/onboarding.css");
+                "GET /dashboard", "GET /dashboard/dashboard.js", "GET /dashboard/dashboard.css", "GET /dashboard/session.js",
+                "GET /onboarding", "GET /onboarding/onboarding.js", "GET /onboarding/onboarding.css");
     }
 
     @Test

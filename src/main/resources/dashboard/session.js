@@ -1,5 +1,5 @@
-// Signing in with a client's API key and following its event stream: the pieces the onboarding wizard
-// (GET /onboarding) shares with the dashboard's way of working (GET /dashboard). Plain JavaScript, no library.
+// Signing in with a client's API key and following its event stream: what the dashboard (GET /dashboard)
+// and the onboarding wizard (GET /onboarding) both use. Plain JavaScript, no library.
 //
 // Credentials: the API key lives in this closure only (never in localStorage, sessionStorage, a cookie or
 // the DOM) and is exchanged for a short-lived token (POST /api/auth/token), renewed before it expires or
@@ -89,9 +89,9 @@
 
   /**
    * Follows the caller's events: handlers[type](event) for each type named (event = {id, type, at, data}),
-   * onState('live' | 'reconnecting' | 'offline').
+   * onState('live' | 'reconnecting' | 'offline'); onSignInError(message) when the key is no longer accepted.
    */
-  function follow(handlers, onState) {
+  function follow(handlers, onState, onSignInError) {
     var mine = session;
     function reconnect() {
       closeStream();
@@ -107,7 +107,11 @@
         t = await api('/api/events/ticket', { method: 'POST' });
       } catch (e) {
         if (mine !== session) { return; }
-        if (e instanceof SignInError) { onState('offline'); return; }
+        if (e instanceof SignInError) {
+          onState('offline');
+          if (onSignInError) { onSignInError(e.message); }
+          return;
+        }
         reconnect();
         return;
       }
