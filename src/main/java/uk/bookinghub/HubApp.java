@@ -36,6 +36,9 @@ public final class HubApp {
     }
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("restore")) {
+            System.exit(uk.bookinghub.backups.RestoreCommand.run(args, System.out)); // README "Backups and restore"
+        }
         // HttpURLConnection (Google's client) keeps 5 idle connections per host by default; read once, so set first
         if (System.getProperty("http.maxConnections") == null) {
             System.setProperty("http.maxConnections", "64");

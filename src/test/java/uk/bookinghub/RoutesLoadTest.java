@@ -76,6 +76,7 @@ class RoutesLoadTest {
             Map.entry("dashboard.camel.yaml", Set.of("dashboard-page", "dashboard-script", "dashboard-style", "dashboard-session-script")),
             Map.entry("privacy.camel.yaml", Set.of("privacy-export", "privacy-access", "privacy-erasure", "leads-expire", "leads-expire-run",
                     "leads-expire-run-now", "retention", "retention-run", "retention-run-now")),
+            Map.entry("backups.camel.yaml", Set.of("backups-list", "backups-create-now", "backups-verify", "backups-nightly", "backups-age")),
             Map.entry("error-handling.camel.yaml", Set.of()),
             Map.entry("front-door.camel.yaml", Set.of("api-description", "front-door-rate-limit-sweep")));
 

@@ -46,6 +46,8 @@ public final class AuditActions {
             Map.entry("privacy-erasure", "erasure"),
             Map.entry("leads-expire-run-now", "leads_expire_run"),
             Map.entry("retention-run-now", "retention_run"),
+            Map.entry("backups-create-now", "backup_create"),
+            Map.entry("backups-verify", "backup_verify"),
             Map.entry("events-ticket", "stream_ticket"),
             Map.entry("onboarding-business", "onboarding_business"),
             Map.entry("onboarding-calendar-check", "onboarding_calendar_check"),

@@ -30,6 +30,16 @@ public final class HealthReport {
         this.alerts = alerts;
     }
 
+    private final Map<String, java.util.function.Supplier<Map<String, Object>>> sections = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+    /**
+     * Another part of the hub's state under {@code name} in the answer (e.g. {@code backups}); its
+     * {@code "status": "degraded"} makes the hub "degraded". A section that fails to answer says why.
+     */
+    public void section(String name, java.util.function.Supplier<Map<String, Object>> section) {
+        sections.put(name, section);
+    }
+
     /** Until every route has started, /health answers 503 "starting" (a load balancer must not send work yet). */
     public void startedWhen(java.util.function.BooleanSupplier started) {
         this.started = started;
@@ -49,6 +59,16 @@ public final class HealthReport {
         Map<String, Object> out = new LinkedHashMap<>();
         Map<String, Object> alerting = alerts.get();
         boolean degraded = "degraded".equals(alerting.get("status"));
+        Map<String, Object> more = new LinkedHashMap<>();
+        for (var e : sections.entrySet()) {
+            try {
+                Map<String, Object> section = e.getValue().get();
+                degraded |= "degraded".equals(section.get("status"));
+                more.put(e.getKey(), section);
+            } catch (RuntimeException failure) {
+                more.put(e.getKey(), Map.of("error", String.valueOf(failure.getMessage())));
+            }
+        }
         out.put("status", !ready ? "starting" : !up ? "unhealthy" : degraded ? "degraded" : "healthy");
         out.put("uptime", uptime(Duration.ofMillis(ManagementFactory.getRuntimeMXBean().getUptime())));
         Map<String, Object> memory = new LinkedHashMap<>();
@@ -75,6 +95,7 @@ public final class HealthReport {
         services.put("twilio", state(integrations.sms()));
         out.put("services", services);
         out.put("alerts", alerting);
+        out.putAll(more);
         return new Reply(up ? 200 : 503, out);
     }
 
