@@ -120,9 +120,12 @@ public final class OnboardingChecks {
 
     /** What the numbers check is about: the Vapi number and the SMS sender the client would use (its own or the hub's). */
     static String numbersSubject(Client c, OnboardingApi.Hub hub) {
-        String pn = present(c.vapiPhoneNumberId()) ? c.vapiPhoneNumberId() : "shared:" + hub.sharedVapiPhoneNumberId();
-        String sms = present(c.messaging().smsFromNumber()) ? c.messaging().smsFromNumber()
-                : present(c.messaging().messagingServiceSid()) ? c.messaging().messagingServiceSid()
+        return numbersSubject(c.vapiPhoneNumberId(), c.messaging().smsFromNumber(), c.messaging().messagingServiceSid(), hub);
+    }
+
+    private static String numbersSubject(String vapiPhoneNumberId, String smsFrom, String messagingServiceSid, OnboardingApi.Hub hub) {
+        String pn = present(vapiPhoneNumberId) ? vapiPhoneNumberId : "shared:" + hub.sharedVapiPhoneNumberId();
+        String sms = present(smsFrom) ? smsFrom : present(messagingServiceSid) ? messagingServiceSid
                 : "shared:" + (present(hub.sharedSmsFrom()) ? hub.sharedSmsFrom() : hub.sharedMessagingServiceSid());
         return pn + "|" + sms;
     }
@@ -197,11 +200,8 @@ public final class OnboardingChecks {
             if (ok) {
                 store.updateNumbers(conn, c.id(), savedPn, savedFrom);
             }
-            Client after = ok ? new Client(c.id(), c.clientKey(), c.businessName(), c.email(), c.phone(), c.industry(), c.services(), c.timezone(),
-                    c.vapiAssistantId(), savedPn, c.createdAt(), c.country(), new Client.Messaging(c.messaging().bookingLink(), savedFrom,
-                    c.messaging().messagingServiceSid()), c.tier()) : c;
-            store.saveCheck(conn, c.id(), "numbers", ok ? numbersSubject(after, hub) : "failed:" + usePn + "|" + useFrom, ok, Json.write(out),
-                    clock.instant());
+            store.saveCheck(conn, c.id(), "numbers", ok ? numbersSubject(savedPn, savedFrom, c.messaging().messagingServiceSid(), hub)
+                    : "failed:" + usePn + "|" + useFrom, ok, Json.write(out), clock.instant());
             audit.write(conn, 200);
             return null;
         });
