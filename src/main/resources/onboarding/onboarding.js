@@ -114,6 +114,7 @@
     var tr = el('tr');
     function cell(type, value, label, attrs) {
       var td = el('td');
+      td.dataset.label = label;
       var input = el('input');
       input.type = type;
       input.value = value === null || value === undefined ? '' : value;

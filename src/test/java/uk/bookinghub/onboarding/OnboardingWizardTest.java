@@ -235,6 +235,16 @@ abstract class OnboardingWizardTest {
         assertThat(f.twilio.sentTo(OWNER).get(0).body()).endsWith("See you then!");
         assertThat(f.status(apiKey).get("complete").asBoolean()).isTrue();
 
+        // on a phone's width: one column, nothing wider than the screen
+        browser.manage().window().setSize(new org.openqa.selenium.Dimension(390, 1200));
+        browser.findElement(By.cssSelector("#progress button[data-step='business']")).click();
+        onStep("business");
+        assertThat(((JavascriptExecutor) browser).executeScript("return document.documentElement.scrollWidth <= window.innerWidth")).isEqualTo(true);
+        screenshot("1-business-phone");
+        browser.findElement(By.cssSelector("#progress button[data-step='test']")).click();
+        onStep("test");
+        browser.manage().window().setSize(new org.openqa.selenium.Dimension(1000, 1400));
+
         // the key: in no storage or cookie; shown once, hidden on request
         JavascriptExecutor js = (JavascriptExecutor) browser;
         assertThat(js.executeScript("return JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie")).asString()
