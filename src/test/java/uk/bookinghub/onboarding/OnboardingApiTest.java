@@ -252,6 +252,25 @@ abstract class OnboardingApiTest {
     }
 
     @Test
+    void aTestCallThatCannotBePlacedSaysWhy() {
+        String none = f.hub.onboard("{\"businessName\":\"No Assistant Yet\",\"email\":\"o@no-assistant.example\",\"phone\":\"07700 900419\"}");
+        HttpResponse<String> noAssistant = f.post("/api/onboarding/test-call", "", none);
+        assertThat(noAssistant.statusCode()).isEqualTo(409);
+        assertThat(Jsons.read(noAssistant.body()).path("fields").has("assistant")).as(noAssistant.body()).isTrue();
+        assertThat(f.vapi.callsTo("+447700900419")).isEmpty();
+
+        String key = f.business("Refused Call Salon", "07700 900420");
+        f.vapi.failNextTo("+447700900420", 1, 400, "phoneNumberId must be a valid phone number id");
+        HttpResponse<String> refused = f.post("/api/onboarding/test-call", "", key);
+        assertThat(refused.statusCode()).isEqualTo(502);
+        assertThat(refused.body()).contains("Vapi refused the call (400)");
+        JsonNode test = f.step(key, "test");
+        assertThat(test.get("done").asBoolean()).isFalse();
+        assertThat(test.get("lastTestCall").get("status").asText()).isEqualTo("failed");
+        assertThat(test.get("missing").toString()).contains("Vapi refused the call");
+    }
+
+    @Test
     void everyStepThroughTheApiMakesTheStatusComplete() {
         String owner = "+447700900418";
         String key = f.business("Complete Dental", "07700 900418");
