@@ -19,11 +19,13 @@ COPY --from=build /src/target/booking-hub.jar /app/booking-hub.jar
 COPY --from=build /src/target/lib /app/lib
 COPY application.properties application-prod.properties application-dev.properties /app/
 COPY routes /app/routes
+COPY assistants /app/assistants
 RUN mkdir -p /app/data && chown -R hub:hub /app/data
 USER hub
 # the hub's default profile is prod (HubApp); HUB_ROUTES_RELOAD=true turns live route reload on
 ENV HUB_CONFIG=/app/application.properties \
     HUB_ROUTES_DIR=/app/routes \
+    HUB_ASSISTANTS_DIR=/app/assistants \
     HUB_SQLITE_PATH=/app/data/hub.db \
     PORT=8080
 # 8080: webhooks and APIs. The management port (9876: health, metrics, Jolokia) stays on the

@@ -502,12 +502,12 @@ public final class AnalyticsStore implements AutoCloseable {
     public record ClientSettings(long clientId, String clientKey, String json) {
     }
 
-    /** The analytics settings of every active client, by id (the weekly report batch reads them once per pass). */
+    /** The analytics settings of every client that may be sent its report (trial or active: uk.bookinghub.clients.ClientState), by id (the weekly report batch reads them once per pass). */
     public List<ClientSettings> activeClientSettings() {
         return db.read("reading analytics settings", c -> {
             List<ClientSettings> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select id, client_key, analytics_settings from clients where active = "
-                    + db.dialect().bool(true) + " order by id");
+            try (PreparedStatement ps = c.prepareStatement("select id, client_key, analytics_settings from clients "
+                    + "where state in ('trial', 'active') order by id");
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(new ClientSettings(rs.getLong(1), rs.getString(2), rs.getString(3)));

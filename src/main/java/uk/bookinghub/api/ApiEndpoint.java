@@ -47,6 +47,15 @@ public record ApiEndpoint(String routeId, String method, String path, List<Strin
 
     /** A 400 when the raw query string names a credential ({@code ?X-API-Key=}, {@code ?Authorization=}, ...). */
     public static void refuseCredentials(String rawQuery) {
+        refuseCredentials(rawQuery, Map.of());
+    }
+
+    /**
+     * The same, except a query parameter this endpoint declares by that name: a one-time link's
+     * {@code ?token=} ({@code GET /signup/verify}), which must travel in the URL of an email and is
+     * worthless once followed.
+     */
+    public static void refuseCredentials(String rawQuery, Map<String, Param> declared) {
         if (rawQuery == null || rawQuery.isEmpty()) {
             return;
         }
@@ -58,10 +67,15 @@ public record ApiEndpoint(String routeId, String method, String path, List<Strin
             } catch (IllegalArgumentException e) {
                 continue; // reported with the other parameters
             }
-            if (CREDENTIALS.contains(name.trim().toLowerCase(Locale.ROOT))) {
+            if (CREDENTIALS.contains(name.trim().toLowerCase(Locale.ROOT)) && !declaredInQuery(declared, name)) {
                 throw HttpProblem.badRequest("credentials are not accepted in the URL ('" + name + "'); send them as a header");
             }
         }
+    }
+
+    private static boolean declaredInQuery(Map<String, Param> declared, String name) {
+        Param p = declared.get(name);
+        return p != null && p.in().equals("query");
     }
 
     /** The query string (raw, as sent) checked against the declared query parameters. */
@@ -77,7 +91,7 @@ public record ApiEndpoint(String routeId, String method, String path, List<Strin
             int eq = pair.indexOf('=');
             String name = decode(eq < 0 ? pair : pair.substring(0, eq), "query parameter name");
             String value = eq < 0 ? "" : decode(pair.substring(eq + 1), "query parameter '" + name + "'");
-            if (CREDENTIALS.contains(name.toLowerCase(Locale.ROOT))) {
+            if (CREDENTIALS.contains(name.toLowerCase(Locale.ROOT)) && !declaredInQuery(params, name)) {
                 throw HttpProblem.badRequest("credentials are not accepted in the URL ('" + name + "'); send them as a header");
             }
             Param p = params.get(name);

@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import uk.bookinghub.calls.VapiWebhook;
+import uk.bookinghub.clients.ClientState;
 import uk.bookinghub.http.HttpProblem;
 import uk.bookinghub.http.Json;
 import uk.bookinghub.http.JsonReply;
@@ -133,13 +134,14 @@ public final class FrontDoor implements Processor {
         // credentials in the URL (where proxies and logs keep them) are refused before anything else; platform-http
         // would also merge them into the headers of the same name
         String rawQuery = m.getHeader(Exchange.HTTP_RAW_QUERY, String.class);
-        ApiEndpoint.refuseCredentials(rawQuery);
+        ApiEndpoint.refuseCredentials(rawQuery, e.params());
         // then who is calling: an unauthenticated request learns nothing about parameters or bodies
         Caller caller = authenticateWithinLimits(e, exchange);
         // known from here on, also when the request is refused below (the audit log names who sent it)
         exchange.setProperty("caller", caller);
         if (caller.client() != null) {
             exchange.setProperty("client", caller.client());
+            lifecycle(e, caller.client());
         }
         String uri = m.getHeader(Exchange.HTTP_URI, String.class);
         String rawPath = uri == null ? "" : uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
@@ -161,6 +163,29 @@ public final class FrontDoor implements Processor {
         if (caller.client() != null && e.streamed()) {
             // an upload is an import: one of the client's imports a day, whatever its size (its answer keeps the minute's headers)
             limits.importStarted(caller.client());
+        }
+    }
+
+    /**
+     * The POST endpoints a suspended client may still use: they trade its API key for a short-lived
+     * read credential (a token for the dashboard, a ticket for the event stream) and change no data.
+     */
+    private static final java.util.Set<String> READ_CREDENTIALS = java.util.Set.of("auth-token", "events-ticket");
+
+    /**
+     * What the client's state allows ({@link ClientState}): a client pending verification nothing (it has
+     * no key; any credential of it is refused here too), a suspended one reads only (GET, and the read
+     * credentials above): any other request is a 403 that says so. Trial and active clients pass; a trial
+     * client's sends and calls are limited where they are made (the messages API, the dialler, the outbox).
+     */
+    static void lifecycle(ApiEndpoint e, uk.bookinghub.clients.Client client) {
+        ClientState state = client.state();
+        if (state == ClientState.PENDING_VERIFICATION) {
+            throw new HttpProblem(403, "client not verified: follow the link in the signup email first", Map.of("state", state.key()));
+        }
+        if (state == ClientState.SUSPENDED && !e.method().equals("GET") && !READ_CREDENTIALS.contains(e.routeId())) {
+            throw new HttpProblem(403, "client suspended: it may only read (GET) until an admin activates it again; contact support",
+                    Map.of("state", state.key(), "rule", "suspended clients read only"));
         }
     }
 

@@ -16,6 +16,7 @@ public final class ClientView {
         m.put("timezone", c.timezone());
         m.put("country", c.country());
         m.put("tier", c.tier().key());
+        m.put("state", c.state().key());
         m.put("vapiAssistantId", c.vapiAssistantId());
         m.put("vapiPhoneNumberId", c.vapiPhoneNumberId());
         m.put("bookingLink", c.messaging().bookingLink());

@@ -30,6 +30,6 @@ public class ClientsConfiguration implements CamelConfiguration {
         Onboarding onboarding = new Onboarding(clients, clock, maxJsonBytes);
         onboarding.phones(Wiring.need(camel, "phoneClassifier", PhoneClassifier.class));
         camel.getRegistry().bind("onboarding", onboarding);
-        camel.getRegistry().bind("clientAdmin", new ClientAdmin(clients, maxJsonBytes));
+        camel.getRegistry().bind("clientAdmin", new ClientAdmin(clients, maxJsonBytes, clock));
     }
 }

@@ -34,6 +34,14 @@ public final class Onboarding {
     }
 
 
+    /** What runs once a client is onboarded (the assistant per client: uk.bookinghub.assistants); its answer is {@code assistant}. */
+    private volatile java.util.function.Function<Client, Map<String, Object>> afterOnboarding;
+
+    /** Set by AssistantsConfiguration: creates the new client's assistant, never failing the onboarding. */
+    public void afterOnboarding(java.util.function.Function<Client, Map<String, Object>> step) {
+        this.afterOnboarding = step;
+    }
+
     private static final Pattern EMAIL = Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");
     private final ClientStore clients;
     private final Clock clock;
@@ -47,7 +55,43 @@ public final class Onboarding {
 
     /** {@code POST /api/clients/onboard}; its audit row ({@code client_onboard}: the new client, its key's prefix) commits with the client. */
     public Reply onboard(byte[] body, String contentType, uk.bookinghub.audit.Audit audit) {
-        JsonNode in = JsonBodies.object(body, contentType, maxBodyBytes);
+        Checked checked = check(JsonBodies.object(body, contentType, maxBodyBytes));
+        String apiKey = ApiKeys.newKey();
+        for (int n = 1; n < 1000; n++) {
+            String key = n == 1 ? checked.slug() : checked.slug() + "-" + n;
+            Optional<Client> created = clients.insert(checked.toNew(key, clock.instant(), ClientState.ACTIVE),
+                    ApiKeys.prefix(apiKey), ApiKeys.hash(apiKey), audit);
+            if (created.isPresent()) {
+                Map<String, Object> out = new LinkedHashMap<>(ClientView.of(created.get()));
+                out.put("recentContactSkipDays", checked.skipDays());
+                out.put("recentContactWarnDays", checked.warnDays());
+                out.put("apiKey", apiKey);
+                out.put("apiKeyNote", "shown once: store it now; the hub keeps only its hash");
+                if (afterOnboarding != null) {
+                    out.put("assistant", afterOnboarding.apply(created.get()));
+                }
+                return Reply.created(out);
+            }
+        }
+        throw new HttpProblem(409, "no free client key for '" + checked.slug() + "'");
+    }
+
+    /** A business as onboarding checked it (also a signup's, which gives fewer fields): what a new client row is made of. */
+    public record Checked(String name, String slug, String email, String phone, String industry, List<String> services, String timezone,
+                          String country, int skipDays, int warnDays, Client.Messaging messaging, Tier tier, String vapiAssistantId,
+                          String vapiPhoneNumberId) {
+        public ClientStore.NewClient toNew(String clientKey, java.time.Instant at, ClientState state) {
+            return new ClientStore.NewClient(clientKey, name, email, phone, industry, services, timezone, vapiAssistantId, vapiPhoneNumberId,
+                    at, country, skipDays, warnDays, messaging, tier, state);
+        }
+    }
+
+    /**
+     * Checks a business's fields (businessName, email, phone, industry, services, timezone, country, the
+     * recent-contact days, the messaging fields, tier, the Vapi ids): a 400 naming every wrong field, or
+     * what to store (the email lowercased, the phone in E.164).
+     */
+    public Checked check(JsonNode in) {
         Map<String, Object> problems = new LinkedHashMap<>();
         String name = JsonBodies.text(in, "businessName");
         if (name == null) {
@@ -120,23 +164,8 @@ public final class Onboarding {
         if (base.isEmpty()) {
             throw HttpProblem.badRequest("invalid client", Map.of("fields", Map.of("businessName", "must contain letters or digits")));
         }
-        String apiKey = ApiKeys.newKey();
-        for (int n = 1; n < 1000; n++) {
-            String key = n == 1 ? base : base + "-" + n;
-            Optional<Client> created = clients.insert(new ClientStore.NewClient(key, name, email.toLowerCase(Locale.ROOT), phone,
-                    JsonBodies.text(in, "industry"), services, timezone, JsonBodies.text(in, "vapiAssistantId"),
-                    JsonBodies.text(in, "vapiPhoneNumberId"), clock.instant(), country, skipDays, warnDays, messaging, tier),
-                    ApiKeys.prefix(apiKey), ApiKeys.hash(apiKey), audit);
-            if (created.isPresent()) {
-                Map<String, Object> out = new LinkedHashMap<>(ClientView.of(created.get()));
-                out.put("recentContactSkipDays", skipDays);
-                out.put("recentContactWarnDays", warnDays);
-                out.put("apiKey", apiKey);
-                out.put("apiKeyNote", "shown once: store it now; the hub keeps only its hash");
-                return Reply.created(out);
-            }
-        }
-        throw new HttpProblem(409, "no free client key for '" + base + "'");
+        return new Checked(name, base, email.toLowerCase(Locale.ROOT), phone, JsonBodies.text(in, "industry"), services, timezone, country,
+                skipDays, warnDays, messaging, tier, JsonBodies.text(in, "vapiAssistantId"), JsonBodies.text(in, "vapiPhoneNumberId"));
     }
 
     private static final Pattern MESSAGING_SERVICE_SID = Pattern.compile("^MG[0-9a-fA-F]{32}$");

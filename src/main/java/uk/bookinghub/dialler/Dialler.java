@@ -73,6 +73,8 @@ public final class Dialler {
         this.callTimeout = callTimeout;
         this.alarm = new uk.bookinghub.monitoring.SettingsAlarm(errors, clock);
         this.errors = errors;
+        DiallerStore leads = this.store;
+        this.held = new uk.bookinghub.clients.HeldWork("queued leads", () -> leads.held(clock.instant()));
     }
 
     private uk.bookinghub.metrics.BusinessMetrics metrics = uk.bookinghub.metrics.BusinessMetrics.NONE;
@@ -111,6 +113,7 @@ public final class Dialler {
         }
         Instant now = clock.instant();
         List<Candidate> candidates = store.due(now, batch);
+        held.report();
         List<DialJob> jobs = new ArrayList<>();
         if (candidates.isEmpty()) {
             return jobs;
@@ -176,6 +179,9 @@ public final class Dialler {
         }
         return jobs;
     }
+
+    /** The due leads the dialler leaves queued because their client may not call them (logged at most once a minute). */
+    private final uk.bookinghub.clients.HeldWork held;
 
     private static boolean consented(String consent) {
         if (consent == null || consent.isBlank()) {

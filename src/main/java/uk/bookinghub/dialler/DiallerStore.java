@@ -174,18 +174,45 @@ final class DiallerStore {
         });
     }
 
-    /** Queued leads due by {@code now}, oldest first, at most {@code batch}. */
+    /**
+     * The client may call this lead now ({@link uk.bookinghub.clients.ClientState}): an active client
+     * anyone, a trial client only its owner's own number, others nobody. A lead it may not call is not
+     * a candidate: it stays queued (held, not blocked, not lost) and is dialled once the client may.
+     */
+    private static final String MAY_DIAL = "exists (select 1 from clients c where c.id = leads.client_id and "
+            + uk.bookinghub.clients.ClientState.mayReachSql("leads.phone_e164") + ")";
+
+    /** Queued leads due by {@code now}, oldest first, at most {@code batch}, of clients that may call them. */
     List<Candidate> due(Instant now, int batch) {
         return db.read("reading leads to dial", c -> {
             List<Candidate> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("select id, client_id, name, phone_e164, phone_type, dialable, tps, ctps, consent, call_attempts, "
-                    + "last_abandoned_at from leads where status = 'queued' and (next_call_at is null or next_call_at <= ?) order by id limit ?")) {
+                    + "last_abandoned_at from leads where status = 'queued' and (next_call_at is null or next_call_at <= ?) and " + MAY_DIAL
+                    + " order by id limit ?")) {
                 dialect.setInstant(ps, 1, now);
                 ps.setInt(2, batch);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.add(new Candidate(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getBoolean(6),
                                 rs.getBoolean(7), rs.getBoolean(8), rs.getString(9), rs.getInt(10), dialect.getInstant(rs, "last_abandoned_at")));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Queued leads due by {@code now} that their clients' states hold, by client key and state (for the dialler's log line). */
+    Map<String, Long> held(Instant now) {
+        return db.read("counting held leads", c -> {
+            Map<String, Long> out = new java.util.TreeMap<>();
+            try (PreparedStatement ps = c.prepareStatement("select k.client_key, k.state, count(*) from leads join clients k on k.id = leads.client_id "
+                    + "where leads.status = 'queued' and (leads.next_call_at is null or leads.next_call_at <= ?) and not " + MAY_DIAL
+                    + " group by k.client_key, k.state")) {
+                dialect.setInstant(ps, 1, now);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.put(rs.getString(1) + " (" + rs.getString(2) + ")", rs.getLong(3));
                     }
                 }
             }

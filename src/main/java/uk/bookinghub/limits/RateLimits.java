@@ -162,6 +162,19 @@ public final class RateLimits {
     }
 
     /**
+     * One self-service signup for {@code email} (lowercased): {@code perDay} a day from the first one,
+     * or 429 until the window ends. Keyed by the email's SHA-256 (no address in the limiter's rows),
+     * shared by every instance where the buckets are (PostgreSQL). Counted whether or not the signup
+     * then succeeds, so the limit also caps how often one inbox can be sent a verification email.
+     */
+    public Quota signup(String email, long perDay) {
+        String key = "signup:" + uk.bookinghub.security.Secrets.sha256Hex(email) + ":" + perDay;
+        return take(buckets, key, () -> window(perDay, Duration.ofDays(1)), perDay,
+                q -> new Refused(429, "too many signups for this email address: " + perDay + " a day (hub.signup.per-email-per-day); retry in "
+                        + q.resetSeconds() + " s", Map.of("limit", perDay, "retryAfterSeconds", Math.max(1, q.resetSeconds())), q, Math.max(1, q.resetSeconds())));
+    }
+
+    /**
      * Before credentials are checked: an address whose anonymous budget is spent is answered 429 now,
      * whatever it sends, so that a right guess is not told apart from a wrong one.
      */

@@ -65,6 +65,7 @@ public final class MessageSender {
     public MessageSender(OutboxStore outbox, OptOutStore optOuts, ClientStore clients, DeadLetters deadLetters, Settings settings,
                          RateCap smsCap, RateCap emailCap) {
         this.outbox = outbox;
+        this.held = new uk.bookinghub.clients.HeldWork("outbox messages", outbox::held);
         this.optOuts = optOuts;
         this.clients = clients;
         this.deadLetters = deadLetters;
@@ -129,6 +130,7 @@ public final class MessageSender {
         }
         OutboxStore.Claim claim = outbox.claim(settings.instanceId(), settings.batchSize(), settings.lease());
         List<OutboxMessage> claimed = claim.messages();
+        held.report();
         // the route sends one batch at a time: a new claim means the previous batch is over
         inFlight = claimed.isEmpty() ? java.util.Set.of() : claimed.stream().map(OutboxMessage::id).collect(java.util.stream.Collectors.toUnmodifiableSet());
         exchange.setProperty("outboxMore", claimed.size() >= settings.batchSize());
@@ -179,6 +181,9 @@ public final class MessageSender {
         }
         return go;
     }
+
+    /** The due messages the claim leaves queued because their client may not send them (logged at most once a minute). */
+    private final uk.bookinghub.clients.HeldWork held;
 
     /** Erased persons' numbers and emails (hashes); until it is wired nothing is sent (fail closed). */
     private volatile uk.bookinghub.leads.SuppressionStore suppressions;

@@ -190,6 +190,14 @@ public final class MessagesApi {
         audit.detail("kind", kind);
         List<OutboxStore.Enqueued> queued = db().inTransaction("queueing messages", c -> {
             List<OutboxStore.Enqueued> q = queue(c, client, r);
+            // a trial client texts and emails only its owner (the test step): anyone else is refused here, nothing queued
+            for (OutboxStore.Enqueued m : q) {
+                if (!client.mayReach(m.message().to())) {
+                    throw new HttpProblem(403, "trial client: messages go only to the owner's own phone and email (" + client.phone() + ", "
+                            + client.email() + ") until an admin activates the client; not queued: " + m.message().to(),
+                            Map.of("rule", "trial clients send only to their owner", "state", client.state().key()));
+                }
+            }
             boolean any = q.stream().anyMatch(OutboxStore.Enqueued::created);
             // counted by what it asks for: each new message row (one per channel) is one of the client's messages a day,
             // whatever its status (one held for an opt-out counts too); over the limit is a 429 and this transaction rolls

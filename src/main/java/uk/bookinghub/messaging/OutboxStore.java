@@ -152,6 +152,34 @@ public final class OutboxStore {
     public record Claim(List<OutboxMessage> messages, java.util.Set<Long> reclaimed) {
     }
 
+    /**
+     * The client may send this message now ({@link uk.bookinghub.clients.ClientState}): an active client
+     * anything, a trial client only to its owner's own phone and email, a client pending verification
+     * only its verification email, a suspended one nothing. A message it may not send is not claimed:
+     * it stays queued (held, not failed, not lost) and goes out once the client may send it.
+     */
+    private static final String MAY_SEND = "exists (select 1 from clients c where c.id = messages.client_id and ("
+            + uk.bookinghub.clients.ClientState.mayReachSql("messages.to_address")
+            + " or (c.state = 'pending_verification' and messages.kind = '" + uk.bookinghub.clients.Signup.KIND + "')))";
+
+    /** Queued messages due now that their clients' states hold, by client key and state (for the sender's log line). */
+    public Map<String, Long> held() {
+        Instant now = clock.instant();
+        return db.read("counting held messages", c -> {
+            Map<String, Long> out = new java.util.TreeMap<>();
+            try (PreparedStatement ps = c.prepareStatement("select k.client_key, k.state, count(*) from messages join clients k on k.id = messages.client_id "
+                    + "where messages.status = 'queued' and messages.next_attempt_at <= ? and not " + MAY_SEND + " group by k.client_key, k.state")) {
+                db.dialect().setInstant(ps, 1, now);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.put(rs.getString(1) + " (" + rs.getString(2) + ")", rs.getLong(3));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
     public Claim claim(String instance, int limit, Duration lease) {
         Instant now = clock.instant();
         String lock = db.dialect().skipLocked();
@@ -171,8 +199,8 @@ public final class OutboxStore {
             }
             if (claimed.size() < limit) {
                 try (PreparedStatement ps = c.prepareStatement("update messages set status = 'sending', status_rank = 1, claimed_at = ?, claimed_by = ?, "
-                        + "updated_at = ? where id in (select id from messages where status = 'queued' and next_attempt_at <= ? "
-                        + "order by next_attempt_at, id limit ?" + lock + ") returning " + COLUMNS)) {
+                        + "updated_at = ? where id in (select id from messages where status = 'queued' and next_attempt_at <= ? and " + MAY_SEND
+                        + " order by next_attempt_at, id limit ?" + lock + ") returning " + COLUMNS)) {
                     db.dialect().setInstant(ps, 1, now);
                     ps.setString(2, instance);
                     db.dialect().setInstant(ps, 3, now);
@@ -375,6 +403,21 @@ public final class OutboxStore {
             ps.setString(7, sid);
             ps.setInt(8, rank);
             return ps.executeUpdate() > 0 && rank == 5 ? status : null; // counted: the final statuses only (our own "sent" was counted when Twilio took it)
+        }
+    }
+
+    /**
+     * Replaces {@code secret} with {@code replacement} in the body and HTML of the message with this
+     * idempotency key, in the caller's transaction (a signup's verification link, once it is spent).
+     */
+    public void redact(Connection c, String idempotencyKey, String secret, String replacement) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update messages set body = replace(body, ?, ?), html = replace(html, ?, ?) where idempotency_key = ?")) {
+            ps.setString(1, secret);
+            ps.setString(2, replacement);
+            ps.setString(3, secret);
+            ps.setString(4, replacement);
+            ps.setString(5, idempotencyKey);
+            ps.executeUpdate();
         }
     }
 

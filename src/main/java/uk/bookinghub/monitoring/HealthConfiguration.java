@@ -13,6 +13,8 @@ import uk.bookinghub.messaging.OutboxStore;
  * {@code healthReport} ({@code GET /health}): the database, each channel's configured state and the
  * outbox backlog. Last of the configuration classes, since it reports on the others.
  */
+import java.util.Map;
+
 public class HealthConfiguration implements CamelConfiguration {
 
     @PropertyInject("vapi.private-key")
@@ -29,6 +31,10 @@ public class HealthConfiguration implements CamelConfiguration {
         // the supervising route controller starts the routes after the context: ready once it has finished
         health.startedWhen(() -> camel.getStatus().isStarted() && !camel.getRouteController().isStartingRoutes());
         health.alerts(Wiring.need(camel, "alerts", uk.bookinghub.alerts.Alerts.class)::health);
+        // the assistants count reads the database: not while /health's own check just found it down (no wait on a dead pool)
+        DatabaseHealth database = Wiring.need(camel, "databaseHealth", DatabaseHealth.class);
+        uk.bookinghub.assistants.Assistants assistants = Wiring.need(camel, "assistants", uk.bookinghub.assistants.Assistants.class);
+        health.section("assistants", () -> database.lastCheckFailed() ? Map.of("error", "database unavailable") : assistants.health());
         camel.getRegistry().bind("healthReport", health);
     }
 }

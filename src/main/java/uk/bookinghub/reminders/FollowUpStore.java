@@ -131,16 +131,19 @@ final class FollowUpStore {
         }
     }
 
+    private static final String SENDING = "client_id in (select id from clients where state in ('trial', 'active'))";
+
     /**
      * Claims up to 500 pending steps due by {@code now}, none of the {@code held} clients': marked
      * running with {@code claimed_at}; another instance skips locked rows (PostgreSQL) or claimed ones.
      */
     List<DueStep> claim(Instant now, List<Long> held) {
+        // a suspended client's steps stay pending (held, not cancelled) until it is active again (uk.bookinghub.clients.ClientState)
         String notHeld = held.isEmpty() ? "" : " and client_id not in (" + String.join(",", java.util.Collections.nCopies(held.size(), "?")) + ")";
         return db.inTransaction("claiming follow-up steps", c -> {
             List<DueStep> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("update retry_queue set status = 'running', claimed_at = ?, updated_at = ? where id in "
-                    + "(select id from retry_queue where status = 'pending' and due_at <= ?" + notHeld + " order by due_at, id limit 500"
+                    + "(select id from retry_queue where status = 'pending' and due_at <= ?" + notHeld + " and " + SENDING + " order by due_at, id limit 500"
                     + dialect.skipLocked() + ") returning id, client_id, lead_id, outcome, action, step_key")) {
                 dialect.setInstant(ps, 1, now);
                 dialect.setInstant(ps, 2, now);

@@ -46,12 +46,11 @@ final class ReminderStore {
         return db;
     }
 
-    /** The booking settings of every active client. */
+    /** The booking settings of every client that may send (trial or active: {@link uk.bookinghub.clients.ClientState}). */
     List<ClientSettings> activeClientSettings() {
         return db.read("reading reminder offsets", c -> {
             List<ClientSettings> out = new ArrayList<>();
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select id, client_key, booking_settings from clients where active = "
-                    + dialect.bool(true))) {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select id, client_key, booking_settings from clients where " + SENDING)) {
                 while (rs.next()) {
                     out.add(new ClientSettings(rs.getLong(1), rs.getString(2), rs.getString(3)));
                 }
@@ -60,13 +59,20 @@ final class ReminderStore {
         });
     }
 
-    /** Booked appointments starting by {@code to} and after ({@code after}, {@code afterId}): keyset paging on (start_at, id). */
+    /** Clients whose reminders are decided: trial and active ones (a suspended client's wait, and are decided once it is active again). */
+    private static final String SENDING = "state in ('trial', 'active')";
+
+    /**
+     * Booked appointments starting by {@code to} and after ({@code after}, {@code afterId}): keyset paging on (start_at, id);
+     * a suspended client's are left for when it is active again (the reminder then due is decided, if the appointment is still ahead).
+     */
     List<Due> page(Instant to, Instant after, long afterId, int limit) {
         return db.read("reading due appointments", c -> {
             List<Due> out = new ArrayList<>();
             // keyset paging on (start_at, id); appointments_booked_start_idx serves it
             try (PreparedStatement ps = c.prepareStatement("select id, client_id, lead_id, customer_name, phone_e164, email, service, start_at, scheduled_at "
                     + "from appointments where status = 'booked' and start_at <= ? and (start_at > ? or (start_at = ? and id > ?)) "
+                    + "and client_id in (select id from clients where " + SENDING + ") "
                     + "order by start_at, id limit ?")) {
                 dialect.setInstant(ps, 1, to);
                 dialect.setInstant(ps, 2, after);

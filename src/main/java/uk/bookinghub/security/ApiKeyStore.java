@@ -20,8 +20,8 @@ import java.util.Optional;
 final class ApiKeyStore {
 
     /** One key as stored: which client, its prefix, when made, last used and revoked (null: never). */
-    /** A key's row; {@code tier} is its client's, read with it where the query joins the client (else null). */
-    public record KeyRow(long id, long clientId, String prefix, Instant createdAt, Instant lastUsedAt, Instant revokedAt, String tier) {
+    /** A key's row; {@code tier} and {@code state} are its client's, read with it where the query joins the client (else null). */
+    public record KeyRow(long id, long clientId, String prefix, Instant createdAt, Instant lastUsedAt, Instant revokedAt, String tier, String state) {
         public boolean revoked() {
             return revokedAt != null;
         }
@@ -39,17 +39,19 @@ final class ApiKeyStore {
         this.db = db;
     }
 
-    /** The key with this hash, revoked or not, of an active client. */
+    /** The key with this hash, revoked or not, of a verified client (any state but pending_verification: a suspended client still reads). */
     public Optional<KeyRow> byHash(String keyHash) {
-        return one("checking an API key", "select " + COLUMNS + ", c.tier from api_keys k join clients c on c.id = k.client_id "
-                + "where k.key_hash = ? and c.active = ?", keyHash, true);
+        return one("checking an API key", "select " + COLUMNS + ", c.tier, c.state from api_keys k join clients c on c.id = k.client_id "
+                + "where k.key_hash = ? and c.state <> ?", keyHash, PENDING);
     }
 
-    /** The key named by a token: the prefix within the active client with this client key. */
+    /** The key named by a token: the prefix within the verified client with this client key. */
     public Optional<KeyRow> byClientKeyAndPrefix(String clientKey, String prefix) {
-        return one("checking a token's API key", "select " + COLUMNS + ", c.tier from api_keys k join clients c on c.id = k.client_id "
-                + "where c.client_key = ? and k.key_prefix = ? and c.active = ?", clientKey, prefix, true);
+        return one("checking a token's API key", "select " + COLUMNS + ", c.tier, c.state from api_keys k join clients c on c.id = k.client_id "
+                + "where c.client_key = ? and k.key_prefix = ? and c.state <> ?", clientKey, prefix, PENDING);
     }
+
+    private static final String PENDING = uk.bookinghub.clients.ClientState.PENDING_VERIFICATION.key();
 
     /** Every key of a client, oldest first, revoked ones too. */
     public List<KeyRow> list(long clientId) {
@@ -153,6 +155,6 @@ final class ApiKeyStore {
     private static KeyRow map(ResultSet rs, Dialect dialect) throws SQLException {
         return new KeyRow(rs.getLong("id"), rs.getLong("client_id"), rs.getString("key_prefix"), dialect.getInstant(rs, "created_at"),
                 dialect.getInstant(rs, "last_used_at"), dialect.getInstant(rs, "revoked_at"),
-                rs.getMetaData().getColumnCount() > 6 ? rs.getString("tier") : null);
+                rs.getMetaData().getColumnCount() > 6 ? rs.getString("tier") : null, rs.getMetaData().getColumnCount() > 7 ? rs.getString("state") : null);
     }
 }

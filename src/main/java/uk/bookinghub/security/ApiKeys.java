@@ -88,7 +88,7 @@ public final class ApiKeys {
     }
 
     private Credential admitted(ApiKeyStore.KeyRow k, String tokenId) {
-        Client client = clients.current(k.clientId(), k.tier()).orElseThrow(() -> HttpProblem.unauthorized("invalid API key"));
+        Client client = clients.current(k.clientId(), k.tier(), k.state()).orElseThrow(() -> HttpProblem.unauthorized("invalid API key"));
         Instant now = clock.instant();
         if (k.lastUsedAt() == null || k.lastUsedAt().isBefore(now.minus(LAST_USED_EVERY))) {
             try {

@@ -56,7 +56,7 @@ abstract class ApiDoorTest {
     @BeforeAll
     void start() throws Exception {
         db = TestDatabase.create(kind());
-        hub = RunningHub.start(db.hubUrl(), Map.of());
+        hub = RunningHub.start(db.hubUrl(), Map.of("hub.backups.dir", java.nio.file.Files.createTempDirectory("door-backups-").toString()));
         keyA = hub.onboard("{\"businessName\":\"Door Alpha\",\"email\":\"alpha@door.example\",\"phone\":\"0113 496 0100\",\"bookingLink\":\"https://alpha.example/book\"}");
         keyB = hub.onboard("{\"businessName\":\"Door Beta\",\"email\":\"beta@door.example\",\"phone\":\"0113 496 0101\"}");
         api = Jsons.read(hub.get("/api/openapi.json").body());
@@ -87,6 +87,7 @@ abstract class ApiDoorTest {
         objectsOfA.put("prefix", keyA.substring(0, 10)); // A's API key, as its listing names it
         objectsOfA.put("id:/api/dead-letters", "1");
         objectsOfA.put("fingerprint", "0123456789abcdef"); // an error group (admin only: nobody's object)
+        objectsOfA.put("id:/api/admin/backups", "hub-20990101-000000-sqlite"); // a backup (admin only: nobody's object)
     }
 
     @AfterAll

@@ -104,6 +104,7 @@ abstract class QualityRouteTest {
         o.put("vapi.base-url", vapi.baseUrl());
         o.put("vapi.assistant-id", "asst-hub");
         o.put("vapi.phone-number-id", "pn-hub");
+        o.put("hub.assistants.create-at-onboarding", "false"); // the control client uses the hub-wide assistant
         o.put("hub.quality.min-calls", "2");
         o.put("hub.quality.min-connect-percent", "60");
         o.put("hub.quality.max-abandoned-percent", "3");

@@ -39,6 +39,13 @@ import java.util.regex.Pattern;
  * <p>Extra endpoints: {@code GET /call/{id}} (same Bearer key) returns the stored Call, or 404;
  * {@code GET /call} lists the stored calls (List Calls: assistantId, phoneNumberId, createdAt filters, limit).
  * {@link #delay(Duration)} adds latency to {@code POST /call} without blocking worker threads.
+ *
+ * <p>Assistants (the section "assistants" at the end): {@code POST /assistant} (201 + the Assistant with {@code id},
+ * {@code orgId}, {@code createdAt}, {@code updatedAt}), {@code PATCH /assistant/{id}} (the given top-level fields replace
+ * the stored ones; 404 for an unknown id), {@code GET /assistant/{id}}, {@code GET /assistant} (newest first; {@code limit},
+ * {@code createdAtGe/Gt/Le/Lt}). Same Bearer check and error bodies; scriptable failures
+ * ({@link #failAssistantsNext}, {@link #failAssistantsAlways}) and a slow create ({@link #slowAssistantCreates}: the
+ * assistant is created when the request arrives, the answer comes late, as when Vapi answers after the caller's timeout).
  */
 public final class VapiStub extends StubServer {
 
@@ -146,6 +153,7 @@ public final class VapiStub extends StubServer {
             acceptedCount.set(0);
         }
         callsById.clear();
+        resetAssistants();
     }
 
     // ---------------------------------------------------------------- scripts
@@ -229,6 +237,8 @@ public final class VapiStub extends StubServer {
                 getCall(ex, m.group(1));
             } else if (CALL.matcher(path).matches() && "GET".equals(method)) {
                 listCalls(ex);
+            } else if (ASSISTANT.matcher(path).matches() || ASSISTANT_ID.matcher(path).matches()) {
+                handleAssistant(ex, method, path, raw);
             } else if (PHONE_NUMBER.matcher(path).matches() && "GET".equals(method)) {
                 getPhoneNumber(ex, PHONE_NUMBER.matcher(path).replaceFirst("$1"));
             } else {
@@ -535,5 +545,170 @@ public final class VapiStub extends StubServer {
         } catch (IOException e) {
             return JsonNodeFactory.instance.textNode(text);
         }
+    }
+
+    // ================================================================ assistants (POST/PATCH/GET /assistant)
+    // Kept apart from the calls above: the assistant-per-client work (issue 17) owns this section.
+
+    /** One request to {@code /assistant...}: its method, path, body, Authorization header and the status answered. */
+    public record AssistantRequest(String method, String path, JsonNode body, String authorization, int httpStatus, Instant at) {
+    }
+
+    private static final Pattern ASSISTANT = Pattern.compile("^/assistant/?$");
+    private static final Pattern ASSISTANT_ID = Pattern.compile("^/assistant/([^/]+)/?$");
+    private final Recording<AssistantRequest> assistantRequests = new Recording<>();
+    private final Map<String, ObjectNode> assistantsById = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Script<Fault> assistantFaults = new Script<>();
+    private volatile Duration assistantCreateDelay = Duration.ZERO;
+    private final AtomicInteger slowCreatesLeft = new AtomicInteger();
+    private final java.util.concurrent.ScheduledExecutorService assistantDelayer =
+            java.util.concurrent.Executors.newScheduledThreadPool(1, daemon("vapi-stub-assistant-delay-"));
+
+    /** Every request to {@code /assistant...}, in order of answer. */
+    public List<AssistantRequest> assistantRequests() {
+        return assistantRequests.all();
+    }
+
+    /** The requests with this method ({@code POST}, {@code PATCH}, {@code GET}). */
+    public List<AssistantRequest> assistantRequests(String method) {
+        return assistantRequests.where(r -> r.method().equals(method));
+    }
+
+    /** The assistants the stub holds (created by POST, changed by PATCH). */
+    public List<JsonNode> assistants() {
+        return new ArrayList<>(assistantsById.values());
+    }
+
+    /** The stored assistant {@code id}, or null. */
+    public JsonNode assistant(String id) {
+        ObjectNode a = assistantsById.get(id);
+        return a == null ? null : a.deepCopy();
+    }
+
+    /** The next {@code times} authenticated {@code POST}/{@code PATCH /assistant} requests get this Vapi error; nothing is created or changed. */
+    public void failAssistantsNext(int times, int httpStatus, String message) {
+        assistantFaults.next(times, new Fault(httpStatus, message));
+    }
+
+    /** Every authenticated {@code POST}/{@code PATCH /assistant} gets this error until {@link #recoverAssistants()}. */
+    public void failAssistantsAlways(int httpStatus, String message) {
+        assistantFaults.always(new Fault(httpStatus, message));
+    }
+
+    /** The next {@code times} {@code POST /assistant}s create the assistant at once but answer only after {@code latency}. */
+    public void slowAssistantCreates(int times, Duration latency) {
+        assistantCreateDelay = latency;
+        slowCreatesLeft.set(times);
+    }
+
+    /** Ends the assistant failures and slow creates. */
+    public void recoverAssistants() {
+        assistantFaults.clear();
+        slowCreatesLeft.set(0);
+    }
+
+    /** Clears the assistants, their recordings and scripts. */
+    public void resetAssistants() {
+        recoverAssistants();
+        assistantsById.clear();
+        assistantRequests.clear();
+    }
+
+    private void handleAssistant(HttpExchange ex, String method, String path, byte[] raw) throws IOException {
+        String authorization = ex.getRequestHeaders().getFirst("Authorization");
+        JsonNode body = raw.length == 0 ? null : parseOrText(new String(raw, StandardCharsets.UTF_8));
+        Matcher id = ASSISTANT_ID.matcher(path);
+        boolean one = id.matches();
+        int status;
+        String answer;
+        Duration late = Duration.ZERO;
+        Fault fault = ("Bearer " + privateKey).equals(authorization) ? null : new Fault(401, INVALID_KEY_MESSAGE);
+        if (fault == null && ("POST".equals(method) || "PATCH".equals(method))) {
+            fault = assistantFaults.take();
+        }
+        if (fault == null && ("POST".equals(method) || "PATCH".equals(method)) && (body == null || !body.isObject())) {
+            fault = new Fault(400, "request body must be a JSON object");
+        }
+        if (fault != null) {
+            status = fault.httpStatus;
+            answer = errorJson(fault.httpStatus, fault.message);
+        } else if ("POST".equals(method) && !one) {
+            ObjectNode a = ((ObjectNode) body).deepCopy();
+            String ts = ISO_MILLIS.format(Instant.now());
+            a.put("id", UUID.randomUUID().toString());
+            a.put("orgId", orgId);
+            a.put("createdAt", ts);
+            a.put("updatedAt", ts);
+            assistantsById.put(a.get("id").asText(), a);
+            status = 201;
+            answer = a.toString();
+            if (slowCreatesLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                late = assistantCreateDelay;
+            }
+        } else if ("PATCH".equals(method) && one) {
+            ObjectNode a = assistantsById.get(id.group(1));
+            if (a == null) {
+                status = 404;
+                answer = errorJson(404, "Couldn't Find Assistant");
+            } else {
+                synchronized (a) {
+                    body.fields().forEachRemaining(e -> a.set(e.getKey(), e.getValue().deepCopy()));
+                    a.put("updatedAt", ISO_MILLIS.format(Instant.now()));
+                    status = 200;
+                    answer = a.toString();
+                }
+            }
+        } else if ("GET".equals(method) && one) {
+            ObjectNode a = assistantsById.get(id.group(1));
+            status = a == null ? 404 : 200;
+            answer = a == null ? errorJson(404, "Couldn't Find Assistant") : a.toString();
+        } else if ("GET".equals(method)) {
+            status = 200;
+            answer = listAssistants(ex.getRequestURI().getRawQuery());
+        } else {
+            status = 404;
+            answer = errorJson(404, "Cannot " + method + " " + path);
+        }
+        assistantRequests.add(new AssistantRequest(method, path, body, authorization, status, Instant.now()));
+        if (late.isZero()) {
+            respond(ex, status, answer);
+        } else {
+            final int s = status;
+            final String a = answer;
+            assistantDelayer.schedule(() -> workers.execute(() -> {
+                try {
+                    respond(ex, s, a);
+                } catch (Throwable e) {
+                    ex.close();
+                }
+            }), late.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private String listAssistants(String raw) throws IOException {
+        Map<String, String> q = new java.util.HashMap<>();
+        if (raw != null) {
+            for (String pair : raw.split("&")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0) {
+                    q.put(java.net.URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                            java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        int limit = q.containsKey("limit") ? (int) Double.parseDouble(q.get("limit")) : 100;
+        List<JsonNode> out = new ArrayList<>();
+        for (ObjectNode a : assistantsById.values()) {
+            Instant created = Instant.parse(a.get("createdAt").asText());
+            if (q.containsKey("createdAtGe") && created.isBefore(Instant.parse(q.get("createdAtGe")))
+                    || q.containsKey("createdAtGt") && !created.isAfter(Instant.parse(q.get("createdAtGt")))
+                    || q.containsKey("createdAtLe") && created.isAfter(Instant.parse(q.get("createdAtLe")))
+                    || q.containsKey("createdAtLt") && !created.isBefore(Instant.parse(q.get("createdAtLt")))) {
+                continue;
+            }
+            out.add(a);
+        }
+        out.sort((a, b) -> b.get("createdAt").asText().compareTo(a.get("createdAt").asText()));
+        return JSON.writeValueAsString(out.subList(0, Math.min(limit, out.size())));
     }
 }
