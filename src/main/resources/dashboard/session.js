@@ -23,6 +23,7 @@
   var reconnectTimer = null;
   var reconnectDelay = RECONNECT_MIN_MS;
   var lastEventId = null;
+  var inflight = new Set();   // the API calls under way (what a page or its test may wait for)
 
   /** A refused API call: its HTTP status and the hub's JSON answer (error, fields, problems). */
   function ApiError(status, body, path) {
@@ -65,7 +66,13 @@
         headers['Content-Type'] = 'application/json';
         init.body = JSON.stringify(options.body);
       }
-      var r = await fetch(path, init);
+      inflight.add(path);
+      var r;
+      try {
+        r = await fetch(path, init);
+      } finally {
+        inflight.delete(path);
+      }
       if (mine !== session) { throw new Error('signed out'); }
       if (r.status === 401 && attempt === 0) { token = null; continue; }
       var body = await readJson(r);
@@ -154,5 +161,5 @@
   /** The key the page holds (to show it once at the end of onboarding); null when signed out. */
   function key() { return apiKey; }
 
-  window.HubSession = { api: api, signIn: signIn, follow: follow, forget: forget, key: key, ApiError: ApiError, SignInError: SignInError };
+  window.HubSession = { pending: function () { return Array.from(inflight); }, api: api, signIn: signIn, follow: follow, forget: forget, key: key, ApiError: ApiError, SignInError: SignInError };
 })();

@@ -70,6 +70,45 @@ final class OnboardingFixture implements AutoCloseable {
                 + "\",\"vapiAssistantId\":\"asst-" + Onboardings.slug(name) + "\"}");
     }
 
+    private static final java.util.regex.Pattern VERIFY = java.util.regex.Pattern.compile("/signup/verify\\?token=([A-Za-z0-9_-]{20,})");
+
+    /**
+     * A business signing itself up ({@code POST /api/signup}): the path of the verification link its email
+     * (at the local SMTP server) carries, {@code /signup/verify?token=…}.
+     */
+    String signUp(String name, String email, String phone) {
+        HttpResponse<String> r = hub.post("/api/signup", "application/json", "{\"businessName\":\"" + name + "\",\"email\":\"" + email
+                + "\",\"phone\":\"" + phone + "\",\"industry\":\"plumbing\",\"services\":[\"boiler service\"],\"timezone\":\"Europe/London\"}");
+        if (r.statusCode() != 202) {
+            throw new AssertionError("signup: " + r.statusCode() + " " + r.body());
+        }
+        String[] path = new String[1];
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).pollInterval(java.time.Duration.ofMillis(100)).until(() -> {
+            for (jakarta.mail.internet.MimeMessage m : smtp.getReceivedMessages()) {
+                if (java.util.Arrays.stream(m.getAllRecipients()).anyMatch(a -> a.toString().equalsIgnoreCase(email))) {
+                    java.util.regex.Matcher t = VERIFY.matcher(com.icegreen.greenmail.util.GreenMailUtil.getBody(m).replace("=\r\n", "")
+                            .replace("=3D", "="));
+                    if (t.find()) {
+                        path[0] = "/signup/verify?token=" + t.group(1);
+                        return true;
+                    }
+                }
+            }
+            return false;
+        });
+        return path[0];
+    }
+
+    /** Signs up and follows the link as its owner would: the API key of the 303 to {@code /onboarding#key=…}. */
+    String signUpAndVerify(String name, String email, String phone) {
+        HttpResponse<String> v = hub.get(signUp(name, email, phone));
+        String location = v.headers().firstValue("Location").orElse("");
+        if (v.statusCode() != 303 || !location.startsWith("/onboarding#key=")) {
+            throw new AssertionError("verify: " + v.statusCode() + " " + location + " " + v.body());
+        }
+        return location.substring("/onboarding#key=".length());
+    }
+
     HttpResponse<String> get(String path, String key) {
         return hub.get(path, "X-API-Key", key);
     }
