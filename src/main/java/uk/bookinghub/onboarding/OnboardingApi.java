@@ -143,6 +143,8 @@ public final class OnboardingApi {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("clientKey", c.clientKey());
         out.put("businessName", c.businessName());
+        // trial until an admin activates it (POST /api/admin/clients/{clientKey}/activate); complete steps do not change it
+        out.put("state", c.state().key());
         out.put("steps", steps);
         out.put("complete", steps.stream().allMatch(x -> Boolean.TRUE.equals(x.get("done"))));
         out.put("hub", hubView(c));

@@ -256,6 +256,7 @@ abstract class OnboardingApiTest {
         // a business that signed itself up has no assistant until it makes one (step 4)
         String none = f.signUpAndVerify("No Assistant Yet", "o@no-assistant.example", "07700 900419");
         assertThat(f.get("/api/clients/me", none).body()).contains("\"state\":\"trial\"");
+        assertThat(f.status(none).get("state").asText()).isEqualTo("trial");
         HttpResponse<String> noAssistant = f.post("/api/onboarding/test-call", "", none);
         assertThat(noAssistant.statusCode()).isEqualTo(409);
         assertThat(Jsons.read(noAssistant.body()).path("fields").has("assistant")).as(noAssistant.body()).isTrue();
