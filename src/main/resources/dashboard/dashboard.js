@@ -1,89 +1,44 @@
 // The client dashboard (GET /dashboard): plain JavaScript, no library, nothing from another host.
 //
-// Credentials: the API key typed into the form is kept in this closure only (never in localStorage,
-// sessionStorage, a cookie or the page's DOM: the field is emptied at once) and exchanged for a
-// short-lived token (POST /api/auth/token); every API call sends `Authorization: Bearer <token>`, and a
-// token about to expire (or refused) is replaced with the key held here, so the page stays signed in
-// while it is open. Reloading or closing the page forgets both; "Sign out" forgets them at once.
-//
-// The live stream: EventSource cannot send headers, so each connection takes a single-use ticket
-// (POST /api/events/ticket) and opens /api/events?ticket=…&lastEventId=<the last id seen>. On any stream
-// error the page closes that EventSource (its own reconnect would reuse the spent ticket), shows
-// "Reconnecting", takes a new ticket and reopens from the last id: nothing is missed, nothing doubled.
+// Credentials and the live stream are session.js's (HubSession, shared with the onboarding wizard): the
+// API key typed into the form is kept in that script's memory only (never in localStorage, sessionStorage,
+// a cookie or the page's DOM: the field is emptied at once) and exchanged for a short-lived token, renewed
+// while the page is open; reloading or closing the page forgets both, "Sign out" at once. The stream takes
+// a single-use ticket per connection and, on any error, a new one from the last event id seen: nothing is
+// missed, nothing doubled; this page shows "Reconnecting" meanwhile.
 (function () {
   'use strict';
 
-  var RECONNECT_MIN_MS = 500;
-  var RECONNECT_MAX_MS = 15000;
   var NEW_MS = 60000;        // how long a new booking stays highlighted
   var MAX_CALLS = 20;        // calls kept in the list
   var TREND_DAYS = 14;
 
-  var apiKey = null;         // the client's API key: this closure only
-  var token = null;
-  var tokenRenewAt = 0;      // ms epoch: renew the token from here on
+  var S = window.HubSession; // signing in, the token, API calls and the event stream: session.js
   var session = 0;           // bumped on sign-out: late answers of an old session are dropped
   var zone = 'Europe/London';
   var currency = 'GBP';
-  var lastEventId = null;    // the id of the last event received (SSE id = events row id)
-  var source = null;
-  var reconnectDelay = RECONNECT_MIN_MS;
-  var reconnectTimer = null;
   var calls = new Map();         // vapiCallId -> call
   var appointments = new Map();  // appointmentId -> appointment
   var leadNames = new Map();     // leadId -> name (as the events give it)
 
   function $(id) { return document.getElementById(id); }
 
-  // ---- credentials and API calls --------------------------------------------------------------------
+  // ---- API calls ----------------------------------------------------------------------------------
 
-  function SignInError(message) { this.message = message; }
-
-  function problem(response, body) {
-    var text = body && body.error ? body.error : 'HTTP ' + response.status;
-    if (body && body.reason) { text += ' (' + body.reason + ')'; }
-    return text;
-  }
-
-  async function readJson(response) {
-    try { return await response.json(); } catch (e) { return null; }
-  }
-
-  async function newToken() {
+  /** A call of this session (an answer after sign-out is dropped), with the refusal in words. */
+  async function api(path) {
     var mine = session;
-    var r = await fetch('/api/auth/token', { method: 'POST', headers: { 'X-API-Key': apiKey }, cache: 'no-store', credentials: 'omit' });
-    var body = await readJson(r);
+    var body;
+    try {
+      body = await S.api(path);
+    } catch (e) {
+      if (e instanceof S.ApiError) {
+        throw new Error(e.path + ': ' + e.message + (e.body && e.body.reason ? ' (' + e.body.reason + ')' : ''));
+      }
+      throw e;
+    }
     if (mine !== session) { throw new Error('signed out'); }
-    if (r.status === 401 || r.status === 403) {
-      throw new SignInError('That API key was not accepted: ' + problem(r, body));
-    }
-    if (r.status === 503) {
-      throw new SignInError('This hub issues no sign-in tokens yet (its HUB_JWT_SECRET is not set): ' + problem(r, body));
-    }
-    if (!r.ok || !body || !body.token) { throw new Error('sign-in failed: ' + problem(r, body)); }
-    token = body.token;
-    // renew a minute before it expires (or half way for a very short token)
-    var ttl = (body.expiresIn || 900) * 1000;
-    tokenRenewAt = Date.now() + Math.max(ttl - 60000, ttl / 2);
-  }
-
-  async function api(path, options) {
-    options = options || {};
-    var mine = session;
-    for (var attempt = 0; attempt < 2; attempt++) {
-      if (!token || Date.now() >= tokenRenewAt) { await newToken(); }
-      var r = await fetch(path, {
-        method: options.method || 'GET',
-        headers: { 'Authorization': 'Bearer ' + token, 'Accept': 'application/json' },
-        cache: 'no-store',
-        credentials: 'omit'
-      });
-      if (mine !== session) { throw new Error('signed out'); }
-      if (r.status === 401 && attempt === 0) { token = null; continue; } // expired or revoked: a new token, once
-      var body = await readJson(r);
-      if (!r.ok) { throw new Error(path.split('?')[0] + ': ' + problem(r, body)); }
-      return body;
-    }
+    return body;
   }
 
   // ---- formatting (the client's time zone) ----------------------------------------------------------
@@ -335,72 +290,21 @@
     message_status: function () { /* not shown */ }
   };
 
-  function closeStream() {
-    if (source) { source.close(); source = null; }
-    if (reconnectTimer) { clearTimeout(reconnectTimer); reconnectTimer = null; }
-  }
+  handlers.metrics = function (e) {
+    showMetrics(e && e.data && e.data.total_calls !== undefined ? e.data : e);
+  };
+  // what was missed is no longer kept: follow from here and reload what the page shows
+  handlers.reset = function () { refresh(); };
 
-  function reconnect() {
-    closeStream();
-    connection('reconnecting');
-    var delay = reconnectDelay;
-    reconnectDelay = Math.min(reconnectDelay * 2, RECONNECT_MAX_MS);
-    reconnectTimer = setTimeout(connect, delay);
-  }
-
-  async function connect() {
+  function connect() {
     var mine = session;
-    reconnectTimer = null;
-    var t;
-    try {
-      t = await api('/api/events/ticket', { method: 'POST' });
-    } catch (e) {
-      if (mine !== session) { return; }
-      if (e instanceof SignInError) { signOut(e.message); return; }
-      reconnect();
-      return;
-    }
-    if (mine !== session) { return; }
-    var url = '/api/events?ticket=' + encodeURIComponent(t.ticket) + (lastEventId ? '&lastEventId=' + encodeURIComponent(lastEventId) : '');
-    var es = new EventSource(url);
-    source = es;
-    es.onopen = function () {
-      if (source !== es) { return; }
-      reconnectDelay = RECONNECT_MIN_MS;
-      connection('live');
-    };
-    es.onerror = function () {
-      // the ticket is spent: never let EventSource retry with it; a new ticket, from the last id
-      if (source !== es) { return; }
-      reconnect();
-    };
-    Object.keys(handlers).forEach(function (type) {
-      es.addEventListener(type, function (m) {
-        if (source !== es) { return; }
-        if (m.lastEventId) { lastEventId = m.lastEventId; }
-        var e;
-        try { e = JSON.parse(m.data); } catch (x) { return; }
-        handlers[type](e);
-      });
-    });
-    es.addEventListener('metrics', function (m) {
-      if (source !== es) { return; }
-      try {
-        var d = JSON.parse(m.data);
-        showMetrics(d && d.data && d.data.total_calls !== undefined ? d.data : d);
-      } catch (x) { /* ignored */ }
-    });
-    es.addEventListener('reset', function (m) {
-      if (source !== es) { return; }
-      // what was missed is no longer kept: follow from here and reload what the page shows
-      if (m.lastEventId) { lastEventId = m.lastEventId; }
-      refresh();
-    });
+    S.follow(handlers, function (state) { if (mine === session) { connection(state); } },
+      function (message) { if (mine === session) { signOut(message); } });
   }
 
   function refresh() {
     return Promise.all([loadMetrics(), loadAppointments(), loadTrend()]).catch(function (e) {
-      if (e instanceof SignInError) { signOut(e.message); } else { $('sign-in-error').textContent = e.message; }
+      if (e instanceof S.SignInError) { signOut(e.message); } else { $('sign-in-error').textContent = e.message; }
     });
   }
 
@@ -410,15 +314,13 @@
     event.preventDefault();
     var input = $('api-key');
     var key = input.value.trim();
-    input.value = ''; // the key lives in this closure only, not in the DOM
+    input.value = ''; // the key lives in session.js's memory only, not in the DOM
     $('sign-in-error').textContent = '';
     if (!key) { $('sign-in-error').textContent = 'Enter your API key.'; input.focus(); return; }
-    apiKey = key;
     session++;
     $('sign-in-button').disabled = true;
     try {
-      await newToken();
-      var me = await api('/api/clients/me');
+      var me = await S.signIn(key);
       zone = me.timezone || zone;
       $('business').textContent = me.businessName || 'Dashboard';
       $('zone').textContent = zone;
@@ -440,12 +342,7 @@
 
   function forget() {
     session++;
-    closeStream();
-    apiKey = null;
-    token = null;
-    tokenRenewAt = 0;
-    lastEventId = null;
-    reconnectDelay = RECONNECT_MIN_MS;
+    S.forget();
     calls.clear();
     appointments.clear();
     leadNames.clear();

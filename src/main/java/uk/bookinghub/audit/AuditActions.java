@@ -54,7 +54,12 @@ public final class AuditActions {
             Map.entry("retention-run-now", "retention_run"),
             Map.entry("backups-create-now", "backup_create"),
             Map.entry("backups-verify", "backup_verify"),
-            Map.entry("events-ticket", "stream_ticket"));
+            Map.entry("events-ticket", "stream_ticket"),
+            Map.entry("onboarding-business", "onboarding_business"),
+            Map.entry("onboarding-calendar-check", "onboarding_calendar_check"),
+            Map.entry("onboarding-numbers-check", "onboarding_numbers_check"),
+            Map.entry("onboarding-test-call", "onboarding_test_call"),
+            Map.entry("templates-preview", "template_preview"));
 
     private AuditActions() {
     }

@@ -316,6 +316,19 @@ public final class BookingTools {
                 + starts(next, zone));
     }
 
+    /**
+     * The free slots of {@code service} (null = the slot length) from {@code from} to {@code to}, at most {@code max}:
+     * what {@code checkAvailability} offers (the same opening hours, notice, claimed units and calendar busy times).
+     */
+    public List<Availability.Slot> freeSlots(Client c, LocalDate from, LocalDate to, String service, int max) {
+        BookingSettings s = store.settings(c.id());
+        try {
+            return free(c, s, ZoneId.of(c.timezone()), from, to, service(s, service), max);
+        } catch (Problem p) {
+            throw uk.bookinghub.http.HttpProblem.badRequest(p.getMessage(), Map.of("fields", Map.of("service", p.getMessage())));
+        }
+    }
+
     private List<Availability.Slot> free(Client c, BookingSettings s, ZoneId zone, LocalDate from, LocalDate to, BookingSettings.Service service, int max) {
         Instant start = from.atStartOfDay(zone).toInstant();
         Instant end = to.plusDays(1).atStartOfDay(zone).toInstant().plus(Duration.ofHours(8)); // buffers running past midnight
@@ -529,7 +542,7 @@ public final class BookingTools {
     }
 
     /** The appointment.cancelled event of an appointment as it is after its cancellation. */
-    static AnalyticsEvent cancelled(Client c, Appointment a) {
+    public static AnalyticsEvent cancelled(Client c, Appointment a) {
         return AnalyticsFacts.appointmentCancelled(a.id(), c.id(), c.clientKey(), a.leadId(), a.service(), a.createdAt(), a.start(), a.cancelledAt());
     }
 

@@ -97,6 +97,46 @@ public final class CalendarSync implements BookingTools.CalendarBusy {
         }
     }
 
+    /** What the hub saw of a calendar: its busy blocks, or why it could not read them. */
+    public record FreeBusyCheck(boolean ok, List<Availability.Busy> busy, String reason) {
+    }
+
+    /**
+     * Reads a calendar's free/busy the way availability does (the same google-freebusy route), but says
+     * why when it cannot: Google not configured, the calendar not shared with the service account
+     * (Google's per-calendar {@code notFound}), or Google's error. For the onboarding wizard's check.
+     */
+    public FreeBusyCheck check(String calendarId, Instant from, Instant to) {
+        if (!google.configured()) {
+            return new FreeBusyCheck(false, List.of(), "Google Calendar is not configured on this hub (GOOGLE_CLIENT_EMAIL and GOOGLE_PRIVATE_KEY)");
+        }
+        FreeBusyRequest req = new FreeBusyRequest().setTimeMin(new DateTime(from.toEpochMilli())).setTimeMax(new DateTime(to.toEpochMilli()))
+                .setItems(List.of(new FreeBusyRequestItem().setId(calendarId)));
+        try {
+            FreeBusyResponse res = template().requestBody("direct:google-freebusy", req, FreeBusyResponse.class);
+            FreeBusyCalendar cal = res == null || res.getCalendars() == null ? null : res.getCalendars().get(calendarId);
+            if (cal == null) {
+                return new FreeBusyCheck(false, List.of(), "Google's answer has no calendar " + calendarId);
+            }
+            if (cal.getErrors() != null && !cal.getErrors().isEmpty()) {
+                String why = cal.getErrors().get(0).getReason();
+                return new FreeBusyCheck(false, List.of(), "notFound".equals(why)
+                        ? "the hub cannot see calendar " + calendarId + ": share it with the hub's service account (\"See all event details\" or \"See only free/busy\")"
+                        : "Google could not read calendar " + calendarId + ": " + why);
+            }
+            List<Availability.Busy> out = new ArrayList<>();
+            if (cal.getBusy() != null) {
+                for (TimePeriod p : cal.getBusy()) {
+                    out.add(new Availability.Busy(Instant.ofEpochMilli(p.getStart().getValue()), Instant.ofEpochMilli(p.getEnd().getValue())));
+                }
+            }
+            return new FreeBusyCheck(true, out, null);
+        } catch (RuntimeException e) {
+            LOG.warn("[ONBOARDING] free/busy of calendar {} unavailable: {}", calendarId, reason(e));
+            return new FreeBusyCheck(false, List.of(), "Google did not answer: " + reason(e));
+        }
+    }
+
     private ProducerTemplate template() {
         ProducerTemplate t = template;
         if (t == null) {

@@ -29,19 +29,30 @@ public final class DashboardPage implements Processor {
     private record File(byte[] bytes, String type) {
     }
 
-    private final Map<String, File> files = Map.of(
-            "/dashboard", read("index.html", "text/html; charset=utf-8"),
-            "/dashboard/dashboard.js", read("dashboard.js", "text/javascript; charset=utf-8"),
-            "/dashboard/dashboard.css", read("dashboard.css", "text/css; charset=utf-8"));
+    private final Map<String, File> files;
 
-    private static File read(String name, String type) {
-        try (InputStream in = DashboardPage.class.getResourceAsStream("/dashboard/" + name)) {
+    /** The dashboard's files. */
+    public DashboardPage() {
+        this(Map.of("/dashboard", "dashboard/index.html", "/dashboard/dashboard.js", "dashboard/dashboard.js",
+                "/dashboard/dashboard.css", "dashboard/dashboard.css", "/dashboard/session.js", "dashboard/session.js"));
+    }
+
+    /** Another page of the same kind (the onboarding wizard): request path to classpath file, the type by its extension. */
+    public DashboardPage(Map<String, String> pathToFile) {
+        Map<String, File> f = new java.util.HashMap<>();
+        pathToFile.forEach((path, name) -> f.put(path, read(name)));
+        this.files = Map.copyOf(f);
+    }
+
+    private static File read(String name) {
+        String type = name.endsWith(".js") ? "text/javascript; charset=utf-8" : name.endsWith(".css") ? "text/css; charset=utf-8" : "text/html; charset=utf-8";
+        try (InputStream in = DashboardPage.class.getResourceAsStream("/" + name)) {
             if (in == null) {
-                throw new IllegalStateException("the dashboard file dashboard/" + name + " is not on the classpath");
+                throw new IllegalStateException("the page file " + name + " is not on the classpath");
             }
             return new File(in.readAllBytes(), type);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the dashboard file dashboard/" + name, e);
+            throw new UncheckedIOException("cannot read the page file " + name, e);
         }
     }
 
@@ -52,7 +63,7 @@ public final class DashboardPage implements Processor {
         String path = uri == null ? "" : uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
         File f = files.get(path);
         if (f == null) {
-            throw new HttpProblem(404, "no dashboard file " + path);
+            throw new HttpProblem(404, "no such file " + path);
         }
         // platform-http echoes message headers as response headers: none of the request's
         m.getHeaders().clear();

@@ -157,7 +157,8 @@ class ApiDescriptionTest {
             }
         });
         assertThat(publicOps.keySet()).containsExactlyInAnyOrder("GET /health", "GET /api/openapi.json", "GET /api/vapi/tools",
-                "GET /dashboard", "GET /dashboard/dashboard.js", "GET /dashboard/dashboard.css",
+                "GET /dashboard", "GET /dashboard/dashboard.js", "GET /dashboard/dashboard.css", "GET /dashboard/session.js",
+                "GET /onboarding", "GET /onboarding/onboarding.js", "GET /onboarding/onboarding.css",
                 "POST /api/signup", "GET /signup/verify");
     }
 

@@ -179,6 +179,17 @@ abstract class AuditLogTest {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         expect(r, "backup_create", "admin", null, null);
         expect(admin("POST", "/api/admin/backups/" + Jsons.read(r.body()).get("id").asText() + "/verify", null), "backup_verify", "admin", null, null);
+        // the onboarding wizard's steps (issue 17): saved, or refused (no calendar, no numbers, no assistant here) and still audited
+        expect(hub.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(hub.url("/api/onboarding/business"))).method("PUT",
+                java.net.http.HttpRequest.BodyPublishers.ofString("{\"businessName\":\"Audit Alpha\",\"industry\":\"plumbing\","
+                        + "\"services\":[{\"name\":\"Repair\",\"minutes\":60,\"price\":90}]}")).header("Content-Type", "application/json"),
+                "X-API-Key", keyA), "onboarding_business", actorA, "audit-alpha", "client:audit-alpha");
+        expect(hub.post("/api/onboarding/calendar-check", null, "", "X-API-Key", keyA), "onboarding_calendar_check", actorA, "audit-alpha", null);
+        expect(hub.post("/api/onboarding/numbers-check", "application/json", "{}", "X-API-Key", keyA), "onboarding_numbers_check", actorA,
+                "audit-alpha", null);
+        expect(hub.post("/api/onboarding/test-call", null, "", "X-API-Key", keyA), "onboarding_test_call", actorA, "audit-alpha", null);
+        expect(hub.post("/api/templates/preview", "application/json", "{\"kind\":\"confirmation\",\"channel\":\"sms\",\"body\":\"Hi {{customerName}}\"}",
+                "X-API-Key", keyA), "template_preview", actorA, "audit-alpha", null);
 
         Map<String, JsonNode> rows = rowsByRequest();
         Set<String> seen = new TreeSet<>();

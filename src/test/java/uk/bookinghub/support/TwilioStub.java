@@ -189,6 +189,8 @@ public final class TwilioStub extends StubServer {
             Matcher m;
             if ((m = MESSAGES.matcher(path)).matches()) {
                 messages(ex, method, URLDecoder.decode(m.group(1), StandardCharsets.UTF_8), raw);
+            } else if ((m = INCOMING_NUMBERS.matcher(path)).matches() && "GET".equals(method)) {
+                incomingPhoneNumbers(ex, URLDecoder.decode(m.group(1), StandardCharsets.UTF_8));
             } else if ((m = MESSAGE.matcher(path)).matches() && "GET".equals(method)) {
                 fetchMessage(ex, URLDecoder.decode(m.group(1), StandardCharsets.UTF_8), m.group(2));
             } else if ("/stub/stats".equals(path) && "GET".equals(method)) {
@@ -254,6 +256,7 @@ public final class TwilioStub extends StubServer {
                     messagesBySid.put(sid, json);
                     record(new Received(to, from, mss, body, callback, params, authorization, sid, 201, now));
                     respond(ex, 201, json);
+                    deliverLater(sid, to, blankToNull(from), callback);
                 }
             } catch (Throwable e) {
                 ex.close();
@@ -289,6 +292,76 @@ public final class TwilioStub extends StubServer {
         respond(ex, 200, "{\"end\":" + Math.max(0, items.size() - 1) + ",\"first_page_uri\":\"" + uri + "?PageSize=" + size + "&Page=0\",\"next_page_uri\":null,"
                 + "\"page\":0,\"page_size\":" + size + ",\"previous_page_uri\":null,\"start\":0,\"uri\":\"" + uri + "?PageSize=" + size + "&Page=0\","
                 + "\"messages\":[" + String.join(",", items) + "]}");
+    }
+
+    // ---------------------------------------------------------------- incoming phone numbers (onboarding's numbers check)
+
+    private static final Pattern INCOMING_NUMBERS = Pattern.compile("^/2010-04-01/Accounts/([^/]+)/IncomingPhoneNumbers\\.json$");
+    private final Map<String, String> incomingNumbers = new ConcurrentHashMap<>();
+
+    /** Puts a number on the account: {@code GET .../IncomingPhoneNumbers.json?PhoneNumber=} then lists it (SMS and voice capable). */
+    public void addIncomingNumber(String e164) {
+        String sid = newSid("PN");
+        String uri = "/2010-04-01/Accounts/" + accountSid + "/IncomingPhoneNumbers/" + sid + ".json";
+        incomingNumbers.put(e164, "{\"account_sid\":\"" + accountSid + "\",\"api_version\":\"2010-04-01\",\"sid\":\"" + sid + "\","
+                + "\"phone_number\":\"" + e164 + "\",\"friendly_name\":\"" + e164 + "\",\"status\":\"in-use\","
+                + "\"capabilities\":{\"voice\":true,\"sms\":true,\"mms\":false,\"fax\":false},"
+                + "\"date_created\":\"" + RFC_2822.format(Instant.now()) + "\",\"date_updated\":\"" + RFC_2822.format(Instant.now()) + "\","
+                + "\"uri\":\"" + uri + "\"}");
+    }
+
+    /** Twilio's list page of IncomingPhoneNumbers, filtered by PhoneNumber (exact E.164 here); an empty list when it is not the account's. */
+    private void incomingPhoneNumbers(HttpExchange ex, String pathSid) throws IOException {
+        String authorization = ex.getRequestHeaders().getFirst("Authorization");
+        if (!expectedAuthorization.equals(authorization) || !accountSid.equals(pathSid)) {
+            respond(ex, 401, errorJson(401, 20003, "Authenticate"));
+            return;
+        }
+        Map<String, String> q = parseForm(ex.getRequestURI().getRawQuery() == null ? "" : ex.getRequestURI().getRawQuery());
+        String wanted = q.get("PhoneNumber");
+        List<String> items = new ArrayList<>();
+        incomingNumbers.forEach((number, json) -> {
+            if (wanted == null || wanted.equals(number)) {
+                items.add(json);
+            }
+        });
+        int size = q.containsKey("PageSize") ? Integer.parseInt(q.get("PageSize")) : 50;
+        String uri = "/2010-04-01/Accounts/" + pathSid + "/IncomingPhoneNumbers.json";
+        respond(ex, 200, "{\"end\":" + Math.max(0, items.size() - 1) + ",\"first_page_uri\":\"" + uri + "?PageSize=" + size + "&Page=0\",\"next_page_uri\":null,"
+                + "\"page\":0,\"page_size\":" + size + ",\"previous_page_uri\":null,\"start\":0,\"uri\":\"" + uri + "?PageSize=" + size + "&Page=0\","
+                + "\"incoming_phone_numbers\":[" + String.join(",", items) + "]}");
+    }
+
+    // ---------------------------------------------------------------- delivery reports (status callbacks, as Twilio sends them)
+
+    private volatile boolean deliver;
+    private final java.net.http.HttpClient callbacks = java.net.http.HttpClient.newHttpClient();
+
+    /**
+     * From now on each created message with a {@code StatusCallback} is reported {@code delivered} to it a moment
+     * later: a form POST signed with {@code X-Twilio-Signature} (this stub's auth token), as Twilio does.
+     */
+    public void deliverMessages(boolean on) {
+        this.deliver = on;
+    }
+
+    private void deliverLater(String sid, String to, String from, String callback) {
+        if (!deliver || callback == null || callback.isBlank()) {
+            return;
+        }
+        workers.execute(() -> {
+            try {
+                Thread.sleep(200); // Twilio reports after the create's answer
+                Map<String, String> params = TwilioSigner.statusCallback(sid, "delivered", null, accountSid, from, to);
+                java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(java.net.URI.create(callback))
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .header(TwilioSigner.HEADER, TwilioSigner.sign(authToken, callback, params))
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(TwilioSigner.form(params))).build();
+                callbacks.send(req, java.net.http.HttpResponse.BodyHandlers.discarding());
+            } catch (Exception e) {
+                // a report that does not arrive is what a real network may do too
+            }
+        });
     }
 
     private void fetchMessage(HttpExchange ex, String pathSid, String messageSid) throws IOException {

@@ -239,6 +239,8 @@ public final class VapiStub extends StubServer {
                 listCalls(ex);
             } else if (ASSISTANT.matcher(path).matches() || ASSISTANT_ID.matcher(path).matches()) {
                 handleAssistant(ex, method, path, raw);
+            } else if (PHONE_NUMBER.matcher(path).matches() && "GET".equals(method)) {
+                getPhoneNumber(ex, PHONE_NUMBER.matcher(path).replaceFirst("$1"));
             } else {
                 respond(ex, 404, errorJson(404, "Cannot " + method + " " + path));
             }
@@ -290,6 +292,7 @@ public final class VapiStub extends StubServer {
                     record(new CallRequest(body, authorization, id, lostStatus == 0 ? 201 : lostStatus, now));
                     if (lostStatus == 0) {
                         respond(ex, 201, json);
+                        callCreated(json);
                     } else {
                         respond(ex, lostStatus, errorJson(lostStatus, "Bad Gateway"));
                     }
@@ -465,6 +468,59 @@ public final class VapiStub extends StubServer {
             case 504 -> "Gateway Timeout";
             default -> "Error";
         };
+    }
+
+    // ---------------------------------------------------------------- phone numbers (onboarding's numbers check)
+
+    private static final Pattern PHONE_NUMBER = Pattern.compile("^/phone-number/([^/]+)/?$");
+    private final Map<String, String> phoneNumbers = new ConcurrentHashMap<>();
+
+    /**
+     * Puts a phone number on the account: {@code GET /phone-number/{id}} (same Bearer key) answers 200 with a
+     * Vapi {@code PhoneNumber} ({@code id, orgId, number, provider, name, status, createdAt, updatedAt}); an id not
+     * added answers 404 {@code "Phone number not found"}.
+     */
+    public void addPhoneNumber(String id, String e164) {
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        String ts = ISO_MILLIS.format(Instant.now());
+        n.put("id", id);
+        n.put("orgId", orgId);
+        n.put("number", e164);
+        n.put("provider", "twilio");
+        n.put("name", "Line " + e164);
+        n.put("status", "active");
+        n.put("createdAt", ts);
+        n.put("updatedAt", ts);
+        phoneNumbers.put(id, n.toString());
+    }
+
+    private void getPhoneNumber(HttpExchange ex, String id) throws IOException {
+        if (!("Bearer " + privateKey).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            respond(ex, 401, errorJson(401, INVALID_KEY_MESSAGE));
+            return;
+        }
+        String json = phoneNumbers.get(java.net.URLDecoder.decode(id, StandardCharsets.UTF_8));
+        if (json == null) {
+            respond(ex, 404, errorJson(404, "Phone number not found"));
+        } else {
+            respond(ex, 200, json);
+        }
+    }
+
+    // ---------------------------------------------------------------- call listeners (VapiCallSimulator)
+
+    private final List<java.util.function.Consumer<JsonNode>> callListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Told of every call created and answered 201 (the stored Call JSON), after the answer was written. */
+    public void onCallCreated(java.util.function.Consumer<JsonNode> listener) {
+        callListeners.add(listener);
+    }
+
+    private void callCreated(String json) {
+        if (!callListeners.isEmpty()) {
+            JsonNode call = parse(json);
+            callListeners.forEach(l -> l.accept(call));
+        }
     }
 
     // ---------------------------------------------------------------- helpers
