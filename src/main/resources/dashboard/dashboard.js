@@ -117,6 +117,24 @@
     showMetrics(await api('/api/analytics/metrics?from=' + today + '&to=' + today));
   }
 
+  // ---- the assistant: drift is never silent -----------------------------------------------------------
+
+  async function loadAssistant() {
+    var note = $('assistant-drift');
+    try {
+      var a = await api('/api/clients/me/assistant');
+      if (a && a.assistantId && a.upToDate === false) {
+        note.textContent = 'Your voice assistant is out of date (' + (a.drift || []).join(', ') +
+          ' changed). Open the onboarding page to bring it up to date.';
+        note.hidden = false;
+        return;
+      }
+    } catch (e) {
+      // no assistant endpoint answer (Vapi not configured on this hub): nothing to say
+    }
+    note.hidden = true;
+  }
+
   // ---- calls -------------------------------------------------------------------------------------------
 
   function renderCalls() {
@@ -303,7 +321,7 @@
   }
 
   function refresh() {
-    return Promise.all([loadMetrics(), loadAppointments(), loadTrend()]).catch(function (e) {
+    return Promise.all([loadMetrics(), loadAppointments(), loadTrend(), loadAssistant()]).catch(function (e) {
       if (e instanceof S.SignInError) { signOut(e.message); } else { $('sign-in-error').textContent = e.message; }
     });
   }
