@@ -91,14 +91,34 @@ public final class Onboarding {
      * recent-contact days, the messaging fields, tier, the Vapi ids): a 400 naming every wrong field, or
      * what to store (the email lowercased, the phone in E.164).
      */
-    public Checked check(JsonNode in) {
-        Map<String, Object> problems = new LinkedHashMap<>();
+    /** {@code businessName}: required, at most 200 characters (onboarding, signup and the wizard's business step). */
+    public static String businessName(JsonNode in, Map<String, Object> problems) {
         String name = JsonBodies.text(in, "businessName");
         if (name == null) {
             problems.put("businessName", "required");
         } else if (name.length() > 200) {
             problems.put("businessName", "at most 200 characters");
         }
+        return name;
+    }
+
+    /** A region time zone (Europe/London), its canonical id; an offset or an unknown name is one of the {@code problems}. */
+    public static String timezone(String zone, Map<String, Object> problems) {
+        try {
+            String id = ZoneId.of(zone).getId();
+            if (java.time.zone.ZoneRulesProvider.getAvailableZoneIds().contains(id)) {
+                return id;
+            }
+        } catch (RuntimeException e) {
+            // named below
+        }
+        problems.put("timezone", "not an IANA time zone (such as Europe/London): " + zone);
+        return zone;
+    }
+
+    public Checked check(JsonNode in) {
+        Map<String, Object> problems = new LinkedHashMap<>();
+        String name = businessName(in, problems);
         String email = JsonBodies.text(in, "email");
         if (email == null) {
             problems.put("email", "required");
@@ -127,12 +147,7 @@ public final class Onboarding {
                 problems.put("services", "must be an array of strings");
             }
         }
-        String timezone = Optional.ofNullable(JsonBodies.text(in, "timezone")).orElse("Europe/London");
-        try {
-            ZoneId.of(timezone);
-        } catch (RuntimeException e) {
-            problems.put("timezone", "not an IANA time zone: " + timezone);
-        }
+        String timezone = timezone(Optional.ofNullable(JsonBodies.text(in, "timezone")).orElse("Europe/London"), problems);
         String country = Optional.ofNullable(JsonBodies.text(in, "country")).orElse("GB").toUpperCase(Locale.ROOT);
         if (!com.google.i18n.phonenumbers.PhoneNumberUtil.getInstance().getSupportedRegions().contains(country)) {
             problems.put("country", "not an ISO 3166 region code libphonenumber knows: " + country);

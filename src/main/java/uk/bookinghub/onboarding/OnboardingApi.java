@@ -273,12 +273,7 @@ public final class OnboardingApi {
                 problems.put(k, "unknown; the business step has businessName, industry, timezone, services, bookingLink");
             }
         });
-        String name = JsonBodies.text(in, "businessName");
-        if (name == null) {
-            problems.put("businessName", "required");
-        } else if (name.length() > 200) {
-            problems.put("businessName", "at most 200 characters");
-        }
+        String name = uk.bookinghub.clients.Onboarding.businessName(in, problems);
         String industry = JsonBodies.text(in, "industry");
         if (industry == null) {
             problems.put("industry", "required (e.g. plumbing, clinic, salon)");
@@ -296,15 +291,7 @@ public final class OnboardingApi {
                 problems.put("bookingLink", "not a URL: " + link);
             }
         }
-        String zone = Optional.ofNullable(JsonBodies.text(in, "timezone")).orElse(c.timezone());
-        try {
-            zone = ZoneId.of(zone).getId();
-            if (!java.time.zone.ZoneRulesProvider.getAvailableZoneIds().contains(zone)) {
-                throw new DateTimeException("not a region");
-            }
-        } catch (DateTimeException e) {
-            problems.put("timezone", "not an IANA time zone (such as Europe/London): " + zone);
-        }
+        String zone = uk.bookinghub.clients.Onboarding.timezone(Optional.ofNullable(JsonBodies.text(in, "timezone")).orElse(c.timezone()), problems);
         JsonNode sv = in.get("services");
         List<String> names = new ArrayList<>();
         Map<String, BigDecimal> prices = new LinkedHashMap<>();
