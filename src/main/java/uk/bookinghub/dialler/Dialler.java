@@ -479,9 +479,13 @@ public final class Dialler {
     private void recordPlaced(DialJob job, String vapiId, String status, String assistantId) {
         Instant now = clock.instant();
         Client client = clients.byId(job.clientId()).orElseThrow();
-        store.placed(job, vapiId, status, present(assistantId) ? assistantId : assistantFor(client), now);
+        Optional<DiallerStore.EarlyReport> early = store.placed(job, vapiId, status, present(assistantId) ? assistantId : assistantFor(client), now);
         metrics.diallerDecision("placed", null);
         LOG.info("[DIALLER] lead {} attempt {} placed for {}: Vapi call {}", job.leadId(), job.attemptNo(), client.clientKey(), vapiId);
+        early.ifPresent(r -> {
+            LOG.info("[DIALLER] Vapi call {} had already reported its end ({}): attempt closed", vapiId, r.endedReason());
+            callEnded(job.leadId(), vapiId, r.outcome(), r.endedReason(), r.startedAt(), r.endedAt());
+        });
     }
 
     /** Vapi refused the call for good (4xx): the attempt fails with Vapi's words; the lead waits for a person to look. */

@@ -297,9 +297,18 @@ final class DiallerStore {
         }
     }
 
-    /** The attempt was placed as Vapi call {@code vapiId}: recorded on the attempt, and the call row opened (the end-of-call report fills it in). */
-    void placed(Dialler.DialJob job, String vapiId, String status, String assistantId, Instant now) {
-        db.inTransaction("recording a placed call", c -> {
+    /** An end-of-call report stored before the dialler had recorded the call it placed (a call that ended at once). */
+    record EarlyReport(String outcome, String endedReason, Instant startedAt, Instant endedAt) {
+    }
+
+    /**
+     * The attempt was placed as Vapi call {@code vapiId}: recorded on the attempt, and the call row opened (the
+     * end-of-call report fills it in). Vapi may report the end of a short call before this commits: the report
+     * then found no dial attempt, and is returned here so that the dialler closes the attempt itself. The insert
+     * comes before the read so that, on PostgreSQL, a report being written at that moment is waited for.
+     */
+    Optional<EarlyReport> placed(Dialler.DialJob job, String vapiId, String status, String assistantId, Instant now) {
+        return db.inTransaction("recording a placed call", c -> {
             try (PreparedStatement ps = c.prepareStatement("update dial_attempts set status = 'placed', vapi_call_id = ?, updated_at = ? where id = ?")) {
                 ps.setString(1, vapiId);
                 dialect.setInstant(ps, 2, now);
@@ -321,7 +330,13 @@ final class DiallerStore {
                 ps.setString(10, assistantId);
                 ps.executeUpdate();
             }
-            return null;
+            try (PreparedStatement ps = c.prepareStatement("select outcome, ended_reason, started_at, ended_at from calls where vapi_call_id = ? and report_count > 0")) {
+                ps.setString(1, vapiId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(new EarlyReport(rs.getString(1), rs.getString(2), dialect.getInstant(rs, "started_at"),
+                            dialect.getInstant(rs, "ended_at"))) : Optional.<EarlyReport>empty();
+                }
+            }
         });
     }
 

@@ -159,6 +159,32 @@ abstract class DiallerRouteTest {
     }
 
     @Test
+    void aCallThatReportsItsEndBeforeTheDiallerRecordedItIsStillClosedAndItsLeadContacted() throws Exception {
+        String phone = mobile();
+        java.util.concurrent.atomic.AtomicReference<Integer> reportStatus = new java.util.concurrent.atomic.AtomicReference<>();
+        // Vapi's report arrives while the dialler is still waiting for the 201 of POST /call
+        vapi.beforeAnswering(call -> {
+            if (phone.equals(call.path("customer").path("number").asText())) {
+                String leadId = call.path("assistantOverrides").path("variableValues").path("leadId").asText();
+                reportStatus.set(hub.postVapi(VapiReports.endOfCall(call.get("id").asText(),
+                        "\"assistantOverrides\":{\"variableValues\":{\"clientKey\":\"leeds-plumbing\",\"leadId\":\"" + leadId + "\"}}",
+                        "customer-ended-call", null)).statusCode());
+            }
+        });
+        long leadId = lead(key, "{\"name\":\"Quick Quentin\",\"phone\":\"" + phone + "\",\"instant\":true}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "ended".equals(one("select status from dial_attempts where lead_id = " + leadId)));
+        assertThat(reportStatus.get()).isEqualTo(200);
+        String callId = vapi.callsTo(phone).get(0).callId();
+        assertThat(one("select vapi_call_id from dial_attempts where lead_id = " + leadId)).isEqualTo(callId);
+        assertThat(one("select detail from dial_attempts where lead_id = " + leadId)).contains("customer-ended-call");
+        assertThat(one("select status from leads where id = " + leadId)).isEqualTo("contacted");
+        assertThat(one("select last_contacted_at from leads where id = " + leadId)).isNotNull();
+        assertThat(one("select report_count from calls where vapi_call_id = '" + callId + "'")).isEqualTo("1");
+        RouteTicks.await(hub.camel(), "dialler", 3);
+        assertThat(vapi.callsTo(phone)).as("dialled once").hasSize(1);
+    }
+
+    @Test
     void eachComplianceRuleBlocksWithItsNameRecorded() throws Exception {
         // calling window: queued, waits for the next opening, never dialled now
         String p1 = mobile();

@@ -153,6 +153,7 @@ public final class VapiStub extends StubServer {
             acceptedCount.set(0);
         }
         callsById.clear();
+        answerHooks.clear();
         resetAssistants();
     }
 
@@ -291,6 +292,8 @@ public final class VapiStub extends StubServer {
                     callsById.put(id, json);
                     record(new CallRequest(body, authorization, id, lostStatus == 0 ? 201 : lostStatus, now));
                     if (lostStatus == 0) {
+                        JsonNode created = answerHooks.isEmpty() ? null : parse(json);
+                        answerHooks.forEach(h -> h.accept(created));
                         respond(ex, 201, json);
                         callCreated(json);
                     } else {
@@ -514,6 +517,16 @@ public final class VapiStub extends StubServer {
     /** Told of every call created and answered 201 (the stored Call JSON), after the answer was written. */
     public void onCallCreated(java.util.function.Consumer<JsonNode> listener) {
         callListeners.add(listener);
+    }
+
+    private final List<java.util.function.Consumer<JsonNode>> answerHooks = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Run before a created call's 201 is written (the caller is still waiting for it): a test sends Vapi's
+     * end-of-call report from here to play a call that ends before the dialler has recorded it. Cleared by reset.
+     */
+    public void beforeAnswering(java.util.function.Consumer<JsonNode> hook) {
+        answerHooks.add(hook);
     }
 
     private void callCreated(String json) {
