@@ -20,7 +20,7 @@
 #   TOTAL=1000 BURST=30 D=10s BEFORE=1 AFTER=1 WARMUP=0s bash bench/alerts.sh    # smoke run (~2 min)
 #
 # Knobs (environment): TOTAL (10000), CAUSES (50), BURST (300 s), D (55s per W1 run), C (64), BEFORE (3),
-# AFTER (3), WARMUP (30s; 0s skips), CONTROL (0; 1 sends the same reports as normal call ends, no error path: the
+# AFTER (3), WARMUP (120s: a 30 s warm-up left the hub warming for minutes and the first measured runs low; 0s skips), CONTROL (0; 1 sends the same reports as normal call ends, no error path: the
 # checks then fail by design, the W1 ratio is what the requests alone cost), SETTLE (60 s: at most this long after the burst for the last alerts
 # to leave, 4 evaluations), HUB_DB (hub_bench_alerts), BUILD (0; 1 rebuilds the jar),
 # HUB_PORT / HUB_MGMT_PORT / SLACK_PORT (18580 / 19580 / 18590; the next free one is used),
@@ -40,7 +40,7 @@ D=${D:-55s}
 C=${C:-64}
 BEFORE=${BEFORE:-3}
 AFTER=${AFTER:-3}
-WARMUP=${WARMUP:-30s}
+WARMUP=${WARMUP:-120s}
 SETTLE=${SETTLE:-60}
 HUB_DB=${HUB_DB:-hub_bench_alerts}
 CONTROL=${CONTROL:-0}   # 1: the same reports as normal call ends (no error path): what the requests alone cost W1
