@@ -25,7 +25,7 @@
 #
 # Knobs (environment): STREAMS (1000), CLIENTS (50; STREAMS / CLIENTS per client, at most
 # hub.events.max-streams-per-client = 20 per instance), INSTANCES (1 or 2), PROBE_RATE (20 probe reports a
-# second), D (30s per W1 run), C (64), BEFORE (3), WITH (3), AFTER (2), WARMUP (30s; 0s skips),
+# second), D (30s per W1 run), C (64), BEFORE (3), WITH (3), AFTER (2), WARMUP (120s: a 30 s warm-up left the hub warming for minutes and the first measured runs low; 0s skips),
 # HUB_DB (hub_bench_events), BUILD (0; 1 rebuilds the jar), HUB_PORT / HUB_MGMT_PORT (18680 / 19680; the
 # next free one is used), HUB_EXTRA_OPTS (JVM options added for an experiment; the report says so).
 # Output: a summary on stdout and in bench/out/events-<timestamp>.txt; the hub logs, the stream client's
@@ -45,7 +45,7 @@ C=${C:-64}
 BEFORE=${BEFORE:-3}
 WITH=${WITH:-3}
 AFTER=${AFTER:-2}
-WARMUP=${WARMUP:-30s}
+WARMUP=${WARMUP:-120s}
 HUB_DB=${HUB_DB:-hub_bench_events}
 BUILD=${BUILD:-0}
 . "$REPO/bench/readme-start.sh"   # README_START, HUB_JAVA_OPTS
