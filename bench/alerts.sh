@@ -128,7 +128,7 @@ psql_q -d postgres -c "drop database if exists $HUB_DB with (force)" -c "create 
 HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT DATABASE_URL="postgres://postgres@127.0.0.1:5432/$HUB_DB" \
     HUB_ADMIN_TOKEN=$ADMIN_TOKEN VAPI_WEBHOOK_SECRET=$SECRET SLACK_WEBHOOK_URL="http://127.0.0.1:$SLACK_PORT/services/T0BENCH/B0BENCH/bench" \
     HUB_CONFIG="$WORK_DIR/application.properties" HUB_ROUTES_DIR="$WORK_DIR/routes" \
-    java $HUB_JAVA_OPTS -jar "$WORK_DIR/alerts-bench-hub.jar" >"$HUB_LOG" 2>&1 &
+    HUB_JAR="$WORK_DIR/alerts-bench-hub.jar" HUB_JVM_OPTS="${HUB_EXTRA_OPTS:-}" "$HUB_LAUNCH" >"$HUB_LOG" 2>&1 &
 HUB_PID=$!
 wait_http_200 "$BASE/health" 180 "$HUB_PID" || { tail -30 "$HUB_LOG" >&2; die "the hub did not answer /health 200 (log: $HUB_LOG)"; }
 onboard=$(curl -s -m 10 -w '\n%{http_code}' -X POST "$BASE/api/clients/onboard" -H "Authorization: Bearer $ADMIN_TOKEN" \
@@ -222,7 +222,7 @@ VERDICT=$(awk -v r="$RATIO" 'BEGIN {if (r == "NA") print "no figure"; else if (r
 {
     [ "$CONTROL" = 0 ] || echo "CONTROL RUN: the reports are normal call ends (customer-ended-call-*), no error path"
     echo "Alerts benchmark $TS  $TOTAL errors of $CAUSES causes in $BURST s through POST /webhooks/vapi while W1 runs, PostgreSQL, loopback"
-    echo "hub: $README_START  (git $GIT_HEAD)  java $(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}')  SLACK_WEBHOOK_URL -> stand-in, no ADMIN_EMAIL"
+    echo "hub: $README_START  (git $GIT_HEAD)  java $("$HUB_JAVA_BIN" -version 2>&1 | awk -F'"' 'NR==1 {print $2}')  SLACK_WEBHOOK_URL -> stand-in, no ADMIN_EMAIL"
     echo "W1: the peer's load-w1.sh, wrk -t2 c=$C, 5 s warm-up + $D per run; WARMUP=$WARMUP BEFORE=$BEFORE AFTER=$AFTER"
     echo "host: $(nproc) cores, load at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
     for n in "${NOTES[@]}"; do echo "$n"; done

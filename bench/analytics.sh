@@ -138,7 +138,7 @@ if awk -v l="${LOAD_START%% *}" -v n="$(nproc)" 'BEGIN {exit !(l > n / 2)}'; the
     NOTES+=("note: the machine was busy at start (1-min load ${LOAD_START%% *} on $(nproc) cores): $(ps -eo pcpu,comm --sort=-pcpu | awk 'NR > 1 && NR <= 4 {printf "%s %s%%  ", $2, $1}')")
 fi
 for n in ${NOTES[@]+"${NOTES[@]}"}; do log "$n"; done
-JAVA_VERSION=$(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}')
+JAVA_VERSION=$("$HUB_JAVA_BIN" -version 2>&1 | awk -F'"' 'NR==1 {print $2}')
 PG_VERSION=$(psql_q -d postgres -c 'show server_version' | cut -d' ' -f1)
 PG_SETTINGS=$(psql_q -F= -d postgres -c "select name, setting || coalesce(unit, '') from pg_settings where name in
     ('shared_buffers', 'work_mem', 'effective_cache_size', 'max_parallel_workers_per_gather') order by name" | tr '\n' ' ')
@@ -165,7 +165,7 @@ for attempt in 1 2 3; do
     # shellcheck disable=SC2086
     HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT HUB_RATE_LIMIT_FREE=100000000 DATABASE_URL="postgres://postgres@127.0.0.1:5432/$HUB_DB" \
         HUB_ADMIN_TOKEN=$ADMIN_TOKEN HUB_CONFIG="$WORK_DIR/application.properties" HUB_ROUTES_DIR="$WORK_DIR/routes" \
-        java $HUB_JAVA_OPTS -jar "$WORK_DIR/analytics-bench-hub.jar" >"$HUB_LOG" 2>&1 &
+        HUB_JAR="$WORK_DIR/analytics-bench-hub.jar" HUB_JVM_OPTS="${HUB_EXTRA_OPTS:-}" "$HUB_LAUNCH" >"$HUB_LOG" 2>&1 &
     HUB_PID=$!
     rc=0; wait_http_200 "$BASE/health" 120 "$HUB_PID" || rc=$?
     (( rc != 1 )) || die "the hub did not answer /health 200 in 120 s (log: $HUB_LOG)"

@@ -107,7 +107,7 @@ git --no-optional-locks diff --quiet HEAD -- src/main routes pom.xml 2>/dev/null
 HUB_PORT=$(free_port "${HUB_PORT:-18480}")
 HUB_MGMT_PORT=$(free_port "${HUB_MGMT_PORT:-19480}" "$HUB_PORT")
 BASE="http://127.0.0.1:$HUB_PORT"
-JAVA_VERSION=$(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}')
+JAVA_VERSION=$("$HUB_JAVA_BIN" -version 2>&1 | awk -F'"' 'NR==1 {print $2}')
 PG_VERSION=$(psql_q -d postgres -c 'show server_version' 2>/dev/null | cut -d' ' -f1 || echo '?')
 PG_SETTINGS=$(psql_q -F= -d postgres -c "select name, setting || coalesce(unit, '') from pg_settings where name in
     ('shared_buffers', 'work_mem', 'effective_cache_size', 'max_parallel_workers_per_gather') order by name" 2>/dev/null | tr '\n' ' ' || true)
@@ -125,13 +125,13 @@ start_hub() { # kind, log file
             # shellcheck disable=SC2086
             HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT DATABASE_URL="postgres://postgres@127.0.0.1:5432/$HUB_DB" \
                 HUB_ADMIN_TOKEN=$ADMIN_TOKEN HUB_CONFIG="$WORK_DIR/application.properties" HUB_ROUTES_DIR="$WORK_DIR/routes" \
-                java $HUB_JAVA_OPTS -jar "$WORK_DIR/error-stats-bench-hub.jar" >>"$hub_log" 2>&1 &
+                HUB_JAR="$WORK_DIR/error-stats-bench-hub.jar" HUB_JVM_OPTS="${HUB_EXTRA_OPTS:-}" "$HUB_LAUNCH" >>"$hub_log" 2>&1 &
         else
             # the README's embedded default: no DATABASE_URL, the SQLite file at HUB_SQLITE_PATH
             # shellcheck disable=SC2086
             env -u DATABASE_URL HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT HUB_SQLITE_PATH="$SQLITE_FILE" \
                 HUB_ADMIN_TOKEN=$ADMIN_TOKEN HUB_CONFIG="$WORK_DIR/application.properties" HUB_ROUTES_DIR="$WORK_DIR/routes" \
-                java $HUB_JAVA_OPTS -jar "$WORK_DIR/error-stats-bench-hub.jar" >>"$hub_log" 2>&1 &
+                HUB_JAR="$WORK_DIR/error-stats-bench-hub.jar" HUB_JVM_OPTS="${HUB_EXTRA_OPTS:-}" "$HUB_LAUNCH" >>"$hub_log" 2>&1 &
         fi
         HUB_PID=$!
         rc=0; wait_http_200 "$BASE/health" 300 "$HUB_PID" || rc=$?

@@ -129,7 +129,7 @@ for ((i = 1; i <= INSTANCES; i++)); do
     HOST=127.0.0.1 PORT=$port HUB_MANAGEMENT_PORT=$mgmt DATABASE_URL="postgres://postgres@127.0.0.1:5432/$HUB_DB" \
         HUB_ADMIN_TOKEN=$ADMIN_TOKEN VAPI_WEBHOOK_SECRET=$SECRET \
         HUB_CONFIG="$WORK_DIR/application.properties" HUB_ROUTES_DIR="$WORK_DIR/routes" \
-        java $HUB_JAVA_OPTS -jar "$WORK_DIR/events-bench-hub.jar" >"$hub_log" 2>&1 &
+        HUB_JAR="$WORK_DIR/events-bench-hub.jar" HUB_JVM_OPTS="${HUB_EXTRA_OPTS:-}" "$HUB_LAUNCH" >"$hub_log" 2>&1 &
     HUB_PIDS+=($!)
     wait_http_200 "http://127.0.0.1:$port/health" 180 "$!" || { tail -30 "$hub_log" >&2; die "hub $i did not answer /health 200 (log: $hub_log)"; }
     PORTS+=("$port" "$mgmt"); BASES+=("http://127.0.0.1:$port"); HUB_LOGS+=("$hub_log")
@@ -240,7 +240,7 @@ LAT_VERDICT=$(awk -v p="$P95" -v t="$LAT_TARGET" 'BEGIN {if (p == "null" || p ==
 HUB_ERRORS=$(cat "${HUB_LOGS[@]}" | grep -c ' ERROR ' || true)
 {
     echo "Event stream benchmark $TS  $STREAMS streams over $CLIENTS clients on $INSTANCES instance(s) while W1 runs, PostgreSQL, loopback"
-    echo "hub: $README_START  (git $GIT_HEAD)  java $(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}')"
+    echo "hub: $README_START  (git $GIT_HEAD)  java $("$HUB_JAVA_BIN" -version 2>&1 | awk -F'"' 'NR==1 {print $2}')"
     echo "W1: the peer's load-w1.sh, wrk -t2 c=$C, 5 s warm-up + $D per run; WARMUP=$WARMUP BEFORE=$BEFORE WITH=$WITH AFTER=$AFTER; probes $PROBE_RATE/s"
     echo "host: $(nproc) cores, load at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
     for n in "${NOTES[@]}"; do echo "$n"; done

@@ -197,14 +197,14 @@ run_once() { # run number
     local rssf="$OUT/.import-$TS-rssmax" t0 resp code body job_id status_url next now st rdone total
     local t_done="" n_prog=0 n_polls=0 last_body="" t_hub rows_202
 
-    log "run $r/$RUNS: recreating database $HUB_DB, starting the hub (a copy of target/booking-hub.jar, $HUB_DIR/import-bench-hub.jar) on :$HUB_PORT (management :$HUB_MGMT_PORT), $HUB_JAVA_OPTS"
+    log "run $r/$RUNS: recreating database $HUB_DB, starting the hub (a copy of target/booking-hub.jar, $HUB_DIR/import-bench-hub.jar) on :$HUB_PORT (management :$HUB_MGMT_PORT), $README_START"
     psql_q -d postgres -c "drop database if exists $HUB_DB with (force)" -c "create database $HUB_DB" >/dev/null
     t_hub=$(now_ms)
     # (the progress polls, every POLL_MS, would go over a free client's 60 requests a minute: the import is measured, not the limiter)
     # shellcheck disable=SC2086
     HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT HUB_RATE_LIMIT_FREE=100000000 \
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/$HUB_DB" HUB_ADMIN_TOKEN=$ADMIN_TOKEN \
-        java $HUB_JAVA_OPTS -jar "$HUB_DIR/import-bench-hub.jar" >"$hub_log" 2>&1 &
+        HUB_JAR="$HUB_DIR/import-bench-hub.jar" HUB_JVM_OPTS="${HUB_EXTRA_OPTS:-}" "$HUB_LAUNCH" >"$hub_log" 2>&1 &
     HUB_PID=$!
     if ! wait_http_200 "$BASE/health" 120 "$HUB_PID"; then
         { grep -E ' (ERROR|FATAL) ' "$hub_log" | tail -5 | grep . || tail -30 "$hub_log"; } | cut -c1-400 >&2
@@ -384,7 +384,7 @@ PR_1=$(sed -n 's/^phonerate .*median_rows_per_s=\([0-9]*\).*/\1/p' <<<"$PR_OUT")
 {
     echo "Lead import benchmark $TS  POST /api/import-leads (text/csv), PostgreSQL, loopback"
     echo "file: ${FILE#"$REPO"/} ($ROWS rows, $FILE_BYTES bytes, seed $SEED; generator: unique valid $(mget phone_unique_valid), duplicates $(mget phone_duplicate), invalid phones $(mget phone_invalid) of which premium-rate $(mget invalid_premium), consent=no $(mget consent_no))"
-    echo "RUNS=$RUNS WARMUP=$WARMUP$( [ "$WARMUP" = 1 ] && echo " (WARMUP_ROWS=$WARMUP_ROWS, ${WU_FILE#"$REPO"/}, client 'Bench Warmup')") TIMEOUT=${TIMEOUT}s POLL_MS=$POLL_MS README start: $README_START;  host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)  java $(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}')"
+    echo "RUNS=$RUNS WARMUP=$WARMUP$( [ "$WARMUP" = 1 ] && echo " (WARMUP_ROWS=$WARMUP_ROWS, ${WU_FILE#"$REPO"/}, client 'Bench Warmup')") TIMEOUT=${TIMEOUT}s POLL_MS=$POLL_MS README start: $README_START;  host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)  java $("$HUB_JAVA_BIN" -version 2>&1 | awk -F'"' 'NR==1 {print $2}')"
     [ -z "$JAR_NOTE" ] || echo "$JAR_NOTE"
     echo
     printf '%-6s %-9s %8s %9s %9s %9s %8s %8s %9s %9s %10s %10s %9s\n' run status e2e_ms rows_per_s upload_ms server_ms progress polls rss_MB heap_MB gc_ms/fgc rss_idle_MB start_ms

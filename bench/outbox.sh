@@ -180,7 +180,7 @@ HUB_LOG="" HUB_START_MS=""
 start_hub() { # phase, sms per second
     local phase=$1 cap=$2 t0
     HUB_LOG="$OUT/outbox-$TS-hub-$phase.log"
-    log "$phase: starting the hub (copies of target/booking-hub.jar, routes/, application*.properties) on :$HUB_PORT (management :$HUB_MGMT_PORT), HUB_SMS_PER_SECOND=$cap, $HUB_JAVA_OPTS"
+    log "$phase: starting the hub (copies of target/booking-hub.jar, routes/, application*.properties) on :$HUB_PORT (management :$HUB_MGMT_PORT), HUB_SMS_PER_SECOND=$cap, $README_START"
     t0=$(now_ms)
     # shellcheck disable=SC2086
     HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT HUB_ALLOW_TEST_NUMBERS=true \
@@ -188,7 +188,7 @@ start_hub() { # phase, sms per second
         TWILIO_ACCOUNT_SID=$TW_SID TWILIO_AUTH_TOKEN=$TW_TOKEN TWILIO_FROM_NUMBER=$TW_DEFAULT_FROM \
         TWILIO_MESSAGING_SERVICE_SID= TWILIO_BASE_URL=$STUB_URL PUBLIC_BASE_URL=$BASE \
         HUB_SMS_PER_SECOND=$cap HUB_CONFIG="$WORK_DIR/conf/application.properties" HUB_ROUTES_DIR="$WORK_DIR/conf/routes" \
-        java $HUB_JAVA_OPTS -jar "$WORK_DIR/outbox-bench-hub.jar" >"$HUB_LOG" 2>&1 &
+        HUB_JAR="$WORK_DIR/outbox-bench-hub.jar" HUB_JVM_OPTS="${HUB_EXTRA_OPTS:-}" "$HUB_LAUNCH" >"$HUB_LOG" 2>&1 &
     HUB_PID=$!
     if ! wait_http_200 "$BASE/health" 120 "$HUB_PID"; then
         { grep -E ' (ERROR|FATAL) ' "$HUB_LOG" | tail -5 | grep . || tail -30 "$HUB_LOG"; } | cut -c1-400 >&2
@@ -405,7 +405,7 @@ N_ERRLOG=$(psql_q -d "$HUB_DB" -c "select count(*) from error_log" 2>/dev/null |
 {
     echo "Outbox drain benchmark $TS  outbox-sender -> camel-twilio -> Twilio stub, PostgreSQL, loopback"
     echo "date: $(date -R)"
-    echo "machine: $(nproc) cores ($CPU_MODEL), ${MEM_MB} MB memory, load $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; java $(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}'), $(psql_q -d postgres -c 'show server_version' | cut -d' ' -f1) PostgreSQL"
+    echo "machine: $(nproc) cores ($CPU_MODEL), ${MEM_MB} MB memory, load $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; java $("$HUB_JAVA_BIN" -version 2>&1 | awk -F'"' 'NR==1 {print $2}'), $(psql_q -d postgres -c 'show server_version' | cut -d' ' -f1) PostgreSQL"
     echo "settings: N=$N M=$M CAP=$CAP RUNS=$RUNS WARMUP_N=$WARMUP_N TIMEOUT=${TIMEOUT}s POLL_MS=$POLL_MS LEAD_MS=$LEAD_MS SAMPLE=$SAMPLE STUB_LATENCY_MS=$STUB_LATENCY_MS"
     echo "hub: README start: $README_START; hub.messaging.* from application.properties: $(grep -E '^hub\.messaging\.(poll-ms|batch-size|send-threads) *=' application.properties | sed 's/ *= */=/' | tr '\n' ' ')"
     echo "      one client (id $CLIENT_ID, $CLIENT_KEY) sending from $CLIENT_FROM = one sender for the cap; hub start to /health 200: ${START_UNCAPPED} ms (uncapped), ${START_CAPPED} ms (capped)"

@@ -194,7 +194,7 @@ if awk -v l="${LOAD_START%% *}" -v n="$(nproc)" 'BEGIN {exit !(l > n)}'; then
     NOTES+=("note: the machine was busy at start (1-min load ${LOAD_START%% *} on $(nproc) cores): $(ps -eo pcpu,comm --sort=-pcpu | awk 'NR > 1 && NR <= 4 {printf "%s %s%%  ", $2, $1}')")
     log "${NOTES[-1]}"
 fi
-JAVA_VERSION=$(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}')
+JAVA_VERSION=$("$HUB_JAVA_BIN" -version 2>&1 | awk -F'"' 'NR==1 {print $2}')
 PG_VERSION=$(psql_q -d postgres -c 'show server_version' | cut -d' ' -f1)
 PG_SETTINGS=$(psql_q -F= -d postgres -c "select name, setting || coalesce(unit, '') from pg_settings where name in
     ('shared_buffers', 'synchronous_commit', 'max_wal_size', 'work_mem') order by name" | tr '\n' ' ')
@@ -237,7 +237,7 @@ start_hub() { # mode, run label
         TWILIO_ACCOUNT_SID=$TW_SID TWILIO_AUTH_TOKEN=$TW_TOKEN TWILIO_FROM_NUMBER=$TW_DEFAULT_FROM \
         TWILIO_MESSAGING_SERVICE_SID= TWILIO_BASE_URL=$STUB_URL PUBLIC_BASE_URL=$BASE HUB_SMS_PER_SECOND=0 \
         HUB_CONFIG="$WORK_DIR/conf-$mode/application.properties" HUB_ROUTES_DIR="$WORK_DIR/routes" \
-        java $HUB_JAVA_OPTS -jar "$WORK_DIR/reminders-bench-hub.jar" >"$HUB_LOG" 2>&1 &
+        HUB_JAR="$WORK_DIR/reminders-bench-hub.jar" HUB_JVM_OPTS="${HUB_EXTRA_OPTS:-}" "$HUB_LAUNCH" >"$HUB_LOG" 2>&1 &
     HUB_PID=$!
     if ! wait_http_200 "$BASE/health" 120 "$HUB_PID"; then
         { grep -E ' (ERROR|FATAL) ' "$HUB_LOG" | tail -5 | grep . || tail -30 "$HUB_LOG"; } | cut -c1-400 >&2

@@ -84,12 +84,12 @@ start_hub() { # kind, database url or sqlite file, log -> sets HUB_PID, STARTED_
         # shellcheck disable=SC2086
         HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT DATABASE_URL="$where" HUB_ADMIN_TOKEN=$ADMIN_TOKEN \
             VAPI_WEBHOOK_SECRET=$SECRET HUB_BACKUPS_DIR="$WORK_DIR/backups" HUB_CONFIG="$WORK_DIR/application.properties" \
-            HUB_ROUTES_DIR="$WORK_DIR/routes" java $HUB_JAVA_OPTS -jar "$WORK_DIR/hub.jar" >>"$hub_log" 2>&1 &
+            HUB_ROUTES_DIR="$WORK_DIR/routes" HUB_JAR="$WORK_DIR/hub.jar" HUB_JVM_OPTS="${HUB_EXTRA_OPTS:-}" "$HUB_LAUNCH" >>"$hub_log" 2>&1 &
     else
         # shellcheck disable=SC2086
         env -u DATABASE_URL HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT HUB_SQLITE_PATH="$where" HUB_ADMIN_TOKEN=$ADMIN_TOKEN \
             VAPI_WEBHOOK_SECRET=$SECRET HUB_BACKUPS_DIR="$WORK_DIR/backups" HUB_CONFIG="$WORK_DIR/application.properties" \
-            HUB_ROUTES_DIR="$WORK_DIR/routes" java $HUB_JAVA_OPTS -jar "$WORK_DIR/hub.jar" >>"$hub_log" 2>&1 &
+            HUB_ROUTES_DIR="$WORK_DIR/routes" HUB_JAR="$WORK_DIR/hub.jar" HUB_JVM_OPTS="${HUB_EXTRA_OPTS:-}" "$HUB_LAUNCH" >>"$hub_log" 2>&1 &
     fi
     HUB_PID=$!
     wait_http_200 "$BASE/health" 600 "$HUB_PID" || rc=$?

@@ -177,7 +177,7 @@ log "recreating database $HUB_DB"
 psql_q -d postgres -c "drop database if exists $HUB_DB with (force)" -c "create database $HUB_DB" >/dev/null
 SYNC_OPT=""
 [ -z "$CAL_SYNC_MS" ] || SYNC_OPT="-Dhub.calendar.sync-ms=$CAL_SYNC_MS"
-log "starting the hub (copies of target/booking-hub.jar, routes/, application*.properties) on :$HUB_PORT (management :$HUB_MGMT_PORT), $HUB_JAVA_OPTS $SYNC_OPT"
+log "starting the hub (copies of target/booking-hub.jar, routes/, application*.properties) on :$HUB_PORT (management :$HUB_MGMT_PORT), $README_START $SYNC_OPT"
 t0=$(now_ms)
 # Every partner but the calendar is left unconfigured (empty), so nothing leaves the machine: confirmations are
 # stored as not_configured, the dialler has no Vapi key. Drama-range numbers (07700 900xxx) are valid for the phones.
@@ -190,7 +190,7 @@ HOST=127.0.0.1 PORT=$HUB_PORT HUB_MANAGEMENT_PORT=$HUB_MGMT_PORT \
     EMAIL_SERVICE= SMTP_HOST= EMAIL_USER= EMAIL_PASS= EMAIL_FROM= ADMIN_EMAIL= SLACK_WEBHOOK_URL= \
     VAPI_PRIVATE_KEY= VAPI_ASSISTANT_ID= VAPI_PHONE_NUMBER_ID= VAPI_BASE_URL=http://127.0.0.1:9 \
     HUB_CONFIG="$WORK_DIR/conf/application.properties" HUB_ROUTES_DIR="$WORK_DIR/conf/routes" \
-    java $HUB_JAVA_OPTS $SYNC_OPT "-Xlog:gc:file=$HUB_GC_LOG:timemillis" -jar "$WORK_DIR/tools-bench-hub.jar" >"$HUB_LOG" 2>&1 &
+    HUB_JAR="$WORK_DIR/tools-bench-hub.jar" HUB_JVM_OPTS="${HUB_EXTRA_OPTS:+$HUB_EXTRA_OPTS }$SYNC_OPT -Xlog:gc:file=$HUB_GC_LOG:timemillis" "$HUB_LAUNCH" >"$HUB_LOG" 2>&1 &
 HUB_PID=$!
 if ! wait_http_200 "$BASE/health" 120 "$HUB_PID"; then
     { grep -E ' (ERROR|FATAL) ' "$HUB_LOG" | tail -5 | grep . || tail -30 "$HUB_LOG"; } | cut -c1-400 >&2
@@ -422,7 +422,7 @@ cpu_block() { # kv file
 {
     echo "Tool-call benchmark $TS  POST /webhooks/vapi tool-calls -> booking tools -> PostgreSQL + Google Calendar stand-in, loopback"
     echo "date: $(date -R)"
-    echo "machine: $(nproc) cores ($CPU_MODEL), ${MEM_MB} MB memory, load $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; java $(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}'), PostgreSQL $(psql_q -d postgres -c 'show server_version' | cut -d' ' -f1)"
+    echo "machine: $(nproc) cores ($CPU_MODEL), ${MEM_MB} MB memory, load $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; java $("$HUB_JAVA_BIN" -version 2>&1 | awk -F'"' 'NR==1 {print $2}'), PostgreSQL $(psql_q -d postgres -c 'show server_version' | cut -d' ' -f1)"
     echo "settings: C=$C D=${D}s WARMUP=${WARMUP}s THINK_MS=$THINK_MS SLOTS=$SLOTS SLOT_MIN=$SLOT_MIN DAYS=$DAYS CAL_LATENCY_MS=$CAL_LATENCY_MS CAL_SYNC_MS=${CAL_SYNC_MS:-(as configured)} SYNC_TIMEOUT=$SYNC_TIMEOUT (${SYNC_WAIT_S} s)"
     echo "hub: README start: $README_START $SYNC_OPT; hub.calendar.sync-ms=$SYNC_MS_EFFECTIVE, hub.database.pool-size=${HUB_DB_POOL_SIZE:-10}, HTTP workers ${HUB_HTTP_WORKERS:-64}; start to /health 200 and all routes started ${HUB_START_MS} ms; /health googleCalendar: $GCAL_HEALTH"
     echo "      $JAR_INFO"

@@ -5,8 +5,9 @@
 #   bash bench/w1.sh                      # D=20s C=64 ROUNDS=3
 #   D=5s ROUNDS=1 bash bench/w1.sh        # quick smoke run
 #
-# The hub is started exactly as the README's "The two commands" starts it: its JVM options are read
-# from that command (java <options> -jar target/booking-hub.jar), no profile is set, and only the
+# The hub is started exactly as the README's "The two commands" starts it: with the launcher bin/hub
+# (bench/readme-start.sh; it picks the Java runtime, the GC and the class-data archive), on a copy of
+# the jar, no profile is set, and only the
 # environment variables every deployment sets (port, database, admin token, webhook secret) are
 # given. A second hub, "hub-reload", is the same start plus HUB_ROUTES_RELOAD=true (the operator's
 # live route reload switch); both run side by side on their own databases and are measured in the
@@ -34,7 +35,6 @@ WARMUP=${WARMUP:-30s}
 BUILD=${BUILD:-0}
 RELOAD=${RELOAD:-1}
 DEV=${DEV:-0}
-[ -z "${HUB_JAVA_OPTS:-}" ] || { echo "HUB_JAVA_OPTS is gone: w1.sh starts the hub as the README says (edit the README's command)" >&2; exit 2; }
 PGH=(-h 127.0.0.1 -p 5432 -U postgres)
 TS=$(date +%Y%m%d-%H%M%S)
 OUT="$REPO/bench/out"
@@ -91,11 +91,8 @@ if [ "$BUILD" = 1 ] || [ ! -f target/booking-hub.jar ] || [ ! -d target/lib ]; t
     mvn -q -B package -DskipTests >"$OUT/w1-$TS-build.log" 2>&1 || { tail -30 "$OUT/w1-$TS-build.log" >&2; die "hub build failed"; }
 fi
 [ -f target/booking-hub.jar ] || die "target/booking-hub.jar missing after build"
-# the README's start command, the first one in "The two commands": java <options> -jar target/booking-hub.jar
-README_START=$(awk '/^## The two commands/ {on = 1; next} /^## / {on = 0} on && /^    .*java .*-jar target\/booking-hub\.jar *$/ {print; exit}' README.md)
-[ -n "$README_START" ] || die "no 'java ... -jar target/booking-hub.jar' command in the README's 'The two commands'"
-README_START=$(sed -E 's/^ +//; s/.*&& *//' <<<"$README_START")
-HUB_JVM_OPTS=$(sed -E 's/^java (.*)-jar target\/booking-hub\.jar *$/\1/; s/^java -jar.*$//; s/ +$//' <<<"$README_START")
+# the README's start command, the first one in "The two commands": bin/hub (bench/readme-start.sh)
+. "$REPO/bench/readme-start.sh"
 log "hub start command (README): $README_START"
 JAR_NOTE=""
 if [ -n "$(find src pom.xml -newer target/booking-hub.jar -type f -print -quit 2>/dev/null)" ]; then
@@ -132,7 +129,7 @@ wait_http_200 "http://127.0.0.1:$PEER_PORT/healthz" 30 "$PEER_PID" || { tail -20
 start_hub() { # side: a fresh database, the README's start command, /health 200, tenant acme
     local h=$1 t0 onboard code extra=()
     [ -z "${H_ENV[$h]}" ] || extra=("${H_ENV[$h]}")
-    log "$h: recreating database ${H_DB[$h]}, starting ${extra[*]:+${extra[*]} }java $HUB_JVM_OPTS -jar target/booking-hub.jar (a copy) on :${H_PORT[$h]} (management :${H_MGMT[$h]})"
+    log "$h: recreating database ${H_DB[$h]}, starting ${extra[*]:+${extra[*]} }$README_START (a copy of the jar) on :${H_PORT[$h]} (management :${H_MGMT[$h]})"
     psql_q -d postgres -c "drop database if exists ${H_DB[$h]} with (force)" -c "create database ${H_DB[$h]}" >/dev/null
     t0=$(now_ms)
     # only the deployment's own variables; none that chooses a profile or reload unless this side sets it
@@ -140,7 +137,7 @@ start_hub() { # side: a fresh database, the README's start command, /health 200,
     env -u CAMEL_MAIN_PROFILE -u HUB_ROUTES_RELOAD -u JAVA_TOOL_OPTIONS \
         HOST=127.0.0.1 PORT=${H_PORT[$h]} HUB_MANAGEMENT_PORT=${H_MGMT[$h]} \
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/${H_DB[$h]}" HUB_ADMIN_TOKEN=$ADMIN_TOKEN VAPI_WEBHOOK_SECRET=$SECRET \
-        "${extra[@]}" java $HUB_JVM_OPTS -jar "$HUB_DIR/booking-hub.jar" >"${H_LOG[$h]}" 2>&1 &
+        "${extra[@]}" HUB_JAR="$HUB_DIR/booking-hub.jar" HUB_JVM_OPTS="${HUB_EXTRA_OPTS:-}" "$HUB_LAUNCH" >"${H_LOG[$h]}" 2>&1 &
     H_PID[$h]=$!
     if ! wait_http_200 "http://127.0.0.1:${H_PORT[$h]}/health" 120 "${H_PID[$h]}"; then
         { grep -E ' (ERROR|FATAL) ' "${H_LOG[$h]}" | tail -5 | grep . || tail -30 "${H_LOG[$h]}"; } | cut -c1-400 >&2
@@ -312,7 +309,7 @@ for h in "${HUBS[@]}"; do [ "${H_CHECK[$h]}" = PASS ] || ALL_PASS=0; done
     echo "W1 benchmark $TS  POST /webhooks/vapi (end-of-call-report), PostgreSQL, loopback"
     echo "D=$D C=$C ROUNDS=$ROUNDS WARMUP=$WARMUP RELOAD=$RELOAD DEV=$DEV  wrk -t2, 5 s warm-up per measurement (peer load-w1.sh)  host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "hub start (README): $README_START   hub-reload: the same with HUB_ROUTES_RELOAD=true"
-    echo "peer: $PEER_URL (node $(node -v))   java $(java -version 2>&1 | awk -F'"' 'NR==1 {print $2}')"
+    echo "peer: $PEER_URL (node $(node -v))   java $("$HUB_JAVA_BIN" -version 2>&1 | awk -F'"' 'NR==1 {print $2}')"
     for h in "${HUBS[@]}"; do
         echo "$h: $(hub_url "$h")  $(grep -o 'Profile [a-z]*; live route reload [a-z]*' "${H_LOG[$h]}" | head -1)"
     done

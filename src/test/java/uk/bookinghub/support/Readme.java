@@ -122,36 +122,35 @@ public final class Readme {
         return out;
     }
 
-    /** A {@code NAME=value ... java OPTIONS -jar target/booking-hub.jar} command, taken apart. */
-    public record JavaStart(java.util.Map<String, String> env, List<String> jvmOptions) {
+    /** A {@code NAME=value ... bin/hub} command (the launcher, {@code bin/hub}), taken apart: its environment. */
+    public record HubStart(java.util.Map<String, String> env) {
     }
 
-    /** The one {@code java ... -jar target/booking-hub.jar} command among these, taken apart (anything after {@code &&} first removed). */
-    public static JavaStart javaStart(List<String> commands) {
-        List<JavaStart> found = new ArrayList<>();
+    /** The one {@code bin/hub} start among these, with no arguments (anything up to {@code &&} first removed). */
+    public static HubStart hubStart(List<String> commands) {
+        List<HubStart> found = new ArrayList<>();
         for (String c : commands) {
             String cmd = c.contains("&&") ? c.substring(c.lastIndexOf("&&") + 2) : c;
             List<String> w = words(cmd);
-            int java = w.indexOf("java");
-            int jar = w.indexOf("-jar");
-            if (java < 0 || jar < java || jar + 1 >= w.size() || !w.get(jar + 1).equals("target/booking-hub.jar")) {
+            int hub = w.indexOf("bin/hub");
+            if (hub < 0) {
                 continue;
             }
             java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
-            for (String a : w.subList(0, java)) {
+            for (String a : w.subList(0, hub)) {
                 int eq = a.indexOf('=');
                 if (eq <= 0) {
-                    throw new IllegalArgumentException("not an environment assignment before java: " + a + " in " + c);
+                    throw new IllegalArgumentException("not an environment assignment before bin/hub: " + a + " in " + c);
                 }
                 env.put(a.substring(0, eq), a.substring(eq + 1));
             }
-            if (jar + 2 != w.size()) {
-                throw new IllegalArgumentException("arguments after the jar: " + c);
+            if (hub + 1 != w.size()) {
+                throw new IllegalArgumentException("arguments after bin/hub: " + c);
             }
-            found.add(new JavaStart(env, List.copyOf(w.subList(java + 1, jar))));
+            found.add(new HubStart(env));
         }
         if (found.size() != 1) {
-            throw new IllegalStateException("expected one 'java ... -jar target/booking-hub.jar' command, found " + found.size() + " in " + commands);
+            throw new IllegalStateException("expected one 'bin/hub' start, found " + found.size() + " in " + commands);
         }
         return found.get(0);
     }
