@@ -12,8 +12,8 @@ RUN mvn -B -q dependency:go-offline
 COPY src ./src
 RUN mvn -B -q package -DskipTests
 
-# Runtime: Java 25 (the hub is built for 17 and runs on both; on 25 it reached 1.3-1.7x the webhook rate of 17 in
-# its first minutes, BENCHMARKS.md "Speed as operators run it"), started by bin/hub as the README starts it.
+# Runtime: Java 25 (the hub is built for 17 and runs on both; on 25 it reached 1.6-1.8x the webhook rate of 17 in
+# its second minute, BENCHMARKS.md "Speed as operators run it"), started by bin/hub as the README starts it.
 FROM eclipse-temurin:25-jre
 RUN groupadd --system hub && useradd --system --gid hub --home-dir /app hub
 WORKDIR /app
