@@ -621,7 +621,15 @@ public final class Dialler {
     /** Step after a stored end-of-call report (routes/vapi-webhooks.camel.yaml): closes the attempt the dialler placed. */
     public void callEnded(uk.bookinghub.calls.EndOfCallResult r) {
         var w = r.call();
-        callEnded(r.facts().dialledLeadId(), w.vapiCallId(), w.outcome(), w.endedReason(), w.startedAt(), w.endedAt());
+        Long dialled = r.facts().dialledLeadId();
+        if (dialled == null && w.leadId() != null) {
+            // The report names one of the client's leads, and no dial attempt had this call id when the report was
+            // read: the dialler may have been recording the 201 of its POST /call meanwhile. Read again now that the
+            // report is committed: whichever of the two commits last sees the other (placed() reads the report), so
+            // a call that ends at once is closed by one of them, never by neither.
+            dialled = store.dialledLead(w.vapiCallId()).orElse(null);
+        }
+        callEnded(dialled, w.vapiCallId(), w.outcome(), w.endedReason(), w.startedAt(), w.endedAt());
     }
 
     public void callEnded(Long leadId, String vapiCallId, String outcome, String endedReason, Instant startedAt, Instant endedAt) {

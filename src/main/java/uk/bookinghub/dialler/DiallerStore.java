@@ -381,6 +381,18 @@ final class DiallerStore {
                 }));
     }
 
+    /** The lead of the dial attempt that placed Vapi call {@code vapiCallId}, if the hub placed it. */
+    Optional<Long> dialledLead(String vapiCallId) {
+        return db.read("finding the lead of a dialled call", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select lead_id from dial_attempts where vapi_call_id = ?")) {
+                ps.setString(1, vapiCallId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getLong(1)) : Optional.<Long>empty();
+                }
+            }
+        });
+    }
+
     /** The attempt of call {@code vapiCallId} ended; its lead was contacted (booked) at {@code contactedAt}, and abandoned then if {@code abandonedAt} is set. */
     void ended(long leadId, String vapiCallId, String detail, String leadStatus, Instant contactedAt, Instant abandonedAt, Instant now) {
         db.inTransaction("recording a dialled call's end", c -> {
