@@ -356,10 +356,7 @@ public final class VapiStub extends StubServer {
             Instant created = Instant.parse(call.get("createdAt").asText());
             if (q.containsKey("assistantId") && !q.get("assistantId").equals(call.path("assistantId").asText(null))
                     || q.containsKey("phoneNumberId") && !q.get("phoneNumberId").equals(call.path("phoneNumberId").asText(null))
-                    || q.containsKey("createdAtGe") && created.isBefore(Instant.parse(q.get("createdAtGe")))
-                    || q.containsKey("createdAtGt") && !created.isAfter(Instant.parse(q.get("createdAtGt")))
-                    || q.containsKey("createdAtLe") && created.isAfter(Instant.parse(q.get("createdAtLe")))
-                    || q.containsKey("createdAtLt") && !created.isBefore(Instant.parse(q.get("createdAtLt")))) {
+                    || outsideCreatedRange(q, created)) {
                 continue;
             }
             out.add(call);
@@ -538,6 +535,14 @@ public final class VapiStub extends StubServer {
 
     // ---------------------------------------------------------------- helpers
 
+    /** Vapi's list filters createdAtGe / Gt / Le / Lt (calls and assistants alike): true when {@code created} is outside them. */
+    private static boolean outsideCreatedRange(Map<String, String> q, Instant created) {
+        return q.containsKey("createdAtGe") && created.isBefore(Instant.parse(q.get("createdAtGe")))
+                || q.containsKey("createdAtGt") && !created.isAfter(Instant.parse(q.get("createdAtGt")))
+                || q.containsKey("createdAtLe") && created.isAfter(Instant.parse(q.get("createdAtLe")))
+                || q.containsKey("createdAtLt") && !created.isBefore(Instant.parse(q.get("createdAtLt")));
+    }
+
     private static void respond(HttpExchange ex, int status, String json) throws IOException {
         respond(ex, status, "application/json; charset=utf-8", json);
     }
@@ -713,10 +718,7 @@ public final class VapiStub extends StubServer {
         List<JsonNode> out = new ArrayList<>();
         for (ObjectNode a : assistantsById.values()) {
             Instant created = Instant.parse(a.get("createdAt").asText());
-            if (q.containsKey("createdAtGe") && created.isBefore(Instant.parse(q.get("createdAtGe")))
-                    || q.containsKey("createdAtGt") && !created.isAfter(Instant.parse(q.get("createdAtGt")))
-                    || q.containsKey("createdAtLe") && created.isAfter(Instant.parse(q.get("createdAtLe")))
-                    || q.containsKey("createdAtLt") && !created.isBefore(Instant.parse(q.get("createdAtLt")))) {
+            if (outsideCreatedRange(q, created)) {
                 continue;
             }
             out.add(a);
