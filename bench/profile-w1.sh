@@ -14,7 +14,10 @@
 # Knobs (environment): FIRST (20 s), STEADY (60 s), C (64), HUB_DB (hub_bench_profile), HUB_PORT / HUB_MGMT_PORT
 # (18780 / 19780; the next free one is used), HUB_EXTRA_OPTS (more JVM options for an experiment, e.g.
 # -XX:AOTCache=…: the report prints them), BENCH_JAVA (an experiment: the java the launcher runs instead of the
-# one it picks, e.g. /usr/lib/jvm/java-17-openjdk-amd64/bin/java; the report says so).
+# one it picks, e.g. /usr/lib/jvm/java-17-openjdk-amd64/bin/java; the report says so), ASYNC_PROFILER (the path of
+# async-profiler's libasyncProfiler.so, from Maven Central's tools.profiler:async-profiler jar: the steady minute is
+# also sampled by it, every 1 ms of CPU, into a .collapsed file for bench/profile/frames.py; JFR's own samples can
+# name the wrong inlined method).
 # The hub runs from target/ as the README runs it (bin/hub), so the class-data archive the launcher keeps beside
 # target/booking-hub.jar is used from the second run on: run it twice after a build to measure a restart.
 # Output: bench/out/profile-w1-<timestamp>.txt (and the steady .jfr beside it). Exit 0 when the hub ran the
@@ -35,6 +38,8 @@ OUT="$REPO/bench/out"
 REPORT="$OUT/profile-w1-$TS.txt"
 HUB_LOG="$OUT/profile-w1-$TS-hub.log"
 JFR_STEADY="$OUT/profile-w1-$TS-steady.jfr"
+AP_STEADY="$OUT/profile-w1-$TS-steady.collapsed"
+ASYNC_PROFILER=${ASYNC_PROFILER:-}
 SECRET="pf-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 ADMIN_TOKEN="adm-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 [[ "$FIRST" =~ ^[0-9]+$ && "$STEADY" =~ ^[0-9]+$ && "$C" =~ ^[0-9]+$ ]] || { echo "FIRST, STEADY and C are whole numbers" >&2; exit 2; }
@@ -95,11 +100,19 @@ done
 FIRST_RPS=$(printf '%s\n' "${SLICES[@]}" | awk '/^[0-9.]+$/ {s += $1; n++} END {printf "%.0f", n ? s / n : 0}')
 log "STEADY: ${STEADY} s, recorded"
 jcmd "$HUB_PID" JFR.start name=steady settings=profile filename="$JFR_STEADY" >/dev/null
+if [ -n "$ASYNC_PROFILER" ]; then
+    # (the options in quotes: jcmd would read their key=value as its own)
+    jcmd "$HUB_PID" JVMTI.agent_load "$ASYNC_PROFILER" "\"start,event=itimer,interval=1ms\"" >/dev/null
+fi
 CPU0=$(awk '{print $14 + $15}' "/proc/$HUB_PID/stat")
 read -r STEADY_RPS n STEADY_P99 <<<"$(wrk_run "$STEADY")"
 CPU1=$(awk '{print $14 + $15}' "/proc/$HUB_PID/stat")
 [ "$n" = NA ] || NON2XX=$((NON2XX + n))
 jcmd "$HUB_PID" JFR.stop name=steady >/dev/null
+if [ -n "$ASYNC_PROFILER" ]; then
+    # (the options in quotes: jcmd would read their key=value as its own)
+    jcmd "$HUB_PID" JVMTI.agent_load "$ASYNC_PROFILER" "\"stop,collapsed,file=$AP_STEADY\"" >/dev/null
+fi
 TICKS=$(getconf CLK_TCK)
 CPU_US=$(awk -v d=$((CPU1 - CPU0)) -v t="$TICKS" -v r="$STEADY_RPS" -v s="$STEADY" 'BEGIN {printf "%.0f", (r > 0) ? d / t * 1e6 / (r * s) : 0}')
 log "  steady: $STEADY_RPS rps, p99 $STEADY_P99 ms; hub CPU $CPU_US µs per report"
@@ -116,5 +129,5 @@ STAGES=$(python3 "$REPO/bench/profile/stages.py" "$JFR_STEADY")
     echo
     echo "$STAGES"
 } | tee "$REPORT"
-log "report: $REPORT (recording: $JFR_STEADY)"
+log "report: $REPORT (recording: $JFR_STEADY${ASYNC_PROFILER:+, async-profiler stacks: $AP_STEADY})"
 [ "$NON2XX" = 0 ]

@@ -41,6 +41,7 @@ class RouteReloadTest {
         try (TestDatabase db = TestDatabase.create(TestDatabase.Kind.SQLITE);
              RunningHub hub = RunningHub.start(db.hubUrl(), Map.of("camel.main.profile", "prod",
                      "hub.routes.reload", "true", "hub.routes-dir", routes.toString()))) {
+            int notifiers = hub.camel().getManagementStrategy().getStartedEventNotifiers().size();
             Path probe = routes.resolve("ops-probe.camel.yaml");
             Files.writeString(probe, PROBE.formatted("version-1"));
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
@@ -53,6 +54,10 @@ class RouteReloadTest {
             assertThat(hub.get("/health").statusCode()).isEqualTo(200);
             assertThat(hub.postVapi("{\"message\":{\"type\":\"hang\",\"call\":{\"id\":\"c-reload\"}}}").statusCode()).isEqualTo(200);
             assertThat(hub.camel().getRoute("vapi-webhooks")).isNotNull();
+            // a reload leaves Camel's event notifiers as they were (issue 19: Camel's HTTP servers add one at every
+            // reload, which every exchange then paid for; EventNotifiers removes the repeats)
+            assertThat(hub.camel().getManagementStrategy().getStartedEventNotifiers()).hasSize(notifiers);
+            assertThat(hub.camel().getCamelContextExtension().isEventNotificationApplicable()).isFalse();
         } finally {
             try (var files = Files.list(routes)) {
                 files.forEach(f -> f.toFile().delete());

@@ -118,6 +118,22 @@ class RoutesLoadTest {
         EXPECTED.forEach((file, ids) -> assertThat(actual.getOrDefault(file, Set.of())).as(file).isEqualTo(ids));
     }
 
+    /** Issue 19: an event notifier that takes exchange events costs every exchange and step of every route. */
+    @Test
+    void noEventNotifierTakesExchangeEventsSoCamelOffersNone() {
+        for (var notifier : hub.camel().getManagementStrategy().getEventNotifiers()) {
+            assertThat(notifier.isIgnoreExchangeEvents()).as(notifier.getClass().getName() + " ignores exchange events").isTrue();
+        }
+        assertThat(hub.camel().getCamelContextExtension().isEventNotificationApplicable()).as("exchange events offered").isFalse();
+        // Camel's HTTP servers add an endpoint-summary notifier each time routes start after the context (once per route
+        // file at start): one per server is kept, so the list Camel walks at every asynchronous step stays short
+        Map<String, Long> byClass = hub.camel().getManagementStrategy().getStartedEventNotifiers().stream()
+                .collect(Collectors.groupingBy(n -> n.getClass().getName(), Collectors.counting()));
+        assertThat(byClass.getOrDefault("org.apache.camel.component.platform.http.main.MainHttpServerUtil$1$1", 0L))
+                .as("endpoint-summary notifiers (one per HTTP server)").isBetween(1L, 2L);
+        assertThat(hub.camel().getManagementStrategy().getStartedEventNotifiers()).as(byClass.toString()).hasSizeLessThan(15);
+    }
+
     @Test
     void everyRouteHasAJmxMBeanNamedByItsId() throws Exception {
         MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();

@@ -45,6 +45,8 @@ public class MetricsConfiguration implements CamelConfiguration {
         camel.getRegistry().bind("businessMetrics", metrics);
         BusinessMetrics.WebhookAnswers vapi = metrics.webhookAnswers("vapi");
         BusinessMetrics.WebhookAnswers twilio = metrics.webhookAnswers("twilio");
+        // Camel's event notifiers kept to what they are for (EventNotifiers), once started and after routes start later
+        afterStart(camel, EventNotifiers::tidy);
         camel.addRoutePolicyFactory(new RoutePolicyFactory() {
             @Override
             public RoutePolicy createRoutePolicy(CamelContext context, String routeId, NamedNode node) {
@@ -61,6 +63,27 @@ public class MetricsConfiguration implements CamelConfiguration {
                 return null;
             }
         });
+    }
+
+    /** Runs {@code step} once the context and its routes have started, and each time routes start after that. */
+    private static void afterStart(CamelContext camel, java.util.function.ToIntFunction<CamelContext> step) {
+        try {
+            camel.addStartupListener(new org.apache.camel.StartupListener() {
+                @Override
+                public void onCamelContextStarted(CamelContext context, boolean alreadyStarted) {
+                    if (alreadyStarted) {
+                        step.applyAsInt(context);
+                    }
+                }
+
+                @Override
+                public void onCamelContextFullyStarted(CamelContext context, boolean alreadyStarted) {
+                    step.applyAsInt(context);
+                }
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
