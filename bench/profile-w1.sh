@@ -26,6 +26,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$REPO/bench/lib.sh"
+. "$REPO/bench/cpu.sh"   # proc_snapshot, cpu_split (needs HUB_PID)
 PEER="$REPO/../shared/peers/seed-stack"
 FIRST=${FIRST:-20}
 STEADY=${STEADY:-60}
@@ -105,8 +106,12 @@ if [ -n "$ASYNC_PROFILER" ]; then
     jcmd "$HUB_PID" JVMTI.agent_load "$ASYNC_PROFILER" "\"start,event=itimer,interval=1ms\"" >/dev/null
 fi
 CPU0=$(awk '{print $14 + $15}' "/proc/$HUB_PID/stat")
+proc_snapshot >"$OUT/.profile-cpu0-$TS"; W0=$(now_ms)
 read -r STEADY_RPS n STEADY_P99 <<<"$(wrk_run "$STEADY")"
 CPU1=$(awk '{print $14 + $15}' "/proc/$HUB_PID/stat")
+proc_snapshot >"$OUT/.profile-cpu1-$TS"
+SPLIT=$(cpu_split "$OUT/.profile-cpu0-$TS" "$OUT/.profile-cpu1-$TS" $(( $(now_ms) - W0 )))
+rm -f "$OUT/.profile-cpu0-$TS" "$OUT/.profile-cpu1-$TS"
 [ "$n" = NA ] || NON2XX=$((NON2XX + n))
 jcmd "$HUB_PID" JFR.stop name=steady >/dev/null
 if [ -n "$ASYNC_PROFILER" ]; then
@@ -115,7 +120,7 @@ if [ -n "$ASYNC_PROFILER" ]; then
 fi
 TICKS=$(getconf CLK_TCK)
 CPU_US=$(awk -v d=$((CPU1 - CPU0)) -v t="$TICKS" -v r="$STEADY_RPS" -v s="$STEADY" 'BEGIN {printf "%.0f", (r > 0) ? d / t * 1e6 / (r * s) : 0}')
-log "  steady: $STEADY_RPS rps, p99 $STEADY_P99 ms; hub CPU $CPU_US µs per report"
+log "  steady: $STEADY_RPS rps, p99 $STEADY_P99 ms; hub CPU $CPU_US µs per report; cores used: $SPLIT"
 STAGES=$(python3 "$REPO/bench/profile/stages.py" "$JFR_STEADY")
 {
     echo "W1 profile $TS  POST /webhooks/vapi, PostgreSQL, loopback, wrk -t2 c=$C, no warm-up"
@@ -125,6 +130,7 @@ STAGES=$(python3 "$REPO/bench/profile/stages.py" "$JFR_STEADY")
     echo "start to ready (/health 200): $READY_MS ms"
     echo "first ${FIRST} s from ready, 5 s slices: ${SLICES[*]} rps (mean $FIRST_RPS)"
     echo "steady ${STEADY} s after that: $STEADY_RPS rps, p99 $STEADY_P99 ms, hub CPU $CPU_US µs per report"
+    echo "cores used in the steady window: $SPLIT"
     echo "non-2xx answers: $NON2XX"
     echo
     echo "$STAGES"
