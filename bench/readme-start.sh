@@ -14,7 +14,7 @@ README_START=$(sed -E 's/^ +//; s/.*&& *//; s/ +$//' <<<"$README_START")
 [ "$README_START" = bin/hub ] || { echo "the README starts the hub with '$README_START', not bin/hub" >&2; exit 1; }
 HUB_LAUNCH="$REPO/bin/hub"
 # the profile and reload come from the README's defaults too: a caller's shell must not change them
-unset CAMEL_MAIN_PROFILE HUB_ROUTES_RELOAD JAVA_TOOL_OPTIONS HUB_CDS_ARCHIVE
+unset CAMEL_MAIN_PROFILE HUB_ROUTES_RELOAD JAVA_TOOL_OPTIONS HUB_CDS_ARCHIVE HUB_JMX_MBEANS
 # what the launcher runs on this machine, for the reports
 README_START="bin/hub = $(HUB_LAUNCH_DRY_RUN=1 HUB_JVM_OPTS="${HUB_EXTRA_OPTS:-}" "$HUB_LAUNCH" | sed -E 's/ -jar .*//')${HUB_EXTRA_OPTS:+ (HUB_EXTRA_OPTS=$HUB_EXTRA_OPTS)}"
 # the java binary the launcher picks here (for the reports' "java <version>")

@@ -84,7 +84,7 @@ class LauncherTest {
         // the newest of JAVA_HOME and the others (the machine's own JDKs are older than 99)
         String out = run(Map.of("JAVA_HOME", java99.getParent().getParent().toString()), "restore", "--from", "x.pgdump");
         assertThat(out).startsWith("ran -XX:+UseParallelGC -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=target/booking-hub.jsa")
-                .contains("--enable-native-access=ALL-UNNAMED")
+                .contains("--sun-misc-unsafe-memory-access=allow").doesNotContain("--enable-native-access")
                 .endsWith("-jar target/booking-hub.jar restore --from x.pgdump");
         // Java 17 chosen by hand: no archive flags it would not know
         String old = run(Map.of("HUB_JAVA", java17.toString(), "HUB_JVM_OPTS", "-Xmx1g"));
@@ -93,6 +93,18 @@ class LauncherTest {
         assertThat(run(Map.of("HUB_JAVA", java99.toString(), "HUB_JAR", "/tmp/x/hub.jar")))
                 .contains("-XX:SharedArchiveFile=/tmp/x/hub.jsa").endsWith("-jar /tmp/x/hub.jar");
         assertThat(run(Map.of("HUB_JAVA", java99.toString(), "HUB_CDS_ARCHIVE", "off"))).doesNotContain("SharedArchive");
+        // an archive older than the jar (a rebuild) is removed before the start, so the JVM writes a fresh one at the
+        // stop (the JVM refuses a stale one and then writes none); one newer than the jar is kept
+        Path dir = Files.createTempDirectory("hub-launch-");
+        Path jar = Files.writeString(dir.resolve("hub.jar"), "jar");
+        Path jsa = Files.writeString(dir.resolve("hub.jsa"), "archive");
+        Files.setLastModifiedTime(jsa, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+        run(Map.of("HUB_JAVA", java99.toString(), "HUB_JAR", jar.toString()));
+        assertThat(jsa).doesNotExist();
+        Files.writeString(jsa, "archive");
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+        run(Map.of("HUB_JAVA", java99.toString(), "HUB_JAR", jar.toString()));
+        assertThat(jsa).exists();
         // a dry run prints what it would run
         assertThat(run(Map.of("HUB_JAVA", java17.toString(), "HUB_LAUNCH_DRY_RUN", "1"))).isEqualTo(java17 + " -XX:+UseParallelGC -jar target/booking-hub.jar");
     }
