@@ -15,7 +15,12 @@ README_START=$(sed -E 's/^ +//; s/.*&& *//; s/ +$//' <<<"$README_START")
 HUB_LAUNCH="$REPO/bin/hub"
 # the profile and reload come from the README's defaults too: a caller's shell must not change them
 unset CAMEL_MAIN_PROFILE HUB_ROUTES_RELOAD JAVA_TOOL_OPTIONS HUB_CDS_ARCHIVE HUB_JMX_MBEANS
+# BENCH_JAVA: an experiment only, the java the launcher runs instead of the one it picks (e.g. Java 17 against the
+# launcher's choice); the reports say so
+if [ -n "${BENCH_JAVA:-}" ]; then
+    export HUB_JAVA="$BENCH_JAVA"
+fi
 # what the launcher runs on this machine, for the reports
-README_START="bin/hub = $(HUB_LAUNCH_DRY_RUN=1 HUB_JVM_OPTS="${HUB_EXTRA_OPTS:-}" "$HUB_LAUNCH" | sed -E 's/ -jar .*//')${HUB_EXTRA_OPTS:+ (HUB_EXTRA_OPTS=$HUB_EXTRA_OPTS)}"
+README_START="bin/hub = $(HUB_LAUNCH_DRY_RUN=1 HUB_JVM_OPTS="${HUB_EXTRA_OPTS:-}" "$HUB_LAUNCH" | sed -E 's/ -jar .*//')${HUB_EXTRA_OPTS:+ (HUB_EXTRA_OPTS=$HUB_EXTRA_OPTS)}${BENCH_JAVA:+ (experiment: BENCH_JAVA=$BENCH_JAVA)}"
 # the java binary the launcher picks here (for the reports' "java <version>")
 HUB_JAVA_BIN=$(HUB_LAUNCH_DRY_RUN=1 "$HUB_LAUNCH" | cut -d' ' -f1)
