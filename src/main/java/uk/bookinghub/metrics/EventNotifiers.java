@@ -11,12 +11,12 @@ import java.util.Map;
 
 /**
  * Keeps Camel's event notifiers to what they are for (issue 19). Camel walks the list of started notifiers at every
- * asynchronous hand-over of every exchange, and two things in Camel 4.17 made that walk the largest single cost of
- * the webhook path (5-13 % of its CPU, BENCHMARKS.md "Speed as operators run it"):
+ * asynchronous hand-over of every exchange, and two things in Camel 4.17 made that walk the largest single cost found
+ * on the webhook path (5.5 % of its CPU samples; W1 +20 % without it: BENCHMARKS.md "Speed as operators run it"):
  * <ul>
- *   <li>camel-platform-http-main's HTTP servers add one more "endpoints summary" notifier each time routes start after
- *       the context has started: once per route file at start-up (272 of them on the hub's two servers) and again at
- *       every live reload, without end. Only one per server is needed: the rest are removed here.</li>
+ *   <li>camel-platform-http-main's HTTP servers add one more "endpoints summary" notifier each time a route starts
+ *       after the context has started: the route controller starts all 136 routes after it (272 notifiers on the hub's
+ *       two servers), and a live reload adds more, without end. One per server is needed: the rest are removed here.</li>
  *   <li>notifiers that only want route or context events but do not say they ignore exchange events (Camel's
  *       Micrometer route notifier, the summary ones) make Camel build exchange events for them: they are told.</li>
  * </ul>
