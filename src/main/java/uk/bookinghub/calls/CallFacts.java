@@ -1,11 +1,11 @@
 package uk.bookinghub.calls;
 
 /**
- * What the hub already knows about a Vapi call when its end-of-call report arrives, read in one
- * indexed query ({@link CallStore#facts}): the lead it dialled (the dialler's {@code dial_attempts})
- * and whether the call booked an appointment that still stands (the booking tools'
- * {@code appointments}). One read per
- * report instead of a read plus a transaction per listener: the webhook path stays at its W1 rate.
+ * What the hub already knows about a Vapi call when its end-of-call report is stored: the lead it dialled
+ * (the dialler's {@code dial_attempts}) and whether the call booked an appointment that still stands (the
+ * booking tools' {@code appointments}). Read by the call writer in the report's own transaction, one indexed
+ * query per batch of reports ({@link CallStore#writeEndOfCall}), instead of a read plus a transaction per
+ * listener: the webhook path stays at its W1 rate.
  *
  * @param dialledLeadId the lead of the dial attempt that placed this call, or null (not dialled by the hub)
  * @param booked        an appointment booked during this call still stands

@@ -4,7 +4,7 @@ import java.math.BigDecimal;
 import java.time.Instant;
 
 /** A write to the {@code calls} table that a Vapi webhook carries. */
-public sealed interface CallWrite {
+public sealed interface CallWrite permits CallWrite.EndOfCall, CallWrite.Status, CallStore.Report {
 
     String vapiCallId();
 

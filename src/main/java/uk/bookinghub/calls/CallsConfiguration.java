@@ -52,7 +52,7 @@ public class CallsConfiguration implements CamelConfiguration {
         BookingTools tools = Wiring.need(camel, "bookingTools", BookingTools.class);
         LeadStore leads = Wiring.need(camel, "leadStore", LeadStore.class);
         VapiWebhook webhook = new VapiWebhook(secret.trim(), maxBodyBytes, Wiring.need(camel, "tenantResolver", TenantResolver.class), calls,
-                Wiring.need(camel, "hubClock", Clock.class), tools::answer, calls::facts);
+                Wiring.need(camel, "hubClock", Clock.class), tools::answer);
         webhook.inboundCalls(assistantId.trim(), (clientId, number) -> leads.newestByNumber(clientId, number)
                 .map(e -> new VapiWebhook.KnownCaller(e.getKey(), e.getValue())));
         webhook.signature(new VapiSignature(hmacSecret.trim(), hmacAlgorithm, hmacSignatureHeader.trim(), hmacTimestampHeader.trim(),

@@ -43,22 +43,18 @@ public final class VapiWebhook {
     private final Clock clock;
     private final Map<String, LongAdder> received = new ConcurrentHashMap<>();
     private final java.util.function.BiFunction<JsonNode, TenantResolver.Resolution, AnalyticsEvent.Recorded<Map<String, Object>>> tools;
-    private final java.util.function.Function<String, CallFacts> callFacts;
 
     /**
      * @param tools        answers a tool-calls message for the resolved client (the booking tools), with the events of what they committed
-     * @param callFacts    what the hub knows of a call (by Vapi id): a booking made during it makes the report's outcome {@code booked}
      */
     public VapiWebhook(String secret, long maxBodyBytes, TenantResolver tenants, CallStore calls, Clock clock,
-                       java.util.function.BiFunction<JsonNode, TenantResolver.Resolution, AnalyticsEvent.Recorded<Map<String, Object>>> tools,
-                       java.util.function.Function<String, CallFacts> callFacts) {
+                       java.util.function.BiFunction<JsonNode, TenantResolver.Resolution, AnalyticsEvent.Recorded<Map<String, Object>>> tools) {
         this.secret = secret == null || secret.isBlank() ? null : secret;
         this.maxBodyBytes = maxBodyBytes;
         this.tenants = tenants;
         this.calls = calls;
         this.clock = clock;
         this.tools = tools;
-        this.callFacts = callFacts;
     }
 
     /** Vapi's HMAC credential, when {@code VAPI_WEBHOOK_HMAC_SECRET} is set (see {@link VapiSignature}). */
@@ -132,10 +128,6 @@ public final class VapiWebhook {
         JsonNode structured = analysis.get("structuredData");
         String endedReason = firstText(msg.get("endedReason"), call.get("endedReason"));
         String outcome = OutcomeMapper.map(endedReason, structured);
-        CallFacts facts = callFacts.apply(callId);
-        if (!"booked".equals(outcome) && facts.booked()) {
-            outcome = "booked"; // the booking tool made an appointment during this call
-        }
         Instant startedAt = instant(firstText(msg.get("startedAt"), call.get("startedAt")));
         Instant endedAt = instant(firstText(msg.get("endedAt"), call.get("endedAt")));
         BigDecimal duration = possible(decimal(msg.get("durationSeconds"), 2), MAX_DURATION_SECONDS, "durationSeconds", callId);
@@ -153,17 +145,9 @@ public final class VapiWebhook {
             // not a lead id of the hub's (an integrator's own reference): not stored as one, and no alarm
             LOG.debug("[VAPI] call {}: leadId {} is not a hub lead id; not stored", callId, leadId);
             leadId = null;
-        } else if (leadId != null && facts.dialledLeadId() != null && leadId.equals(String.valueOf(facts.dialledLeadId()))
-                && tenant.clientId() != null && tenant.clientId().equals(facts.dialledClientId())) {
-            // the lead the hub itself dialled for this client: known without another read
-        } else if (leadId != null && (tenant.clientId() == null || !calls.leadOfClient(tenant.clientId(), leadId))) {
-            // another client's lead (or no client to check it against): never stored on this call
-            LOG.warn("[VAPI] call {}: leadId {} dropped: not a lead of {}", callId, leadId,
-                    tenant.clientId() == null ? "any client this report matched" : "client " + tenant.clientKey());
-            leadId = null;
         }
         Instant now = clock.instant();
-        CallWrite.EndOfCall write = new CallWrite.EndOfCall(callId, tenant.clientId(), tenant.clientKey(), tenant.rule(),
+        CallWrite.EndOfCall asRead = new CallWrite.EndOfCall(callId, tenant.clientId(), tenant.clientKey(), tenant.rule(),
                 leadId, customerNumber(msg, call), endedReason, outcome,
                 firstText(analysis.get("successEvaluation")),
                 startedAt, endedAt, duration, cost,
@@ -173,7 +157,13 @@ public final class VapiWebhook {
                         msg.get("recordingUrl"), artifact.get("stereoRecordingUrl"), msg.get("stereoRecordingUrl")),
                 structured != null && structured.isObject() ? structured.toString() : null,
                 assistantId(msg, call), now);
-        calls.write(write);
+        // settled against what the hub knows of the call (a booking made during it, the lead it dialled) in the
+        // write's own transaction: one read per batch of reports, none on this thread
+        CallStore.Stored stored = calls.writeEndOfCall(asRead, VapiWebhook::settle);
+        CallWrite.EndOfCall write = stored.call();
+        CallFacts facts = stored.facts();
+        outcome = write.outcome();
+        leadId = write.leadId();
         Map<String, Object> props = new LinkedHashMap<>();
         props.put("outcome", outcome);
         props.put("endedReason", endedReason);
@@ -183,6 +173,29 @@ public final class VapiWebhook {
         AnalyticsEvent event = new AnalyticsEvent("call.ended:" + callId, "call.ended", tenant.clientId(), tenant.clientKey(),
                 callId, outcome, props, endedAt != null ? endedAt : now, leadId == null ? null : Long.valueOf(leadId), null);
         return new EndOfCallResult(write, facts, event);
+    }
+
+    /**
+     * The report as stored: outcome {@code booked} when the booking tool made an appointment during the call that
+     * still stands; the lead id kept only when it is the lead the hub dialled for this client or one of the
+     * matched client's leads (another client's lead is never stored on this call).
+     */
+    static CallWrite.EndOfCall settle(CallWrite.EndOfCall r, CallFacts facts, CallStore.LeadCheck leads) throws java.sql.SQLException {
+        String outcome = !"booked".equals(r.outcome()) && facts.booked() ? "booked" : r.outcome();
+        String leadId = r.leadId();
+        boolean dialled = leadId != null && facts.dialledLeadId() != null && leadId.equals(String.valueOf(facts.dialledLeadId()))
+                && r.clientId() != null && r.clientId().equals(facts.dialledClientId()); // known without another read
+        if (leadId != null && !dialled && (r.clientId() == null || !leads.leadOfClient(r.clientId(), leadId))) {
+            LOG.warn("[VAPI] call {}: leadId {} dropped: not a lead of {}", r.vapiCallId(), leadId,
+                    r.clientId() == null ? "any client this report matched" : "client " + r.clientKey());
+            leadId = null;
+        }
+        if (java.util.Objects.equals(outcome, r.outcome()) && java.util.Objects.equals(leadId, r.leadId())) {
+            return r;
+        }
+        return new CallWrite.EndOfCall(r.vapiCallId(), r.clientId(), r.clientKey(), r.tenantRule(), leadId, r.customerNumber(),
+                r.endedReason(), outcome, r.successEvaluation(), r.startedAt(), r.endedAt(), r.durationSeconds(), r.cost(),
+                r.summary(), r.transcript(), r.recordingUrl(), r.structuredData(), r.assistantId(), r.receivedAt());
     }
 
     public Map<String, Object> endOfCallReply(EndOfCallResult r) {

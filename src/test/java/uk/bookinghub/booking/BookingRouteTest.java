@@ -188,6 +188,44 @@ abstract class BookingRouteTest {
         assertThat(hub.get("/api/appointments/" + id, "X-API-Key", otherKey).statusCode()).isEqualTo(404);
     }
 
+    /**
+     * The call writer settles the reports it stores together with one read of their calls' facts (issue 19): each
+     * report still gets its own call's, so the calls that booked come out booked and the others as Vapi said.
+     */
+    @Test
+    void reportsStoredTogetherAreEachSettledWithTheirOwnCallsBooking() throws Exception {
+        LocalDate day = freshMonday();
+        List<String> booked = new ArrayList<>();
+        List<String> plain = new ArrayList<>();
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        for (int i = 0; i < 4; i++) {
+            String callId = "call-together-" + run + "-b" + i;
+            JsonNode b = one(callId, "bookAppointment", "{\"start\":\"" + day + String.format("T%02d:00", 9 + 2 * i) + "\",\"name\":\"Cy " + i
+                    + "\",\"phone\":\"" + mobile() + "\"}");
+            assertThat(b.get("result").asText()).as(b.toString()).startsWith("Booked");
+            booked.add(callId);
+            plain.add("call-together-" + run + "-p" + i);
+        }
+        List<String> all = new ArrayList<>(booked);
+        all.addAll(plain);
+        ExecutorService pool = Executors.newFixedThreadPool(all.size());
+        try {
+            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            for (String callId : all) {
+                answers.add(pool.submit(() -> hub.postVapi(VapiReports.endOfCall(callId,
+                        "\"assistantOverrides\":{\"variableValues\":{\"clientKey\":\"leeds-plumbing\"}}", "customer-ended-call", null))));
+            }
+            for (int i = 0; i < all.size(); i++) {
+                HttpResponse<String> r = answers.get(i).get();
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                assertThat(Jsons.read(r.body()).get("outcome").asText()).as(all.get(i))
+                        .isEqualTo(booked.contains(all.get(i)) ? "booked" : "completed");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void aRetriedToolCallGetsTheSameAnswerAndBooksNothingNew() {
         LocalDate day = freshMonday();
