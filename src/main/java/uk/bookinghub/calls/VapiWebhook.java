@@ -15,7 +15,6 @@ import java.math.RoundingMode;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -347,7 +346,7 @@ public final class VapiWebhook {
             return null;
         }
         try {
-            return OffsetDateTime.parse(s).toInstant();
+            return uk.bookinghub.http.IsoInstants.parse(s);
         } catch (RuntimeException e) {
             try {
                 return Instant.ofEpochMilli(Long.parseLong(s));
