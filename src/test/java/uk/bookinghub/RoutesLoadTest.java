@@ -134,6 +134,24 @@ class RoutesLoadTest {
         assertThat(hub.camel().getManagementStrategy().getStartedEventNotifiers()).as(byClass.toString()).hasSizeLessThan(15);
     }
 
+    /** The HTTP router tries its routes in the order they started: the partners' webhooks come before every API path. */
+    @Test
+    void thePartnersWebhooksAreTheRoutersFirstPaths() {
+        List<String> paths = uk.bookinghub.HubApp.appRouter(hub.camel()).getRoutes().stream()
+                .map(io.vertx.ext.web.Route::getPath).filter(java.util.Objects::nonNull).toList();
+        int lastWebhook = -1;
+        int firstOther = Integer.MAX_VALUE;
+        for (int i = 0; i < paths.size(); i++) {
+            if (paths.get(i).startsWith("/webhooks/")) {
+                lastWebhook = i;
+            } else if (!paths.get(i).equals("/api/events")) { // the event stream's own handler, placed before Camel's by its order
+                firstOther = Math.min(firstOther, i);
+            }
+        }
+        assertThat(paths).as("router paths").contains("/webhooks/vapi", "/webhooks/twilio/status", "/webhooks/twilio/sms");
+        assertThat(lastWebhook).as(paths.toString()).isLessThan(firstOther);
+    }
+
     @Test
     void everyRouteHasAJmxMBeanNamedByItsId() throws Exception {
         MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();

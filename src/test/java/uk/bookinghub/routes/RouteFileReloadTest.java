@@ -327,6 +327,21 @@ class RouteFileReloadTest {
         assertThat(hub.get("/api/clients/me", "X-API-Key", apiKey).statusCode()).isEqualTo(200);
     }
 
+    /** The webhook routes start first (ApiConfiguration: startup order by path); reloading their file keeps them working. */
+    @Test
+    @Order(10)
+    void theWebhookRoutesFileReloadsLikeAnyOther() throws Exception {
+        int before = reloader.summaries().size();
+        String original = edit("vapi-webhooks.camel.yaml", "description: Vapi server messages - end-of-call reports",
+                "description: Vapi's server messages - end-of-call reports");
+        assertThat(appliedAfter(before)).startsWith("Route file vapi-webhooks.camel.yaml reloaded in ").contains("updated [vapi-webhooks]");
+        assertThat(hub.postVapi("{\"message\":{\"type\":\"hang\",\"call\":{\"id\":\"c-reload\"}}}").statusCode()).isEqualTo(200);
+        int restored = reloader.summaries().size();
+        Files.writeString(routes.resolve("vapi-webhooks.camel.yaml"), original);
+        appliedAfter(restored);
+        assertThat(hub.postVapi("{\"message\":{\"type\":\"hang\",\"call\":{\"id\":\"c-reload-2\"}}}").statusCode()).isEqualTo(200);
+    }
+
     @Test
     @Order(11)
     void deletingAFileRemovesItsRoutes() throws Exception {
