@@ -115,13 +115,8 @@ public final class CallStore implements AutoCloseable {
         if (ids.isEmpty()) {
             return out;
         }
-        String from = d == Dialect.POSTGRESQL ? "unnest(cast(? as text[])) as v(id)" : "(select value as id from json_each(?)) as v";
-        try (PreparedStatement ps = c.prepareStatement(FACTS_OF.formatted(uk.bookinghub.booking.BookingStore.STANDING, from))) {
-            if (d == Dialect.POSTGRESQL) {
-                ps.setArray(1, c.createArrayOf("text", ids.toArray()));
-            } else {
-                ps.setString(1, uk.bookinghub.http.Json.write(List.copyOf(ids)));
-            }
+        try (PreparedStatement ps = c.prepareStatement(FACTS_OF.formatted(uk.bookinghub.booking.BookingStore.STANDING, d.textsAsTable("v")))) {
+            d.bindTexts(c, ps, 1, ids);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     long lead = rs.getLong(2);

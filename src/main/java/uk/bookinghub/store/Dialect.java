@@ -50,6 +50,39 @@ public enum Dialect {
         return i;
     }
 
+    /**
+     * A FROM item that is a one-column table ({@code alias.id}, text) of values bound as one parameter with
+     * {@link #bindTexts}: a whole batch's keys in one statement ({@code unnest} of an array on PostgreSQL,
+     * {@code json_each} of a JSON array on SQLite).
+     */
+    public String textsAsTable(String alias) {
+        return this == POSTGRESQL ? "unnest(cast(? as text[])) as " + alias + "(id)" : "(select value as id from json_each(?)) as " + alias;
+    }
+
+    /** Binds the values of a {@link #textsAsTable} parameter. */
+    public void bindTexts(java.sql.Connection c, PreparedStatement ps, int index, java.util.Collection<String> values) throws SQLException {
+        if (this == POSTGRESQL) {
+            ps.setArray(index, c.createArrayOf("text", values.toArray()));
+        } else {
+            StringBuilder json = new StringBuilder("[");
+            for (String v : values) {
+                json.append(json.length() > 1 ? ",\"" : "\"");
+                for (int i = 0; i < v.length(); i++) {
+                    char ch = v.charAt(i);
+                    if (ch == '"' || ch == '\\') {
+                        json.append('\\').append(ch);
+                    } else if (ch < 0x20) {
+                        json.append(String.format("\\u%04x", (int) ch));
+                    } else {
+                        json.append(ch);
+                    }
+                }
+                json.append('"');
+            }
+            ps.setString(index, json.append(']').toString());
+        }
+    }
+
     public void setInstant(PreparedStatement ps, int index, Instant value) throws SQLException {
         if (value == null) {
             ps.setNull(index, this == POSTGRESQL ? Types.TIMESTAMP_WITH_TIMEZONE : Types.VARCHAR);

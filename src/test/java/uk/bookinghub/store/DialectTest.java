@@ -25,6 +25,29 @@ class DialectTest {
 
     private static final String TABLE = "create table t (id integer primary key, flag boolean not null, name text not null unique)";
 
+    /** A batch's keys bound as one parameter come back as a table of the same strings, whatever they contain. */
+    @ParameterizedTest
+    @EnumSource(TestDatabase.Kind.class)
+    void textsBoundAsOneParameterReadAsATable(TestDatabase.Kind kind) throws Exception {
+        List<String> values = List.of("call-1", "q\"uote", "back\\slash", "tab\tand\nline", "ünïcødé 😀", "", "call-1");
+        try (TestDatabase tdb = TestDatabase.create(kind); Database db = open(tdb)) {
+            Dialect d = db.dialect();
+            List<String> read = db.read("texts", c -> {
+                List<String> out = new ArrayList<>();
+                try (PreparedStatement ps = c.prepareStatement("select v.id from " + d.textsAsTable("v"))) {
+                    d.bindTexts(c, ps, 1, values);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            out.add(rs.getString(1));
+                        }
+                    }
+                }
+                return out;
+            });
+            assertThat(read).containsExactlyInAnyOrderElementsOf(values);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(TestDatabase.Kind.class)
     void booleansInSqlTextMatchBoundBooleans(TestDatabase.Kind kind) throws Exception {
