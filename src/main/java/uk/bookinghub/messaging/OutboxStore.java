@@ -290,13 +290,17 @@ public final class OutboxStore {
 
     /**
      * Renews this sender's claims on messages it is still sending (the heartbeat of a long batch),
-     * so another instance does not take them over while they are being sent.
+     * so another instance does not take them over while they are being sent. A row another
+     * transaction holds at that moment (its result being recorded: it is no longer in flight) is
+     * skipped, not waited for: the renewal never waits on a row lock, so it cannot deadlock with the
+     * writers of results, which update the same rows in another order.
      */
-    public void renew(java.util.Collection<Long> ids, String instance) {
+    public int renew(java.util.Collection<Long> ids, String instance) {
         Instant now = clock.instant();
         String in = String.join(", ", java.util.Collections.nCopies(ids.size(), "?"));
-        db.inTransaction("renewing outbox claims", c -> {
-            try (PreparedStatement ps = c.prepareStatement("update messages set claimed_at = ? where claimed_by = ? and status = 'sending' and id in (" + in + ")")) {
+        return db.inTransaction("renewing outbox claims", c -> {
+            try (PreparedStatement ps = c.prepareStatement("update messages set claimed_at = ? where id in (select id from messages "
+                    + "where claimed_by = ? and status = 'sending' and id in (" + in + ")" + db.dialect().skipLocked() + ")")) {
                 db.dialect().setInstant(ps, 1, now);
                 ps.setString(2, instance);
                 int i = 3;

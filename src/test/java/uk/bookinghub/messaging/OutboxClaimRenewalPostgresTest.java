@@ -74,13 +74,7 @@ class OutboxClaimRenewalPostgresTest {
     void aLiveSendersClaimsAreNotTakenOverWhileItsSlowBatchIsSent() throws Exception {
         twilio.delay(Duration.ofMillis(1500));
         List<String> phones = List.of("+447700900501", "+447700900502", "+447700900503");
-        String sendAt = Instant.now().plusSeconds(2).toString();
-        String start = java.time.LocalDate.now(java.time.ZoneId.of("Europe/London")).plusDays(2) + "T10:00";
-        for (String p : phones) {
-            HttpResponse<String> r = hub.post("/api/messages", "application/json", "{\"kind\":\"reminder_24h\",\"channels\":[\"sms\"],\"phone\":\"" + p
-                    + "\",\"customerName\":\"Sam\",\"appointment\":{\"start\":\"" + start + "\",\"service\":\"Survey\"},\"sendAt\":\"" + sendAt + "\",\"idempotencyKey\":\"renew-" + p + "\"}", "X-API-Key", key);
-            assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-        }
+        queue(phones, "T10:00", "renew-");
         AtomicBoolean stop = new AtomicBoolean();
         java.util.concurrent.atomic.AtomicInteger takenOver = new java.util.concurrent.atomic.AtomicInteger();
         Thread thief = new Thread(() -> {
@@ -114,6 +108,83 @@ class OutboxClaimRenewalPostgresTest {
         }
         JsonNode list = Jsons.read(hub.get("/api/messages?kind=reminder_24h", "X-API-Key", key).body());
         assertThat(list.get("items")).hasSize(3);
+    }
+
+    /**
+     * The renewal skips a row another transaction holds instead of waiting for it (a sender's result being recorded
+     * holds its rows, and the two updated shared rows in different orders: PostgreSQL found a deadlock under the
+     * reminders benchmark). Here a transaction holds the batch's last message for 2.5 s: the claims of the others
+     * are renewed meanwhile, and every message is still sent once.
+     */
+    @Test
+    void aRowHeldElsewhereIsSkippedAndTheOtherClaimsAreStillRenewed() throws Exception {
+        twilio.delay(Duration.ofMillis(1500));
+        List<String> phones = List.of("+447700900511", "+447700900512", "+447700900513");
+        queue(phones, "T11:00", "held-");
+        try {
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() -> countHeld("status = 'sending'") == 3);
+            try (Connection lock = db.connect()) {
+                lock.setAutoCommit(false);
+                long held;
+                try (Statement s = lock.createStatement(); ResultSet rs = s.executeQuery("select id from messages where idempotency_key like 'api:%held-%' "
+                        + "and status = 'sending' order by id desc limit 1 for update")) {
+                    assertThat(rs.next()).isTrue();
+                    held = rs.getLong(1);
+                }
+                Map<Long, Instant> before = claims(held);
+                assertThat(before).as("messages in flight besides the held one").isNotEmpty();
+                Thread.sleep(2500); // more than three heartbeats (a third of the 2 s lease each)
+                Map<Long, Instant> after = claims(held);
+                List<Long> renewed = new ArrayList<>();
+                before.forEach((id, at) -> {
+                    if (after.containsKey(id) && after.get(id).isAfter(at)) {
+                        renewed.add(id);
+                    }
+                });
+                List<Long> stillInFlight = before.keySet().stream().filter(after::containsKey).toList();
+                assertThat(stillInFlight).as("a message still being sent after 2.5 s").isNotEmpty();
+                assertThat(renewed).as("claims renewed while message " + held + " was held elsewhere").containsExactlyInAnyOrderElementsOf(stillInFlight);
+                lock.rollback();
+            }
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> countHeld("status = 'sent'") == 3);
+            for (String p : phones) {
+                assertThat(twilio.sentTo(p)).as("sent once: " + p).hasSize(1);
+            }
+        } finally {
+            twilio.delay(Duration.ZERO);
+        }
+    }
+
+    /** Queues a 24 h reminder SMS to each phone, due in 2 s, keyed {@code prefix + phone}. */
+    private void queue(List<String> phones, String localTime, String prefix) {
+        String sendAt = Instant.now().plusSeconds(2).toString();
+        String start = java.time.LocalDate.now(java.time.ZoneId.of("Europe/London")).plusDays(2) + localTime;
+        for (String p : phones) {
+            HttpResponse<String> r = hub.post("/api/messages", "application/json", "{\"kind\":\"reminder_24h\",\"channels\":[\"sms\"],\"phone\":\"" + p
+                    + "\",\"customerName\":\"Sam\",\"appointment\":{\"start\":\"" + start + "\",\"service\":\"Survey\"},\"sendAt\":\"" + sendAt
+                    + "\",\"idempotencyKey\":\"" + prefix + p + "\"}", "X-API-Key", key);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        }
+    }
+
+    /** The held-test messages still sending, but {@code except}, with their claim times. */
+    private Map<Long, Instant> claims(long except) throws Exception {
+        Map<Long, Instant> out = new LinkedHashMap<>();
+        try (Connection c = db.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("select id, claimed_at from messages where idempotency_key like 'api:%held-%' and status = 'sending' and id <> " + except)) {
+            while (rs.next()) {
+                out.put(rs.getLong(1), rs.getTimestamp(2).toInstant());
+            }
+        }
+        return out;
+    }
+
+    private long countHeld(String where) throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("select count(*) from messages where idempotency_key like 'api:%held-%' and " + where)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     private long count(String where) throws Exception {
