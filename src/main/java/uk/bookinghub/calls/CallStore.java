@@ -110,7 +110,7 @@ public final class CallStore implements AutoCloseable {
                    (select client_id from dial_attempts where vapi_call_id = v.id order by id desc limit 1)
               from %s""";
 
-    private static java.util.Map<String, CallFacts> facts(Connection c, Dialect d, java.util.Collection<String> ids) throws SQLException {
+    static java.util.Map<String, CallFacts> facts(Connection c, Dialect d, java.util.Collection<String> ids) throws SQLException {
         java.util.Map<String, CallFacts> out = new java.util.HashMap<>();
         if (ids.isEmpty()) {
             return out;

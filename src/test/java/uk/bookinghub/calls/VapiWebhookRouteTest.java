@@ -395,6 +395,44 @@ abstract class VapiWebhookRouteTest {
         assertThat(callRow(negative).get("cost")).isNull();
     }
 
+    /** The call writer's one read for a batch of reports gives each call its own dial attempt's lead and client. */
+    @Test
+    void theFactsReadForABatchAreEachCallsOwn() throws Exception {
+        List<Long> leads = new ArrayList<>();
+        for (String phone : List.of("07700 900451", "07700 900452")) {
+            HttpResponse<String> lead = hub.post("/api/leads", "application/json", "{\"name\":\"Batch\",\"phone\":\"" + phone + "\"}", "X-API-Key", acmeKey);
+            assertThat(lead.statusCode()).as(lead.body()).isIn(200, 201);
+            leads.add(Jsons.read(lead.body()).get("lead").get("id").asLong());
+        }
+        uk.bookinghub.store.Database database = hub.camel().getRegistry().lookupByNameAndType("hubDatabase", uk.bookinghub.store.Database.class);
+        uk.bookinghub.store.Dialect d = database.dialect();
+        String first = id();
+        String second = id();
+        String none = id();
+        long client;
+        try (Connection c = db.connect()) {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select id from clients where client_key = 'acme-solar'")) {
+                assertThat(rs.next()).isTrue();
+                client = rs.getLong(1);
+            }
+            try (PreparedStatement ps = c.prepareStatement("insert into dial_attempts (client_id, lead_id, attempt_no, status, vapi_call_id, created_at, updated_at) "
+                    + "values (?, ?, 1, 'placed', ?, ?, ?)")) {
+                for (int i = 0; i < 2; i++) {
+                    ps.setLong(1, client);
+                    ps.setLong(2, leads.get(i));
+                    ps.setString(3, i == 0 ? first : second);
+                    d.setInstant(ps, 4, java.time.Instant.now());
+                    d.setInstant(ps, 5, java.time.Instant.now());
+                    ps.executeUpdate();
+                }
+            }
+        }
+        Map<String, CallFacts> facts = database.read("facts", c -> CallStore.facts(c, d, List.of(second, none, first)));
+        assertThat(facts.get(first)).isEqualTo(new CallFacts(leads.get(0), false, client));
+        assertThat(facts.get(second)).isEqualTo(new CallFacts(leads.get(1), false, client));
+        assertThat(facts.get(none)).isEqualTo(CallFacts.NONE);
+    }
+
     @Test
     void aLeadIdOfAnotherClientIsDroppedFromTheCall() throws Exception {
         String betaKey = hub.onboard("{\"businessName\":\"Beta Windows\",\"email\":\"b@beta.example\",\"phone\":\"0113 496 0007\"}");
