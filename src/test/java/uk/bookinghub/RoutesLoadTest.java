@@ -161,6 +161,57 @@ class RoutesLoadTest {
         assertThat(names).containsAll(ids);
     }
 
+    /**
+     * The hub's MBean assembler ({@code ManagedBeanInfos}, which describes each managed class once) gives every route,
+     * consumer and endpoint MBean exactly the description Camel's own assembler gives the same object, and each MBean
+     * its own copy of it (no attribute or operation info shared between two MBeans).
+     */
+    @Test
+    void everyMBeanIsDescribedAsCamelWouldEachWithItsOwnCopy() throws Exception {
+        var camel = hub.camel();
+        assertThat(camel.getCamelContextExtension().getManagementMBeanAssembler())
+                .isInstanceOf(uk.bookinghub.monitoring.ManagedBeanInfos.class);
+        MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
+        var objects = camel.getManagementStrategy().getManagementObjectStrategy();
+        var names = camel.getManagementStrategy().getManagementObjectNameStrategy();
+        var camels = new org.apache.camel.support.management.DefaultManagementMBeanAssembler(camel);
+        camels.start();
+        Map<ObjectName, Object> managed = new java.util.LinkedHashMap<>();
+        for (Route route : camel.getRoutes()) {
+            managed.put(names.getObjectNameForRoute(route), objects.getManagedObjectForRoute(camel, route));
+            managed.put(names.getObjectNameForConsumer(camel, route.getConsumer()), objects.getManagedObjectForConsumer(camel, route.getConsumer()));
+        }
+        for (var endpoint : camel.getEndpoints()) {
+            managed.put(names.getObjectNameForEndpoint(endpoint), objects.getManagedObjectForEndpoint(camel, endpoint));
+        }
+        int compared = 0;
+        for (var e : managed.entrySet()) {
+            if (!mbeans.isRegistered(e.getKey())) {
+                continue; // an endpoint Camel does not register (RoutesOnly keeps a few out)
+            }
+            var expected = camels.assemble(mbeans, e.getValue(), e.getKey()).getMBeanInfo();
+            assertThat(mbeans.getMBeanInfo(e.getKey())).as(e.getKey().toString()).isEqualTo(expected);
+            compared++;
+        }
+        assertThat(compared).as("MBeans compared").isGreaterThan(2 * camel.getRoutes().size());
+
+        var ours = (uk.bookinghub.monitoring.ManagedBeanInfos) camel.getCamelContextExtension().getManagementMBeanAssembler();
+        List<Route> routes = camel.getRoutes();
+        var first = ours.assemble(mbeans, objects.getManagedObjectForRoute(camel, routes.get(0)), names.getObjectNameForRoute(routes.get(0)));
+        var second = ours.assemble(mbeans, objects.getManagedObjectForRoute(camel, routes.get(1)), names.getObjectNameForRoute(routes.get(1)));
+        var a = first.getMBeanInfo();
+        var b = second.getMBeanInfo();
+        assertThat(a).isEqualTo(b);
+        assertThat(a.getAttributes()).isNotEmpty();
+        for (int i = 0; i < a.getAttributes().length; i++) {
+            assertThat(a.getAttributes()[i]).isNotSameAs(b.getAttributes()[i]);
+        }
+        for (int i = 0; i < a.getOperations().length; i++) {
+            assertThat(a.getOperations()[i]).isNotSameAs(b.getOperations()[i]);
+        }
+        camels.stop();
+    }
+
     @Test
     void healthMetricsAndJolokiaAnswerOnTheManagementPort() {
         HttpResponse<String> health = hub.get(hub.managementUrl("/observe/health"));

@@ -37,15 +37,32 @@ public final class TwilioClients {
     }
 
     static final class HubHttpClient extends HttpClient {
-        private final NetworkHttpClient delegate;
+        private volatile NetworkHttpClient delegate;
         private final String baseUrl;
         private final String statusCallback;
 
         HubHttpClient(String baseUrl, String statusCallback) {
             this.baseUrl = baseUrl == null || baseUrl.isBlank() ? null : baseUrl.trim().replaceAll("/+$", "");
             this.statusCallback = statusCallback;
-            this.delegate = new NetworkHttpClient(HttpClientBuilder.create().setConnectionManager(
-                    PoolingHttpClientConnectionManagerBuilder.create().setMaxConnPerRoute(64).setMaxConnTotal(128).build()));
+        }
+
+        /**
+         * The pooled connections, made on the first request: building them sets up a TLS context (the trust store
+         * read), ~0.1 s of the hub's start that no start needs (BENCHMARKS.md, issue 19).
+         */
+        private NetworkHttpClient delegate() {
+            NetworkHttpClient d = delegate;
+            if (d == null) {
+                synchronized (this) {
+                    d = delegate;
+                    if (d == null) {
+                        d = new NetworkHttpClient(HttpClientBuilder.create().setConnectionManager(
+                                PoolingHttpClientConnectionManagerBuilder.create().setMaxConnPerRoute(64).setMaxConnTotal(128).build()));
+                        delegate = d;
+                    }
+                }
+            }
+            return d;
         }
 
         @Override
@@ -53,7 +70,7 @@ public final class TwilioClients {
             boolean createMessage = in.getMethod() == com.twilio.http.HttpMethod.POST && in.getUrl().endsWith("/Messages.json");
             boolean addCallback = createMessage && statusCallback != null && !in.getPostParams().containsKey("StatusCallback");
             if (baseUrl == null && !addCallback) {
-                return delegate.makeRequest(in);
+                return delegate().makeRequest(in);
             }
             String url = baseUrl == null ? in.getUrl() : in.getUrl().replaceFirst("^https://[^/]+", baseUrl);
             Request out = new Request(in.getMethod(), url);
@@ -74,7 +91,7 @@ public final class TwilioClients {
             if (in.getBody() != null) {
                 out.setBody(in.getBody());
             }
-            return delegate.makeRequest(out);
+            return delegate().makeRequest(out);
         }
     }
 }
