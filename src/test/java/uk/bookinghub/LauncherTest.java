@@ -78,21 +78,25 @@ class LauncherTest {
     }
 
     @Test
-    void itRunsTheNewestJavaWithParallelGcAndTheClassDataArchiveFromJava19() throws Exception {
+    void itRunsTheNewestJavaWithParallelGcTheClassDataArchiveFromJava19AndCompactHeadersFrom25() throws Exception {
         Path java17 = jdk("jdk17", "17.0.15");
         Path java99 = jdk("jdk99", "99.0.1");
         // the newest of JAVA_HOME and the others (the machine's own JDKs are older than 99)
         String out = run(Map.of("JAVA_HOME", java99.getParent().getParent().toString()), "restore", "--from", "x.pgdump");
-        assertThat(out).startsWith("ran -XX:+UseParallelGC -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=target/booking-hub.jsa")
+        assertThat(out).startsWith("ran -XX:+UseParallelGC -XX:+UseCompactObjectHeaders -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=target/booking-hub.jsa")
                 .contains("--sun-misc-unsafe-memory-access=allow").doesNotContain("--enable-native-access")
                 .endsWith("-jar target/booking-hub.jar restore --from x.pgdump");
-        // Java 17 chosen by hand: no archive flags it would not know
+        // Java 17 chosen by hand: no archive or header flags it would not know
         String old = run(Map.of("HUB_JAVA", java17.toString(), "HUB_JVM_OPTS", "-Xmx1g"));
         assertThat(old).isEqualTo("ran -XX:+UseParallelGC -Xmx1g -jar target/booking-hub.jar");
         // the archive beside another jar, or off
         assertThat(run(Map.of("HUB_JAVA", java99.toString(), "HUB_JAR", "/tmp/x/hub.jar")))
                 .contains("-XX:SharedArchiveFile=/tmp/x/hub.jsa").endsWith("-jar /tmp/x/hub.jar");
-        assertThat(run(Map.of("HUB_JAVA", java99.toString(), "HUB_CDS_ARCHIVE", "off"))).doesNotContain("SharedArchive");
+        assertThat(run(Map.of("HUB_JAVA", java99.toString(), "HUB_CDS_ARCHIVE", "off"))).doesNotContain("SharedArchive")
+                .contains("-XX:+UseCompactObjectHeaders");
+        // Java 24 has compact headers only as an experiment: not turned on there
+        assertThat(run(Map.of("HUB_JAVA", jdk("jdk24", "24.0.2").toString()))).doesNotContain("CompactObjectHeaders")
+                .contains("--sun-misc-unsafe-memory-access=allow");
         // an archive older than the jar (a rebuild) is removed before the start, so the JVM writes a fresh one at the
         // stop (the JVM refuses a stale one and then writes none); one newer than the jar is kept
         Path dir = Files.createTempDirectory("hub-launch-");

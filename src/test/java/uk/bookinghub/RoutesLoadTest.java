@@ -161,6 +161,22 @@ class RoutesLoadTest {
         assertThat(names).containsAll(ids);
     }
 
+    /** The uploads (POST text/csv declarations) and only they read their body as a stream (ApiCatalog.streamsUploads). */
+    @Test
+    void exactlyTheUploadEndpointsStreamTheirBodies() {
+        var catalog = hub.camel().getRegistry().lookupByNameAndType("apiCatalog", uk.bookinghub.api.ApiCatalog.class);
+        Set<String> uploads = catalog.endpoints().stream().filter(uk.bookinghub.api.ApiEndpoint::streamed)
+                .map(uk.bookinghub.api.ApiEndpoint::path).collect(Collectors.toSet());
+        assertThat(uploads).contains("/api/import-leads");
+        var http = hub.camel().getEndpoints().stream()
+                .filter(e -> e instanceof org.apache.camel.component.platform.http.PlatformHttpEndpoint)
+                .map(e -> (org.apache.camel.component.platform.http.PlatformHttpEndpoint) e).toList();
+        assertThat(http).hasSizeGreaterThan(20);
+        Set<String> streaming = http.stream().filter(org.apache.camel.component.platform.http.PlatformHttpEndpoint::isUseStreaming)
+                .map(org.apache.camel.component.platform.http.PlatformHttpEndpoint::getPath).collect(Collectors.toSet());
+        assertThat(streaming).isEqualTo(uploads);
+    }
+
     /**
      * The hub's MBean assembler ({@code ManagedBeanInfos}, which describes each managed class once) gives every route,
      * consumer and endpoint MBean exactly the description Camel's own assembler gives the same object, and each MBean

@@ -109,9 +109,26 @@ public final class ApiCatalog {
      * {@code text/csv} is a file upload (a lead file of 100 MB must not be grown in memory 4 MB at a time).
      */
     public boolean streamsUploads(String path) {
+        // asked for every HTTP endpoint Camel adds (~100 at a start, and again at a reload): read from the declarations
+        // as they are now, not a whole new snapshot each time (that was ~30 MB and ~0.1 s of every start)
         String p = path.startsWith("/") ? path : "/" + path;
-        return refresh().byRoute.values().stream()
-                .anyMatch(e -> e.streamed() && e.path().equals(p));
+        for (RestDefinition rest : new ArrayList<>(model().getRestDefinitions())) {
+            if (Boolean.parseBoolean(text(rest.getDisabled()))) {
+                continue;
+            }
+            for (VerbDefinition verb : rest.getVerbs()) {
+                if (!Boolean.parseBoolean(text(verb.getDisabled())) && verb.asVerb().equalsIgnoreCase("POST")
+                        && join(text(rest.getPath()), text(verb.getPath())).equals(p)
+                        && types(text(verb.getConsumes() != null ? verb.getConsumes() : rest.getConsumes())).contains("text/csv")) {
+                    return true; // the same rule as ApiEndpoint.streamed
+                }
+            }
+        }
+        return false;
+    }
+
+    private static List<String> types(String consumes) {
+        return consumes == null ? List.of() : Arrays.stream(consumes.split("[,;]")).map(String::trim).filter(t -> !t.isEmpty()).toList();
     }
 
     /** The endpoint that serves {@code method} on {@code rawPath} (template segments match any value), or null. */
@@ -224,7 +241,7 @@ public final class ApiCatalog {
                     problems.add(where + ": routeId " + routeId + " is already used by " + byRoute.get(routeId).method() + " " + byRoute.get(routeId).path());
                 }
                 String consumes = text(verb.getConsumes() != null ? verb.getConsumes() : rest.getConsumes());
-                List<String> types = consumes == null ? List.of() : Arrays.stream(consumes.split("[,;]")).map(String::trim).filter(t -> !t.isEmpty()).toList();
+                List<String> types = types(consumes);
                 Map<String, ApiEndpoint.Param> params = new LinkedHashMap<>();
                 for (ParamDefinition p : verb.getParams()) {
                     if (p.getType() == null || p.getType().name().equals("body")) {
