@@ -26,12 +26,18 @@ public class AnalyticsConfiguration implements CamelConfiguration {
     long writeTimeoutMs;
     @PropertyInject("hub.analytics.usd-to-gbp")
     String usdToGbp;
+    @PropertyInject("hub.analytics.reconcile-grace-seconds")
+    long reconcileGraceSeconds;
 
     @Override
     public void configure(CamelContext camel) {
         Database db = Wiring.need(camel, "hubDatabase", Database.class);
         Clock clock = Wiring.need(camel, "hubClock", Clock.class);
         AnalyticsStore analytics = new AnalyticsStore(db, maxBatch, writeTimeoutMs);
+        if (reconcileGraceSeconds < 0) {
+            throw new IllegalArgumentException("hub.analytics.reconcile-grace-seconds must be 0 or more, got " + reconcileGraceSeconds);
+        }
+        analytics.reconcileGrace(java.time.Duration.ofSeconds(reconcileGraceSeconds));
         Wiring.onStop(camel, "the analytics writer", analytics::close);
         analytics.metrics(Wiring.need(camel, "businessMetrics", BusinessMetrics.class));
         camel.getRegistry().bind("analyticsStore", analytics);

@@ -346,6 +346,37 @@ abstract class VapiWebhookRouteTest {
         assertThat(count("select count(*) from analytics_events where vapi_call_id = '" + callId + "'")).isEqualTo(1);
     }
 
+    /**
+     * A call committed a moment ago whose event is still on its way (the wire tap) is not the reconciliation's: with
+     * the production window (hub.analytics.reconcile-grace-seconds = 300) it is left alone, and once older than the
+     * window, an event still missing is added.
+     */
+    @Test
+    void aCallEndedWithinTheGraceWindowIsLeftToItsWireTap() throws Exception {
+        String callId = id();
+        var store = hub.camel().getRegistry().lookupByNameAndType("analyticsStore", uk.bookinghub.analytics.AnalyticsStore.class);
+        store.reconcileGrace(Duration.ofSeconds(300));
+        try {
+            try (Connection c = db.connect(); Statement s = c.createStatement()) {
+                s.execute("insert into calls (vapi_call_id, tenant_rule, status, status_rank, outcome, report_count, created_at, updated_at) values ('"
+                        + callId + "', 'unmatched', 'ended', 100, 'voicemail', 1, " + now() + ", " + now() + ")");
+            }
+            hub.camel().createProducerTemplate().sendBody("direct:analytics-reconcile", null);
+            assertThat(count("select count(*) from analytics_events where vapi_call_id = '" + callId + "'")).isZero();
+            try (Connection c = db.connect(); Statement s = c.createStatement()) {
+                s.execute("update calls set updated_at = " + minutesAgo(6) + " where vapi_call_id = '" + callId + "'");
+            }
+            hub.camel().createProducerTemplate().sendBody("direct:analytics-reconcile", null);
+            assertThat(scalar("select outcome from analytics_events where event_key = 'call.ended:" + callId + "'")).isEqualTo("voicemail");
+        } finally {
+            store.reconcileGrace(Duration.ZERO); // the test profile's setting
+        }
+    }
+
+    private String minutesAgo(int minutes) {
+        return kind() == TestDatabase.Kind.SQLITE ? "strftime('%Y-%m-%dT%H:%M:%fZ','now','-" + minutes + " minutes')" : "now() - interval '" + minutes + " minutes'";
+    }
+
     private String now() {
         return kind() == TestDatabase.Kind.SQLITE ? "strftime('%Y-%m-%dT%H:%M:%fZ','now')" : "now()";
     }
