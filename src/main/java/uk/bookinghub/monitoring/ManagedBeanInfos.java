@@ -42,8 +42,9 @@ import javax.management.modelmbean.RequiredModelMBean;
  * {@link MBeanInfoAssembler}, and every MBean, the first included, gets its own deep copy of that description: each
  * attribute, operation and notification with its own descriptor, as if Camel had built it, so nothing one MBean's
  * descriptors hold can show in another's. The MBean itself is assembled as Camel assembles it (a managed instance's
- * own annotated bean mixed with the standard one; notifications wired). {@code ManagedBeanInfosTest} compares every
- * MBean of a running hub with what Camel's assembler builds for the same object.
+ * own annotated bean mixed with the standard one; notifications wired).
+ * {@code RoutesLoadTest.everyMBeanIsDescribedAsCamelWouldEachWithItsOwnCopy} compares every route, consumer and
+ * endpoint MBean of a running hub with what Camel's assembler builds for the same object.
  */
 public final class ManagedBeanInfos extends ServiceSupport implements ManagementMBeanAssembler {
 
@@ -135,11 +136,6 @@ public final class ManagedBeanInfos extends ServiceSupport implements Management
             n[i] = new ModelMBeanNotificationInfo((ModelMBeanNotificationInfo) notifications[i]);
         }
         return new ModelMBeanInfoSupport(info.getClassName(), info.getDescription(), a, null, o, n);
-    }
-
-    /** How many classes (or class pairs) have been described so far. */
-    int classesDescribed() {
-        return described.size();
     }
 
     @Override

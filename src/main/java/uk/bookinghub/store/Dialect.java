@@ -59,27 +59,18 @@ public enum Dialect {
         return this == POSTGRESQL ? "unnest(cast(? as text[])) as " + alias + "(id)" : "(select value as id from json_each(?)) as " + alias;
     }
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper TEXTS_JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     /** Binds the values of a {@link #textsAsTable} parameter. */
     public void bindTexts(java.sql.Connection c, PreparedStatement ps, int index, java.util.Collection<String> values) throws SQLException {
         if (this == POSTGRESQL) {
             ps.setArray(index, c.createArrayOf("text", values.toArray()));
         } else {
-            StringBuilder json = new StringBuilder("[");
-            for (String v : values) {
-                json.append(json.length() > 1 ? ",\"" : "\"");
-                for (int i = 0; i < v.length(); i++) {
-                    char ch = v.charAt(i);
-                    if (ch == '"' || ch == '\\') {
-                        json.append('\\').append(ch);
-                    } else if (ch < 0x20) {
-                        json.append(String.format("\\u%04x", (int) ch));
-                    } else {
-                        json.append(ch);
-                    }
-                }
-                json.append('"');
+            try {
+                ps.setString(index, TEXTS_JSON.writeValueAsString(values));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new SQLException("cannot write the values as a JSON array", e);
             }
-            ps.setString(index, json.append(']').toString());
         }
     }
 
